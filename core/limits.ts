@@ -1,0 +1,112 @@
+/**
+ * AWS IoT limits and quotas that Fleetkit enforces or plans around, each defined once with its source.
+ *
+ * Synth-time validation, the CLI, the Lambda handlers and the benchmarks import these values; none of them
+ * restates a number. Quotas change and differ by region: re-check the linked pages before relying on one.
+ *
+ * @see https://docs.aws.amazon.com/general/latest/gr/iot-core.html
+ * @see https://docs.aws.amazon.com/general/latest/gr/iot_device_management.html
+ */
+
+const IOT_CORE_QUOTAS = 'https://docs.aws.amazon.com/general/latest/gr/iot-core.html';
+const THING_GROUPS = 'https://docs.aws.amazon.com/iot/latest/developerguide/thing-groups.html';
+const THING_TYPES = 'https://docs.aws.amazon.com/iot/latest/developerguide/thing-types.html';
+const REGISTRY = 'https://docs.aws.amazon.com/iot/latest/apireference/API_CreateThing.html';
+
+/** A numeric limit with the page that states it. */
+export interface Limit {
+  readonly value: number;
+  readonly source: string;
+}
+
+const limit = (value: number, source: string): Limit => ({ value, source });
+
+/**
+ * Default control-plane rates, in requests per second per account and region (adjustable unless noted).
+ * Keyed by the IoT API operation name as the SDK spells it.
+ *
+ * @see https://docs.aws.amazon.com/general/latest/gr/iot-core.html#throttling-limits
+ */
+export const IOT_API_RATES_PER_SECOND = {
+  DescribeCertificate: limit(10, IOT_CORE_QUOTAS),
+  DescribeCACertificate: limit(10, IOT_CORE_QUOTAS),
+  UpdateCertificate: limit(10, IOT_CORE_QUOTAS),
+  AttachPolicy: limit(15, IOT_CORE_QUOTAS),
+  CreatePolicy: limit(10, IOT_CORE_QUOTAS),
+  CreateThing: limit(100, IOT_CORE_QUOTAS),
+  UpdateThing: limit(100, IOT_CORE_QUOTAS),
+  DescribeThing: limit(100, IOT_CORE_QUOTAS),
+  AttachThingPrincipal: limit(100, IOT_CORE_QUOTAS),
+  AddThingToThingGroup: limit(100, IOT_CORE_QUOTAS),
+  RegisterThing: limit(10, IOT_CORE_QUOTAS),
+  RegisterCertificate: limit(10, IOT_CORE_QUOTAS),
+  SearchIndex: limit(15, IOT_CORE_QUOTAS),
+  UpdateIndexingConfiguration: limit(1, IOT_CORE_QUOTAS),
+  CreateDynamicThingGroup: limit(5, IOT_CORE_QUOTAS),
+  UpdateDynamicThingGroup: limit(5, IOT_CORE_QUOTAS),
+} as const satisfies Record<string, Limit>;
+
+/** Name of an IoT API whose default rate Fleetkit knows. */
+export type IotApiName = keyof typeof IOT_API_RATES_PER_SECOND;
+
+/** Registry and naming limits. */
+export const REGISTRY_LIMITS = {
+  /** Thing names: 1 to 128 characters of `[a-zA-Z0-9:_-]`. */
+  thingNameMaxLength: limit(128, REGISTRY),
+  /** Attributes on a thing that has a thing type. */
+  attributesPerTypedThing: limit(50, THING_TYPES),
+  /** Attributes on a thing without a thing type. */
+  attributesPerUntypedThing: limit(3, THING_TYPES),
+  /** Searchable attributes per thing type. */
+  searchableAttributesPerThingType: limit(3, THING_TYPES),
+  /** Attribute names: up to 128 characters; values up to 800 characters. */
+  attributeNameMaxLength: limit(128, REGISTRY),
+  attributeValueMaxLength: limit(800, REGISTRY),
+  /** Groups a thing can belong to. */
+  groupsPerThing: limit(10, THING_GROUPS),
+  /** Direct child groups of one group (not adjustable). */
+  directChildGroups: limit(100, THING_GROUPS),
+  /** Depth of a static group hierarchy (not adjustable). */
+  groupHierarchyDepth: limit(7, THING_GROUPS),
+  /** Attributes on a thing group. */
+  attributesPerGroup: limit(50, THING_GROUPS),
+  /** Policies attached to one certificate. */
+  policiesPerCertificate: limit(10, IOT_CORE_QUOTAS),
+} as const satisfies Record<string, Limit>;
+
+/** Thing names AWS IoT accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateThing.html */
+export const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
+
+/** Thing group and thing type names AWS IoT accepts. */
+export const GROUP_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
+
+/** Attribute names and values AWS IoT accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_AttributePayload.html */
+export const ATTRIBUTE_NAME_PATTERN = /^[a-zA-Z0-9_.,@/:#-]{1,128}$/;
+export const ATTRIBUTE_VALUE_PATTERN = /^[a-zA-Z0-9_.,@/:#=\[\]-]{0,800}$/;
+
+/**
+ * Lambda environment variables: 4 KB in total across all keys and values.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+export const LAMBDA_ENVIRONMENT_MAX_BYTES = limit(4096, 'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html');
+
+/**
+ * SQS event source for Lambda: maximum concurrency between 2 and 1000.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
+ */
+export const SQS_EVENT_SOURCE_MAX_CONCURRENCY = {
+  min: limit(2, 'https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html'),
+  max: limit(1000, 'https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html'),
+} as const;
+
+/** SQS batch size for a standard queue without a batching window: 1 to 10. */
+export const SQS_BATCH_SIZE = {
+  min: limit(1, 'https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html'),
+  max: limit(10, 'https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html'),
+} as const;
+
+/** SQS redrive maxReceiveCount: 1 to 1000. */
+export const SQS_MAX_RECEIVE_COUNT = {
+  min: limit(1, 'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html'),
+  max: limit(1000, 'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html'),
+} as const;
