@@ -1,0 +1,52 @@
+import { onboardingRulesSchema, type OnboardingRules } from '../../core/onboarding/rules';
+import { ConfigurationError } from './errors';
+
+/** The JITR function's settings, read from its environment once per container. */
+export interface JitrConfig {
+  /** CA certificate IDs whose devices this function onboards. */
+  readonly caCertificateIds: ReadonlySet<string>;
+  readonly devicePolicyName: string;
+  readonly rules: OnboardingRules;
+  /** @default - no allow-list */
+  readonly allowListTableName?: string;
+  readonly sdkMaxAttempts: number;
+}
+
+/**
+ * Reads and validates the environment the JITR pipeline construct sets.
+ *
+ * @throws ConfigurationError naming the variable and what is wrong with it.
+ */
+export function readJitrConfig(env: NodeJS.ProcessEnv = process.env): JitrConfig {
+  const required = (name: string): string => {
+    const value = env[name];
+    if (value === undefined || value === '') throw new ConfigurationError(`${name} is not set`);
+    return value;
+  };
+  const ids = required('FLEETKIT_CA_CERTIFICATE_IDS')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  let rules: OnboardingRules;
+  try {
+    rules = onboardingRulesSchema.parse(JSON.parse(required('FLEETKIT_ONBOARDING_RULES')));
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
+    throw new ConfigurationError(`FLEETKIT_ONBOARDING_RULES is invalid: ${(error as Error).message}`, { cause: error });
+  }
+  const attempts = Number(env.FLEETKIT_SDK_MAX_ATTEMPTS ?? '8');
+  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 20) {
+    throw new ConfigurationError(`FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from 1 to 20, got ${env.FLEETKIT_SDK_MAX_ATTEMPTS}`);
+  }
+  const allowListTableName = env.FLEETKIT_ALLOW_LIST_TABLE || undefined;
+  if (rules.requireAllowList && allowListTableName === undefined) {
+    throw new ConfigurationError('the onboarding rules require an allow-list but FLEETKIT_ALLOW_LIST_TABLE is not set');
+  }
+  return {
+    caCertificateIds: new Set(ids),
+    devicePolicyName: required('FLEETKIT_DEVICE_POLICY_NAME'),
+    rules,
+    sdkMaxAttempts: attempts,
+    ...(allowListTableName !== undefined && { allowListTableName }),
+  };
+}

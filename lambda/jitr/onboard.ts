@@ -1,0 +1,99 @@
+import type { CertificateInfo } from '../../core/certificates/inspect';
+import { inspectCertificate, isIssuedBy } from '../../core/certificates/inspect';
+import { evaluateCertificate, type DeviceIdentity, type RejectionCode } from '../../core/onboarding/evaluate';
+import type { OnboardingRules } from '../../core/onboarding/rules';
+import type { AllowList } from './allow-list-adapter';
+import type { Registry } from './iot-adapter';
+import type { RegistrationEvent } from './schema';
+
+/** Why an event needed no action. */
+export type SkipReason = 'UNKNOWN_CA' | 'CERTIFICATE_NOT_FOUND' | 'ALREADY_ACTIVE' | 'ALREADY_REVOKED' | 'NOT_PENDING';
+
+/** What happened to one registration event. */
+export type Outcome =
+  | { readonly kind: 'provisioned'; readonly identity: DeviceIdentity }
+  | { readonly kind: 'rejected'; readonly code: RejectionCode | 'UNREADABLE_CERTIFICATE'; readonly detail: string }
+  | { readonly kind: 'skipped'; readonly reason: SkipReason; readonly detail: string };
+
+/** What {@link onboardCertificate} works with. */
+export interface OnboardingDependencies {
+  readonly registry: Registry;
+  readonly allowList?: AllowList;
+  readonly rules: OnboardingRules;
+  readonly caCertificateIds: ReadonlySet<string>;
+  readonly devicePolicyName: string;
+  readonly now: () => Date;
+}
+
+/**
+ * Onboards the certificate of one registration event, or revokes it.
+ *
+ * Every step converges when repeated, and activation comes last: a crash between any two steps leaves the
+ * certificate PENDING_ACTIVATION (the device still cannot connect), and the retry, or the duplicate event that
+ * AWS IoT sends at the device's next connection attempt, completes the work. Throttling and service errors
+ * propagate so that the queue retries the event.
+ */
+export async function onboardCertificate(event: RegistrationEvent, deps: OnboardingDependencies): Promise<Outcome> {
+  if (!deps.caCertificateIds.has(event.caCertificateId)) {
+    // Not one of ours: another pipeline may own this CA. Touch nothing.
+    return {
+      kind: 'skipped',
+      reason: 'UNKNOWN_CA',
+      detail: `CA ${event.caCertificateId} is not one this pipeline onboards (expected one of ${[...deps.caCertificateIds].join(', ')})`,
+    };
+  }
+  const registered = await deps.registry.describeCertificate(event.certificateId);
+  if (!registered) {
+    return { kind: 'skipped', reason: 'CERTIFICATE_NOT_FOUND', detail: 'the certificate no longer exists' };
+  }
+  switch (registered.status) {
+    case 'PENDING_ACTIVATION':
+      break;
+    case 'ACTIVE':
+      return { kind: 'skipped', reason: 'ALREADY_ACTIVE', detail: 'already onboarded (duplicate event)' };
+    case 'REVOKED':
+      return { kind: 'skipped', reason: 'ALREADY_REVOKED', detail: 'already rejected (duplicate event)' };
+    default:
+      return {
+        kind: 'skipped',
+        reason: 'NOT_PENDING',
+        detail: `status is ${registered.status}; only PENDING_ACTIVATION certificates are onboarded`,
+      };
+  }
+
+  let certificate: CertificateInfo;
+  try {
+    certificate = inspectCertificate(registered.certificatePem);
+  } catch (error) {
+    await deps.registry.setCertificateStatus(event.certificateId, 'REVOKED');
+    return { kind: 'rejected', code: 'UNREADABLE_CERTIFICATE', detail: (error as Error).message };
+  }
+  const caPem = await deps.registry.caCertificatePem(event.caCertificateId);
+  const verdict = evaluateCertificate({
+    certificate,
+    issuedByExpectedCa: isIssuedBy(registered.certificatePem, caPem),
+    rules: deps.rules,
+    now: deps.now(),
+  });
+  if (!verdict.accepted) {
+    await deps.registry.setCertificateStatus(event.certificateId, 'REVOKED');
+    return { kind: 'rejected', code: verdict.code, detail: verdict.detail };
+  }
+  const { identity } = verdict;
+  if (deps.rules.requireAllowList) {
+    if (!deps.allowList) throw new Error('the onboarding rules require an allow-list but none is configured');
+    if (!(await deps.allowList(identity.thingName))) {
+      await deps.registry.setCertificateStatus(event.certificateId, 'REVOKED');
+      return { kind: 'rejected', code: 'NOT_ALLOW_LISTED', detail: `thing name "${identity.thingName}" is not on the allow-list` };
+    }
+  }
+
+  await deps.registry.ensureThing(identity);
+  await deps.registry.attachPolicy(deps.devicePolicyName, registered.certificateArn);
+  await deps.registry.attachCertificateToThing(identity.thingName, registered.certificateArn);
+  if (identity.thingGroupName !== undefined) {
+    await deps.registry.addThingToGroup(identity.thingName, identity.thingGroupName);
+  }
+  await deps.registry.setCertificateStatus(event.certificateId, 'ACTIVE');
+  return { kind: 'provisioned', identity };
+}

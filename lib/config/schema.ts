@@ -1,0 +1,223 @@
+import { z } from 'zod';
+import {
+  ATTRIBUTE_NAME_PATTERN,
+  ATTRIBUTE_VALUE_PATTERN,
+  GROUP_NAME_PATTERN,
+  REGISTRY_LIMITS,
+  SQS_BATCH_SIZE,
+  SQS_EVENT_SOURCE_MAX_CONCURRENCY,
+  SQS_MAX_RECEIVE_COUNT,
+  type Limit,
+} from '../../core/limits';
+import { onboardingRulesSchema } from '../../core/onboarding/rules';
+
+/*
+ * The fleet configuration: one object that describes the fleet. `cdk synth` validates it before any construct is
+ * built; every capability (CAs, policy, types, groups, onboarding, and later templates, jobs and the local runtime)
+ * reads it. This file must not import aws-cdk-lib: the CLI and the local runtime load it too.
+ */
+
+const intRange = (min: Limit | number, max: Limit | number) => {
+  const lo = typeof min === 'number' ? min : min.value;
+  const hi = typeof max === 'number' ? max : max.value;
+  const source = typeof max === 'number' ? '' : ` (${max.source})`;
+  const message = `must be an integer from ${lo} to ${hi}${source}`;
+  return z.number({ message }).int({ message }).min(lo, { message }).max(hi, { message });
+};
+
+const resourceName = z.string().regex(GROUP_NAME_PATTERN, {
+  message: 'must be 1-128 characters of [a-zA-Z0-9:_-]',
+});
+
+/** A CA certificate registered with AWS IoT for device certificates it issues. */
+export const certificateAuthoritySchema = z
+  .object({
+    /** A short name for the CA in this configuration, used in construct IDs. */
+    name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, {
+      message: 'must start with a letter and have up to 63 letters, digits and hyphens',
+    }),
+    /** Path of the CA certificate PEM, relative to the configuration file. Never the private key. */
+    certificateFile: z.string().min(1),
+    /**
+     * DEFAULT proves possession of the CA key with a verification certificate whose CN is the account's
+     * registration code; SNI_ONLY registers without one (multi-account registration; devices must send SNI).
+     * @see https://docs.aws.amazon.com/iot/latest/developerguide/manage-your-CA-certs.html
+     */
+    mode: z.enum(['DEFAULT', 'SNI_ONLY']).default('DEFAULT'),
+    /** Path of the verification certificate PEM (DEFAULT mode only). */
+    verificationCertificateFile: z.string().min(1).optional(),
+    /** How devices issued by this CA are onboarded. */
+    onboarding: z.enum(['JITR', 'NONE']).default('JITR'),
+  })
+  .strict()
+  .superRefine((ca, ctx) => {
+    if (ca.mode === 'DEFAULT' && ca.verificationCertificateFile === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['verificationCertificateFile'],
+        input: undefined,
+        message:
+          'is required in DEFAULT mode: run `aws iot get-registration-code`, then `npx fleetkit ca verification-cert --registration-code <code>`, or set mode: SNI_ONLY',
+      });
+    }
+    if (ca.mode === 'SNI_ONLY' && ca.verificationCertificateFile !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['verificationCertificateFile'],
+        input: ca.verificationCertificateFile,
+        message: 'must not be set in SNI_ONLY mode, which registers without a verification certificate',
+      });
+    }
+  });
+
+/** A thing type. @see https://docs.aws.amazon.com/iot/latest/developerguide/thing-types.html */
+export const thingTypeSchema = z
+  .object({
+    description: z.string().max(2028).optional(),
+    searchableAttributes: z
+      .array(z.string().regex(ATTRIBUTE_NAME_PATTERN, { message: 'must be 1-128 characters of [a-zA-Z0-9_.,@/:#-]' }))
+      .max(REGISTRY_LIMITS.searchableAttributesPerThingType.value, {
+        message: `a thing type can have at most ${REGISTRY_LIMITS.searchableAttributesPerThingType.value} searchable attributes (${REGISTRY_LIMITS.searchableAttributesPerThingType.source})`,
+      })
+      .default([]),
+  })
+  .strict();
+
+/** A static thing group and its children, written as a tree. */
+export interface ThingGroupNode {
+  readonly description?: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+  readonly children?: Readonly<Record<string, ThingGroupNode>>;
+}
+
+export const thingGroupSchema: z.ZodType<ThingGroupNode> = z.lazy(() =>
+  z
+    .object({
+      description: z.string().max(2028).optional(),
+      attributes: z
+        .record(
+          z.string().regex(ATTRIBUTE_NAME_PATTERN, { message: 'must be 1-128 characters of [a-zA-Z0-9_.,@/:#-]' }),
+          z.string().regex(ATTRIBUTE_VALUE_PATTERN, {
+            message: 'must be up to 800 characters of [a-zA-Z0-9_.,@/:#=[]-]',
+          }),
+        )
+        .optional(),
+      children: z.record(resourceName, thingGroupSchema).optional(),
+    })
+    .strict(),
+);
+
+/** The JITR pipeline's throughput and failure handling. */
+export const jitrSchema = z
+  .object({
+    /** Registration events per Lambda invocation. */
+    batchSize: intRange(SQS_BATCH_SIZE.min, SQS_BATCH_SIZE.max).default(5),
+    /**
+     * Concurrent invocations. At default quotas DescribeCertificate and UpdateCertificate (10 TPS each) bound
+     * onboarding near 10 devices per second, which two invocations already reach.
+     */
+    maxConcurrency: intRange(SQS_EVENT_SOURCE_MAX_CONCURRENCY.min, SQS_EVENT_SOURCE_MAX_CONCURRENCY.max).default(2),
+    /** Deliveries of one event before it moves to the dead-letter queue. */
+    maxReceiveCount: intRange(SQS_MAX_RECEIVE_COUNT.min, SQS_MAX_RECEIVE_COUNT.max).default(8),
+    /** Attempts per AWS call with adaptive retry before the event goes back to the queue. */
+    sdkMaxAttempts: intRange(1, 20).default(8),
+    /** E-mail address subscribed to the alarm topic. @default - no subscription */
+    alarmEmail: z.email({ message: 'must be an e-mail address' }).optional(),
+  })
+  .strict();
+
+/** The whole fleet configuration. */
+export const fleetConfigSchema = z
+  .object({
+    /** Prefix of stack names; lower case, digits and hyphens. */
+    name: z.string().regex(/^[a-z][a-z0-9-]{1,30}$/, {
+      message: 'must be 2-31 characters of lower-case letters, digits and hyphens, starting with a letter',
+    }),
+    /** Account and region to deploy to. @default - the CLI's current credentials and region */
+    env: z
+      .object({
+        account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account ID' }).optional(),
+        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as eu-west-1' }).optional(),
+      })
+      .strict()
+      .default({}),
+    certificateAuthorities: z.array(certificateAuthoritySchema).default([]),
+    /** The shared device policy. Its name is part of the device contract (templates reference it). */
+    devicePolicy: z
+      .object({ name: resourceName.optional() })
+      .strict()
+      .default({}),
+    thingTypes: z.record(resourceName, thingTypeSchema).default({}),
+    thingGroups: z.record(resourceName, thingGroupSchema).default({}),
+    onboarding: onboardingRulesSchema.default(onboardingRulesSchema.parse({})),
+    jitr: jitrSchema.default(jitrSchema.parse({})),
+  })
+  .strict()
+  .superRefine((config, ctx) => {
+    const names = new Set<string>();
+    config.certificateAuthorities.forEach((ca, index) => {
+      if (names.has(ca.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['certificateAuthorities', index, 'name'],
+          input: ca.name,
+          message: 'is used by another CA; names must be unique',
+        });
+      }
+      names.add(ca.name);
+    });
+
+    const { thingTypeName, thingGroupName, groupRules } = config.onboarding;
+    if (thingTypeName !== undefined && !(thingTypeName in config.thingTypes)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['onboarding', 'thingTypeName'],
+        input: thingTypeName,
+        message: `names no thing type in thingTypes (defined: ${listOrNone(Object.keys(config.thingTypes))})`,
+      });
+    }
+    const groups = allGroupNames(config.thingGroups);
+    const checkGroup = (name: string | undefined, path: (string | number)[]) => {
+      if (name !== undefined && !groups.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          input: name,
+          message: `names no group in thingGroups (defined: ${listOrNone([...groups])})`,
+        });
+      }
+    };
+    checkGroup(thingGroupName, ['onboarding', 'thingGroupName']);
+    groupRules.forEach((rule, index) =>
+      checkGroup(rule.thingGroupName, ['onboarding', 'groupRules', index, 'thingGroupName']),
+    );
+  });
+
+/** The configuration as a user writes it (defaults optional). */
+export type FleetConfigInput = z.input<typeof fleetConfigSchema>;
+
+/** The configuration with defaults applied. */
+export type FleetConfig = z.output<typeof fleetConfigSchema>;
+
+/** A CA entry with defaults applied. */
+export type CertificateAuthorityConfig = z.output<typeof certificateAuthoritySchema>;
+
+/** Every group name in a group tree, at any depth. */
+export function allGroupNames(tree: Readonly<Record<string, ThingGroupNode>>): Set<string> {
+  const names = new Set<string>();
+  const visit = (nodes: Readonly<Record<string, ThingGroupNode>>) => {
+    for (const [name, node] of Object.entries(nodes)) {
+      names.add(name);
+      if (node.children) visit(node.children);
+    }
+  };
+  visit(tree);
+  return names;
+}
+
+const listOrNone = (items: string[]) => (items.length > 0 ? items.join(', ') : 'none');
+
+/** Identity function that gives a configuration file type checking and completion. */
+export function defineFleet(config: FleetConfigInput): FleetConfigInput {
+  return config;
+}

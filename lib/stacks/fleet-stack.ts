@@ -1,0 +1,64 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { ResolvedFleetConfig } from '../config/load';
+import { AllowListTable } from '../constructs/allow-list-table';
+import { CaCertificate } from '../constructs/ca-certificate';
+import { DevicePolicy } from '../constructs/device-policy';
+import { FleetOrganization } from '../constructs/fleet-organization';
+
+/** Properties of {@link FleetStack}. */
+export interface FleetStackProps extends StackProps {
+  readonly fleet: ResolvedFleetConfig;
+}
+
+/** A registered CA and its configuration name. */
+export interface RegisteredCa {
+  readonly name: string;
+  readonly onboarding: 'JITR' | 'NONE';
+  readonly ca: CaCertificate;
+}
+
+/**
+ * The fleet's stateful resources: CA registrations, the shared device policy, thing types, static groups and
+ * the allow-list table. Changing them affects devices in the field, so they live apart from the functions.
+ */
+export class FleetStack extends Stack {
+  public readonly certificateAuthorities: readonly RegisteredCa[];
+  public readonly devicePolicy: DevicePolicy;
+  public readonly organization: FleetOrganization;
+  public readonly allowList?: AllowListTable;
+
+  constructor(scope: Construct, id: string, props: FleetStackProps) {
+    super(scope, id, props);
+    const { config } = props.fleet;
+
+    this.certificateAuthorities = props.fleet.certificateAuthorities.map((ca) => {
+      const registered = new CaCertificate(this, `Ca-${ca.name}`, {
+        caCertificatePem: ca.certificatePem,
+        verificationCertificatePem: ca.verificationCertificatePem,
+        certificateMode: ca.mode,
+        autoRegistration: ca.onboarding !== 'NONE',
+      });
+      new CfnOutput(this, `CaCertificateId-${ca.name}`, {
+        value: registered.caCertificateId,
+        description: `AWS IoT certificate ID of CA ${ca.name}`,
+      });
+      return { name: ca.name, onboarding: ca.onboarding, ca: registered };
+    });
+
+    this.devicePolicy = new DevicePolicy(this, 'DevicePolicy', {
+      policyName: config.devicePolicy.name ?? `${config.name}-device`,
+    });
+    this.organization = new FleetOrganization(this, 'Organization', {
+      thingTypes: config.thingTypes,
+      thingGroups: config.thingGroups,
+    });
+    if (config.onboarding.requireAllowList) {
+      this.allowList = new AllowListTable(this, 'AllowList');
+      new CfnOutput(this, 'AllowListTableName', {
+        value: this.allowList.table.tableName,
+        description: 'DynamoDB table of thing names allowed to onboard',
+      });
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { Construct } from 'constructs';
+import type { FleetConfig } from '../config/schema';
+import { JitrPipeline } from '../constructs/jitr-pipeline';
+import type { FleetStack } from './fleet-stack';
+
+/** Properties of {@link OnboardingStack}. */
+export interface OnboardingStackProps extends StackProps {
+  readonly config: FleetConfig;
+  readonly fleet: FleetStack;
+}
+
+/** The stateless onboarding machinery: the JITR pipeline and its alarms. */
+export class OnboardingStack extends Stack {
+  public readonly jitr?: JitrPipeline;
+  public readonly alarmTopic: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: OnboardingStackProps) {
+    super(scope, id, props);
+    const { config, fleet } = props;
+
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { enforceSSL: true, displayName: `${config.name} onboarding alarms` });
+    if (config.jitr.alarmEmail !== undefined) {
+      this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.jitr.alarmEmail));
+    }
+    Validations.of(this.alarmTopic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry no device data, and CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key.',
+    });
+
+    const jitrCas = fleet.certificateAuthorities.filter((ca) => ca.onboarding === 'JITR');
+    if (jitrCas.length > 0) {
+      this.jitr = new JitrPipeline(this, 'Jitr', {
+        caCertificates: jitrCas.map(({ name, ca }) => ({
+          name,
+          caCertificateId: ca.caCertificateId,
+          caCertificateArn: ca.caCertificateArn,
+        })),
+        devicePolicyName: fleet.devicePolicy.policyName,
+        devicePolicyArn: fleet.devicePolicy.policyArn,
+        onboardingRules: config.onboarding,
+        allowListTable: fleet.allowList?.table,
+        batchSize: config.jitr.batchSize,
+        maxConcurrency: config.jitr.maxConcurrency,
+        maxReceiveCount: config.jitr.maxReceiveCount,
+        sdkMaxAttempts: config.jitr.sdkMaxAttempts,
+        alarmTopic: this.alarmTopic,
+      });
+      new CfnOutput(this, 'JitrDeadLetterQueueUrl', {
+        value: this.jitr.deadLetterQueue.queueUrl,
+        description: 'Registration events that could not be processed; redrive after fixing the cause',
+      });
+    }
+  }
+}

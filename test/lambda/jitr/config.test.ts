@@ -1,0 +1,56 @@
+import { readJitrConfig } from '../../../lambda/jitr/config';
+import { parseRegistrationMessage } from '../../../lambda/jitr/schema';
+
+const ID = 'a'.repeat(64);
+const base = {
+  FLEETKIT_CA_CERTIFICATE_IDS: `${ID},${'b'.repeat(64)}`,
+  FLEETKIT_DEVICE_POLICY_NAME: 'fleet-device',
+  FLEETKIT_ONBOARDING_RULES: JSON.stringify({ thingGroupName: 'g' }),
+};
+
+describe('readJitrConfig', () => {
+  test('reads the environment the construct sets', () => {
+    const config = readJitrConfig({ ...base, FLEETKIT_SDK_MAX_ATTEMPTS: '5' });
+    expect([...config.caCertificateIds]).toEqual([ID, 'b'.repeat(64)]);
+    expect(config.devicePolicyName).toBe('fleet-device');
+    expect(config.rules.thingGroupName).toBe('g');
+    expect(config.rules.thingName.field).toBe('CommonName');
+    expect(config.sdkMaxAttempts).toBe(5);
+    expect(config.allowListTableName).toBeUndefined();
+  });
+
+  test.each([
+    ['the CA IDs are missing', { ...base, FLEETKIT_CA_CERTIFICATE_IDS: '' }, /FLEETKIT_CA_CERTIFICATE_IDS is not set/],
+    ['the policy name is missing', { ...base, FLEETKIT_DEVICE_POLICY_NAME: undefined }, /FLEETKIT_DEVICE_POLICY_NAME is not set/],
+    ['the rules are not JSON', { ...base, FLEETKIT_ONBOARDING_RULES: '{' }, /FLEETKIT_ONBOARDING_RULES is invalid/],
+    ['the rules are invalid', { ...base, FLEETKIT_ONBOARDING_RULES: '{"thingName":{"field":"Street"}}' }, /FLEETKIT_ONBOARDING_RULES is invalid/],
+    ['the attempts are out of range', { ...base, FLEETKIT_SDK_MAX_ATTEMPTS: '0' }, /FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from 1 to 20, got 0/],
+    ['an allow-list is required but no table is set', { ...base, FLEETKIT_ONBOARDING_RULES: '{"requireAllowList":true}' }, /FLEETKIT_ALLOW_LIST_TABLE is not set/],
+  ])('fails when %s', (_title, env, message) => {
+    expect(() => readJitrConfig(env)).toThrow(message);
+  });
+});
+
+describe('parseRegistrationMessage', () => {
+  const event = {
+    certificateId: ID,
+    caCertificateId: 'c'.repeat(64),
+    timestamp: 1700000000,
+    certificateStatus: 'PENDING_ACTIVATION',
+    awsAccountId: '123456789012',
+    certificateRegistrationTimestamp: '1700000000000',
+  };
+
+  test('parses the documented event', () => {
+    expect(parseRegistrationMessage(JSON.stringify(event))).toEqual(event);
+  });
+
+  test.each([
+    ['a body that is not JSON', 'hello', /not JSON/],
+    ['a certificate ID that is not 64 hex characters', JSON.stringify({ ...event, certificateId: 'xyz' }), /certificateId: must be 64 lower-case hex/],
+    ['a missing CA ID', JSON.stringify({ ...event, caCertificateId: undefined }), /caCertificateId/],
+    ['a wrapped payload that is not an event', JSON.stringify({ ruleName: 'r', base64OriginalPayload: Buffer.from('{}').toString('base64') }), /not a certificate-registered event/],
+  ])('fails on %s', (_title, body, message) => {
+    expect(() => parseRegistrationMessage(body)).toThrow(message);
+  });
+});

@@ -1,0 +1,44 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import {
+  createCertificateAuthority,
+  issueDeviceCertificate,
+  type DistinguishedName,
+  type KeyAndCertificate,
+} from '../../../core/certificates/issue';
+import type { RegistrationEvent } from '../../../lambda/jitr/schema';
+
+/** AWS IoT's ID for a certificate: SHA-256 of its DER encoding. */
+export function certificateIdOf(pem: string): string {
+  return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
+}
+
+/** A CA for tests, made with Fleetkit's own issuing code. */
+export async function testCa(commonName = 'Fleetkit Test CA'): Promise<KeyAndCertificate & { id: string }> {
+  const ca = await createCertificateAuthority({ subject: { CN: commonName, O: 'Fleetkit Tests' } });
+  return { ...ca, id: certificateIdOf(ca.certificatePem) };
+}
+
+/** A device certificate issued by `ca`. */
+export async function testDevice(
+  ca: KeyAndCertificate,
+  subject: DistinguishedName,
+  options: { now?: Date; validityDays?: number; keyAlgorithm?: 'EC_P256' | 'EC_P384' | 'RSA_2048' } = {},
+): Promise<{ certificatePem: string; id: string }> {
+  const { certificatePem } = await issueDeviceCertificate({ ca, subject, ...options });
+  return { certificatePem, id: certificateIdOf(certificatePem) };
+}
+
+/** The certificate-registered event AWS IoT publishes, as documented. */
+export function registrationEvent(certificateId: string, caCertificateId: string): RegistrationEvent {
+  return {
+    certificateId,
+    caCertificateId,
+    timestamp: 1_700_000_000,
+    certificateStatus: 'PENDING_ACTIVATION',
+    awsAccountId: '123456789012',
+    certificateRegistrationTimestamp: '1700000000000',
+  };
+}
+
+/** An ARN for a certificate ID in the test account. */
+export const certificateArn = (id: string) => `arn:aws:iot:us-east-1:123456789012:cert/${id}`;

@@ -1,0 +1,158 @@
+import {
+  AttachPolicyCommand,
+  DescribeCACertificateCommand,
+  DescribeCertificateCommand,
+  IoTClient,
+  ThrottlingException,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { onboardingRulesSchema } from '../../../core/onboarding/rules';
+import { buildHandler } from '../../../lambda/jitr/handler';
+import { iotRegistry } from '../../../lambda/jitr/iot-adapter';
+import { certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
+
+const iot = mockClient(IoTClient);
+const context = { functionName: 'jitr', awsRequestId: 'req-1' } as Context;
+
+let ca: Awaited<ReturnType<typeof testCa>>;
+let good: { certificatePem: string; id: string };
+let throttled: { certificatePem: string; id: string };
+
+beforeAll(async () => {
+  ca = await testCa();
+  good = await testDevice(ca, { CN: 'sensor-good' });
+  throttled = await testDevice(ca, { CN: 'sensor-throttled' });
+});
+
+let logLines: Record<string, unknown>[];
+let metricLines: Record<string, unknown>[];
+
+beforeEach(() => {
+  iot.reset();
+  logLines = [];
+  metricLines = [];
+  iot.on(DescribeCACertificateCommand).resolves({ certificateDescription: { certificatePem: ca.certificatePem } });
+  for (const device of [good, throttled]) {
+    iot.on(DescribeCertificateCommand, { certificateId: device.id }).resolves({
+      certificateDescription: {
+        certificateId: device.id,
+        certificateArn: certificateArn(device.id),
+        certificatePem: device.certificatePem,
+        status: 'PENDING_ACTIVATION',
+      },
+    });
+  }
+});
+
+function handler() {
+  // Powertools writes JSON lines to stdout and stderr; capture them to assert what an operator would see.
+  const logger = new Logger({ serviceName: 'fleetkit-jitr', logLevel: 'INFO' });
+  const capture = (chunk: string | Uint8Array) => {
+    for (const line of String(chunk).split('\n').filter(Boolean)) {
+      const json = JSON.parse(line) as Record<string, unknown>;
+      (json._aws ? metricLines : logLines).push(json);
+    }
+    return true;
+  };
+  jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+  jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+  return buildHandler({
+    registry: iotRegistry(new IoTClient({})),
+    rules: onboardingRulesSchema.parse({}),
+    caCertificateIds: new Set([ca.id]),
+    devicePolicyName: 'fleet-device',
+    now: () => new Date(),
+    logger,
+    metrics: new Metrics({ namespace: 'Fleetkit', serviceName: 'fleetkit-jitr' }),
+  });
+}
+
+function record(messageId: string, body: unknown): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `rh-${messageId}`,
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    attributes: {} as SQSRecord['attributes'],
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:jitr',
+    awsRegion: 'us-east-1',
+  };
+}
+
+afterEach(() => jest.restoreAllMocks());
+
+describe('JITR handler', () => {
+  test('reports only the failed records of a batch, and processes the rest', async () => {
+    iot
+      .on(AttachPolicyCommand, { target: certificateArn(throttled.id) })
+      .rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+    const event: SQSEvent = {
+      Records: [
+        record('m-good', registrationEvent(good.id, ca.id)),
+        record('m-malformed', '{"certificateId": 42}'),
+        record('m-throttled', registrationEvent(throttled.id, ca.id)),
+        record('m-not-json', 'certificate please'),
+      ],
+    };
+    const response = await handler()(event, context);
+
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m-malformed', 'm-not-json', 'm-throttled']);
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: good.id, newStatus: 'ACTIVE' });
+    expect(iot).not.toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: throttled.id });
+  });
+
+  test('logs each outcome with the certificate ID and emits a metric per outcome', async () => {
+    iot
+      .on(AttachPolicyCommand, { target: certificateArn(throttled.id) })
+      .rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+    await handler()(
+      {
+        Records: [
+          record('m1', registrationEvent(good.id, ca.id)),
+          record('m2', registrationEvent(throttled.id, ca.id)),
+          record('m3', 'nope'),
+        ],
+      },
+      context,
+    );
+    expect(logLines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ message: 'certificate provisioned', certificateId: good.id, thingName: 'sensor-good', level: 'INFO' }),
+        expect.objectContaining({ message: expect.stringMatching(/will be retried/), certificateId: throttled.id, level: 'WARN' }),
+        expect.objectContaining({ message: expect.stringMatching(/malformed/), messageId: 'm3', level: 'ERROR' }),
+      ]),
+    );
+    // EMF records repeated metrics as arrays of values.
+    const total = (name: string) =>
+      metricLines.flatMap((line) => [line[name] ?? []].flat() as number[]).reduce((a, b) => a + b, 0);
+    expect(total('Provisioned')).toBe(1);
+    expect(total('Failed')).toBe(2);
+    expect(total('Rejected')).toBe(0);
+  });
+
+  test('unwraps an event that the rule error action sent to the dead-letter queue and was redriven', async () => {
+    const wrapped = {
+      ruleName: 'jitr',
+      topic: `$aws/events/certificates/registered/${ca.id}`,
+      base64OriginalPayload: Buffer.from(JSON.stringify(registrationEvent(good.id, ca.id))).toString('base64'),
+      failures: [{ failedAction: 'SqsAction', errorMessage: 'throttled' }],
+    };
+    const response = await handler()({ Records: [record('m1', wrapped)] }, context);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: good.id, newStatus: 'ACTIVE' });
+  });
+
+  test('never logs certificate PEM or key material', async () => {
+    await handler()({ Records: [record('m1', registrationEvent(good.id, ca.id))] }, context);
+    const text = JSON.stringify(logLines);
+    expect(text).not.toContain('BEGIN');
+    expect(text).not.toContain(good.certificatePem.split('\n')[1]);
+  });
+});

@@ -1,0 +1,248 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  AddThingToThingGroupCommand,
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreateThingCommand,
+  DescribeCACertificateCommand,
+  DescribeCertificateCommand,
+  IoTClient,
+  ResourceAlreadyExistsException,
+  ResourceNotFoundException,
+  ThrottlingException,
+  UpdateCertificateCommand,
+  UpdateThingCommand,
+} from '@aws-sdk/client-iot';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { onboardingRulesSchema, type OnboardingRulesInput } from '../../../core/onboarding/rules';
+import { dynamoAllowList } from '../../../lambda/jitr/allow-list-adapter';
+import { iotRegistry } from '../../../lambda/jitr/iot-adapter';
+import { onboardCertificate, type OnboardingDependencies } from '../../../lambda/jitr/onboard';
+import { certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
+
+const iot = mockClient(IoTClient);
+const dynamo = mockClient(DynamoDBClient);
+const POLICY = 'fleet-device';
+const RULES: OnboardingRulesInput = {
+  thingTypeName: 'sensor',
+  attributes: { serialNumber: 'SerialNumber' },
+  thingGroupName: 'unassigned',
+  groupRules: [{ field: 'OrganizationalUnit', equals: 'berlin', thingGroupName: 'site-berlin' }],
+};
+
+let ca: Awaited<ReturnType<typeof testCa>>;
+let otherCa: Awaited<ReturnType<typeof testCa>>;
+let device: { certificatePem: string; id: string };
+
+beforeAll(async () => {
+  ca = await testCa();
+  otherCa = await testCa('Someone Else CA');
+  device = await testDevice(ca, { CN: 'sensor-0001', OU: 'berlin', serialNumber: 'SN0001' });
+});
+
+beforeEach(() => {
+  iot.reset();
+  dynamo.reset();
+});
+
+function deps(overrides: Partial<OnboardingDependencies> & { rules?: OnboardingRulesInput } = {}): OnboardingDependencies {
+  const { rules, ...rest } = overrides;
+  return {
+    registry: iotRegistry(new IoTClient({})),
+    rules: onboardingRulesSchema.parse(rules ?? RULES),
+    caCertificateIds: new Set([ca.id]),
+    devicePolicyName: POLICY,
+    now: () => new Date(),
+    ...rest,
+  };
+}
+
+function registered(pem: string, id: string, status = 'PENDING_ACTIVATION') {
+  iot.on(DescribeCertificateCommand, { certificateId: id }).resolves({
+    certificateDescription: { certificateId: id, certificateArn: certificateArn(id), certificatePem: pem, status: status as never },
+  });
+  iot.on(DescribeCACertificateCommand, { certificateId: ca.id }).resolves({
+    certificateDescription: { certificateId: ca.id, certificatePem: ca.certificatePem },
+  });
+}
+
+describe('onboardCertificate', () => {
+  test('provisions thing, policy, exclusive attachment and group, and activates the certificate last', async () => {
+    registered(device.certificatePem, device.id);
+    const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps());
+
+    expect(outcome).toEqual({
+      kind: 'provisioned',
+      identity: {
+        thingName: 'sensor-0001',
+        thingTypeName: 'sensor',
+        attributes: { serialNumber: 'SN0001' },
+        thingGroupName: 'site-berlin',
+      },
+    });
+    const arn = certificateArn(device.id);
+    expect(iot).toHaveReceivedCommandWith(DescribeCertificateCommand, { certificateId: device.id });
+    expect(iot).toHaveReceivedCommandWith(DescribeCACertificateCommand, { certificateId: ca.id });
+    expect(iot).toHaveReceivedCommandWith(CreateThingCommand, {
+      thingName: 'sensor-0001',
+      thingTypeName: 'sensor',
+      attributePayload: { attributes: { serialNumber: 'SN0001' } },
+    });
+    expect(iot).toHaveReceivedCommandWith(AttachPolicyCommand, { policyName: POLICY, target: arn });
+    expect(iot).toHaveReceivedCommandWith(AttachThingPrincipalCommand, {
+      thingName: 'sensor-0001',
+      principal: arn,
+      thingPrincipalType: 'EXCLUSIVE_THING',
+    });
+    expect(iot).toHaveReceivedCommandWith(AddThingToThingGroupCommand, {
+      thingName: 'sensor-0001',
+      thingGroupName: 'site-berlin',
+    });
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: device.id, newStatus: 'ACTIVE' });
+    const order = iot.calls().map((call) => call.args[0].constructor.name);
+    expect(order).toEqual([
+      'DescribeCertificateCommand',
+      'DescribeCACertificateCommand',
+      'CreateThingCommand',
+      'AttachPolicyCommand',
+      'AttachThingPrincipalCommand',
+      'AddThingToThingGroupCommand',
+      'UpdateCertificateCommand',
+    ]);
+  });
+
+  test('brings an existing thing to the configured type and attributes, merging', async () => {
+    registered(device.certificatePem, device.id);
+    iot.on(CreateThingCommand).rejects(new ResourceAlreadyExistsException({ message: 'exists', $metadata: {}, resourceId: 'x' }));
+    const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps());
+    expect(outcome.kind).toBe('provisioned');
+    expect(iot).toHaveReceivedCommandWith(UpdateThingCommand, {
+      thingName: 'sensor-0001',
+      thingTypeName: 'sensor',
+      attributePayload: { attributes: { serialNumber: 'SN0001' }, merge: true },
+    });
+  });
+
+  test.each([
+    ['ACTIVE', 'ALREADY_ACTIVE'],
+    ['REVOKED', 'ALREADY_REVOKED'],
+    ['INACTIVE', 'NOT_PENDING'],
+  ])('does nothing more for a certificate already %s', async (status, reason) => {
+    registered(device.certificatePem, device.id, status);
+    const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps());
+    expect(outcome).toMatchObject({ kind: 'skipped', reason });
+    expect(iot.calls()).toHaveLength(1);
+  });
+
+  test('does nothing when the certificate no longer exists', async () => {
+    iot.on(DescribeCertificateCommand).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+    const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps());
+    expect(outcome).toMatchObject({ kind: 'skipped', reason: 'CERTIFICATE_NOT_FOUND' });
+    expect(iot).not.toHaveReceivedCommand(UpdateCertificateCommand);
+  });
+
+  test('touches nothing for an event from a CA it does not manage', async () => {
+    const outcome = await onboardCertificate(registrationEvent(device.id, otherCa.id), deps());
+    expect(outcome).toMatchObject({ kind: 'skipped', reason: 'UNKNOWN_CA' });
+    expect(outcome.kind === 'skipped' && outcome.detail).toContain(otherCa.id);
+    expect(iot.calls()).toHaveLength(0);
+  });
+
+  test('revokes a certificate signed by another CA that names a managed CA in its event', async () => {
+    const foreign = await testDevice(otherCa, { CN: 'intruder' });
+    registered(foreign.certificatePem, foreign.id);
+    const outcome = await onboardCertificate(registrationEvent(foreign.id, ca.id), deps());
+    expect(outcome).toMatchObject({ kind: 'rejected', code: 'NOT_ISSUED_BY_CA' });
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: foreign.id, newStatus: 'REVOKED' });
+    expect(iot).not.toHaveReceivedCommand(CreateThingCommand);
+    expect(iot).not.toHaveReceivedCommand(AttachPolicyCommand);
+  });
+
+  test('revokes an expired certificate', async () => {
+    const old = await testDevice(ca, { CN: 'old-sensor' }, { now: new Date('2020-01-01T00:00:00Z'), validityDays: 30 });
+    registered(old.certificatePem, old.id);
+    const outcome = await onboardCertificate(registrationEvent(old.id, ca.id), deps());
+    expect(outcome).toMatchObject({ kind: 'rejected', code: 'EXPIRED' });
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: old.id, newStatus: 'REVOKED' });
+  });
+
+  test('revokes an RSA certificate when the key policy allows only EC', async () => {
+    const rsa = await testDevice(ca, { CN: 'rsa-sensor' }, { keyAlgorithm: 'RSA_2048' });
+    registered(rsa.certificatePem, rsa.id);
+    const outcome = await onboardCertificate(registrationEvent(rsa.id, ca.id), deps());
+    expect(outcome).toMatchObject({ kind: 'rejected', code: 'KEY_NOT_ACCEPTED' });
+  });
+
+  test('revokes a certificate whose PEM cannot be parsed', async () => {
+    registered('-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n', device.id);
+    const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps());
+    expect(outcome).toMatchObject({ kind: 'rejected', code: 'UNREADABLE_CERTIFICATE' });
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: device.id, newStatus: 'REVOKED' });
+  });
+
+  describe('with an allow-list', () => {
+    const allowListRules = { ...RULES, requireAllowList: true };
+    const allowList = () => dynamoAllowList(new DynamoDBClient({}), 'allow-list');
+
+    test('provisions a listed device, reading the list consistently', async () => {
+      registered(device.certificatePem, device.id);
+      dynamo.on(GetItemCommand).resolves({ Item: { thingName: { S: 'sensor-0001' } } });
+      const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps({ rules: allowListRules, allowList: allowList() }));
+      expect(outcome.kind).toBe('provisioned');
+      expect(dynamo).toHaveReceivedCommandWith(GetItemCommand, {
+        TableName: 'allow-list',
+        Key: { thingName: { S: 'sensor-0001' } },
+        ConsistentRead: true,
+      });
+    });
+
+    test('revokes a device that is not listed', async () => {
+      registered(device.certificatePem, device.id);
+      dynamo.on(GetItemCommand).resolves({});
+      const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps({ rules: allowListRules, allowList: allowList() }));
+      expect(outcome).toMatchObject({ kind: 'rejected', code: 'NOT_ALLOW_LISTED' });
+      expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: device.id, newStatus: 'REVOKED' });
+      expect(iot).not.toHaveReceivedCommand(CreateThingCommand);
+    });
+  });
+
+  describe('when a step fails', () => {
+    const steps = [CreateThingCommand, AttachPolicyCommand, AttachThingPrincipalCommand, AddThingToThingGroupCommand] as const;
+
+    test.each(steps.map((step) => [step.name, step] as const))(
+      'a failure at %s propagates, leaves the certificate unactivated, and the retry converges',
+      async (_name, step) => {
+        registered(device.certificatePem, device.id);
+        iot.on(step).rejectsOnce(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+        await expect(onboardCertificate(registrationEvent(device.id, ca.id), deps())).rejects.toThrow('Rate exceeded');
+        expect(iot).not.toHaveReceivedCommandWith(UpdateCertificateCommand, { newStatus: 'ACTIVE' });
+
+        // The queue redelivers the event; every step is repeated and converges.
+        const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps());
+        expect(outcome.kind).toBe('provisioned');
+        expect(iot).toHaveReceivedCommandTimes(step, 2);
+        expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: device.id, newStatus: 'ACTIVE' });
+      },
+    );
+
+    test('a failed CA lookup is not cached', async () => {
+      registered(device.certificatePem, device.id);
+      iot
+        .on(DescribeCACertificateCommand)
+        .rejectsOnce(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }))
+        .resolves({ certificateDescription: { certificateId: ca.id, certificatePem: ca.certificatePem } });
+      const shared = deps();
+      await expect(onboardCertificate(registrationEvent(device.id, ca.id), shared)).rejects.toThrow('Rate exceeded');
+      await expect(onboardCertificate(registrationEvent(device.id, ca.id), shared)).resolves.toMatchObject({ kind: 'provisioned' });
+    });
+
+    test('the CA certificate is read once per container', async () => {
+      registered(device.certificatePem, device.id);
+      const shared = deps();
+      await onboardCertificate(registrationEvent(device.id, ca.id), shared);
+      await onboardCertificate(registrationEvent(device.id, ca.id), shared);
+      expect(iot).toHaveReceivedCommandTimes(DescribeCACertificateCommand, 1);
+    });
+  });
+});
