@@ -6,6 +6,9 @@
  *
  * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
  */
-export function awsClientConfig(options: { maxAttempts?: number } = {}): { retryMode: 'adaptive'; maxAttempts: number } {
+export function awsClientConfig(options: { maxAttempts?: number } = {}): {
+  retryMode: 'adaptive';
+  maxAttempts: number;
+} {
   return { retryMode: 'adaptive', maxAttempts: options.maxAttempts ?? 8 };
 }

@@ -88,7 +88,10 @@ export const ATTRIBUTE_VALUE_PATTERN = /^[a-zA-Z0-9_.,@/:#=\[\]-]{0,800}$/;
  * Lambda environment variables: 4 KB in total across all keys and values.
  * @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
  */
-export const LAMBDA_ENVIRONMENT_MAX_BYTES = limit(4096, 'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html');
+export const LAMBDA_ENVIRONMENT_MAX_BYTES = limit(
+  4096,
+  'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html',
+);
 
 /**
  * SQS event source for Lambda: maximum concurrency between 2 and 1000.
@@ -107,6 +110,12 @@ export const SQS_BATCH_SIZE = {
 
 /** SQS redrive maxReceiveCount: 1 to 1000. */
 export const SQS_MAX_RECEIVE_COUNT = {
-  min: limit(1, 'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html'),
-  max: limit(1000, 'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html'),
+  min: limit(
+    1,
+    'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html',
+  ),
+  max: limit(
+    1000,
+    'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html',
+  ),
 } as const;

@@ -33,6 +33,8 @@ export function defineFleetStacks(app: App, resolved: ResolvedFleetConfig): Flee
   });
   onboarding.addStackDependency(fleet);
   Tags.of(app).add('fleetkit:fleet', config.name);
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }));
+  Validations.of(app).addPlugins(
+    new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }),
+  );
   return { fleet, onboarding };
 }

@@ -38,7 +38,10 @@ const SUBJECT_ATTRIBUTE: Record<Exclude<CertificateField, 'Id'>, SubjectField> =
  *
  * @returns the value, or `undefined` when the certificate's subject has no such attribute.
  */
-export function readCertificateField(certificate: CertificateInfo, field: CertificateField): string | undefined {
+export function readCertificateField(
+  certificate: CertificateInfo,
+  field: CertificateField,
+): string | undefined {
   if (field === 'Id') return certificate.certificateId;
   return certificate.subject[SUBJECT_ATTRIBUTE[field]];
 }

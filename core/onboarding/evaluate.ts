@@ -47,15 +47,26 @@ const reject = (code: RejectionCode, detail: string): Verdict => ({ accepted: fa
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html
  */
-export function evaluateCertificate({ certificate, issuedByExpectedCa, rules, now }: EvaluationInput): Verdict {
+export function evaluateCertificate({
+  certificate,
+  issuedByExpectedCa,
+  rules,
+  now,
+}: EvaluationInput): Verdict {
   if (!issuedByExpectedCa) {
     return reject('NOT_ISSUED_BY_CA', 'the certificate is not signed by the CA it was registered under');
   }
   if (certificate.isCa) {
-    return reject('IS_CA_CERTIFICATE', 'a CA certificate (basicConstraints CA:TRUE) cannot be a device identity');
+    return reject(
+      'IS_CA_CERTIFICATE',
+      'a CA certificate (basicConstraints CA:TRUE) cannot be a device identity',
+    );
   }
   if (now < certificate.notBefore) {
-    return reject('NOT_YET_VALID', `valid from ${certificate.notBefore.toISOString()}, now ${now.toISOString()}`);
+    return reject(
+      'NOT_YET_VALID',
+      `valid from ${certificate.notBefore.toISOString()}, now ${now.toISOString()}`,
+    );
   }
   if (now > certificate.notAfter) {
     return reject('EXPIRED', `expired ${certificate.notAfter.toISOString()}, now ${now.toISOString()}`);
@@ -71,12 +82,18 @@ export function evaluateCertificate({ certificate, issuedByExpectedCa, rules, no
   if (rules.thingName.pattern !== undefined) {
     const match = new RegExp(rules.thingName.pattern).exec(source);
     if (!match) {
-      return reject('INVALID_THING_NAME', `${rules.thingName.field} "${source}" does not match /${rules.thingName.pattern}/`);
+      return reject(
+        'INVALID_THING_NAME',
+        `${rules.thingName.field} "${source}" does not match /${rules.thingName.pattern}/`,
+      );
     }
     thingName = match[1] ?? match[0];
   }
   if (!THING_NAME_PATTERN.test(thingName)) {
-    return reject('INVALID_THING_NAME', `"${thingName}" is not a valid thing name (1-128 characters of [a-zA-Z0-9:_-])`);
+    return reject(
+      'INVALID_THING_NAME',
+      `"${thingName}" is not a valid thing name (1-128 characters of [a-zA-Z0-9:_-])`,
+    );
   }
 
   const attributes: Record<string, string> = {};
@@ -94,7 +111,9 @@ export function evaluateCertificate({ certificate, issuedByExpectedCa, rules, no
     attributes[name] = value;
   }
 
-  const groupRule = rules.groupRules.find((rule) => readCertificateField(certificate, rule.field) === rule.equals);
+  const groupRule = rules.groupRules.find(
+    (rule) => readCertificateField(certificate, rule.field) === rule.equals,
+  );
   const thingGroupName = groupRule?.thingGroupName ?? rules.thingGroupName;
 
   return {
@@ -115,7 +134,8 @@ function checkKey(key: CertificateInfo['key'], policy: OnboardingRules['keyPolic
         ? undefined
         : `EC curve ${key.curve} is not accepted (accepted: ${policy.ecCurves.join(', ')})`;
     case 'rsa':
-      if (policy.rsaMinimumBits === undefined) return `RSA keys are not accepted (accepted: EC ${policy.ecCurves.join(', ')})`;
+      if (policy.rsaMinimumBits === undefined)
+        return `RSA keys are not accepted (accepted: EC ${policy.ecCurves.join(', ')})`;
       return key.bits >= policy.rsaMinimumBits
         ? undefined
         : `RSA key of ${key.bits} bits is below the minimum of ${policy.rsaMinimumBits}`;

@@ -42,13 +42,22 @@ export const onboardingRulesSchema = z
       .strict()
       .default({ field: 'CommonName' }),
     /** Thing type for every onboarded thing. @default - no thing type (at most 3 attributes) */
-    thingTypeName: z.string().regex(GROUP_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9:_-]').optional(),
+    thingTypeName: z
+      .string()
+      .regex(GROUP_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9:_-]')
+      .optional(),
     /** Thing attributes, each read from a certificate field. */
     attributes: z
-      .record(z.string().regex(ATTRIBUTE_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9_.,@/:#-]'), field)
+      .record(
+        z.string().regex(ATTRIBUTE_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9_.,@/:#-]'),
+        field,
+      )
       .default({}),
     /** The static group a new thing joins when no group rule matches. @default - no group */
-    thingGroupName: z.string().regex(GROUP_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9:_-]').optional(),
+    thingGroupName: z
+      .string()
+      .regex(GROUP_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9:_-]')
+      .optional(),
     /** Group rules, first match wins: a certificate field equal to a value puts the thing in a group. */
     groupRules: z
       .array(
@@ -56,7 +65,9 @@ export const onboardingRulesSchema = z
           .object({
             field,
             equals: z.string().min(1),
-            thingGroupName: z.string().regex(GROUP_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9:_-]'),
+            thingGroupName: z
+              .string()
+              .regex(GROUP_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9:_-]'),
           })
           .strict(),
       )

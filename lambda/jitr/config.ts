@@ -32,15 +32,21 @@ export function readJitrConfig(env: NodeJS.ProcessEnv = process.env): JitrConfig
     rules = onboardingRulesSchema.parse(JSON.parse(required('FLEETKIT_ONBOARDING_RULES')));
   } catch (error) {
     if (error instanceof ConfigurationError) throw error;
-    throw new ConfigurationError(`FLEETKIT_ONBOARDING_RULES is invalid: ${(error as Error).message}`, { cause: error });
+    throw new ConfigurationError(`FLEETKIT_ONBOARDING_RULES is invalid: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const attempts = Number(env.FLEETKIT_SDK_MAX_ATTEMPTS ?? '8');
   if (!Number.isInteger(attempts) || attempts < 1 || attempts > 20) {
-    throw new ConfigurationError(`FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from 1 to 20, got ${env.FLEETKIT_SDK_MAX_ATTEMPTS}`);
+    throw new ConfigurationError(
+      `FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from 1 to 20, got ${env.FLEETKIT_SDK_MAX_ATTEMPTS}`,
+    );
   }
   const allowListTableName = env.FLEETKIT_ALLOW_LIST_TABLE || undefined;
   if (rules.requireAllowList && allowListTableName === undefined) {
-    throw new ConfigurationError('the onboarding rules require an allow-list but FLEETKIT_ALLOW_LIST_TABLE is not set');
+    throw new ConfigurationError(
+      'the onboarding rules require an allow-list but FLEETKIT_ALLOW_LIST_TABLE is not set',
+    );
   }
   return {
     caCertificateIds: new Set(ids),

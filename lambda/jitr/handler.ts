@@ -22,7 +22,9 @@ export interface HandlerDependencies extends OnboardingDependencies {
  * Builds the SQS handler: each record is one registration event; failed records are reported back to SQS
  * (partial batch response) so only they are retried and, after `maxReceiveCount` deliveries, dead-lettered.
  */
-export function buildHandler(deps: HandlerDependencies): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
+export function buildHandler(
+  deps: HandlerDependencies,
+): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     let log = deps.logger.createChild({ persistentKeys: { messageId: record.messageId } });
@@ -39,10 +41,18 @@ export function buildHandler(deps: HandlerDependencies): (event: SQSEvent, conte
           break;
         case 'rejected':
           deps.metrics.addMetric('Rejected', MetricUnit.Count, 1);
-          log.warn('certificate rejected and revoked', { outcome: outcome.kind, reason: outcome.code, detail: outcome.detail });
+          log.warn('certificate rejected and revoked', {
+            outcome: outcome.kind,
+            reason: outcome.code,
+            detail: outcome.detail,
+          });
           break;
         case 'skipped':
-          deps.metrics.addMetric(outcome.reason === 'UNKNOWN_CA' ? 'Ignored' : 'Duplicate', MetricUnit.Count, 1);
+          deps.metrics.addMetric(
+            outcome.reason === 'UNKNOWN_CA' ? 'Ignored' : 'Duplicate',
+            MetricUnit.Count,
+            1,
+          );
           (outcome.reason === 'UNKNOWN_CA' ? log.error.bind(log) : log.info.bind(log))('no action taken', {
             outcome: outcome.kind,
             reason: outcome.reason,

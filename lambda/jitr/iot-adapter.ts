@@ -46,7 +46,9 @@ export function iotRegistry(client: IoTClient): Registry {
   return {
     async describeCertificate(certificateId) {
       try {
-        const { certificateDescription: d } = await client.send(new DescribeCertificateCommand({ certificateId }));
+        const { certificateDescription: d } = await client.send(
+          new DescribeCertificateCommand({ certificateId }),
+        );
         if (!d?.certificateArn || !d.certificatePem || !d.status) {
           throw new Error(`DescribeCertificate returned an incomplete description for ${certificateId}`);
         }
@@ -60,11 +62,13 @@ export function iotRegistry(client: IoTClient): Registry {
     caCertificatePem(caCertificateId) {
       let pem = caCache.get(caCertificateId);
       if (!pem) {
-        pem = client.send(new DescribeCACertificateCommand({ certificateId: caCertificateId })).then((out) => {
-          const value = out.certificateDescription?.certificatePem;
-          if (!value) throw new Error(`DescribeCACertificate returned no PEM for ${caCertificateId}`);
-          return value;
-        });
+        pem = client
+          .send(new DescribeCACertificateCommand({ certificateId: caCertificateId }))
+          .then((out) => {
+            const value = out.certificateDescription?.certificatePem;
+            if (!value) throw new Error(`DescribeCACertificate returned no PEM for ${caCertificateId}`);
+            return value;
+          });
         // A failed lookup (throttled, say) must not poison the cache.
         pem.catch(() => caCache.delete(caCertificateId));
         caCache.set(caCertificateId, pem);
@@ -76,7 +80,11 @@ export function iotRegistry(client: IoTClient): Registry {
       const attributePayload = { attributes: { ...identity.attributes } };
       try {
         await client.send(
-          new CreateThingCommand({ thingName: identity.thingName, thingTypeName: identity.thingTypeName, attributePayload }),
+          new CreateThingCommand({
+            thingName: identity.thingName,
+            thingTypeName: identity.thingTypeName,
+            attributePayload,
+          }),
         );
       } catch (error) {
         // CreateThing is idempotent for identical input; a thing that exists with other attributes or type
@@ -98,7 +106,11 @@ export function iotRegistry(client: IoTClient): Registry {
 
     async attachCertificateToThing(thingName, certificateArn) {
       await client.send(
-        new AttachThingPrincipalCommand({ thingName, principal: certificateArn, thingPrincipalType: 'EXCLUSIVE_THING' }),
+        new AttachThingPrincipalCommand({
+          thingName,
+          principal: certificateArn,
+          thingPrincipalType: 'EXCLUSIVE_THING',
+        }),
       );
     },
 

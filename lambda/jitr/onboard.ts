@@ -7,12 +7,17 @@ import type { Registry } from './iot-adapter';
 import type { RegistrationEvent } from './schema';
 
 /** Why an event needed no action. */
-export type SkipReason = 'UNKNOWN_CA' | 'CERTIFICATE_NOT_FOUND' | 'ALREADY_ACTIVE' | 'ALREADY_REVOKED' | 'NOT_PENDING';
+export type SkipReason =
+  'UNKNOWN_CA' | 'CERTIFICATE_NOT_FOUND' | 'ALREADY_ACTIVE' | 'ALREADY_REVOKED' | 'NOT_PENDING';
 
 /** What happened to one registration event. */
 export type Outcome =
   | { readonly kind: 'provisioned'; readonly identity: DeviceIdentity }
-  | { readonly kind: 'rejected'; readonly code: RejectionCode | 'UNREADABLE_CERTIFICATE'; readonly detail: string }
+  | {
+      readonly kind: 'rejected';
+      readonly code: RejectionCode | 'UNREADABLE_CERTIFICATE';
+      readonly detail: string;
+    }
   | { readonly kind: 'skipped'; readonly reason: SkipReason; readonly detail: string };
 
 /** What {@link onboardCertificate} works with. */
@@ -33,7 +38,10 @@ export interface OnboardingDependencies {
  * AWS IoT sends at the device's next connection attempt, completes the work. Throttling and service errors
  * propagate so that the queue retries the event.
  */
-export async function onboardCertificate(event: RegistrationEvent, deps: OnboardingDependencies): Promise<Outcome> {
+export async function onboardCertificate(
+  event: RegistrationEvent,
+  deps: OnboardingDependencies,
+): Promise<Outcome> {
   if (!deps.caCertificateIds.has(event.caCertificateId)) {
     // Not one of ours: another pipeline may own this CA. Touch nothing.
     return {
@@ -84,7 +92,11 @@ export async function onboardCertificate(event: RegistrationEvent, deps: Onboard
     if (!deps.allowList) throw new Error('the onboarding rules require an allow-list but none is configured');
     if (!(await deps.allowList(identity.thingName))) {
       await deps.registry.setCertificateStatus(event.certificateId, 'REVOKED');
-      return { kind: 'rejected', code: 'NOT_ALLOW_LISTED', detail: `thing name "${identity.thingName}" is not on the allow-list` };
+      return {
+        kind: 'rejected',
+        code: 'NOT_ALLOW_LISTED',
+        detail: `thing name "${identity.thingName}" is not on the allow-list`,
+      };
     }
   }
 

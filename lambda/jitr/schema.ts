@@ -47,11 +47,15 @@ export function parseRegistrationMessage(body: string): RegistrationEvent {
   }
   const wrapped = ruleErrorSchema.safeParse(json);
   if (wrapped.success) {
-    return parseRegistrationMessage(Buffer.from(wrapped.data.base64OriginalPayload, 'base64').toString('utf8'));
+    return parseRegistrationMessage(
+      Buffer.from(wrapped.data.base64OriginalPayload, 'base64').toString('utf8'),
+    );
   }
   const parsed = registrationEventSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
     throw new MalformedEventError(`not a certificate-registered event: ${problems.join('; ')}`);
   }
   return parsed.data;

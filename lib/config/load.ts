@@ -60,7 +60,10 @@ export function loadFleetConfigFile(file: string): ResolvedFleetConfig {
  *
  * @throws FleetConfigError naming each bad path, its value and the allowed range.
  */
-export function resolveFleetConfig(raw: unknown, options: { source: string; baseDir: string }): ResolvedFleetConfig {
+export function resolveFleetConfig(
+  raw: unknown,
+  options: { source: string; baseDir: string },
+): ResolvedFleetConfig {
   const parsed = fleetConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     throw new FleetConfigError(options.source, parsed.error.issues.map(describeIssue));
@@ -76,7 +79,9 @@ export function resolveFleetConfig(raw: unknown, options: { source: string; base
     try {
       certificate = inspectCertificate(certificatePem);
     } catch (error) {
-      problems.push(`${at}.certificateFile: ${JSON.stringify(ca.certificateFile)} is not a PEM certificate (${(error as Error).message})`);
+      problems.push(
+        `${at}.certificateFile: ${JSON.stringify(ca.certificateFile)} is not a PEM certificate (${(error as Error).message})`,
+      );
       return;
     }
     if (!certificate.isCa) {
@@ -88,7 +93,10 @@ export function resolveFleetConfig(raw: unknown, options: { source: string; base
     if (ca.verificationCertificateFile !== undefined) {
       const vPath = `${at}.verificationCertificateFile`;
       verificationCertificatePem = readPem(options.baseDir, ca.verificationCertificateFile, vPath, problems);
-      if (verificationCertificatePem !== undefined && !safeIsIssuedBy(verificationCertificatePem, certificatePem)) {
+      if (
+        verificationCertificatePem !== undefined &&
+        !safeIsIssuedBy(verificationCertificatePem, certificatePem)
+      ) {
         problems.push(
           `${vPath}: ${JSON.stringify(ca.verificationCertificateFile)} is not signed by the CA in ${ca.certificateFile}; issue it with \`npx fleetkit ca verification-cert\``,
         );
@@ -133,6 +141,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const got = 'input' in issue && issue.input !== undefined ? `got ${JSON.stringify(issue.input)}; ` : '';
   if (issue.code === 'unrecognized_keys') {
     return `${at}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
+  }
+  if (issue.code === 'invalid_key') {
+    const key = issue.path[issue.path.length - 1];
+    return `${at}: the name ${JSON.stringify(key)} is not allowed: it ${issue.issues.map((i) => i.message).join('; ')}`;
   }
   if (issue.code === 'invalid_value') {
     return `${at}: ${got}must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;

@@ -75,7 +75,11 @@ export const thingTypeSchema = z
   .object({
     description: z.string().max(2028).optional(),
     searchableAttributes: z
-      .array(z.string().regex(ATTRIBUTE_NAME_PATTERN, { message: 'must be 1-128 characters of [a-zA-Z0-9_.,@/:#-]' }))
+      .array(
+        z
+          .string()
+          .regex(ATTRIBUTE_NAME_PATTERN, { message: 'must be 1-128 characters of [a-zA-Z0-9_.,@/:#-]' }),
+      )
       .max(REGISTRY_LIMITS.searchableAttributesPerThingType.value, {
         message: `a thing type can have at most ${REGISTRY_LIMITS.searchableAttributesPerThingType.value} searchable attributes (${REGISTRY_LIMITS.searchableAttributesPerThingType.source})`,
       })
@@ -96,7 +100,9 @@ export const thingGroupSchema: z.ZodType<ThingGroupNode> = z.lazy(() =>
       description: z.string().max(2028).optional(),
       attributes: z
         .record(
-          z.string().regex(ATTRIBUTE_NAME_PATTERN, { message: 'must be 1-128 characters of [a-zA-Z0-9_.,@/:#-]' }),
+          z
+            .string()
+            .regex(ATTRIBUTE_NAME_PATTERN, { message: 'must be 1-128 characters of [a-zA-Z0-9_.,@/:#-]' }),
           z.string().regex(ATTRIBUTE_VALUE_PATTERN, {
             message: 'must be up to 800 characters of [a-zA-Z0-9_.,@/:#=[]-]',
           }),
@@ -116,7 +122,10 @@ export const jitrSchema = z
      * Concurrent invocations. At default quotas DescribeCertificate and UpdateCertificate (10 TPS each) bound
      * onboarding near 10 devices per second, which two invocations already reach.
      */
-    maxConcurrency: intRange(SQS_EVENT_SOURCE_MAX_CONCURRENCY.min, SQS_EVENT_SOURCE_MAX_CONCURRENCY.max).default(2),
+    maxConcurrency: intRange(
+      SQS_EVENT_SOURCE_MAX_CONCURRENCY.min,
+      SQS_EVENT_SOURCE_MAX_CONCURRENCY.max,
+    ).default(2),
     /** Deliveries of one event before it moves to the dead-letter queue. */
     maxReceiveCount: intRange(SQS_MAX_RECEIVE_COUNT.min, SQS_MAX_RECEIVE_COUNT.max).default(8),
     /** Attempts per AWS call with adaptive retry before the event goes back to the queue. */
@@ -136,17 +145,20 @@ export const fleetConfigSchema = z
     /** Account and region to deploy to. @default - the CLI's current credentials and region */
     env: z
       .object({
-        account: z.string().regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account ID' }).optional(),
-        region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as eu-west-1' }).optional(),
+        account: z
+          .string()
+          .regex(/^\d{12}$/, { message: 'must be a 12-digit AWS account ID' })
+          .optional(),
+        region: z
+          .string()
+          .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as eu-west-1' })
+          .optional(),
       })
       .strict()
       .default({}),
     certificateAuthorities: z.array(certificateAuthoritySchema).default([]),
     /** The shared device policy. Its name is part of the device contract (templates reference it). */
-    devicePolicy: z
-      .object({ name: resourceName.optional() })
-      .strict()
-      .default({}),
+    devicePolicy: z.object({ name: resourceName.optional() }).strict().default({}),
     thingTypes: z.record(resourceName, thingTypeSchema).default({}),
     thingGroups: z.record(resourceName, thingGroupSchema).default({}),
     onboarding: onboardingRulesSchema.default(onboardingRulesSchema.parse({})),

@@ -48,7 +48,9 @@ export class CaCertificate extends Construct {
       throw new Error(`${this.node.path}: verificationCertificatePem must not be set in SNI_ONLY mode`);
     }
     if (!Token.isUnresolved(props.caCertificatePem) && /PRIVATE KEY-----/.test(props.caCertificatePem)) {
-      throw new Error(`${this.node.path}: caCertificatePem contains a private key; pass only the certificate`);
+      throw new Error(
+        `${this.node.path}: caCertificatePem contains a private key; pass only the certificate`,
+      );
     }
 
     this.resource = new iot.CfnCACertificate(this, 'Resource', {

@@ -27,7 +27,12 @@ export class DevicePolicy extends Construct {
     super(scope, id);
     const stack = Stack.of(this);
     const document = devicePolicyDocument((resource, name) =>
-      stack.formatArn({ service: 'iot', resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME }),
+      stack.formatArn({
+        service: 'iot',
+        resource,
+        resourceName: name,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      }),
     );
     const resource = new iot.CfnPolicy(this, 'Resource', {
       policyName: props.policyName,

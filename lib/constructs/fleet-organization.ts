@@ -5,7 +5,9 @@ import type { ThingGroupNode } from '../config/schema';
 /** Properties of {@link FleetOrganization}. */
 export interface FleetOrganizationProps {
   /** Thing types by name. */
-  readonly thingTypes?: Readonly<Record<string, { readonly description?: string; readonly searchableAttributes?: readonly string[] }>>;
+  readonly thingTypes?: Readonly<
+    Record<string, { readonly description?: string; readonly searchableAttributes?: readonly string[] }>
+  >;
   /** Static thing groups as a tree, by name. */
   readonly thingGroups?: Readonly<Record<string, ThingGroupNode>>;
 }
@@ -55,7 +57,9 @@ export class FleetOrganization extends Construct {
             node.description !== undefined || Object.keys(attributes).length > 0
               ? {
                   ...(node.description !== undefined && { thingGroupDescription: node.description }),
-                  ...(Object.keys(attributes).length > 0 && { attributePayload: { attributes: { ...attributes } } }),
+                  ...(Object.keys(attributes).length > 0 && {
+                    attributePayload: { attributes: { ...attributes } },
+                  }),
                 }
               : undefined,
         });

@@ -69,14 +69,23 @@ export class JitrPipeline extends Construct {
   constructor(scope: Construct, id: string, props: JitrPipelineProps) {
     super(scope, id);
     if (props.caCertificates.length === 0) {
-      throw new Error(`${this.node.path}: caCertificates is empty; JITR needs at least one CA with auto-registration`);
+      throw new Error(
+        `${this.node.path}: caCertificates is empty; JITR needs at least one CA with auto-registration`,
+      );
     }
     if (props.onboardingRules.requireAllowList && !props.allowListTable) {
-      throw new Error(`${this.node.path}: onboardingRules.requireAllowList is set but no allowListTable was given`);
+      throw new Error(
+        `${this.node.path}: onboardingRules.requireAllowList is set but no allowListTable was given`,
+      );
     }
     const stack = Stack.of(this);
     const iotArn = (resource: string, name: string) =>
-      stack.formatArn({ service: 'iot', resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+      stack.formatArn({
+        service: 'iot',
+        resource,
+        resourceName: name,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
     const functionTimeout = Duration.seconds(60);
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
@@ -116,8 +125,12 @@ export class JitrPipeline extends Construct {
               "' WHERE certificateStatus = 'PENDING_ACTIVATION'",
             ]),
             ruleDisabled: false,
-            actions: [{ sqs: { queueUrl: this.queue.queueUrl, roleArn: ruleRole.roleArn, useBase64: false } }],
-            errorAction: { sqs: { queueUrl: this.deadLetterQueue.queueUrl, roleArn: ruleRole.roleArn, useBase64: false } },
+            actions: [
+              { sqs: { queueUrl: this.queue.queueUrl, roleArn: ruleRole.roleArn, useBase64: false } },
+            ],
+            errorAction: {
+              sqs: { queueUrl: this.deadLetterQueue.queueUrl, roleArn: ruleRole.roleArn, useBase64: false },
+            },
           },
         }),
     );
@@ -172,9 +185,10 @@ export class JitrPipeline extends Construct {
     );
     const groupNames = [
       ...new Set(
-        [props.onboardingRules.thingGroupName, ...props.onboardingRules.groupRules.map((r) => r.thingGroupName)].filter(
-          (name): name is string => name !== undefined,
-        ),
+        [
+          props.onboardingRules.thingGroupName,
+          ...props.onboardingRules.groupRules.map((r) => r.thingGroupName),
+        ].filter((name): name is string => name !== undefined),
       ),
     ];
     if (groupNames.length > 0) {
@@ -244,7 +258,10 @@ export class JitrPipeline extends Construct {
     this.alarms = [
       alarm(
         'DeadLetterAlarm',
-        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: 'Maximum',
+        }),
         'JITR registration events are in the dead-letter queue: devices are waiting. Fix the cause, then redrive the queue.',
       ),
       alarm(
@@ -279,7 +296,13 @@ function checkEnvironmentSize(at: string, environment: Record<string, string>, c
   // Each CA ID resolves to 64 hex characters plus a separator; every other value is known at synth.
   let bytes = 0;
   for (const [key, value] of Object.entries(environment)) {
-    bytes += Buffer.byteLength(key) + (Token.isUnresolved(value) ? (key === 'FLEETKIT_CA_CERTIFICATE_IDS' ? caCount * 65 : 256) : Buffer.byteLength(value));
+    bytes +=
+      Buffer.byteLength(key) +
+      (Token.isUnresolved(value)
+        ? key === 'FLEETKIT_CA_CERTIFICATE_IDS'
+          ? caCount * 65
+          : 256
+        : Buffer.byteLength(value));
   }
   if (bytes > LAMBDA_ENVIRONMENT_MAX_BYTES.value) {
     throw new Error(

@@ -21,7 +21,10 @@ export class OnboardingStack extends Stack {
     super(scope, id, props);
     const { config, fleet } = props;
 
-    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { enforceSSL: true, displayName: `${config.name} onboarding alarms` });
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', {
+      enforceSSL: true,
+      displayName: `${config.name} onboarding alarms`,
+    });
     if (config.jitr.alarmEmail !== undefined) {
       this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(config.jitr.alarmEmail));
     }

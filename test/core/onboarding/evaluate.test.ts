@@ -18,13 +18,25 @@ function certificate(overrides: Partial<CertificateInfo> = {}): CertificateInfo 
   };
 }
 
-function evaluate(cert: CertificateInfo, rules: OnboardingRulesInput = {}, issuedByExpectedCa = true): Verdict {
-  return evaluateCertificate({ certificate: cert, issuedByExpectedCa, rules: onboardingRulesSchema.parse(rules), now: NOW });
+function evaluate(
+  cert: CertificateInfo,
+  rules: OnboardingRulesInput = {},
+  issuedByExpectedCa = true,
+): Verdict {
+  return evaluateCertificate({
+    certificate: cert,
+    issuedByExpectedCa,
+    rules: onboardingRulesSchema.parse(rules),
+    now: NOW,
+  });
 }
 
 describe('evaluateCertificate', () => {
   test('accepts a valid certificate and names the thing after its CommonName by default', () => {
-    expect(evaluate(certificate())).toEqual({ accepted: true, identity: { thingName: 'sensor-0001', attributes: {} } });
+    expect(evaluate(certificate())).toEqual({
+      accepted: true,
+      identity: { thingName: 'sensor-0001', attributes: {} },
+    });
   });
 
   test('maps type, attributes and the first matching group rule', () => {
@@ -66,18 +78,102 @@ describe('evaluateCertificate', () => {
   const rejections: [string, CertificateInfo, OnboardingRulesInput, boolean, string, RegExp][] = [
     ['not issued by the expected CA', certificate(), {}, false, 'NOT_ISSUED_BY_CA', /not signed by the CA/],
     ['a CA certificate', certificate({ isCa: true }), {}, true, 'IS_CA_CERTIFICATE', /CA:TRUE/],
-    ['not yet valid', certificate({ notBefore: new Date('2026-07-01T00:00:00Z') }), {}, true, 'NOT_YET_VALID', /valid from 2026-07-01/],
-    ['expired', certificate({ notAfter: new Date('2026-05-31T23:59:59Z') }), {}, true, 'EXPIRED', /expired 2026-05-31/],
-    ['an EC curve outside the policy', certificate({ key: { type: 'ec', curve: 'P-521' } }), {}, true, 'KEY_NOT_ACCEPTED', /P-521 is not accepted/],
-    ['an RSA key when RSA is not allowed', certificate({ key: { type: 'rsa', bits: 4096 } }), {}, true, 'KEY_NOT_ACCEPTED', /RSA keys are not accepted/],
-    ['an RSA key below the minimum', certificate({ key: { type: 'rsa', bits: 2048 } }), { keyPolicy: { rsaMinimumBits: 3072 } }, true, 'KEY_NOT_ACCEPTED', /2048 bits is below the minimum of 3072/],
-    ['an Ed25519 key', certificate({ key: { type: 'other', name: 'ed25519' } }), {}, true, 'KEY_NOT_ACCEPTED', /ed25519 keys are not accepted/],
-    ['no field to name the thing', certificate({ subject: { O: 'Acme' } }), {}, true, 'MISSING_FIELD', /no CommonName to name the thing/],
-    ['a name AWS IoT does not accept', certificate({ subject: { CN: 'sensor 1/a' } }), {}, true, 'INVALID_THING_NAME', /"sensor 1\/a" is not a valid thing name/],
-    ['a name longer than 128 characters', certificate({ subject: { CN: 'a'.repeat(129) } }), {}, true, 'INVALID_THING_NAME', /not a valid thing name/],
-    ['a name that does not match the pattern', certificate(), { thingName: { field: 'CommonName', pattern: '^device-' } }, true, 'INVALID_THING_NAME', /does not match/],
-    ['a missing attribute field', certificate({ subject: { CN: 'x' } }), { attributes: { site: 'OrganizationalUnit' } }, true, 'MISSING_FIELD', /no OrganizationalUnit for attribute "site"/],
-    ['an attribute value AWS IoT does not accept', certificate({ subject: { CN: 'x', O: 'Acme, Inc.' } }), { attributes: { org: 'Organization' } }, true, 'INVALID_ATTRIBUTE_VALUE', /"Acme, Inc\." cannot be the value of attribute "org"/],
+    [
+      'not yet valid',
+      certificate({ notBefore: new Date('2026-07-01T00:00:00Z') }),
+      {},
+      true,
+      'NOT_YET_VALID',
+      /valid from 2026-07-01/,
+    ],
+    [
+      'expired',
+      certificate({ notAfter: new Date('2026-05-31T23:59:59Z') }),
+      {},
+      true,
+      'EXPIRED',
+      /expired 2026-05-31/,
+    ],
+    [
+      'an EC curve outside the policy',
+      certificate({ key: { type: 'ec', curve: 'P-521' } }),
+      {},
+      true,
+      'KEY_NOT_ACCEPTED',
+      /P-521 is not accepted/,
+    ],
+    [
+      'an RSA key when RSA is not allowed',
+      certificate({ key: { type: 'rsa', bits: 4096 } }),
+      {},
+      true,
+      'KEY_NOT_ACCEPTED',
+      /RSA keys are not accepted/,
+    ],
+    [
+      'an RSA key below the minimum',
+      certificate({ key: { type: 'rsa', bits: 2048 } }),
+      { keyPolicy: { rsaMinimumBits: 3072 } },
+      true,
+      'KEY_NOT_ACCEPTED',
+      /2048 bits is below the minimum of 3072/,
+    ],
+    [
+      'an Ed25519 key',
+      certificate({ key: { type: 'other', name: 'ed25519' } }),
+      {},
+      true,
+      'KEY_NOT_ACCEPTED',
+      /ed25519 keys are not accepted/,
+    ],
+    [
+      'no field to name the thing',
+      certificate({ subject: { O: 'Acme' } }),
+      {},
+      true,
+      'MISSING_FIELD',
+      /no CommonName to name the thing/,
+    ],
+    [
+      'a name AWS IoT does not accept',
+      certificate({ subject: { CN: 'sensor 1/a' } }),
+      {},
+      true,
+      'INVALID_THING_NAME',
+      /"sensor 1\/a" is not a valid thing name/,
+    ],
+    [
+      'a name longer than 128 characters',
+      certificate({ subject: { CN: 'a'.repeat(129) } }),
+      {},
+      true,
+      'INVALID_THING_NAME',
+      /not a valid thing name/,
+    ],
+    [
+      'a name that does not match the pattern',
+      certificate(),
+      { thingName: { field: 'CommonName', pattern: '^device-' } },
+      true,
+      'INVALID_THING_NAME',
+      /does not match/,
+    ],
+    [
+      'a missing attribute field',
+      certificate({ subject: { CN: 'x' } }),
+      { attributes: { site: 'OrganizationalUnit' } },
+      true,
+      'MISSING_FIELD',
+      /no OrganizationalUnit for attribute "site"/,
+    ],
+    [
+      'an attribute value AWS IoT does not accept',
+      certificate({ subject: { CN: 'x', O: 'Acme, Inc.' } }),
+      { attributes: { org: 'Organization' } },
+      true,
+      'INVALID_ATTRIBUTE_VALUE',
+      /"Acme, Inc\." cannot be the value of attribute "org"/,
+    ],
   ];
   test.each(rejections)('rejects %s', (_title, cert, rules, issued, code, detail) => {
     const verdict = evaluate(cert, rules, issued);
@@ -88,7 +184,10 @@ describe('evaluateCertificate', () => {
   });
 
   test('accepts an RSA key at the configured minimum', () => {
-    expect(evaluate(certificate({ key: { type: 'rsa', bits: 2048 } }), { keyPolicy: { rsaMinimumBits: 2048 } }).accepted).toBe(true);
+    expect(
+      evaluate(certificate({ key: { type: 'rsa', bits: 2048 } }), { keyPolicy: { rsaMinimumBits: 2048 } })
+        .accepted,
+    ).toBe(true);
   });
 
   test('accepts a certificate at the exact edges of its validity', () => {
@@ -103,11 +202,15 @@ describe('onboardingRulesSchema', () => {
       attributes: { a: 'CommonName', b: 'Country', c: 'Organization', d: 'StateName' },
     });
     expect(result.success).toBe(false);
-    expect(result.error?.issues[0]?.message).toMatch(/4 attributes mapped; a thing without a thing type can have at most 3/);
+    expect(result.error?.issues[0]?.message).toMatch(
+      /4 attributes mapped; a thing without a thing type can have at most 3/,
+    );
   });
 
   test('allows up to 50 attributes with a thing type', () => {
-    const attributes = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`a${i}`, 'CommonName' as const]));
+    const attributes = Object.fromEntries(
+      Array.from({ length: 50 }, (_, i) => [`a${i}`, 'CommonName' as const]),
+    );
     expect(onboardingRulesSchema.safeParse({ thingTypeName: 't', attributes }).success).toBe(true);
     const tooMany = { ...attributes, a50: 'CommonName' as const };
     expect(onboardingRulesSchema.safeParse({ thingTypeName: 't', attributes: tooMany }).success).toBe(false);

@@ -20,12 +20,36 @@ describe('readJitrConfig', () => {
   });
 
   test.each([
-    ['the CA IDs are missing', { ...base, FLEETKIT_CA_CERTIFICATE_IDS: '' }, /FLEETKIT_CA_CERTIFICATE_IDS is not set/],
-    ['the policy name is missing', { ...base, FLEETKIT_DEVICE_POLICY_NAME: undefined }, /FLEETKIT_DEVICE_POLICY_NAME is not set/],
-    ['the rules are not JSON', { ...base, FLEETKIT_ONBOARDING_RULES: '{' }, /FLEETKIT_ONBOARDING_RULES is invalid/],
-    ['the rules are invalid', { ...base, FLEETKIT_ONBOARDING_RULES: '{"thingName":{"field":"Street"}}' }, /FLEETKIT_ONBOARDING_RULES is invalid/],
-    ['the attempts are out of range', { ...base, FLEETKIT_SDK_MAX_ATTEMPTS: '0' }, /FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from 1 to 20, got 0/],
-    ['an allow-list is required but no table is set', { ...base, FLEETKIT_ONBOARDING_RULES: '{"requireAllowList":true}' }, /FLEETKIT_ALLOW_LIST_TABLE is not set/],
+    [
+      'the CA IDs are missing',
+      { ...base, FLEETKIT_CA_CERTIFICATE_IDS: '' },
+      /FLEETKIT_CA_CERTIFICATE_IDS is not set/,
+    ],
+    [
+      'the policy name is missing',
+      { ...base, FLEETKIT_DEVICE_POLICY_NAME: undefined },
+      /FLEETKIT_DEVICE_POLICY_NAME is not set/,
+    ],
+    [
+      'the rules are not JSON',
+      { ...base, FLEETKIT_ONBOARDING_RULES: '{' },
+      /FLEETKIT_ONBOARDING_RULES is invalid/,
+    ],
+    [
+      'the rules are invalid',
+      { ...base, FLEETKIT_ONBOARDING_RULES: '{"thingName":{"field":"Street"}}' },
+      /FLEETKIT_ONBOARDING_RULES is invalid/,
+    ],
+    [
+      'the attempts are out of range',
+      { ...base, FLEETKIT_SDK_MAX_ATTEMPTS: '0' },
+      /FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from 1 to 20, got 0/,
+    ],
+    [
+      'an allow-list is required but no table is set',
+      { ...base, FLEETKIT_ONBOARDING_RULES: '{"requireAllowList":true}' },
+      /FLEETKIT_ALLOW_LIST_TABLE is not set/,
+    ],
   ])('fails when %s', (_title, env, message) => {
     expect(() => readJitrConfig(env)).toThrow(message);
   });
@@ -47,9 +71,17 @@ describe('parseRegistrationMessage', () => {
 
   test.each([
     ['a body that is not JSON', 'hello', /not JSON/],
-    ['a certificate ID that is not 64 hex characters', JSON.stringify({ ...event, certificateId: 'xyz' }), /certificateId: must be 64 lower-case hex/],
+    [
+      'a certificate ID that is not 64 hex characters',
+      JSON.stringify({ ...event, certificateId: 'xyz' }),
+      /certificateId: must be 64 lower-case hex/,
+    ],
     ['a missing CA ID', JSON.stringify({ ...event, caCertificateId: undefined }), /caCertificateId/],
-    ['a wrapped payload that is not an event', JSON.stringify({ ruleName: 'r', base64OriginalPayload: Buffer.from('{}').toString('base64') }), /not a certificate-registered event/],
+    [
+      'a wrapped payload that is not an event',
+      JSON.stringify({ ruleName: 'r', base64OriginalPayload: Buffer.from('{}').toString('base64') }),
+      /not a certificate-registered event/,
+    ],
   ])('fails on %s', (_title, body, message) => {
     expect(() => parseRegistrationMessage(body)).toThrow(message);
   });

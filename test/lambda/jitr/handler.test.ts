@@ -36,7 +36,9 @@ beforeEach(() => {
   iot.reset();
   logLines = [];
   metricLines = [];
-  iot.on(DescribeCACertificateCommand).resolves({ certificateDescription: { certificatePem: ca.certificatePem } });
+  iot
+    .on(DescribeCACertificateCommand)
+    .resolves({ certificateDescription: { certificatePem: ca.certificatePem } });
   for (const device of [good, throttled]) {
     iot.on(DescribeCertificateCommand, { certificateId: device.id }).resolves({
       certificateDescription: {
@@ -103,8 +105,15 @@ describe('JITR handler', () => {
     };
     const response = await handler()(event, context);
 
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['m-malformed', 'm-not-json', 'm-throttled']);
-    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: good.id, newStatus: 'ACTIVE' });
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      'm-malformed',
+      'm-not-json',
+      'm-throttled',
+    ]);
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: good.id,
+      newStatus: 'ACTIVE',
+    });
     expect(iot).not.toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: throttled.id });
   });
 
@@ -124,9 +133,22 @@ describe('JITR handler', () => {
     );
     expect(logLines).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ message: 'certificate provisioned', certificateId: good.id, thingName: 'sensor-good', level: 'INFO' }),
-        expect.objectContaining({ message: expect.stringMatching(/will be retried/), certificateId: throttled.id, level: 'WARN' }),
-        expect.objectContaining({ message: expect.stringMatching(/malformed/), messageId: 'm3', level: 'ERROR' }),
+        expect.objectContaining({
+          message: 'certificate provisioned',
+          certificateId: good.id,
+          thingName: 'sensor-good',
+          level: 'INFO',
+        }),
+        expect.objectContaining({
+          message: expect.stringMatching(/will be retried/),
+          certificateId: throttled.id,
+          level: 'WARN',
+        }),
+        expect.objectContaining({
+          message: expect.stringMatching(/malformed/),
+          messageId: 'm3',
+          level: 'ERROR',
+        }),
       ]),
     );
     // EMF records repeated metrics as arrays of values.
@@ -141,12 +163,17 @@ describe('JITR handler', () => {
     const wrapped = {
       ruleName: 'jitr',
       topic: `$aws/events/certificates/registered/${ca.id}`,
-      base64OriginalPayload: Buffer.from(JSON.stringify(registrationEvent(good.id, ca.id))).toString('base64'),
+      base64OriginalPayload: Buffer.from(JSON.stringify(registrationEvent(good.id, ca.id))).toString(
+        'base64',
+      ),
       failures: [{ failedAction: 'SqsAction', errorMessage: 'throttled' }],
     };
     const response = await handler()({ Records: [record('m1', wrapped)] }, context);
     expect(response.batchItemFailures).toEqual([]);
-    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: good.id, newStatus: 'ACTIVE' });
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: good.id,
+      newStatus: 'ACTIVE',
+    });
   });
 
   test('never logs certificate PEM or key material', async () => {

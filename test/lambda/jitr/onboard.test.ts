@@ -46,7 +46,9 @@ beforeEach(() => {
   dynamo.reset();
 });
 
-function deps(overrides: Partial<OnboardingDependencies> & { rules?: OnboardingRulesInput } = {}): OnboardingDependencies {
+function deps(
+  overrides: Partial<OnboardingDependencies> & { rules?: OnboardingRulesInput } = {},
+): OnboardingDependencies {
   const { rules, ...rest } = overrides;
   return {
     registry: iotRegistry(new IoTClient({})),
@@ -60,7 +62,12 @@ function deps(overrides: Partial<OnboardingDependencies> & { rules?: OnboardingR
 
 function registered(pem: string, id: string, status = 'PENDING_ACTIVATION') {
   iot.on(DescribeCertificateCommand, { certificateId: id }).resolves({
-    certificateDescription: { certificateId: id, certificateArn: certificateArn(id), certificatePem: pem, status: status as never },
+    certificateDescription: {
+      certificateId: id,
+      certificateArn: certificateArn(id),
+      certificatePem: pem,
+      status: status as never,
+    },
   });
   iot.on(DescribeCACertificateCommand, { certificateId: ca.id }).resolves({
     certificateDescription: { certificateId: ca.id, certificatePem: ca.certificatePem },
@@ -99,7 +106,10 @@ describe('onboardCertificate', () => {
       thingName: 'sensor-0001',
       thingGroupName: 'site-berlin',
     });
-    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: device.id, newStatus: 'ACTIVE' });
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: device.id,
+      newStatus: 'ACTIVE',
+    });
     const order = iot.calls().map((call) => call.args[0].constructor.name);
     expect(order).toEqual([
       'DescribeCertificateCommand',
@@ -114,7 +124,9 @@ describe('onboardCertificate', () => {
 
   test('brings an existing thing to the configured type and attributes, merging', async () => {
     registered(device.certificatePem, device.id);
-    iot.on(CreateThingCommand).rejects(new ResourceAlreadyExistsException({ message: 'exists', $metadata: {}, resourceId: 'x' }));
+    iot
+      .on(CreateThingCommand)
+      .rejects(new ResourceAlreadyExistsException({ message: 'exists', $metadata: {}, resourceId: 'x' }));
     const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps());
     expect(outcome.kind).toBe('provisioned');
     expect(iot).toHaveReceivedCommandWith(UpdateThingCommand, {
@@ -136,7 +148,9 @@ describe('onboardCertificate', () => {
   });
 
   test('does nothing when the certificate no longer exists', async () => {
-    iot.on(DescribeCertificateCommand).rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+    iot
+      .on(DescribeCertificateCommand)
+      .rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
     const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps());
     expect(outcome).toMatchObject({ kind: 'skipped', reason: 'CERTIFICATE_NOT_FOUND' });
     expect(iot).not.toHaveReceivedCommand(UpdateCertificateCommand);
@@ -154,17 +168,27 @@ describe('onboardCertificate', () => {
     registered(foreign.certificatePem, foreign.id);
     const outcome = await onboardCertificate(registrationEvent(foreign.id, ca.id), deps());
     expect(outcome).toMatchObject({ kind: 'rejected', code: 'NOT_ISSUED_BY_CA' });
-    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: foreign.id, newStatus: 'REVOKED' });
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: foreign.id,
+      newStatus: 'REVOKED',
+    });
     expect(iot).not.toHaveReceivedCommand(CreateThingCommand);
     expect(iot).not.toHaveReceivedCommand(AttachPolicyCommand);
   });
 
   test('revokes an expired certificate', async () => {
-    const old = await testDevice(ca, { CN: 'old-sensor' }, { now: new Date('2020-01-01T00:00:00Z'), validityDays: 30 });
+    const old = await testDevice(
+      ca,
+      { CN: 'old-sensor' },
+      { now: new Date('2020-01-01T00:00:00Z'), validityDays: 30 },
+    );
     registered(old.certificatePem, old.id);
     const outcome = await onboardCertificate(registrationEvent(old.id, ca.id), deps());
     expect(outcome).toMatchObject({ kind: 'rejected', code: 'EXPIRED' });
-    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: old.id, newStatus: 'REVOKED' });
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: old.id,
+      newStatus: 'REVOKED',
+    });
   });
 
   test('revokes an RSA certificate when the key policy allows only EC', async () => {
@@ -178,7 +202,10 @@ describe('onboardCertificate', () => {
     registered('-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n', device.id);
     const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps());
     expect(outcome).toMatchObject({ kind: 'rejected', code: 'UNREADABLE_CERTIFICATE' });
-    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: device.id, newStatus: 'REVOKED' });
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: device.id,
+      newStatus: 'REVOKED',
+    });
   });
 
   describe('with an allow-list', () => {
@@ -188,7 +215,10 @@ describe('onboardCertificate', () => {
     test('provisions a listed device, reading the list consistently', async () => {
       registered(device.certificatePem, device.id);
       dynamo.on(GetItemCommand).resolves({ Item: { thingName: { S: 'sensor-0001' } } });
-      const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps({ rules: allowListRules, allowList: allowList() }));
+      const outcome = await onboardCertificate(
+        registrationEvent(device.id, ca.id),
+        deps({ rules: allowListRules, allowList: allowList() }),
+      );
       expect(outcome.kind).toBe('provisioned');
       expect(dynamo).toHaveReceivedCommandWith(GetItemCommand, {
         TableName: 'allow-list',
@@ -200,29 +230,45 @@ describe('onboardCertificate', () => {
     test('revokes a device that is not listed', async () => {
       registered(device.certificatePem, device.id);
       dynamo.on(GetItemCommand).resolves({});
-      const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps({ rules: allowListRules, allowList: allowList() }));
+      const outcome = await onboardCertificate(
+        registrationEvent(device.id, ca.id),
+        deps({ rules: allowListRules, allowList: allowList() }),
+      );
       expect(outcome).toMatchObject({ kind: 'rejected', code: 'NOT_ALLOW_LISTED' });
-      expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: device.id, newStatus: 'REVOKED' });
+      expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+        certificateId: device.id,
+        newStatus: 'REVOKED',
+      });
       expect(iot).not.toHaveReceivedCommand(CreateThingCommand);
     });
   });
 
   describe('when a step fails', () => {
-    const steps = [CreateThingCommand, AttachPolicyCommand, AttachThingPrincipalCommand, AddThingToThingGroupCommand] as const;
+    const steps = [
+      CreateThingCommand,
+      AttachPolicyCommand,
+      AttachThingPrincipalCommand,
+      AddThingToThingGroupCommand,
+    ] as const;
 
     test.each(steps.map((step) => [step.name, step] as const))(
       'a failure at %s propagates, leaves the certificate unactivated, and the retry converges',
       async (_name, step) => {
         registered(device.certificatePem, device.id);
         iot.on(step).rejectsOnce(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
-        await expect(onboardCertificate(registrationEvent(device.id, ca.id), deps())).rejects.toThrow('Rate exceeded');
+        await expect(onboardCertificate(registrationEvent(device.id, ca.id), deps())).rejects.toThrow(
+          'Rate exceeded',
+        );
         expect(iot).not.toHaveReceivedCommandWith(UpdateCertificateCommand, { newStatus: 'ACTIVE' });
 
         // The queue redelivers the event; every step is repeated and converges.
         const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps());
         expect(outcome.kind).toBe('provisioned');
         expect(iot).toHaveReceivedCommandTimes(step, 2);
-        expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, { certificateId: device.id, newStatus: 'ACTIVE' });
+        expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+          certificateId: device.id,
+          newStatus: 'ACTIVE',
+        });
       },
     );
 
@@ -233,8 +279,12 @@ describe('onboardCertificate', () => {
         .rejectsOnce(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }))
         .resolves({ certificateDescription: { certificateId: ca.id, certificatePem: ca.certificatePem } });
       const shared = deps();
-      await expect(onboardCertificate(registrationEvent(device.id, ca.id), shared)).rejects.toThrow('Rate exceeded');
-      await expect(onboardCertificate(registrationEvent(device.id, ca.id), shared)).resolves.toMatchObject({ kind: 'provisioned' });
+      await expect(onboardCertificate(registrationEvent(device.id, ca.id), shared)).rejects.toThrow(
+        'Rate exceeded',
+      );
+      await expect(onboardCertificate(registrationEvent(device.id, ca.id), shared)).resolves.toMatchObject({
+        kind: 'provisioned',
+      });
     });
 
     test('the CA certificate is read once per container', async () => {

@@ -1,0 +1,90 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import {
+  createCertificateAuthority,
+  issueDeviceCertificate,
+  issueVerificationCertificate,
+} from '../../core/certificates/issue';
+import { resolveFleetConfig, type ResolvedFleetConfig } from '../../lib/config/load';
+import type { FleetConfigInput } from '../../lib/config/schema';
+import { defineFleetStacks, type FleetStacks } from '../../lib/fleet-app';
+
+/** A directory with a CA certificate, its verification certificate, a device certificate and a PEM with a key. */
+export interface CaFiles {
+  readonly dir: string;
+  readonly caPem: string;
+}
+
+/**
+ * Writes the files a configuration references: `ca.pem`, `verification.pem` (signed by the CA), `other-ca.pem`,
+ * `foreign-verification.pem` (signed by another CA), `device.pem` (not a CA) and `with-key.pem` (a certificate
+ * followed by a private key, which must be refused).
+ */
+export async function caFiles(): Promise<CaFiles> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkit-config-'));
+  const ca = await createCertificateAuthority({ subject: { CN: 'Config Test CA' } });
+  const other = await createCertificateAuthority({ subject: { CN: 'Other CA' } });
+  const verification = await issueVerificationCertificate({ ca, registrationCode: 'a1b2c3' });
+  const foreign = await issueVerificationCertificate({ ca: other, registrationCode: 'a1b2c3' });
+  const device = await issueDeviceCertificate({ ca, subject: { CN: 'device-1' } });
+  fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certificatePem);
+  fs.writeFileSync(path.join(dir, 'other-ca.pem'), other.certificatePem);
+  fs.writeFileSync(path.join(dir, 'verification.pem'), verification.certificatePem);
+  fs.writeFileSync(path.join(dir, 'foreign-verification.pem'), foreign.certificatePem);
+  fs.writeFileSync(path.join(dir, 'device.pem'), device.certificatePem);
+  fs.writeFileSync(path.join(dir, 'with-key.pem'), ca.certificatePem + ca.privateKeyPem);
+  return { dir, caPem: ca.certificatePem };
+}
+
+/** A small valid configuration over {@link caFiles}. */
+export function baseConfig(overrides: Partial<FleetConfigInput> = {}): FleetConfigInput {
+  return {
+    name: 'test-fleet',
+    certificateAuthorities: [
+      {
+        name: 'factory',
+        certificateFile: 'ca.pem',
+        verificationCertificateFile: 'verification.pem',
+        mode: 'DEFAULT',
+      },
+    ],
+    thingTypes: { sensor: { searchableAttributes: ['serialNumber'] } },
+    thingGroups: {
+      fleet: { children: { unassigned: {}, 'site-berlin': { attributes: { city: 'Berlin' } } } },
+    },
+    onboarding: {
+      thingTypeName: 'sensor',
+      attributes: { serialNumber: 'SerialNumber' },
+      thingGroupName: 'unassigned',
+      groupRules: [{ field: 'OrganizationalUnit', equals: 'berlin', thingGroupName: 'site-berlin' }],
+    },
+    ...overrides,
+  };
+}
+
+/** Resolves a configuration against the files in `dir`. */
+export function resolve(dir: string, config: unknown): ResolvedFleetConfig {
+  return resolveFleetConfig(config, { source: 'test.config.ts', baseDir: dir });
+}
+
+/**
+ * Defines the fleet's stacks in a fresh app. Unless `full` is set, Lambda bundling and CDK's built-in
+ * CloudFormation validation are skipped to keep assertion tests fast; test/lib/synth.test.ts runs both.
+ */
+export function synthFleet(
+  dir: string,
+  config: unknown,
+  options: { full?: boolean; outdir?: string } = {},
+): FleetStacks & { app: App } {
+  const app = new App({
+    ...(options.outdir !== undefined && { outdir: options.outdir }),
+    builtinCloudFormationValidation: options.full === true,
+    context: {
+      ...(options.full ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      '@aws-cdk/core:defaultCrossStackReferences': 'strong',
+    },
+  });
+  return { app, ...defineFleetStacks(app, resolve(dir, config)) };
+}

@@ -1,0 +1,161 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { loadFleetConfigFile } from '../../lib/config/load';
+import { defineFleetStacks } from '../../lib/fleet-app';
+import { runCfnLint } from '../support/cfn-lint';
+import { baseConfig, caFiles, synthFleet, type CaFiles } from './fixtures';
+
+/*
+ * Full synthesis, as `cdk synth` does it: Lambda bundling with the local esbuild, CDK's built-in validation,
+ * cdk-nag, then cfn-lint on every template.
+ */
+
+const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+
+let files: CaFiles;
+const outdirs: string[] = [];
+const outdir = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkit-synth-'));
+  outdirs.push(dir);
+  return dir;
+};
+
+beforeAll(async () => {
+  files = await caFiles();
+});
+afterAll(() => outdirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+const configs: [string, () => App][] = [
+  [
+    'the shipped example',
+    () => {
+      const app = new App({ outdir: outdir() });
+      defineFleetStacks(app, loadFleetConfigFile('fleet.config.ts'));
+      return app;
+    },
+  ],
+  [
+    'two CAs, an allow-list and an alarm e-mail',
+    () =>
+      synthFleet(
+        files.dir,
+        baseConfig({
+          certificateAuthorities: [
+            { name: 'factory', certificateFile: 'ca.pem', verificationCertificateFile: 'verification.pem' },
+            { name: 'partner', certificateFile: 'other-ca.pem', mode: 'SNI_ONLY' },
+          ],
+          onboarding: { ...baseConfig().onboarding, requireAllowList: true },
+          jitr: { alarmEmail: 'ops@example.com' },
+        }),
+        { full: true, outdir: outdir() },
+      ).app,
+  ],
+];
+
+describe.each(configs)('synthesizing %s', (_title, build) => {
+  let assemblyDir: string;
+  let app: App;
+  beforeAll(() => {
+    app = build();
+    assemblyDir = app.synth().directory;
+  }, 120_000);
+
+  test('cdk-nag AwsSolutions reports no unacknowledged finding', () => {
+    const report = new AwsSolutionsChecks(app).validateScope(app);
+    expect(
+      report.violations.map(
+        (v) =>
+          `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath ?? r.resourceLogicalId).join(', ')}`,
+      ),
+    ).toEqual([]);
+  });
+
+  test('every acknowledgement is on a resource, not a stack or the app, and has a reason', () => {
+    const templates = fs.readdirSync(assemblyDir).filter((f) => f.endsWith('.template.json'));
+    let acknowledged = 0;
+    for (const file of templates) {
+      const template = JSON.parse(fs.readFileSync(path.join(assemblyDir, file), 'utf8'));
+      expect(template.Metadata?.cdk_nag).toBeUndefined();
+      for (const resource of Object.values(template.Resources) as {
+        Metadata?: { cdk_nag?: { rules_to_suppress: { id: string; reason: string }[] } };
+      }[]) {
+        for (const rule of resource.Metadata?.cdk_nag?.rules_to_suppress ?? []) {
+          acknowledged += 1;
+          expect(rule.reason.length).toBeGreaterThan(20);
+        }
+      }
+    }
+    expect(acknowledged).toBeGreaterThan(0);
+  });
+
+  test('cfn-lint finds no error in any template', () => {
+    const templates = fs
+      .readdirSync(assemblyDir)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => path.join(assemblyDir, f));
+    expect(templates.length).toBe(2);
+    const result = runCfnLint(templates);
+    expect(result.errors.map((e) => `${e.ruleId} ${e.message} at ${e.path.join('.')}`)).toEqual([]);
+  }, 120_000);
+
+  test('no template, Lambda environment or bundle contains private key material', () => {
+    const offenders: string[] = [];
+    const scan = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) scan(full);
+        else if (PRIVATE_KEY.test(fs.readFileSync(full, 'utf8'))) offenders.push(full);
+      }
+    };
+    scan(assemblyDir);
+    expect(offenders).toEqual([]);
+  });
+
+  test('the JITR function is bundled locally, minified with a source map', () => {
+    const assets = fs.readdirSync(assemblyDir).filter((f) => f.startsWith('asset.'));
+    const bundles = assets.filter((a) => fs.existsSync(path.join(assemblyDir, a, 'index.js')));
+    expect(bundles.length).toBeGreaterThanOrEqual(1);
+    for (const bundle of bundles) {
+      const dir = path.join(assemblyDir, bundle);
+      expect(fs.existsSync(path.join(dir, 'index.js.map'))).toBe(true);
+      const code = fs.readFileSync(path.join(dir, 'index.js'), 'utf8');
+      // Minified: few, long lines.
+      expect(code.split('\n').length).toBeLessThan(200);
+      expect(code).not.toContain('aws-cdk-lib');
+    }
+  });
+});
+
+describe('cdk synth on an invalid configuration', () => {
+  test('fails with the configuration path, the bad value and the allowed range', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkit-bad-'));
+    outdirs.push(dir);
+    fs.copyFileSync(path.join(files.dir, 'ca.pem'), path.join(dir, 'ca.pem'));
+    const config = {
+      name: 'bad',
+      certificateAuthorities: [{ name: 'x', certificateFile: 'ca.pem', mode: 'SNI_ONLY' }],
+      jitr: { maxConcurrency: 5000 },
+    };
+    fs.writeFileSync(path.join(dir, 'bad.config.json'), JSON.stringify(config));
+    const run = spawnSync(
+      'npx',
+      [
+        'cdk',
+        'synth',
+        '--quiet',
+        '-o',
+        path.join(dir, 'out'),
+        '-c',
+        `config=${path.join(dir, 'bad.config.json')}`,
+      ],
+      { encoding: 'utf8', timeout: 120_000, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' } },
+    );
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toContain('Invalid fleet configuration');
+    expect(run.stderr).toContain('jitr.maxConcurrency: got 5000; must be an integer from 2 to 1000');
+  }, 120_000);
+});
