@@ -73,15 +73,23 @@ export function buildHandler(
   };
   return async (event, context) => {
     try {
-      return await processPartialResponse(event, recordHandler, processor, { context });
+      // A batch whose every record failed is reported like any other, record by record, rather than thrown.
+      return await processPartialResponse(event, recordHandler, processor, {
+        context,
+        throwOnFullBatchFailure: false,
+      });
     } finally {
       deps.metrics.publishStoredMetrics();
     }
   };
 }
 
-function fromEnvironment(): HandlerDependencies {
-  const config = readJitrConfig();
+/**
+ * The handler's dependencies as deployed: configuration from the environment, SDK clients with adaptive retry
+ * (endpoints from the SDK's usual settings, including `AWS_ENDPOINT_URL` for an emulator).
+ */
+export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env): HandlerDependencies {
+  const config = readJitrConfig(env);
   const clientConfig = awsClientConfig({ maxAttempts: config.sdkMaxAttempts });
   const iot = new IoTClient(clientConfig);
   return {
@@ -103,6 +111,6 @@ let built: ReturnType<typeof buildHandler> | undefined;
 
 /** The Lambda entry point. */
 export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  built ??= buildHandler(fromEnvironment());
+  built ??= buildHandler(dependenciesFromEnvironment());
   return built(event, context);
 };

@@ -183,3 +183,19 @@ describe('JITR handler', () => {
     expect(text).not.toContain(good.certificatePem.split('\n')[1]);
   });
 });
+
+describe('JITR handler, whole batch failing', () => {
+  test('reports every record rather than throwing, so SQS retries each on its own schedule', async () => {
+    iot.on(AttachPolicyCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+    const response = await handler()(
+      {
+        Records: [
+          record('a', registrationEvent(good.id, ca.id)),
+          record('b', registrationEvent(throttled.id, ca.id)),
+        ],
+      },
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+  });
+});

@@ -1,0 +1,227 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Writable } from 'node:stream';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreatePolicyCommand,
+  CreateThingGroupCommand,
+  CreateThingTypeCommand,
+  GetRegistrationCodeCommand,
+  IoTClient,
+  RegisterCACertificateCommand,
+  RegisterCertificateCommand,
+} from '@aws-sdk/client-iot';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { devicePolicyDocument } from '../../core/device-policy';
+import { ALLOW_LIST_KEY } from '../../core/onboarding/allow-list';
+import type { OnboardingRulesInput } from '../../core/onboarding/rules';
+import { main } from '../../cli/index';
+import {
+  buildHandler,
+  dependenciesFromEnvironment,
+  type HandlerDependencies,
+} from '../../lambda/jitr/handler';
+import { clientConfig, uniqueName } from '../support/target';
+
+/**
+ * A fleet set up in the integration target the way `cdk deploy` and a device's first connection would leave
+ * it: a CA registered with its verification certificate, the device policy, a thing type and groups; device
+ * certificates registered PENDING_ACTIVATION under the CA as AWS IoT's auto-registration does. Certificates
+ * are made by the `fleetkit` CLI.
+ */
+export interface JitrFleet {
+  readonly iot: IoTClient;
+  readonly dynamo: DynamoDBClient;
+  readonly dir: string;
+  readonly caCertificateId: string;
+  readonly policyName: string;
+  readonly thingTypeName: string;
+  readonly groupName: string;
+  readonly allowListTable?: string;
+  /** The environment the JITR construct gives the function. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Issues a device certificate with the CLI and registers it PENDING_ACTIVATION; returns its ID and ARN. */
+  device(thingName: string, extra?: string[]): Promise<{ certificateId: string; certificateArn: string }>;
+  /** Puts a thing name on the allow-list. */
+  allow(thingName: string): Promise<void>;
+  /** Handler dependencies read from `env`, as in Lambda. */
+  dependencies(): HandlerDependencies;
+}
+
+/** Runs the fleetkit CLI in-process and fails with its stderr when it exits non-zero. */
+export async function fleetkit(...argv: string[]): Promise<string> {
+  let out = '';
+  let err = '';
+  const code = await main(argv, {
+    stdout: new Writable({ write: (c, _e, done) => ((out += String(c)), done()) }),
+    stderr: new Writable({ write: (c, _e, done) => ((err += String(c)), done()) }),
+  });
+  if (code !== 0) throw new Error(`fleetkit ${argv.join(' ')} exited ${code}: ${err}`);
+  return out;
+}
+
+export async function setUpJitrFleet(
+  options: { allowList?: boolean; rules?: OnboardingRulesInput } = {},
+): Promise<JitrFleet> {
+  const config = clientConfig();
+  const iot = new IoTClient({ ...config, maxAttempts: 3 });
+  const dynamo = new DynamoDBClient({ ...config, maxAttempts: 3 });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkit-jitr-it-'));
+  const caDir = path.join(dir, 'ca');
+
+  await fleetkit('ca', 'create', '--out-dir', caDir, '--common-name', 'Fleetkit Integration CA');
+  const { registrationCode } = await iot.send(new GetRegistrationCodeCommand({}));
+  await fleetkit(
+    'ca',
+    'verification-cert',
+    '--ca-dir',
+    caDir,
+    '--registration-code',
+    registrationCode!,
+    '--out-dir',
+    caDir,
+  );
+  const caPem = fs.readFileSync(path.join(caDir, 'ca.pem'), 'utf8');
+  const { certificateId: caCertificateId } = await iot.send(
+    new RegisterCACertificateCommand({
+      caCertificate: caPem,
+      verificationCertificate: fs.readFileSync(path.join(caDir, 'verification.pem'), 'utf8'),
+      setAsActive: true,
+      allowAutoRegistration: true,
+    }),
+  );
+
+  const policyName = uniqueName('device');
+  const thingTypeName = uniqueName('sensor');
+  const groupName = uniqueName('unassigned');
+  const { policyArn } = await iot.send(
+    new CreatePolicyCommand({
+      policyName,
+      policyDocument: JSON.stringify(
+        devicePolicyDocument(
+          (resource, name) => `arn:aws:iot:${config.region}:123456789012:${resource}/${name}`,
+        ),
+      ),
+    }),
+  );
+  const account = policyArn!.split(':')[4]!;
+  await iot.send(
+    new CreateThingTypeCommand({
+      thingTypeName,
+      thingTypeProperties: { searchableAttributes: ['serialNumber'] },
+    }),
+  );
+  await iot.send(new CreateThingGroupCommand({ thingGroupName: groupName }));
+
+  let allowListTable: string | undefined;
+  if (options.allowList) {
+    allowListTable = uniqueName('allow-list');
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: allowListTable,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: ALLOW_LIST_KEY, AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: ALLOW_LIST_KEY, KeyType: 'HASH' }],
+      }),
+    );
+  }
+
+  const rules: OnboardingRulesInput = options.rules ?? {
+    thingTypeName,
+    attributes: { serialNumber: 'SerialNumber' },
+    thingGroupName: groupName,
+    requireAllowList: options.allowList ?? false,
+  };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FLEETKIT_CA_CERTIFICATE_IDS: caCertificateId!,
+    FLEETKIT_DEVICE_POLICY_NAME: policyName,
+    FLEETKIT_ONBOARDING_RULES: JSON.stringify(rules),
+    FLEETKIT_SDK_MAX_ATTEMPTS: '8',
+    ...(allowListTable !== undefined && { FLEETKIT_ALLOW_LIST_TABLE: allowListTable }),
+  };
+
+  return {
+    iot,
+    dynamo,
+    dir,
+    caCertificateId: caCertificateId!,
+    policyName,
+    thingTypeName,
+    groupName,
+    ...(allowListTable !== undefined && { allowListTable }),
+    env,
+    async device(thingName, extra = []) {
+      const out = path.join(dir, 'devices');
+      await fleetkit(
+        'device',
+        'issue',
+        '--ca-dir',
+        caDir,
+        '--thing-name',
+        thingName,
+        '--serial-number',
+        `SN-${thingName}`,
+        '--out-dir',
+        out,
+        ...extra,
+      );
+      const certificatePem = fs.readFileSync(path.join(out, `${thingName}.pem`), 'utf8');
+      const registered = await iot.send(
+        new RegisterCertificateCommand({
+          certificatePem,
+          caCertificatePem: caPem,
+          status: 'PENDING_ACTIVATION',
+        }),
+      );
+      expectArnInAccount(registered.certificateArn!, account);
+      return { certificateId: registered.certificateId!, certificateArn: registered.certificateArn! };
+    },
+    async allow(thingName) {
+      await dynamo.send(
+        new PutItemCommand({ TableName: allowListTable!, Item: { [ALLOW_LIST_KEY]: { S: thingName } } }),
+      );
+    },
+    dependencies() {
+      // The deployed wiring, with logs and metrics kept out of the test output (the unit tests assert them).
+      process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+      return {
+        ...dependenciesFromEnvironment(env),
+        logger: new Logger({ serviceName: 'fleetkit-jitr', logLevel: 'CRITICAL' }),
+      };
+    },
+  };
+}
+
+function expectArnInAccount(arn: string, account: string): void {
+  if (arn.split(':')[4] !== account) throw new Error(`${arn} is not in account ${account}`);
+}
+
+/** The SQS event the queue delivers for registration events, one record each. */
+export function sqsEvent(...events: { certificateId: string; caCertificateId: string }[]): SQSEvent {
+  return {
+    Records: events.map((event, index) => ({
+      messageId: `m-${index}-${event.certificateId.slice(0, 8)}`,
+      receiptHandle: `rh-${index}`,
+      body: JSON.stringify({
+        ...event,
+        timestamp: Math.floor(Date.now() / 1000),
+        certificateStatus: 'PENDING_ACTIVATION',
+        awsAccountId: '123456789012',
+        certificateRegistrationTimestamp: String(Date.now()),
+      }),
+      attributes: {} as SQSEvent['Records'][number]['attributes'],
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:jitr',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+export const lambdaContext = { functionName: 'jitr', awsRequestId: 'it' } as Context;
+
+export { buildHandler };

@@ -1,0 +1,251 @@
+import {
+  DescribeCertificateCommand,
+  DescribeThingCommand,
+  ListAttachedPoliciesCommand,
+  ListThingGroupsForThingCommand,
+  ListThingPrincipalsCommand,
+  ListThingsCommand,
+} from '@aws-sdk/client-iot';
+import type { Registry } from '../../lambda/jitr/iot-adapter';
+import { onboardCertificate } from '../../lambda/jitr/onboard';
+import { currentTarget, itIf, resetTarget } from '../support/target';
+import { ThrottlingProxy } from '../support/throttling-proxy';
+import { buildHandler, lambdaContext, setUpJitrFleet, sqsEvent, type JitrFleet } from './jitr-fleet';
+
+jest.setTimeout(60_000);
+
+let fleet: JitrFleet;
+
+beforeEach(async () => {
+  await resetTarget();
+});
+
+async function certificateStatus(certificateId: string): Promise<string | undefined> {
+  const { certificateDescription } = await fleet.iot.send(new DescribeCertificateCommand({ certificateId }));
+  return certificateDescription?.status;
+}
+
+async function expectProvisioned(
+  thingName: string,
+  device: { certificateId: string; certificateArn: string },
+) {
+  expect(await certificateStatus(device.certificateId)).toBe('ACTIVE');
+  const thing = await fleet.iot.send(new DescribeThingCommand({ thingName }));
+  expect(thing.thingTypeName).toBe(fleet.thingTypeName);
+  expect(thing.attributes).toEqual({ serialNumber: `SN-${thingName}` });
+  const principals = await fleet.iot.send(new ListThingPrincipalsCommand({ thingName }));
+  expect(principals.principals).toEqual([device.certificateArn]);
+  const policies = await fleet.iot.send(new ListAttachedPoliciesCommand({ target: device.certificateArn }));
+  expect(policies.policies?.map((p) => p.policyName)).toEqual([fleet.policyName]);
+  const groups = await fleet.iot.send(new ListThingGroupsForThingCommand({ thingName }));
+  expect(groups.thingGroups?.map((g) => g.groupName)).toEqual([fleet.groupName]);
+}
+
+async function thingCount(): Promise<number> {
+  const { things } = await fleet.iot.send(new ListThingsCommand({}));
+  return things?.length ?? 0;
+}
+
+describe('JITR against the emulator', () => {
+  test('the CA registered with its CLI-made verification certificate has the ID AWS would give it', async () => {
+    fleet = await setUpJitrFleet();
+    expect(fleet.caCertificateId).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  itIf('certificateIdIsDerSha256')('certificate IDs are the SHA-256 of the DER, as on AWS', async () => {
+    const { inspectCertificate } = await import('../../core/certificates/inspect');
+    fleet = await setUpJitrFleet();
+    const device = await fleet.device('sensor-id-check');
+    const { certificateDescription } = await fleet.iot.send(
+      new DescribeCertificateCommand({ certificateId: device.certificateId }),
+    );
+    expect(inspectCertificate(certificateDescription!.certificatePem!).certificateId).toBe(
+      device.certificateId,
+    );
+  });
+
+  test('provisions a device whose certificate the fleetkit CLI issued', async () => {
+    fleet = await setUpJitrFleet();
+    const device = await fleet.device('sensor-0001');
+    expect(await certificateStatus(device.certificateId)).toBe('PENDING_ACTIVATION');
+
+    const handler = buildHandler(fleet.dependencies());
+    const response = await handler(
+      sqsEvent({ certificateId: device.certificateId, caCertificateId: fleet.caCertificateId }),
+      lambdaContext,
+    );
+
+    expect(response.batchItemFailures).toEqual([]);
+    await expectProvisioned('sensor-0001', device);
+  });
+
+  test('the same event twice ends with one thing and one attachment, and no failure', async () => {
+    fleet = await setUpJitrFleet();
+    const device = await fleet.device('sensor-dup');
+    const handler = buildHandler(fleet.dependencies());
+    const event = sqsEvent({ certificateId: device.certificateId, caCertificateId: fleet.caCertificateId });
+    expect((await handler(event, lambdaContext)).batchItemFailures).toEqual([]);
+    expect((await handler(event, lambdaContext)).batchItemFailures).toEqual([]);
+    await expectProvisioned('sensor-dup', device);
+    expect(await thingCount()).toBe(1);
+  });
+
+  test('the same event twice at once, in two containers, ends with one thing and one attachment, and no failure', async () => {
+    fleet = await setUpJitrFleet();
+    const device = await fleet.device('sensor-race');
+    const event = sqsEvent({ certificateId: device.certificateId, caCertificateId: fleet.caCertificateId });
+    const [a, b] = await Promise.all([
+      buildHandler(fleet.dependencies())(event, lambdaContext),
+      buildHandler(fleet.dependencies())(event, lambdaContext),
+    ]);
+    expect(a.batchItemFailures).toEqual([]);
+    expect(b.batchItemFailures).toEqual([]);
+    await expectProvisioned('sensor-race', device);
+    expect(await thingCount()).toBe(1);
+  });
+
+  test('revokes a certificate whose key the policy does not accept, and creates nothing', async () => {
+    fleet = await setUpJitrFleet();
+    const device = await fleet.device('sensor-rsa', ['--key-algorithm', 'RSA_2048']);
+    const response = await buildHandler(fleet.dependencies())(
+      sqsEvent({ certificateId: device.certificateId, caCertificateId: fleet.caCertificateId }),
+      lambdaContext,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await certificateStatus(device.certificateId)).toBe('REVOKED');
+    expect(await thingCount()).toBe(0);
+  });
+
+  test('ignores an event naming a CA the pipeline does not manage', async () => {
+    fleet = await setUpJitrFleet();
+    const device = await fleet.device('sensor-elsewhere');
+    const response = await buildHandler(fleet.dependencies())(
+      sqsEvent({ certificateId: device.certificateId, caCertificateId: 'f'.repeat(64) }),
+      lambdaContext,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await certificateStatus(device.certificateId)).toBe('PENDING_ACTIVATION');
+  });
+
+  describe('with an allow-list in DynamoDB', () => {
+    test('provisions a listed device and revokes an unlisted one', async () => {
+      fleet = await setUpJitrFleet({ allowList: true });
+      await fleet.allow('sensor-listed');
+      const listed = await fleet.device('sensor-listed');
+      const unlisted = await fleet.device('sensor-unlisted');
+      const response = await buildHandler(fleet.dependencies())(
+        sqsEvent(
+          { certificateId: listed.certificateId, caCertificateId: fleet.caCertificateId },
+          { certificateId: unlisted.certificateId, caCertificateId: fleet.caCertificateId },
+        ),
+        lambdaContext,
+      );
+      expect(response.batchItemFailures).toEqual([]);
+      await expectProvisioned('sensor-listed', listed);
+      expect(await certificateStatus(unlisted.certificateId)).toBe('REVOKED');
+      expect(await thingCount()).toBe(1);
+    });
+  });
+
+  describe('a crash between any two steps', () => {
+    const steps: (keyof Registry)[] = [
+      'ensureThing',
+      'attachPolicy',
+      'attachCertificateToThing',
+      'addThingToGroup',
+    ];
+
+    test.each(steps)(
+      'after %s leaves the certificate not ACTIVE, and the retry converges',
+      async (crashAfter) => {
+        fleet = await setUpJitrFleet();
+        const device = await fleet.device(`sensor-crash-${steps.indexOf(crashAfter)}`);
+        const event = {
+          certificateId: device.certificateId,
+          caCertificateId: fleet.caCertificateId,
+        } as const;
+        const real = fleet.dependencies();
+        // The real registry against the emulator, with the process dying right after one step succeeds.
+        const crashing: Registry = {
+          ...real.registry,
+          [crashAfter]: async (...args: unknown[]) => {
+            await (real.registry[crashAfter] as (...a: unknown[]) => Promise<unknown>)(...args);
+            throw new Error(`simulated crash after ${crashAfter}`);
+          },
+        };
+        const fullEvent = JSON.parse(sqsEvent(event).Records[0]!.body);
+        await expect(onboardCertificate(fullEvent, { ...real, registry: crashing })).rejects.toThrow(
+          'simulated crash',
+        );
+        expect(await certificateStatus(device.certificateId)).toBe('PENDING_ACTIVATION');
+
+        const response = await buildHandler(fleet.dependencies())(sqsEvent(event), lambdaContext);
+        expect(response.batchItemFailures).toEqual([]);
+        await expectProvisioned(`sensor-crash-${steps.indexOf(crashAfter)}`, device);
+        expect(await thingCount()).toBe(1);
+      },
+    );
+  });
+
+  describe('behind a proxy that throttles like AWS', () => {
+    let proxy: ThrottlingProxy | undefined;
+    afterEach(async () => {
+      await proxy?.stop();
+      proxy = undefined;
+      delete process.env.AWS_ENDPOINT_URL_IOT;
+    });
+
+    itIf('faultInjection')(
+      'throttled calls mid-sequence are retried and every device is onboarded',
+      async () => {
+        fleet = await setUpJitrFleet();
+        const devices = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => fleet.device(`sensor-burst-${i}`)),
+        );
+        // AWS default rates scaled down so that a 12-device batch is throttled on DescribeCertificate,
+        // UpdateCertificate and AttachPolicy.
+        proxy = new ThrottlingProxy({ upstream: currentTarget().endpoint!, rateScale: 0.3 });
+        const { endpoint } = await proxy.start();
+        process.env.AWS_ENDPOINT_URL_IOT = endpoint;
+        const handler = buildHandler(fleet.dependencies());
+        const response = await handler(
+          sqsEvent(
+            ...devices.map((d) => ({
+              certificateId: d.certificateId,
+              caCertificateId: fleet.caCertificateId,
+            })),
+          ),
+          lambdaContext,
+        );
+        expect(response.batchItemFailures).toEqual([]);
+        const stats = proxy.stats();
+        expect(
+          stats.operations.DescribeCertificate.throttled + stats.operations.UpdateCertificate.throttled,
+        ).toBeGreaterThan(0);
+        for (const [i, device] of devices.entries()) await expectProvisioned(`sensor-burst-${i}`, device);
+      },
+    );
+
+    itIf('faultInjection')(
+      'a call still failing after every retry fails the record, which the queue redelivers',
+      async () => {
+        fleet = await setUpJitrFleet();
+        const device = await fleet.device('sensor-unlucky');
+        proxy = new ThrottlingProxy({ upstream: currentTarget().endpoint! });
+        const { endpoint } = await proxy.start();
+        process.env.AWS_ENDPOINT_URL_IOT = endpoint;
+        proxy.failNext('AttachPolicy', 8, { status: 500, errorType: 'InternalFailureException' });
+        const event = sqsEvent({
+          certificateId: device.certificateId,
+          caCertificateId: fleet.caCertificateId,
+        });
+        const first = await buildHandler(fleet.dependencies())(event, lambdaContext);
+        expect(first.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
+        expect(await certificateStatus(device.certificateId)).toBe('PENDING_ACTIVATION');
+        const second = await buildHandler(fleet.dependencies())(event, lambdaContext);
+        expect(second.batchItemFailures).toEqual([]);
+        await expectProvisioned('sensor-unlucky', device);
+      },
+    );
+  });
+});
