@@ -1,0 +1,42 @@
+/**
+ * Certificate toolkit shared by the CLI, the local runtime, the device agent and the tests.
+ *
+ * Lambda functions import `core/certificates/inspect` directly rather than this index: the index also loads the
+ * issuing code and its `@peculiar/x509` dependency, which a handler that only reads certificates does not need.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html
+ */
+export {
+  CertificateParseError,
+  inspectCertificate,
+  isIssuedBy,
+  type CertificateInfo,
+  type CertificateKeyInfo,
+  type SubjectField,
+} from './inspect';
+export {
+  createCertificateAuthority,
+  InvalidCertificateAuthorityError,
+  InvalidCertificateRequestError,
+  issueDeviceCertificate,
+  issueVerificationCertificate,
+  KEY_ALGORITHMS,
+  REGISTRATION_CODE_PATTERN,
+  type CreateCertificateAuthorityOptions,
+  type DistinguishedName,
+  type IssueDeviceCertificateOptions,
+  type IssueVerificationCertificateOptions,
+  type KeyAlgorithm,
+  type KeyAndCertificate,
+} from './issue';
+export {
+  CERTIFICATE_FILE_MODE,
+  KeyAndCertificateReadError,
+  OutputFileExistsError,
+  PRIVATE_KEY_FILE_MODE,
+  readKeyAndCertificate,
+  writeKeyAndCertificate,
+  type CertificateWithOptionalKey,
+  type WriteKeyAndCertificateOptions,
+  type WrittenFiles,
+} from './files';
