@@ -47,7 +47,7 @@ beforeEach(() => {
 });
 
 function deps(
-  overrides: Partial<OnboardingDependencies> & { rules?: OnboardingRulesInput } = {},
+  overrides: Omit<Partial<OnboardingDependencies>, 'rules'> & { rules?: OnboardingRulesInput } = {},
 ): OnboardingDependencies {
   const { rules, ...rest } = overrides;
   return {
