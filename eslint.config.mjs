@@ -1,7 +1,17 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'coverage/', '.fleetkit/', '.test-artifacts/', '**/*.js', '**/*.mjs'] },
+  {
+    ignores: [
+      'node_modules/',
+      'cdk.out/',
+      'coverage/',
+      '.fleetkit/',
+      '.test-artifacts/',
+      '**/*.js',
+      '**/*.mjs',
+    ],
+  },
   ...tseslint.configs.strict,
   {
     rules: {
@@ -14,7 +24,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'], message: 'lambda/ and core/ must not import the CDK.' }] },
+        {
+          patterns: [
+            {
+              group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'],
+              message: 'lambda/ and core/ must not import the CDK.',
+            },
+          ],
+        },
       ],
     },
   },
@@ -24,7 +41,14 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/lambda/**'], message: 'lib/ must not import lambda/ internals; share code through core/.' }] },
+        {
+          patterns: [
+            {
+              group: ['**/lambda/**'],
+              message: 'lib/ must not import lambda/ internals; share code through core/.',
+            },
+          ],
+        },
       ],
     },
   },

@@ -42,12 +42,23 @@ export interface JitrFleet {
   readonly allowListTable?: string;
   /** The environment the JITR construct gives the function. */
   readonly env: NodeJS.ProcessEnv;
-  /** Issues a device certificate with the CLI and registers it PENDING_ACTIVATION; returns its ID and ARN. */
-  device(thingName: string, extra?: string[]): Promise<{ certificateId: string; certificateArn: string }>;
+  /** Prefix of every thing name in this fleet, unique to the test run (targets without reset share state). */
+  readonly prefix: string;
+  /**
+   * Issues a device certificate with the CLI for thing `<prefix>-<name>` and registers it PENDING_ACTIVATION.
+   */
+  device(name: string, extra?: string[]): Promise<Device>;
   /** Puts a thing name on the allow-list. */
   allow(thingName: string): Promise<void>;
   /** Handler dependencies read from `env`, as in Lambda. */
   dependencies(): HandlerDependencies;
+}
+
+/** A device whose certificate is registered. */
+export interface Device {
+  readonly thingName: string;
+  readonly certificateId: string;
+  readonly certificateArn: string;
 }
 
 /** Runs the fleetkit CLI in-process and fails with its stderr when it exits non-zero. */
@@ -93,6 +104,7 @@ export async function setUpJitrFleet(
     }),
   );
 
+  const prefix = uniqueName('it');
   const policyName = uniqueName('device');
   const thingTypeName = uniqueName('sensor');
   const groupName = uniqueName('unassigned');
@@ -153,7 +165,9 @@ export async function setUpJitrFleet(
     groupName,
     ...(allowListTable !== undefined && { allowListTable }),
     env,
-    async device(thingName, extra = []) {
+    prefix,
+    async device(name, extra = []) {
+      const thingName = `${prefix}-${name}`;
       const out = path.join(dir, 'devices');
       await fleetkit(
         'device',
@@ -177,7 +191,11 @@ export async function setUpJitrFleet(
         }),
       );
       expectArnInAccount(registered.certificateArn!, account);
-      return { certificateId: registered.certificateId!, certificateArn: registered.certificateArn! };
+      return {
+        thingName,
+        certificateId: registered.certificateId!,
+        certificateArn: registered.certificateArn!,
+      };
     },
     async allow(thingName) {
       await dynamo.send(
