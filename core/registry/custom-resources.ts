@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { fleetIndexingSchema } from './indexing';
+
+/*
+ * The properties of Fleetkit's registry custom resources: the contract between the constructs that declare them
+ * (lib/) and the provider function that applies them (lambda/fleet-registry/). CloudFormation delivers every
+ * property value as a string, so booleans and numbers are coerced here, once.
+ */
+
+/** CloudFormation resource type names of the registry custom resources. */
+export const REGISTRY_RESOURCE_TYPES = {
+  indexing: 'Custom::FleetkitIndexingConfiguration',
+  thingType: 'Custom::FleetkitThingType',
+  groupPolicy: 'Custom::FleetkitGroupPolicyAttachment',
+} as const;
+
+const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
+const int = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
+
+/**
+ * The account's fleet indexing configuration. One per account and region: a second stack declaring it would
+ * overwrite the first, so Fleetkit declares it once per fleet.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateIndexingConfiguration.html
+ */
+export const indexingResourceSchema = z.object({
+  indexing: fleetIndexingSchema,
+});
+
+/**
+ * A thing type whose whole lifecycle Fleetkit owns: created, deprecated and undeprecated by a flag, and on
+ * removal deprecated, kept for the 5 minutes AWS requires, then deleted, but only when no thing uses it.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/thing-types.html
+ */
+export const thingTypeResourceSchema = z.object({
+  thingTypeName: z.string().min(1),
+  description: z.string().optional(),
+  searchableAttributes: z.array(z.string()).default([]),
+  deprecated: bool.default(false),
+  /** Seconds between deprecation and deletion; AWS requires 300. Only tests lower it, against an emulator. */
+  deletionDelaySeconds: int.default(300),
+});
+
+/**
+ * A policy attached to a thing group: inherited by its child groups and their things.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/thing-groups.html#group-attach-policy
+ */
+export const groupPolicyResourceSchema = z.object({
+  policyName: z.string().min(1),
+  thingGroupName: z.string().min(1),
+});
+
+export type IndexingResourceProperties = z.input<typeof indexingResourceSchema>;
+export type ThingTypeResourceProperties = z.input<typeof thingTypeResourceSchema>;
+export type GroupPolicyResourceProperties = z.input<typeof groupPolicyResourceSchema>;
