@@ -70,6 +70,8 @@ export const REGISTRY_LIMITS = {
   groupHierarchyDepth: limit(7, THING_GROUPS),
   /** Attributes on a thing group. */
   attributesPerGroup: limit(50, THING_GROUPS),
+  /** Dynamic thing groups per account and region. */
+  dynamicGroupsPerAccount: limit(100, 'https://docs.aws.amazon.com/general/latest/gr/iot_device_management.html'),
   /** Policies attached to one certificate. */
   policiesPerCertificate: limit(10, IOT_CORE_QUOTAS),
 } as const satisfies Record<string, Limit>;
@@ -79,6 +81,13 @@ export const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
 
 /** Thing group and thing type names AWS IoT accepts. */
 export const GROUP_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
+
+/**
+ * Thing group names Fleetkit creates: AWS's alphabet without `:`, which AWS advises against in group names
+ * because it cannot be escaped in fleet indexing queries (`thingGroupNames:...`).
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/thing-groups.html
+ */
+export const FLEETKIT_GROUP_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,128}$/;
 
 /** Attribute names and values AWS IoT accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_AttributePayload.html */
 export const ATTRIBUTE_NAME_PATTERN = /^[a-zA-Z0-9_.,@/:#-]{1,128}$/;

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { z } from 'zod';
 import { inspectCertificate, isIssuedBy, type CertificateInfo } from '../../core/certificates/inspect';
+import { checkAndUpdateLock, describeMove } from './lock';
 import { fleetConfigSchema, type CertificateAuthorityConfig, type FleetConfig } from './schema';
 
 /** The configuration is invalid; the message lists every problem with its path, the bad value and what is allowed. */
@@ -31,11 +32,12 @@ export interface ResolvedFleetConfig {
 }
 
 /**
- * Loads a configuration file (`.ts`, `.js` or `.json`; a module's default export) and resolves it.
+ * Loads a configuration file (`.ts`, `.js` or `.json`; a module's default export) and resolves it, then checks
+ * it against `fleet.lock.json` beside it (see lock.ts) and records it there.
  *
  * @throws FleetConfigError naming each bad path, its value and the allowed range.
  */
-export function loadFleetConfigFile(file: string): ResolvedFleetConfig {
+export function loadFleetConfigFile(file: string, options: { lock?: boolean } = {}): ResolvedFleetConfig {
   const absolute = path.resolve(file);
   if (!fs.existsSync(absolute)) {
     throw new FleetConfigError(file, [`file not found: ${absolute}`]);
@@ -52,7 +54,12 @@ export function loadFleetConfigFile(file: string): ResolvedFleetConfig {
   } catch (error) {
     throw new FleetConfigError(file, [`cannot be read: ${(error as Error).message}`], { cause: error });
   }
-  return resolveFleetConfig(raw, { source: file, baseDir: path.dirname(absolute) });
+  const resolved = resolveFleetConfig(raw, { source: file, baseDir: path.dirname(absolute) });
+  if (options.lock !== false) {
+    const moves = checkAndUpdateLock(absolute, resolved.config);
+    if (moves.length > 0) throw new FleetConfigError(file, moves.map(describeMove));
+  }
+  return resolved;
 }
 
 /**

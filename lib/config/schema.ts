@@ -10,6 +10,8 @@ import {
   type Limit,
 } from '../../core/limits';
 import { onboardingRulesSchema } from '../../core/onboarding/rules';
+import { fleetIndexingSchema } from '../../core/registry/indexing';
+import { checkOrganization, flattenGroups } from './organization';
 
 /*
  * The fleet configuration: one object that describes the fleet. `cdk synth` validates it before any construct is
@@ -84,6 +86,8 @@ export const thingTypeSchema = z
         message: `a thing type can have at most ${REGISTRY_LIMITS.searchableAttributesPerThingType.value} searchable attributes (${REGISTRY_LIMITS.searchableAttributesPerThingType.source})`,
       })
       .default([]),
+    /** Deprecated types keep their things but accept no new ones; set back to false to undeprecate. */
+    deprecated: z.boolean().default(false),
   })
   .strict();
 
@@ -91,6 +95,8 @@ export const thingTypeSchema = z
 export interface ThingGroupNode {
   readonly description?: string;
   readonly attributes?: Readonly<Record<string, string>>;
+  /** Policies attached to the group (keys of `iotPolicies`, or `device` for the device policy); inherited by children. */
+  readonly policies?: readonly string[];
   readonly children?: Readonly<Record<string, ThingGroupNode>>;
 }
 
@@ -108,6 +114,7 @@ export const thingGroupSchema: z.ZodType<ThingGroupNode> = z.lazy(() =>
           }),
         )
         .optional(),
+      policies: z.array(z.string().min(1)).optional(),
       children: z.record(resourceName, thingGroupSchema).optional(),
     })
     .strict(),
@@ -132,6 +139,77 @@ export const jitrSchema = z
     sdkMaxAttempts: intRange(1, 20).default(8),
     /** E-mail address subscribed to the alarm topic. @default - no subscription */
     alarmEmail: z.email({ message: 'must be an e-mail address' }).optional(),
+  })
+  .strict();
+
+/**
+ * An IoT policy that can be attached to thing groups. Resources are written relative to the account and region
+ * (`topic/telemetry/*`, `client/${iot:Connection.Thing.ThingName}`) and become full ARNs at synth.
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/iot-policies.html
+ */
+export const iotPolicySchema = z
+  .object({
+    statements: z
+      .array(
+        z
+          .object({
+            effect: z.enum(['Allow', 'Deny']).default('Allow'),
+            actions: z
+              .array(
+                z.string().regex(/^iot:[A-Za-z]+$/, {
+                  message: 'must be one IoT action such as iot:Publish (no wildcards: list the actions)',
+                }),
+              )
+              .min(1),
+            resources: z
+              .array(
+                z.string().regex(/^(client|topic|topicfilter|thing)\/\S+$/, {
+                  message:
+                    'must be relative to the account, e.g. topic/telemetry/${iot:Connection.Thing.ThingName}',
+                }),
+              )
+              .min(1),
+          })
+          .strict(),
+      )
+      .min(1),
+  })
+  .strict();
+
+/**
+ * A dynamic thing group: its members are the things a fleet indexing query matches.
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/dynamic-thing-groups.html
+ */
+export const dynamicGroupSchema = z
+  .object({
+    query: z.string().min(1),
+    description: z.string().max(2028).optional(),
+  })
+  .strict();
+
+/**
+ * A fleet metric: an aggregation over a fleet indexing query, published to CloudWatch.
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/iot-fleet-metrics.html
+ */
+export const fleetMetricSchema = z
+  .object({
+    query: z.string().min(1),
+    /** Statistics (count, average, ...), Percentiles or Cardinality (distinct values). */
+    aggregationType: z.enum(['Statistics', 'Percentiles', 'Cardinality']),
+    /** Values for the aggregation: statistics names or percentiles. @default - all */
+    aggregationValues: z.array(z.string().min(1)).optional(),
+    /** The field aggregated, e.g. `attributes.firmwareVersion` or `connectivity.connected`. */
+    aggregationField: z.string().min(1),
+    /** Seconds between emissions, 60 to 86400 in multiples of 60. */
+    periodSeconds: z
+      .number()
+      .int()
+      .min(60, { message: 'must be from 60 to 86400 seconds, a multiple of 60' })
+      .max(86400, { message: 'must be from 60 to 86400 seconds, a multiple of 60' })
+      .refine((v) => v % 60 === 0, { message: 'must be from 60 to 86400 seconds, a multiple of 60' })
+      .default(300),
+    unit: z.string().optional(),
+    description: z.string().max(1024).optional(),
   })
   .strict();
 
@@ -161,6 +239,19 @@ export const fleetConfigSchema = z
     devicePolicy: z.object({ name: resourceName.optional() }).strict().default({}),
     thingTypes: z.record(resourceName, thingTypeSchema).default({}),
     thingGroups: z.record(resourceName, thingGroupSchema).default({}),
+    /** Policies for thing groups, by key. */
+    iotPolicies: z.record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/), iotPolicySchema).default({}),
+    /** Fleet indexing for the account and region; dynamic groups and fleet metrics need it. */
+    fleetIndexing: fleetIndexingSchema.default(fleetIndexingSchema.parse({})),
+    dynamicGroups: z.record(resourceName, dynamicGroupSchema).default({}),
+    fleetMetrics: z
+      .record(
+        z
+          .string()
+          .regex(/^[a-zA-Z0-9_\-.]{1,128}$/, { message: 'must be 1-128 characters of [a-zA-Z0-9_-.]' }),
+        fleetMetricSchema,
+      )
+      .default({}),
     onboarding: onboardingRulesSchema.default(onboardingRulesSchema.parse({})),
     jitr: jitrSchema.default(jitrSchema.parse({})),
   })
@@ -203,6 +294,7 @@ export const fleetConfigSchema = z
     groupRules.forEach((rule, index) =>
       checkGroup(rule.thingGroupName, ['onboarding', 'groupRules', index, 'thingGroupName']),
     );
+    checkOrganization(config, ctx);
   });
 
 /** The configuration as a user writes it (defaults optional). */
@@ -216,15 +308,7 @@ export type CertificateAuthorityConfig = z.output<typeof certificateAuthoritySch
 
 /** Every group name in a group tree, at any depth. */
 export function allGroupNames(tree: Readonly<Record<string, ThingGroupNode>>): Set<string> {
-  const names = new Set<string>();
-  const visit = (nodes: Readonly<Record<string, ThingGroupNode>>) => {
-    for (const [name, node] of Object.entries(nodes)) {
-      names.add(name);
-      if (node.children) visit(node.children);
-    }
-  };
-  visit(tree);
-  return names;
+  return new Set(flattenGroups(tree).map((group) => group.name));
 }
 
 const listOrNone = (items: string[]) => (items.length > 0 ? items.join(', ') : 'none');
