@@ -59,10 +59,18 @@ describe('fleet.lock.json', () => {
 
   test('allows the move as two steps: removed, then added under the new parent', () => {
     loadFleetConfigFile(write(baseConfig()));
-    loadFleetConfigFile(write(baseConfig({ thingGroups: { fleet: { children: { unassigned: {} } } } })));
+    const onboarding = { thingTypeName: 'sensor', thingGroupName: 'unassigned' };
+    loadFleetConfigFile(
+      write(baseConfig({ onboarding, thingGroups: { fleet: { children: { unassigned: {} } } } })),
+    );
     expect(() =>
       loadFleetConfigFile(
-        write(baseConfig({ thingGroups: { fleet: { children: { unassigned: {} } }, 'site-berlin': {} } })),
+        write(
+          baseConfig({
+            onboarding,
+            thingGroups: { fleet: { children: { unassigned: {} } }, 'site-berlin': {} },
+          }),
+        ),
       ),
     ).not.toThrow();
     expect(lock().thingGroups['site-berlin']).toBeNull();
