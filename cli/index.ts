@@ -8,6 +8,9 @@ import { caCreateCommand } from './commands/ca-create';
 import { caVerificationCertCommand } from './commands/ca-verification-cert';
 import { certInspectCommand } from './commands/cert-inspect';
 import { deviceIssueCommand } from './commands/device-issue';
+import { deviceShowCommand } from './commands/device-show';
+import { fleetSearchCommand } from './commands/fleet-search';
+import { groupsTreeCommand } from './commands/groups-tree';
 import { OutputFileExistsError } from '../core/certificates';
 import { messageOf, UsageError, type CliIo, type Command } from './command';
 
@@ -18,7 +21,10 @@ export const COMMANDS: readonly Command[] = [
   caCreateCommand,
   caVerificationCertCommand,
   deviceIssueCommand,
+  deviceShowCommand,
   certInspectCommand,
+  fleetSearchCommand,
+  groupsTreeCommand,
 ];
 
 /** Exit codes: 0 success, 1 the work failed, 2 the command line is wrong. */

@@ -71,7 +71,10 @@ export const REGISTRY_LIMITS = {
   /** Attributes on a thing group. */
   attributesPerGroup: limit(50, THING_GROUPS),
   /** Dynamic thing groups per account and region. */
-  dynamicGroupsPerAccount: limit(100, 'https://docs.aws.amazon.com/general/latest/gr/iot_device_management.html'),
+  dynamicGroupsPerAccount: limit(
+    100,
+    'https://docs.aws.amazon.com/general/latest/gr/iot_device_management.html',
+  ),
   /** Policies attached to one certificate. */
   policiesPerCertificate: limit(10, IOT_CORE_QUOTAS),
 } as const satisfies Record<string, Limit>;
@@ -128,3 +131,30 @@ export const SQS_MAX_RECEIVE_COUNT = {
     'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html',
   ),
 } as const;
+
+const QUERY_SYNTAX = 'https://docs.aws.amazon.com/iot/latest/developerguide/query-syntax.html';
+
+/**
+ * Fleet indexing query limits, shared by the query checker (synth-time validation of dynamic thing groups and
+ * fleet metrics, the CLI, the local runtime).
+ *
+ * Not listed because no AWS page states one: a length limit for SearchIndex and fleet metric queries other
+ * than the leading-wildcard one, and a term limit specific to dynamic thing groups.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/query-syntax.html
+ */
+export const FLEET_INDEXING_QUERY_LIMITS = {
+  /** Terms in one query ("The maximum number of terms in a query is twelve"). */
+  termsPerQuery: limit(12, QUERY_SYNTAX),
+  /** Terms with a leading wildcard (`*my`, `?ab`) in one query. */
+  leadingWildcardTermsPerQuery: limit(1, QUERY_SYNTAX),
+  /** Length of a query that has a leading-wildcard term, in characters. */
+  leadingWildcardQueryMaxLength: limit(100, QUERY_SYNTAX),
+  /** Length of a dynamic thing group's query string, in characters (CloudFormation `QueryString`, 1 to 1000). */
+  dynamicGroupQueryMaxLength: limit(
+    1000,
+    'https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iot-thinggroup.html',
+  ),
+  /** Results one SearchIndex page returns at most (`maxResults`: "This maximum number cannot exceed 100"). */
+  searchPageSize: limit(100, 'https://docs.aws.amazon.com/iot/latest/apireference/API_SearchIndex.html'),
+} as const satisfies Record<string, Limit>;

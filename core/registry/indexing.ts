@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+const MANAGING_INDEX = 'https://docs.aws.amazon.com/iot/latest/developerguide/managing-index.html';
+
 /**
  * Fleet indexing configuration, as the fleet configuration states it and as the indexing custom resource applies
  * it with UpdateIndexingConfiguration. Also tells the query checker which fields a query may use.
@@ -39,7 +41,46 @@ export const fleetIndexingSchema = z
     /** Index thing groups too (AWS_ThingGroups). */
     thingGroupIndexingMode: z.enum(['OFF', 'ON']).default('OFF'),
   })
-  .strict();
+  .strict()
+  .superRefine((indexing, ctx) => {
+    // Combinations AWS IoT rejects or silently ignores, caught at synth (and again by the provider at deploy).
+    const issue = (path: (string | number)[], input: unknown, message: string) =>
+      ctx.addIssue({ code: 'custom', path, input, message });
+    if (indexing.thingIndexingMode === 'OFF') {
+      const off = `thingIndexingMode is OFF, which turns the thing index off (${MANAGING_INDEX})`;
+      if (indexing.thingConnectivityIndexingMode !== 'OFF') {
+        issue(
+          ['thingConnectivityIndexingMode'],
+          indexing.thingConnectivityIndexingMode,
+          `STATUS needs thing indexing on, but ${off}`,
+        );
+      }
+      if (indexing.namedShadowNames.length > 0) {
+        issue(
+          ['namedShadowNames'],
+          indexing.namedShadowNames,
+          `named shadows are indexed in the thing index, but ${off}`,
+        );
+      }
+      if (indexing.customFields.length > 0) {
+        issue(
+          ['customFields'],
+          indexing.customFields.length,
+          `custom fields are indexed in the thing index, but ${off}`,
+        );
+      }
+    } else if (indexing.thingIndexingMode === 'REGISTRY' && indexing.namedShadowNames.length === 0) {
+      indexing.customFields.forEach((field, index) => {
+        if (field.name.startsWith('shadow.')) {
+          issue(
+            ['customFields', index, 'name'],
+            field.name,
+            `${field.name} is a shadow field, but shadows are not indexed: set thingIndexingMode to REGISTRY_AND_SHADOW or index the named shadow (${MANAGING_INDEX})`,
+          );
+        }
+      });
+    }
+  });
 
 /** Fleet indexing as written in the configuration. */
 export type FleetIndexingInput = z.input<typeof fleetIndexingSchema>;

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
+import { checkQuery, type QueryPurpose } from '../../core/fleet-index';
 import { FLEETKIT_GROUP_NAME_PATTERN, REGISTRY_LIMITS } from '../../core/limits';
+import type { FleetIndexing } from '../../core/registry/indexing';
 import type { ThingGroupNode } from './schema';
 
 /** The parts of the configuration the organization checks read. */
@@ -8,13 +10,12 @@ export interface OrganizationInput {
   readonly iotPolicies: Readonly<Record<string, unknown>>;
   readonly dynamicGroups: Readonly<Record<string, { readonly query: string }>>;
   readonly fleetMetrics: Readonly<
-    Record<string, { readonly aggregationType: string; readonly aggregationField: string }>
+    Record<
+      string,
+      { readonly query: string; readonly aggregationType: string; readonly aggregationField: string }
+    >
   >;
-  readonly fleetIndexing: {
-    readonly thingIndexingMode: string;
-    readonly thingConnectivityIndexingMode: string;
-    readonly customFields: readonly { readonly name: string; readonly type: string }[];
-  };
+  readonly fleetIndexing: FleetIndexing;
   readonly onboarding: {
     readonly thingGroupName?: string;
     readonly groupRules: readonly { readonly thingGroupName: string }[];
@@ -177,6 +178,23 @@ export function checkOrganization(config: OrganizationInput, ctx: z.core.$Refine
     if (problem) issue(['fleetMetrics', name, 'aggregationField'], metric.aggregationField, problem);
   }
 
+  // Queries are checked against what indexing actually enables, once indexing is on (else reported above).
+  if (!indexingOff) {
+    const checkQueries = (
+      kind: 'dynamicGroups' | 'fleetMetrics',
+      purpose: QueryPurpose,
+      entries: [string, { readonly query: string }][],
+    ) => {
+      for (const [name, { query }] of entries) {
+        for (const problem of checkQuery(query, { indexing: config.fleetIndexing, purpose })) {
+          issue([kind, name, 'query'], query, problem.message);
+        }
+      }
+    };
+    checkQueries('dynamicGroups', 'dynamicGroup', Object.entries(config.dynamicGroups));
+    checkQueries('fleetMetrics', 'fleetMetric', Object.entries(config.fleetMetrics));
+  }
+
   const onboardingGroups = [
     ...(config.onboarding.thingGroupName !== undefined
       ? [{ name: config.onboarding.thingGroupName, path: ['onboarding', 'thingGroupName'] }]
@@ -199,6 +217,8 @@ export function checkOrganization(config: OrganizationInput, ctx: z.core.$Refine
 
 /** Fields AWS IoT indexes with a type of its own, usable for aggregation without a custom field. */
 const BUILT_IN_FIELDS: Readonly<Record<string, 'String' | 'Number' | 'Boolean'>> = {
+  // Every indexed thing has a registry version, so Statistics on it counts the things a query matches.
+  'registry.version': 'Number',
   thingName: 'String',
   thingTypeName: 'String',
   thingGroupNames: 'String',

@@ -1,52 +1,161 @@
+import { ArnFormat, CustomResource, Stack } from 'aws-cdk-lib';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
+import {
+  REGISTRY_RESOURCE_TYPES,
+  type GroupPolicyResourceProperties,
+  type IndexingResourceProperties,
+  type ThingTypeResourceProperties,
+} from '../../core/registry/custom-resources';
+import type { FleetIndexing } from '../../core/registry/indexing';
 import type { ThingGroupNode } from '../config/schema';
+import { RegistryProvider } from './registry-provider';
+
+/** A thing type as configured. */
+export interface ThingTypeSpec {
+  readonly description?: string;
+  readonly searchableAttributes?: readonly string[];
+  readonly deprecated?: boolean;
+}
+
+/** A group policy statement, with resources relative to the account (`topic/...`). */
+export interface IotPolicyStatementSpec {
+  readonly effect: 'Allow' | 'Deny';
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+}
+
+/** A fleet metric as configured. */
+export interface FleetMetricSpec {
+  readonly query: string;
+  readonly aggregationType: 'Statistics' | 'Percentiles' | 'Cardinality';
+  readonly aggregationValues?: readonly string[];
+  readonly aggregationField: string;
+  readonly periodSeconds: number;
+  readonly unit?: string;
+  readonly description?: string;
+}
 
 /** Properties of {@link FleetOrganization}. */
 export interface FleetOrganizationProps {
-  /** Thing types by name. */
-  readonly thingTypes?: Readonly<
-    Record<string, { readonly description?: string; readonly searchableAttributes?: readonly string[] }>
-  >;
-  /** Static thing groups as a tree, by name. */
+  /** Thing types by name. @default - none */
+  readonly thingTypes?: Readonly<Record<string, ThingTypeSpec>>;
+  /** Static thing groups as a tree, by name. @default - none */
   readonly thingGroups?: Readonly<Record<string, ThingGroupNode>>;
+  /** Policies that groups may attach, by key. @default - none */
+  readonly iotPolicies?: Readonly<Record<string, { readonly statements: readonly IotPolicyStatementSpec[] }>>;
+  /** The shared device policy, which groups attach as `device`. */
+  readonly devicePolicy?: { readonly policyName: string; readonly policyArn: string };
+  /** Fleet indexing for the account; applied when not OFF. @default - indexing left as the account has it */
+  readonly fleetIndexing?: FleetIndexing;
+  /** Dynamic thing groups by name; they wait for the index. @default - none */
+  readonly dynamicGroups?: Readonly<
+    Record<string, { readonly query: string; readonly description?: string }>
+  >;
+  /** Fleet metrics by name; they wait for the index. @default - none */
+  readonly fleetMetrics?: Readonly<Record<string, FleetMetricSpec>>;
+  /** Seconds between deprecating a removed thing type and deleting it (AWS requires 300). @default 300 */
+  readonly thingTypeDeletionDelaySeconds?: number;
 }
 
 /**
- * The fleet's thing types and static group hierarchy.
+ * The fleet's shape: thing types (with their deprecation lifecycle), the static group hierarchy with inherited
+ * group policies, fleet indexing, dynamic groups and fleet metrics.
  *
- * Names are fixed because things refer to types and groups by name. A child group is created after its parent,
- * since AWS IoT fixes a group's parent at creation.
+ * What CloudFormation cannot express (indexing configuration, policies on groups, deleting a deprecated type
+ * only once unused) goes through {@link RegistryProvider}. Names are fixed because things, queries and jobs
+ * refer to types and groups by name. Children are created after their parents (AWS fixes a group's parent at
+ * creation); dynamic groups and fleet metrics after the index exists.
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/thing-groups.html
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/managing-index.html
  */
 export class FleetOrganization extends Construct {
   /** Thing type resources by name. */
-  public readonly thingTypes: ReadonlyMap<string, iot.CfnThingType>;
-  /** Thing group resources by name. */
+  public readonly thingTypes: ReadonlyMap<string, CustomResource>;
+  /** Static thing group resources by name. */
   public readonly thingGroups: ReadonlyMap<string, iot.CfnThingGroup>;
+  /** Dynamic thing group resources by name. */
+  public readonly dynamicGroups: ReadonlyMap<string, iot.CfnThingGroup>;
+  /** Group policies by configuration key. */
+  public readonly policies: ReadonlyMap<string, iot.CfnPolicy>;
+  /** The indexing configuration resource, when indexing is on. */
+  public readonly indexing?: CustomResource;
 
   constructor(scope: Construct, id: string, props: FleetOrganizationProps) {
     super(scope, id);
-    const types = new Map<string, iot.CfnThingType>();
+    const stack = Stack.of(this);
+    const arn = (resource: string, name: string) =>
+      stack.formatArn({
+        service: 'iot',
+        resource,
+        resourceName: name,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+    const needsProvider =
+      Object.keys(props.thingTypes ?? {}).length > 0 ||
+      (props.fleetIndexing !== undefined && props.fleetIndexing.thingIndexingMode !== 'OFF') ||
+      hasGroupPolicies(props.thingGroups ?? {});
+    const provider = needsProvider ? RegistryProvider.of(this) : undefined;
+
+    const types = new Map<string, CustomResource>();
+    const typeNames = Object.keys(props.thingTypes ?? {});
+    if (provider && typeNames.length > 0) {
+      provider.grant(
+        'ThingTypeLifecycle',
+        [
+          'iot:CreateThingType',
+          'iot:DeprecateThingType',
+          'iot:DescribeThingType',
+          'iot:DeleteThingType',
+          'iot:TagResource',
+        ],
+        typeNames.map((name) => arn('thingtype', name)),
+      );
+      // ListThings has no resource-level permission: it is how a removal finds the things that still use a type.
+      provider.grant('FindThingsOfType', ['iot:ListThings'], ['*']);
+    }
     for (const [name, type] of Object.entries(props.thingTypes ?? {})) {
-      const searchable = type.searchableAttributes ?? [];
+      const properties: ThingTypeResourceProperties = {
+        thingTypeName: name,
+        ...(type.description !== undefined && { description: type.description }),
+        searchableAttributes: [...(type.searchableAttributes ?? [])],
+        deprecated: type.deprecated ?? false,
+        deletionDelaySeconds: props.thingTypeDeletionDelaySeconds ?? 300,
+      };
       types.set(
         name,
-        new iot.CfnThingType(this, `ThingType-${name}`, {
-          thingTypeName: name,
-          thingTypeProperties:
-            type.description !== undefined || searchable.length > 0
-              ? {
-                  ...(type.description !== undefined && { thingTypeDescription: type.description }),
-                  ...(searchable.length > 0 && { searchableAttributes: [...searchable] }),
-                }
-              : undefined,
+        new CustomResource(this, `ThingType-${name}`, {
+          serviceToken: provider!.serviceToken,
+          resourceType: REGISTRY_RESOURCE_TYPES.thingType,
+          properties,
+        }),
+      );
+    }
+
+    const policies = new Map<string, iot.CfnPolicy>();
+    for (const [key, policy] of Object.entries(props.iotPolicies ?? {})) {
+      policies.set(
+        key,
+        new iot.CfnPolicy(this, `Policy-${key}`, {
+          policyDocument: {
+            Version: '2012-10-17',
+            Statement: policy.statements.map((statement) => ({
+              Effect: statement.effect,
+              Action: [...statement.actions],
+              Resource: statement.resources.map((resource) => {
+                const [kind, ...rest] = resource.split('/');
+                return arn(kind!, rest.join('/'));
+              }),
+            })),
+          },
         }),
       );
     }
 
     const groups = new Map<string, iot.CfnThingGroup>();
+    const attachments: { group: string; policyName: string; policyArn: string; dependsOn?: iot.CfnPolicy }[] =
+      [];
     const addGroups = (nodes: Readonly<Record<string, ThingGroupNode>>, parent?: iot.CfnThingGroup) => {
       for (const [name, node] of Object.entries(nodes)) {
         const attributes = node.attributes ?? {};
@@ -65,11 +174,134 @@ export class FleetOrganization extends Construct {
         });
         if (parent) group.addResourceDependency(parent);
         groups.set(name, group);
+        for (const key of node.policies ?? []) {
+          if (key === 'device') {
+            if (!props.devicePolicy)
+              throw new Error(
+                `${this.node.path}: group ${name} attaches "device" but no devicePolicy was given`,
+              );
+            attachments.push({ group: name, ...props.devicePolicy });
+          } else {
+            const policy = policies.get(key);
+            if (!policy) throw new Error(`${this.node.path}: group ${name} attaches unknown policy "${key}"`);
+            attachments.push({
+              group: name,
+              policyName: policy.ref,
+              policyArn: policy.attrArn,
+              dependsOn: policy,
+            });
+          }
+        }
         if (node.children) addGroups(node.children, group);
       }
     };
     addGroups(props.thingGroups ?? {});
+
+    if (provider && attachments.length > 0) {
+      provider.grant(
+        'AttachGroupPolicies',
+        ['iot:AttachPolicy', 'iot:DetachPolicy'],
+        [
+          ...new Set(attachments.map((a) => a.policyArn)),
+          ...new Set(attachments.map((a) => arn('thinggroup', a.group))),
+        ],
+      );
+      provider.grant(
+        'DescribeGroupsWithPolicies',
+        ['iot:DescribeThingGroup'],
+        [...new Set(attachments.map((a) => arn('thinggroup', a.group)))],
+      );
+    }
+    for (const attachment of attachments) {
+      const properties: GroupPolicyResourceProperties = {
+        policyName: attachment.policyName,
+        thingGroupName: attachment.group,
+      };
+      const resource = new CustomResource(
+        this,
+        `GroupPolicy-${attachment.group}-${attachment.policyName.replace(/[^A-Za-z0-9]/g, '')}`,
+        {
+          serviceToken: provider!.serviceToken,
+          resourceType: REGISTRY_RESOURCE_TYPES.groupPolicy,
+          properties,
+        },
+      );
+      resource.node.addDependency(groups.get(attachment.group)!);
+      if (attachment.dependsOn) resource.node.addDependency(attachment.dependsOn);
+    }
+
+    let indexing: CustomResource | undefined;
+    if (provider && props.fleetIndexing && props.fleetIndexing.thingIndexingMode !== 'OFF') {
+      // Indexing configuration and index status are account-level: these APIs take no resource ARN.
+      provider.grant(
+        'ConfigureFleetIndexing',
+        ['iot:UpdateIndexingConfiguration', 'iot:GetIndexingConfiguration'],
+        ['*'],
+      );
+      provider.grant(
+        'ReadIndexStatus',
+        ['iot:DescribeIndex'],
+        [arn('index', 'AWS_Things'), arn('index', 'AWS_ThingGroups')],
+      );
+      provider.grant('FindDynamicGroups', ['iot:ListThingGroups'], ['*']);
+      provider.grant('DescribeDynamicGroups', ['iot:DescribeThingGroup'], [arn('thinggroup', '*')]);
+      const properties: IndexingResourceProperties = { indexing: props.fleetIndexing };
+      indexing = new CustomResource(this, 'FleetIndexing', {
+        serviceToken: provider.serviceToken,
+        resourceType: REGISTRY_RESOURCE_TYPES.indexing,
+        properties,
+      });
+    }
+
+    const dynamicGroups = new Map<string, iot.CfnThingGroup>();
+    for (const [name, group] of Object.entries(props.dynamicGroups ?? {})) {
+      const resource = new iot.CfnThingGroup(this, `DynamicGroup-${name}`, {
+        thingGroupName: name,
+        queryString: group.query,
+        thingGroupProperties:
+          group.description !== undefined ? { thingGroupDescription: group.description } : undefined,
+      });
+      if (indexing) resource.node.addDependency(indexing);
+      dynamicGroups.set(name, resource);
+    }
+    for (const [name, metric] of Object.entries(props.fleetMetrics ?? {})) {
+      const resource = new iot.CfnFleetMetric(this, `FleetMetric-${name}`, {
+        metricName: name,
+        queryString: metric.query,
+        aggregationType: {
+          name: metric.aggregationType,
+          values: [...(metric.aggregationValues ?? defaultAggregationValues(metric.aggregationType))],
+        },
+        aggregationField: metric.aggregationField,
+        period: metric.periodSeconds,
+        ...(metric.unit !== undefined && { unit: metric.unit }),
+        ...(metric.description !== undefined && { description: metric.description }),
+        indexName: 'AWS_Things',
+      });
+      if (indexing) resource.node.addDependency(indexing);
+    }
+
     this.thingTypes = types;
     this.thingGroups = groups;
+    this.dynamicGroups = dynamicGroups;
+    this.policies = policies;
+    if (indexing) this.indexing = indexing;
+  }
+}
+
+function hasGroupPolicies(tree: Readonly<Record<string, ThingGroupNode>>): boolean {
+  return Object.values(tree).some(
+    (node) => (node.policies?.length ?? 0) > 0 || hasGroupPolicies(node.children ?? {}),
+  );
+}
+
+function defaultAggregationValues(type: FleetMetricSpec['aggregationType']): string[] {
+  switch (type) {
+    case 'Statistics':
+      return ['count', 'average', 'minimum', 'maximum', 'sum'];
+    case 'Percentiles':
+      return ['50', '90', '99'];
+    default:
+      return ['cardinality'];
   }
 }

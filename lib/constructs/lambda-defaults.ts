@@ -4,9 +4,9 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-/** The handler file of the function in `lambda/<name>/handler.ts`. */
-export function lambdaEntry(name: string): string {
-  return path.join(ROOT, 'lambda', name, 'handler.ts');
+/** The entry file of a function: `lambda/<name>/<file>.ts`, `handler.ts` unless named. */
+export function lambdaEntry(name: string, file = 'handler'): string {
+  return path.join(ROOT, 'lambda', name, `${file}.ts`);
 }
 
 /**

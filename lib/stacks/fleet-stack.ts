@@ -52,6 +52,11 @@ export class FleetStack extends Stack {
     this.organization = new FleetOrganization(this, 'Organization', {
       thingTypes: config.thingTypes,
       thingGroups: config.thingGroups,
+      iotPolicies: config.iotPolicies,
+      devicePolicy: { policyName: this.devicePolicy.policyName, policyArn: this.devicePolicy.policyArn },
+      fleetIndexing: config.fleetIndexing,
+      dynamicGroups: config.dynamicGroups,
+      fleetMetrics: config.fleetMetrics,
     });
     if (config.onboarding.requireAllowList) {
       this.allowList = new AllowListTable(this, 'AllowList');

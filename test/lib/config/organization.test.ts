@@ -181,6 +181,35 @@ describe('organization checks at synth', () => {
       /^fleetMetrics\.n\.periodSeconds: got 90; must be from 60 to 86400 seconds, a multiple of 60/,
     ],
     [
+      'a dynamic group query names a field in the wrong case',
+      { fleetIndexing: indexed, dynamicGroups: { d: { query: 'ThingName:sensor-*' } } },
+      /^dynamicGroups\.d\.query: got "ThingName:sensor-\*"; Unknown field "ThingName": field names are case-sensitive; did you mean "thingName"\?/,
+    ],
+    [
+      'a dynamic group query reads a shadow that is not indexed',
+      { fleetIndexing: indexed, dynamicGroups: { d: { query: 'shadow.reported.firmware:2' } } },
+      /^dynamicGroups\.d\.query: .*is shadow data, which is not indexed \(thingIndexingMode is REGISTRY\)/,
+    ],
+    [
+      'a dynamic group query compares a field that is not a Number custom field',
+      { fleetIndexing: indexed, dynamicGroups: { d: { query: 'attributes.level<20' } } },
+      /^dynamicGroups\.d\.query: .*"attributes\.level" is not a Number custom field/,
+    ],
+    [
+      'a fleet metric query does not parse',
+      {
+        fleetIndexing: indexed,
+        fleetMetrics: {
+          m: {
+            query: 'thingName:a AND (b OR',
+            aggregationType: 'Cardinality',
+            aggregationField: 'thingName',
+          },
+        },
+      },
+      /^fleetMetrics\.m\.query: got "thingName:a AND \(b OR"; OR needs a term after it/,
+    ],
+    [
       'a policy action has a wildcard',
       { iotPolicies: { p: { statements: [{ actions: ['iot:*'], resources: ['topic/x'] }] } } },
       /^iotPolicies\.p\.statements\[0\]\.actions\[0\]: got "iot:\*"; must be one IoT action/,

@@ -1,0 +1,136 @@
+/*
+ * Failures of the registry provider. Each is terminal for the CloudFormation operation (the Provider framework
+ * reports FAILED with the message) except IotApiError marked `transient`, which isComplete turns into
+ * "not complete yet" so the framework asks again at the next interval.
+ */
+
+/** The function's environment is missing or invalid: a deployment defect, reported at cold start. */
+export class ConfigurationError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** The invocation is not a custom resource event the Provider framework would send. */
+export class MalformedEventError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MalformedEventError';
+  }
+}
+
+/** The event names a resource type this provider does not implement. */
+export class UnsupportedResourceTypeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedResourceTypeError';
+  }
+}
+
+/** ResourceProperties (or OldResourceProperties) break the contract; the message names each property. */
+export class InvalidPropertiesError extends Error {
+  constructor(
+    message: string,
+    readonly problems: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'InvalidPropertiesError';
+  }
+}
+
+/** An AWS IoT call failed. `transient` when retrying later can succeed (throttling, 5xx, network). */
+export class IotApiError extends Error {
+  constructor(
+    readonly operation: string,
+    readonly subject: string,
+    readonly transient: boolean,
+    cause: unknown,
+  ) {
+    const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`${operation} for ${subject} failed: ${detail}`, { cause });
+    this.name = 'IotApiError';
+  }
+}
+
+/** An update asks to change what AWS IoT cannot change on a thing type. */
+export class ImmutableThingTypeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImmutableThingTypeError';
+  }
+}
+
+/** A thing type of that name exists already with other properties. */
+export class ThingTypeConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ThingTypeConflictError';
+  }
+}
+
+/** A thing type cannot be removed while things still have it. */
+export class ThingTypeInUseError extends Error {
+  constructor(
+    message: string,
+    readonly thingTypeName: string,
+    readonly thingCount: number,
+    readonly sample: readonly string[],
+  ) {
+    super(message);
+    this.name = 'ThingTypeInUseError';
+  }
+}
+
+/** A thing type waiting for deletion was undeprecated by someone else. */
+export class ThingTypeUndeprecatedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ThingTypeUndeprecatedError';
+  }
+}
+
+/** isComplete has no way to tell when the deprecation started (a defect: onEvent always passes it). */
+export class MissingWaitStateError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MissingWaitStateError';
+  }
+}
+
+/** Thing indexing cannot be turned off while dynamic thing groups exist. */
+export class DynamicGroupsBlockIndexingError extends Error {
+  constructor(
+    message: string,
+    readonly dynamicGroups: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DynamicGroupsBlockIndexingError';
+  }
+}
+
+/** The thing group a policy should be attached to does not exist. */
+export class ThingGroupNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ThingGroupNotFoundError';
+  }
+}
+
+/** The thing group is dynamic, and AWS IoT attaches no policies to dynamic groups. */
+export class DynamicGroupPolicyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DynamicGroupPolicyError';
+  }
+}
+
+/** AttachPolicy answered that the policy (or the group, deleted meanwhile) does not exist. */
+export class PolicyNotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyNotFoundError';
+  }
+}

@@ -1,0 +1,115 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { REGISTRY_RESOURCE_TYPES } from '../../core/registry/custom-resources';
+import { readFleetRegistryConfig } from './config';
+import { IotApiError, MalformedEventError } from './errors';
+import { groupPolicyHandler } from './group-policy';
+import { indexingHandler } from './indexing';
+import { createFleetRegistry } from './iot-adapter';
+import type { ResourceContext, ResourceHandler } from './resource';
+import {
+  parseEnvelope,
+  parseRequest,
+  registryResourceType,
+  type IsCompleteRequest,
+  type IsCompleteResponse,
+  type OnEventResponse,
+  type RegistryResourceType,
+} from './schema';
+import { thingTypeHandler } from './thing-type';
+
+/** What the two entry points are built from; tests pass their own. */
+export type ProviderDependencies = ResourceContext;
+
+const HANDLERS: Readonly<Record<RegistryResourceType, ResourceHandler<unknown>>> = {
+  [REGISTRY_RESOURCE_TYPES.indexing]: indexingHandler,
+  [REGISTRY_RESOURCE_TYPES.thingType]: thingTypeHandler,
+  [REGISTRY_RESOURCE_TYPES.groupPolicy]: groupPolicyHandler,
+};
+
+/** A logger whose every line names the resource and the request (read defensively: the event may be malformed). */
+function requestLogger(logger: Logger, event: unknown, handler: 'onEvent' | 'isComplete'): Logger {
+  const fields = (event ?? {}) as Record<string, unknown>;
+  const keys: Record<string, string> = { handler };
+  for (const key of ['ResourceType', 'LogicalResourceId', 'RequestType', 'PhysicalResourceId', 'RequestId']) {
+    const value = fields[key];
+    if (typeof value === 'string') keys[key] = value;
+  }
+  return logger.createChild({ persistentKeys: keys });
+}
+
+/**
+ * Builds the onEvent handler of the Provider framework: dispatches on ResourceType, parses the properties,
+ * applies Create, Update or Delete. Returning is success; throwing makes the framework report FAILED to
+ * CloudFormation with the error's message.
+ */
+export function buildOnEventHandler(
+  deps: ProviderDependencies,
+): (event: CloudFormationCustomResourceEvent) => Promise<OnEventResponse> {
+  return async (event) => {
+    const logger = requestLogger(deps.logger, event, 'onEvent');
+    try {
+      const envelope = parseEnvelope(event);
+      const type = registryResourceType(envelope.ResourceType);
+      const handler = HANDLERS[type];
+      const request = parseRequest(envelope, type, handler);
+      const response = await handler.onEvent(request, { ...deps, logger });
+      logger.info('onEvent succeeded', {
+        PhysicalResourceId: response.PhysicalResourceId,
+        Data: response.Data,
+      });
+      return response;
+    } catch (error) {
+      logger.error('onEvent failed; CloudFormation will report the resource FAILED', { error });
+      throw error;
+    }
+  };
+}
+
+/**
+ * Builds the isComplete handler: the framework calls it right after onEvent and then every `queryInterval` until
+ * it answers `IsComplete: true` or `totalTimeout` passes. A transient AWS failure (throttling, 5xx, network, after
+ * the SDK's own retries) answers "not yet" so the next call tries again; any other error fails the resource.
+ */
+export function buildIsCompleteHandler(
+  deps: ProviderDependencies,
+): (event: IsCompleteRequest) => Promise<IsCompleteResponse> {
+  return async (event) => {
+    const logger = requestLogger(deps.logger, event, 'isComplete');
+    try {
+      const envelope = parseEnvelope(event);
+      const type = registryResourceType(envelope.ResourceType);
+      const handler = HANDLERS[type];
+      const request = parseRequest(envelope, type, handler);
+      const { physicalResourceId } = request;
+      if (physicalResourceId === undefined) {
+        throw new MalformedEventError(
+          `${type} ${envelope.LogicalResourceId}: isComplete needs the PhysicalResourceId that onEvent returned`,
+        );
+      }
+      const response = await handler.isComplete({ ...request, physicalResourceId }, { ...deps, logger });
+      if (response.IsComplete) logger.info('operation complete', { Data: response.Data });
+      return response;
+    } catch (error) {
+      if (error instanceof IotApiError && error.transient) {
+        logger.warn('transient AWS IoT failure; the framework asks again at the next interval', { error });
+        return { IsComplete: false };
+      }
+      logger.error('isComplete failed; CloudFormation will report the resource FAILED', { error });
+      throw error;
+    }
+  };
+}
+
+/**
+ * The dependencies as deployed: settings from the environment, the IoT client with adaptive retry (endpoint from
+ * the SDK's usual settings, including `AWS_ENDPOINT_URL` for an emulator), Powertools Logger.
+ */
+export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env): ProviderDependencies {
+  const config = readFleetRegistryConfig(env);
+  return {
+    registry: createFleetRegistry({ maxAttempts: config.sdkMaxAttempts }),
+    logger: new Logger(),
+    now: () => new Date(),
+  };
+}

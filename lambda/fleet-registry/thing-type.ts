@@ -1,0 +1,257 @@
+import type { z } from 'zod';
+import { ATTRIBUTE_NAME_PATTERN, GROUP_NAME_PATTERN, REGISTRY_LIMITS } from '../../core/limits';
+import { thingTypeResourceSchema } from '../../core/registry/custom-resources';
+import {
+  ImmutableThingTypeError,
+  MissingWaitStateError,
+  ThingTypeConflictError,
+  ThingTypeInUseError,
+  ThingTypeUndeprecatedError,
+} from './errors';
+import type { ThingsOfType, ThingTypeDescription } from './iot-adapter';
+import type { ResourceContext, ResourceHandler } from './resource';
+import type { OnEventResponse } from './schema';
+import { WAIT_STATE_KEY } from './schema';
+
+/** Parsed properties of `Custom::FleetkitThingType`. */
+export type ThingTypeProperties = z.output<typeof thingTypeResourceSchema>;
+
+/** Things named in the "still used" message; the total is always given. */
+export const IN_USE_SAMPLE_SIZE = 20;
+
+/**
+ * Things counted at most before a delete is refused: enough to say how big the job is, few enough pages
+ * (ListThings returns 250 a page) to stay well inside the function's timeout.
+ */
+export const IN_USE_COUNT_LIMIT = 10_000;
+
+/**
+ * Added to the deletion delay so that a Lambda clock slightly ahead of AWS IoT's does not ask too early
+ * (AWS IoT refuses DeleteThingType within 5 minutes of the deprecation it timestamped).
+ */
+export const CLOCK_SKEW_MARGIN_MS = 2_000;
+
+const IMMUTABLE_ADVICE =
+  'AWS IoT thing types are immutable except for deprecation. To change one, declare a new thing type with the ' +
+  'new properties, move the things to it (UpdateThing with the new thingTypeName), then remove the old type ' +
+  'from the configuration and deploy again (Fleetkit deprecates it, waits the 5 minutes AWS IoT requires, and ' +
+  'deletes it). See https://docs.aws.amazon.com/iot/latest/developerguide/thing-types.html';
+
+const list = (values: readonly string[]) => `[${values.join(', ')}]`;
+const sameSet = (a: readonly string[], b: readonly string[]) =>
+  [...a].sort().join('\n') === [...b].sort().join('\n');
+const describeText = (value: string | undefined) => (value === undefined ? 'none' : JSON.stringify(value));
+
+function checkThingType(properties: ThingTypeProperties): string[] {
+  const problems: string[] = [];
+  if (!GROUP_NAME_PATTERN.test(properties.thingTypeName)) {
+    problems.push(`thingTypeName: "${properties.thingTypeName}" must match ${GROUP_NAME_PATTERN.source}`);
+  }
+  const { value: max, source } = REGISTRY_LIMITS.searchableAttributesPerThingType;
+  if (properties.searchableAttributes.length > max) {
+    problems.push(
+      `searchableAttributes: ${properties.searchableAttributes.length} given, at most ${max} allowed (${source})`,
+    );
+  }
+  properties.searchableAttributes.forEach((name, i) => {
+    if (!ATTRIBUTE_NAME_PATTERN.test(name)) {
+      problems.push(`searchableAttributes.${i}: "${name}" must match ${ATTRIBUTE_NAME_PATTERN.source}`);
+    }
+  });
+  return problems;
+}
+
+/** Differences between what exists (or was declared) and what is declared now, one phrase each. */
+function differences(
+  from: { thingTypeName?: string; description?: string; searchableAttributes: readonly string[] },
+  to: ThingTypeProperties,
+): string[] {
+  const changes: string[] = [];
+  if (from.thingTypeName !== undefined && from.thingTypeName !== to.thingTypeName) {
+    changes.push(`thingTypeName ${from.thingTypeName} -> ${to.thingTypeName}`);
+  }
+  if ((from.description ?? '') !== (to.description ?? '')) {
+    changes.push(`description ${describeText(from.description)} -> ${describeText(to.description)}`);
+  }
+  if (!sameSet(from.searchableAttributes, to.searchableAttributes)) {
+    changes.push(
+      `searchableAttributes ${list(from.searchableAttributes)} -> ${list(to.searchableAttributes)}`,
+    );
+  }
+  return changes;
+}
+
+/** Makes the thing type exist as declared (creating or adopting it) and returns its ARN. */
+async function ensureThingType(properties: ThingTypeProperties, context: ResourceContext): Promise<string> {
+  const { registry, logger } = context;
+  const name = properties.thingTypeName;
+  let current: ThingTypeDescription | undefined = await registry.describeThingType(name);
+  if (current === undefined) {
+    const created = await registry.createThingType({
+      thingTypeName: name,
+      ...(properties.description !== undefined && { description: properties.description }),
+      searchableAttributes: properties.searchableAttributes,
+    });
+    if (created.outcome === 'created') {
+      logger.info('thing type created', { thingTypeName: name });
+      if (properties.deprecated) {
+        await registry.setThingTypeDeprecated(name, true);
+        logger.info('thing type deprecated', { thingTypeName: name });
+      }
+      return created.thingTypeArn;
+    }
+    // Someone created it between our two calls: treat it as existing.
+    current = await registry.describeThingType(name);
+    if (current === undefined) {
+      throw new ThingTypeConflictError(
+        `thing type ${name} was reported existing by CreateThingType but not found by DescribeThingType; ` +
+          'something else is creating and deleting it: stop that, then deploy again',
+      );
+    }
+  }
+  const changes = differences(current, properties);
+  if (changes.length > 0) {
+    throw new ThingTypeConflictError(
+      `thing type ${name} already exists in AWS IoT with other properties (${changes.join('; ')}, as ` +
+        `existing -> declared), and thing types cannot be changed. Give the declared type another name, or ` +
+        `delete the existing one (move its things away, DeprecateThingType, wait 5 minutes, DeleteThingType), ` +
+        'then deploy again',
+    );
+  }
+  logger.info('thing type exists with the declared properties; adopting it', {
+    thingTypeName: name,
+    deprecated: current.deprecated,
+  });
+  if (current.deprecated !== properties.deprecated) {
+    await registry.setThingTypeDeprecated(name, properties.deprecated);
+    logger.info(properties.deprecated ? 'thing type deprecated' : 'thing type undeprecated', {
+      thingTypeName: name,
+    });
+  }
+  return current.thingTypeArn;
+}
+
+function data(name: string, arn: string): Record<string, string> {
+  return { ThingTypeName: name, ThingTypeArn: arn };
+}
+
+function inUseMessage(name: string, things: ThingsOfType): string {
+  const { total, complete, sample } = things;
+  const more =
+    total > sample.length ? ` and ${complete ? '' : 'at least '}${total - sample.length} more` : '';
+  const count = `${complete ? '' : 'at least '}${total} ${total === 1 ? 'thing' : 'things'}`;
+  return (
+    `thing type ${name} is still used by ${count}: ${sample.join(', ')}${more}; ` +
+    'move them to another type (UpdateThing) or delete them, then deploy again'
+  );
+}
+
+/**
+ * `Custom::FleetkitThingType`: a thing type whose whole lifecycle Fleetkit owns.
+ *
+ * - Create: CreateThingType, then DeprecateThingType when `deprecated`. A type that exists with the same
+ *   properties is adopted (a retried deployment); with other properties the create fails.
+ * - Update: only `deprecated` can change (DeprecateThingType, with `undoDeprecate` to revert); any other change
+ *   fails with the way forward, because AWS IoT cannot change a thing type.
+ * - Delete: refuses while any thing has the type, naming them; otherwise deprecates it, and isComplete deletes it
+ *   once `deletionDelaySeconds` have passed since the deprecation. A type already gone is a success.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/thing-types.html
+ */
+export const thingTypeHandler: ResourceHandler<ThingTypeProperties> = {
+  schema: thingTypeResourceSchema,
+  check: checkThingType,
+
+  async onEvent(request, context): Promise<OnEventResponse> {
+    const { registry, logger } = context;
+    const properties = request.properties;
+    const name = properties.thingTypeName;
+
+    switch (request.requestType) {
+      case 'Create':
+        return { PhysicalResourceId: name, Data: data(name, await ensureThingType(properties, context)) };
+
+      case 'Update': {
+        const old = request.oldProperties!;
+        const changes = differences(old, properties);
+        if (changes.length > 0) {
+          throw new ImmutableThingTypeError(
+            `thing type ${old.thingTypeName} cannot change: ${changes.join('; ')}. ${IMMUTABLE_ADVICE}`,
+          );
+        }
+        return { PhysicalResourceId: name, Data: data(name, await ensureThingType(properties, context)) };
+      }
+
+      case 'Delete': {
+        if (request.physicalResourceId !== name) {
+          // CloudFormation invents an ID when a Create never answered; this resource never made the type.
+          logger.warn('physical ID does not name the thing type; nothing to delete', { thingTypeName: name });
+          return { PhysicalResourceId: request.physicalResourceId };
+        }
+        const current = await registry.describeThingType(name);
+        if (current === undefined) {
+          logger.info('thing type is already gone', { thingTypeName: name });
+          return { PhysicalResourceId: name };
+        }
+        const things = await registry.thingsOfType(name, IN_USE_SAMPLE_SIZE, IN_USE_COUNT_LIMIT);
+        if (things.total > 0) {
+          throw new ThingTypeInUseError(inUseMessage(name, things), name, things.total, things.sample);
+        }
+        if (!current.deprecated) {
+          await registry.setThingTypeDeprecated(name, true);
+          logger.info('thing type deprecated; it is deleted once the deletion delay has passed', {
+            thingTypeName: name,
+            deletionDelaySeconds: properties.deletionDelaySeconds,
+          });
+        }
+        // A lower bound isComplete can rely on where AWS IoT does not report the deprecation date.
+        return {
+          PhysicalResourceId: name,
+          [WAIT_STATE_KEY]: { deprecatedNoLaterThan: context.now().toISOString() },
+        };
+      }
+    }
+  },
+
+  async isComplete(request, context) {
+    const { registry, logger } = context;
+    const name = request.properties.thingTypeName;
+    if (request.requestType !== 'Delete' || request.physicalResourceId !== name) return { IsComplete: true };
+
+    const current = await registry.describeThingType(name);
+    if (current === undefined) {
+      logger.info('thing type is gone', { thingTypeName: name });
+      return { IsComplete: true };
+    }
+    if (!current.deprecated) {
+      throw new ThingTypeUndeprecatedError(
+        `thing type ${name} was undeprecated while waiting to be deleted (by someone else): deprecate it ` +
+          'again and delete the stack again, or keep the type and retain this resource',
+      );
+    }
+    const observed = request.wait.deprecatedNoLaterThan;
+    const deprecatedAt =
+      current.deprecationDate?.getTime() ?? (observed === undefined ? Number.NaN : Date.parse(observed));
+    if (Number.isNaN(deprecatedAt)) {
+      throw new MissingWaitStateError(
+        `thing type ${name}: AWS IoT gives no deprecation date and onEvent passed no ${WAIT_STATE_KEY}` +
+          '.deprecatedNoLaterThan, so the deletion delay cannot be timed',
+      );
+    }
+    const deleteAt = deprecatedAt + request.properties.deletionDelaySeconds * 1000 + CLOCK_SKEW_MARGIN_MS;
+    const now = context.now().getTime();
+    if (now < deleteAt) {
+      logger.info('waiting for the deletion delay after deprecation', {
+        thingTypeName: name,
+        deprecatedAt: new Date(deprecatedAt).toISOString(),
+        secondsLeft: Math.ceil((deleteAt - now) / 1000),
+      });
+      return { IsComplete: false };
+    }
+    const outcome = await registry.deleteThingType(name);
+    logger.info(outcome === 'deleted' ? 'thing type deleted' : 'thing type was already gone', {
+      thingTypeName: name,
+    });
+    return { IsComplete: true };
+  },
+};

@@ -1,0 +1,139 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { lambdaEntry, nodejsFunctionDefaults } from './lambda-defaults';
+
+/**
+ * The provider of Fleetkit's registry custom resources (fleet indexing, thing type lifecycle, group policy
+ * attachments): what CloudFormation cannot express. One per stack; constructs that declare such resources grant
+ * its role exactly the actions their resources need.
+ *
+ * The waiter (isComplete every 30 s, up to 50 minutes) lets a thing type deletion honour AWS's 5-minute
+ * deprecation delay and lets dependants wait for the fleet index to be built.
+ */
+export class RegistryProvider extends Construct {
+  /** The role both handlers run with. */
+  public readonly role: iam.Role;
+  /** The service token custom resources use. */
+  public readonly serviceToken: string;
+
+  /** The stack's provider, created on first use. */
+  public static of(scope: Construct): RegistryProvider {
+    const stack = Stack.of(scope);
+    const id = 'FleetkitRegistryProvider';
+    return (stack.node.tryFindChild(id) as RegistryProvider | undefined) ?? new RegistryProvider(stack, id);
+  }
+
+  private constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS });
+    this.role = new iam.Role(this, 'HandlerRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Fleetkit registry custom resources: indexing, thing types, group policies',
+    });
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    const handler = (handlerId: string, file: string, description: string) =>
+      new nodejs.NodejsFunction(this, handlerId, {
+        ...nodejsFunctionDefaults(),
+        entry: lambdaEntry('fleet-registry', file),
+        description,
+        timeout: Duration.minutes(2),
+        memorySize: 256,
+        role: this.role,
+        logGroup,
+        environment: { POWERTOOLS_SERVICE_NAME: 'fleetkit-registry', NODE_OPTIONS: '--enable-source-maps' },
+      });
+    const onEvent = handler('OnEvent', 'on-event', 'Fleetkit registry custom resources: apply a change');
+    const isComplete = handler(
+      'IsComplete',
+      'is-complete',
+      'Fleetkit registry custom resources: wait until it holds',
+    );
+    const provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: onEvent,
+      isCompleteHandler: isComplete,
+      queryInterval: Duration.seconds(30),
+      // Building a large fleet's index takes a while; CloudFormation waits at most an hour for a custom resource.
+      totalTimeout: Duration.minutes(50),
+      logGroup: new logs.LogGroup(this, 'FrameworkLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
+      disableWaiterStateMachineLogging: false,
+      waiterStateMachineLogOptions: {
+        destination: new logs.LogGroup(this, 'WaiterLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: false,
+      },
+    });
+    this.serviceToken = provider.serviceToken;
+
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    Validations.of(this.role).acknowledge(
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'GetIndexingConfiguration, UpdateIndexingConfiguration, ListThings and ListThingGroups are account-level IoT APIs without resource-level permissions.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thinggroup/*]',
+        reason:
+          "When AWS refuses to turn indexing off, the provider describes the account's groups to name the dynamic ones that block it; those groups are not known at deploy time.",
+      },
+    );
+    // The framework's functions invoke each other's versions (`<arn>:*`), as the CDK generates them.
+    const stack = Stack.of(this);
+    const invoked = [
+      onEvent,
+      isComplete,
+      ...provider.node.findAll().filter((c): c is lambda.Function => c instanceof lambda.Function),
+    ];
+    for (const fn of new Set(invoked)) {
+      Validations.of(provider).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)}.Arn>:*]`,
+        reason: 'The CDK provider framework invokes its handler functions by ARN, including their versions.',
+      });
+    }
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions log delivery (logs:CreateLogDelivery and friends) supports only the * resource.',
+    });
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-SF2',
+      reason:
+        'The CDK provider framework waiter only polls isComplete; its executions are logged in full without X-Ray.',
+    });
+
+    // The provider framework's own functions and roles are generated by the CDK.
+    Validations.of(provider).acknowledge(
+      {
+        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+        reason:
+          'The CDK custom-resource provider framework functions use the AWS-managed basic execution role.',
+      },
+      {
+        id: 'AwsSolutions-L1',
+        reason:
+          'The CDK custom-resource provider framework chooses its own runtime; Fleetkit functions use the latest.',
+      },
+    );
+  }
+
+  /** Grants the handlers an action on resources. */
+  public grant(sid: string, actions: string[], resources: string[]): void {
+    this.role.addToPolicy(new iam.PolicyStatement({ sid, actions, resources }));
+  }
+}

@@ -1,0 +1,196 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import type { FleetConfigInput } from '../../../lib/config/schema';
+import { baseConfig, caFiles, synthFleet, type CaFiles } from '../fixtures';
+
+let files: CaFiles;
+let template: Template;
+
+const organized = (): FleetConfigInput =>
+  baseConfig({
+    thingTypes: {
+      sensor: { description: 'Sensors', searchableAttributes: ['serialNumber'] },
+      'lamp-v1': { deprecated: true },
+    },
+    iotPolicies: {
+      telemetry: {
+        statements: [
+          { actions: ['iot:Publish'], resources: ['topic/telemetry/${iot:Connection.Thing.ThingName}'] },
+        ],
+      },
+    },
+    thingGroups: {
+      fleet: {
+        policies: ['telemetry'],
+        children: {
+          unassigned: {},
+          'site-berlin': { policies: ['device', 'telemetry'], attributes: { city: 'Berlin' } },
+        },
+      },
+    },
+    fleetIndexing: {
+      thingIndexingMode: 'REGISTRY_AND_SHADOW',
+      thingConnectivityIndexingMode: 'STATUS',
+      customFields: [{ name: 'attributes.batteryLevel', type: 'Number' }],
+    },
+    dynamicGroups: { 'low-battery': { query: 'attributes.batteryLevel<20', description: 'Needs a visit' } },
+    fleetMetrics: {
+      connected: {
+        query: 'thingName:*',
+        aggregationType: 'Cardinality',
+        aggregationField: 'connectivity.connected',
+      },
+      battery: {
+        query: 'thingName:*',
+        aggregationType: 'Statistics',
+        aggregationField: 'attributes.batteryLevel',
+        periodSeconds: 600,
+      },
+    },
+  });
+
+beforeAll(async () => {
+  files = await caFiles();
+  template = Template.fromStack(synthFleet(files.dir, organized()).fleet);
+});
+
+const logicalIdOf = (type: string, predicate: (properties: Record<string, unknown>) => boolean) => {
+  const found = Object.entries(template.findResources(type)).find(([, r]) => predicate(r.Properties ?? {}));
+  if (!found) throw new Error(`no ${type} matches`);
+  return found[0];
+};
+
+describe('FleetOrganization', () => {
+  test('thing types are custom resources that own their deprecation and 5-minute deletion delay', () => {
+    template.hasResourceProperties('Custom::FleetkitThingType', {
+      thingTypeName: 'sensor',
+      description: 'Sensors',
+      searchableAttributes: ['serialNumber'],
+      deprecated: false,
+      deletionDelaySeconds: 300,
+    });
+    template.hasResourceProperties('Custom::FleetkitThingType', {
+      thingTypeName: 'lamp-v1',
+      deprecated: true,
+    });
+    template.resourceCountIs('AWS::IoT::ThingType', 0);
+  });
+
+  test('group policies are attached by custom resources after the group and the policy exist', () => {
+    const attachments = template.findResources('Custom::FleetkitGroupPolicyAttachment');
+    expect(Object.keys(attachments)).toHaveLength(3);
+    const berlin = logicalIdOf('AWS::IoT::ThingGroup', (p) => p.ThingGroupName === 'site-berlin');
+    const devicePolicy = Object.values(attachments).find(
+      (r) => r.Properties.thingGroupName === 'site-berlin' && r.Properties.policyName === 'test-fleet-device',
+    );
+    expect(devicePolicy?.DependsOn).toEqual(expect.arrayContaining([berlin]));
+    const telemetry = logicalIdOf('AWS::IoT::Policy', (p) => p.PolicyName === undefined);
+    const fleetTelemetry = Object.values(attachments).find((r) => r.Properties.thingGroupName === 'fleet');
+    expect(fleetTelemetry?.Properties.policyName).toEqual({ Ref: telemetry });
+    expect(fleetTelemetry?.DependsOn).toEqual(expect.arrayContaining([telemetry]));
+  });
+
+  test('group policy resources become ARNs in this account and region', () => {
+    template.hasResourceProperties('AWS::IoT::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: ['iot:Publish'],
+            Resource: [
+              {
+                'Fn::Join': [
+                  '',
+                  Match.arrayWith([
+                    ':iot:',
+                    { Ref: 'AWS::Region' },
+                    ':',
+                    { Ref: 'AWS::AccountId' },
+                    ':topic/telemetry/${iot:Connection.Thing.ThingName}',
+                  ]),
+                ],
+              },
+            ],
+          },
+        ],
+      },
+    });
+  });
+
+  test('fleet indexing is applied by a custom resource, and dynamic groups and fleet metrics wait for it', () => {
+    template.hasResourceProperties('Custom::FleetkitIndexingConfiguration', {
+      indexing: {
+        thingIndexingMode: 'REGISTRY_AND_SHADOW',
+        thingConnectivityIndexingMode: 'STATUS',
+        customFields: [{ name: 'attributes.batteryLevel', type: 'Number' }],
+        namedShadowNames: [],
+        thingGroupIndexingMode: 'OFF',
+      },
+    });
+    const indexing = logicalIdOf('Custom::FleetkitIndexingConfiguration', () => true);
+    template.hasResource('AWS::IoT::ThingGroup', {
+      Properties: { ThingGroupName: 'low-battery', QueryString: 'attributes.batteryLevel<20' },
+      DependsOn: Match.arrayWith([indexing]),
+    });
+    template.hasResource('AWS::IoT::FleetMetric', {
+      Properties: {
+        MetricName: 'connected',
+        QueryString: 'thingName:*',
+        AggregationType: { Name: 'Cardinality', Values: ['cardinality'] },
+        AggregationField: 'connectivity.connected',
+        Period: 300,
+        IndexName: 'AWS_Things',
+      },
+      DependsOn: Match.arrayWith([indexing]),
+    });
+    template.hasResourceProperties('AWS::IoT::FleetMetric', {
+      MetricName: 'battery',
+      AggregationType: { Name: 'Statistics', Values: ['count', 'average', 'minimum', 'maximum', 'sum'] },
+      Period: 600,
+    });
+  });
+
+  test('the provider runs on the current Node.js runtime on arm64 with a waiter for slow operations', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
+      String(f.Properties.Description ?? '').startsWith('Fleetkit registry'),
+    );
+    expect(functions).toHaveLength(2);
+    for (const fn of functions) {
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+    }
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+  });
+
+  test('the provider role may touch only the configured types, groups and policies', () => {
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) =>
+        p.Properties.PolicyDocument.Statement as {
+          Sid?: string;
+          Action: string | string[];
+          Resource: unknown;
+        }[],
+    );
+    const bySid = (sid: string) => statements.find((s) => s.Sid === sid)!;
+    const types = JSON.stringify(bySid('ThingTypeLifecycle').Resource);
+    expect(types).toContain(':thingtype/sensor');
+    expect(types).toContain(':thingtype/lamp-v1');
+    expect(types).not.toContain('thingtype/*');
+    const attach = JSON.stringify(bySid('AttachGroupPolicies').Resource);
+    expect(attach).toContain(':thinggroup/fleet');
+    expect(attach).toContain(':thinggroup/site-berlin');
+    expect(attach).not.toContain(':thinggroup/unassigned');
+    expect(bySid('ConfigureFleetIndexing').Action).toEqual([
+      'iot:UpdateIndexingConfiguration',
+      'iot:GetIndexingConfiguration',
+    ]);
+  });
+
+  test('without indexing, types or group policies there is no provider', () => {
+    const t = Template.fromStack(
+      synthFleet(files.dir, baseConfig({ thingTypes: {}, onboarding: { thingGroupName: 'unassigned' } }))
+        .fleet,
+    );
+    t.resourceCountIs('AWS::Lambda::Function', 0);
+    t.resourceCountIs('Custom::FleetkitIndexingConfiguration', 0);
+  });
+});
