@@ -19,14 +19,53 @@ export default defineFleet({
   thingTypes: {
     sensor: { description: 'Environmental sensor', searchableAttributes: ['serialNumber', 'site'] },
   },
+  // Policies that groups attach; children inherit them. Thing policy variables such as
+  // ${iot:Connection.Thing.ThingName} resolve only when the device connects with its thing name as client ID.
+  iotPolicies: {
+    telemetry: {
+      statements: [
+        {
+          actions: ['iot:Publish'],
+          resources: ['topic/telemetry/${iot:Connection.Thing.ThingName}'],
+        },
+      ],
+    },
+  },
   thingGroups: {
     fleet: {
       description: 'Every onboarded device',
+      policies: ['telemetry'],
       children: {
         'site-berlin': { attributes: { city: 'Berlin' } },
         'site-austin': { attributes: { city: 'Austin' } },
         unassigned: { description: 'Devices whose certificate names no known site' },
       },
+    },
+  },
+  fleetIndexing: {
+    thingIndexingMode: 'REGISTRY',
+    thingConnectivityIndexingMode: 'STATUS',
+    customFields: [{ name: 'attributes.site', type: 'String' }],
+  },
+  dynamicGroups: {
+    'offline-sensors': {
+      query: 'thingTypeName:sensor AND connectivity.connected:false',
+      description: 'Sensors that are not connected right now',
+    },
+  },
+  fleetMetrics: {
+    'connected-sensors': {
+      query: 'thingTypeName:sensor AND connectivity.connected:true',
+      aggregationType: 'Statistics',
+      aggregationValues: ['count'],
+      aggregationField: 'registry.version',
+      periodSeconds: 300,
+      description: 'How many sensors are connected',
+    },
+    'sites-reporting': {
+      query: 'thingTypeName:sensor',
+      aggregationType: 'Cardinality',
+      aggregationField: 'attributes.site',
     },
   },
   onboarding: {

@@ -39,6 +39,8 @@ export interface JitrFleet {
   readonly policyName: string;
   readonly thingTypeName: string;
   readonly groupName: string;
+  /** A second static group that the `OrganizationalUnit=berlin` group rule picks. */
+  readonly siteGroupName: string;
   readonly allowListTable?: string;
   /** The environment the JITR construct gives the function. */
   readonly env: NodeJS.ProcessEnv;
@@ -108,6 +110,7 @@ export async function setUpJitrFleet(
   const policyName = uniqueName('device');
   const thingTypeName = uniqueName('sensor');
   const groupName = uniqueName('unassigned');
+  const siteGroupName = uniqueName('site-berlin');
   const { policyArn } = await iot.send(
     new CreatePolicyCommand({
       policyName,
@@ -126,6 +129,7 @@ export async function setUpJitrFleet(
     }),
   );
   await iot.send(new CreateThingGroupCommand({ thingGroupName: groupName }));
+  await iot.send(new CreateThingGroupCommand({ thingGroupName: siteGroupName }));
 
   let allowListTable: string | undefined;
   if (options.allowList) {
@@ -144,6 +148,7 @@ export async function setUpJitrFleet(
     thingTypeName,
     attributes: { serialNumber: 'SerialNumber' },
     thingGroupName: groupName,
+    groupRules: [{ field: 'OrganizationalUnit', equals: 'berlin', thingGroupName: siteGroupName }],
     requireAllowList: options.allowList ?? false,
   };
   const env: NodeJS.ProcessEnv = {
@@ -163,6 +168,7 @@ export async function setUpJitrFleet(
     policyName,
     thingTypeName,
     groupName,
+    siteGroupName,
     ...(allowListTable !== undefined && { allowListTable }),
     env,
     prefix,

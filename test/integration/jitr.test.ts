@@ -85,6 +85,18 @@ describe('JITR against the emulator', () => {
     await expectProvisioned(device);
   });
 
+  test('puts a device in the static group its certificate fields pick', async () => {
+    fleet = await setUpJitrFleet();
+    const device = await fleet.device('sensor-berlin', ['--organizational-unit', 'berlin']);
+    const response = await buildHandler(fleet.dependencies())(
+      sqsEvent({ certificateId: device.certificateId, caCertificateId: fleet.caCertificateId }),
+      lambdaContext,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    const groups = await fleet.iot.send(new ListThingGroupsForThingCommand({ thingName: device.thingName }));
+    expect(groups.thingGroups?.map((g) => g.groupName)).toEqual([fleet.siteGroupName]);
+  });
+
   test('the same event twice ends with one thing and one attachment, and no failure', async () => {
     fleet = await setUpJitrFleet();
     const device = await fleet.device('sensor-dup');
