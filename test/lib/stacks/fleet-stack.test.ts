@@ -99,10 +99,11 @@ describe('FleetStack', () => {
     });
   });
 
-  test('creates the thing types with their searchable attributes', () => {
-    template().hasResourceProperties('AWS::IoT::ThingType', {
-      ThingTypeName: 'sensor',
-      ThingTypeProperties: { SearchableAttributes: ['serialNumber'] },
+  test('creates the thing types with their searchable attributes, through the registry provider', () => {
+    template().hasResourceProperties('Custom::FleetkitThingType', {
+      thingTypeName: 'sensor',
+      searchableAttributes: ['serialNumber'],
+      deprecated: false,
     });
   });
 
