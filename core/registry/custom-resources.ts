@@ -12,6 +12,7 @@ export const REGISTRY_RESOURCE_TYPES = {
   indexing: 'Custom::FleetkitIndexingConfiguration',
   thingType: 'Custom::FleetkitThingType',
   groupPolicy: 'Custom::FleetkitGroupPolicyAttachment',
+  caCertificate: 'Custom::FleetkitCaCertificate',
 } as const;
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
@@ -52,6 +53,33 @@ export const groupPolicyResourceSchema = z.object({
   thingGroupName: z.string().min(1),
 });
 
+/**
+ * A device CA registered with AWS IoT, in any of Fleetkit's modes:
+ * - `pem`: DEFAULT mode with a verification certificate made beforehand (bring your own CA key);
+ * - `kms`: DEFAULT mode where the provider fetches the registration code at deploy time, builds the verification
+ *   certificate and has KMS sign it with the CA key, which never leaves KMS;
+ * - `none`: SNI_ONLY (multi-account) registration without a verification certificate.
+ * Status and auto-registration change in place. Removal is refused while device certificates issued by the CA
+ * are ACTIVE, unless `forceRemoval` is set; otherwise the CA is deactivated, then deleted.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/manage-your-CA-certs.html
+ */
+export const caCertificateResourceSchema = z.object({
+  /** The CA's name in the fleet configuration, for messages. */
+  name: z.string().min(1),
+  caCertificatePem: z.string().min(1),
+  verification: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('pem'), verificationCertificatePem: z.string().min(1) }),
+    z.object({ kind: z.literal('kms'), kmsKeyArn: z.string().min(1) }),
+    z.object({ kind: z.literal('none') }),
+  ]),
+  status: z.enum(['ACTIVE', 'INACTIVE']).default('ACTIVE'),
+  autoRegistration: bool.default(true),
+  /** Delete even while device certificates issued by the CA are ACTIVE (they stop working). */
+  forceRemoval: bool.default(false),
+});
+
 export type IndexingResourceProperties = z.input<typeof indexingResourceSchema>;
 export type ThingTypeResourceProperties = z.input<typeof thingTypeResourceSchema>;
 export type GroupPolicyResourceProperties = z.input<typeof groupPolicyResourceSchema>;
+export type CaCertificateResourceProperties = z.input<typeof caCertificateResourceSchema>;
