@@ -2,11 +2,15 @@ import { Tags, Validations, type App, type Environment } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ResolvedFleetConfig } from './config/load';
 import { FleetStack } from './stacks/fleet-stack';
+import { GroupsStack } from './stacks/groups-stack';
 import { OnboardingStack } from './stacks/onboarding-stack';
+import { planGroupStacks } from './stacks/plan';
 
 /** The stacks of one fleet. */
 export interface FleetStacks {
   readonly fleet: FleetStack;
+  /** Slices of a static group tree too large for the fleet stack, in deploy order. */
+  readonly groups: readonly GroupsStack[];
   readonly onboarding: OnboardingStack;
 }
 
@@ -20,10 +24,24 @@ export function defineFleetStacks(app: App, resolved: ResolvedFleetConfig): Flee
     ...(config.env.account !== undefined && { account: config.env.account }),
     ...(config.env.region !== undefined && { region: config.env.region }),
   };
+  const plan = planGroupStacks(config.thingGroups);
   const fleet = new FleetStack(app, `${config.name}-fleet`, {
     fleet: resolved,
+    staticGroups: plan.fleetStack,
     env,
     description: `Fleetkit ${config.name}: CAs, device policy, thing types and groups`,
+  });
+  // Each slice deploys after the one before it, so every parent group exists before its children.
+  const groups: GroupsStack[] = [];
+  plan.groupStacks.forEach((slice, index) => {
+    const stack = new GroupsStack(app, `${config.name}-groups-${index + 1}`, {
+      fleet,
+      groups: slice,
+      env,
+      description: `Fleetkit ${config.name}: static groups, part ${index + 1} of ${plan.groupStacks.length}`,
+    });
+    stack.addStackDependency(groups[index - 1] ?? fleet);
+    groups.push(stack);
   });
   const onboarding = new OnboardingStack(app, `${config.name}-onboarding`, {
     config,
@@ -31,10 +49,10 @@ export function defineFleetStacks(app: App, resolved: ResolvedFleetConfig): Flee
     env,
     description: `Fleetkit ${config.name}: onboarding pipelines and alarms`,
   });
-  onboarding.addStackDependency(fleet);
+  onboarding.addStackDependency(groups[groups.length - 1] ?? fleet);
   Tags.of(app).add('fleetkit:fleet', config.name);
   Validations.of(app).addPlugins(
     new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }),
   );
-  return { fleet, onboarding };
+  return { fleet, groups, onboarding };
 }

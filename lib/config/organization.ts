@@ -28,6 +28,7 @@ export interface GroupPlacement {
   readonly parent?: string;
   readonly depth: number;
   readonly path: readonly (string | number)[];
+  readonly node: ThingGroupNode;
 }
 
 /** Every static group of a tree, parents before children. */
@@ -41,26 +42,13 @@ export function flattenGroups(tree: Readonly<Record<string, ThingGroupNode>>): G
   ) => {
     for (const [name, node] of Object.entries(nodes)) {
       const at = [...path, name];
-      out.push({ name, depth, path: at, ...(parent !== undefined && { parent }) });
+      out.push({ name, depth, path: at, node, ...(parent !== undefined && { parent }) });
       if (node.children) visit(node.children, name, depth + 1, [...at, 'children']);
     }
   };
   visit(tree, undefined, 1, ['thingGroups']);
   return out;
 }
-
-const nodeAt = (
-  tree: Readonly<Record<string, ThingGroupNode>>,
-  path: readonly (string | number)[],
-): ThingGroupNode => {
-  let nodes: Readonly<Record<string, ThingGroupNode>> = tree;
-  let node: ThingGroupNode | undefined;
-  for (const segment of path.slice(1)) {
-    if (segment === 'children') nodes = node?.children ?? {};
-    else node = nodes[segment as string];
-  }
-  return node!;
-};
 
 /**
  * Checks the fleet's organization against AWS IoT's limits before anything is deployed: the group tree's depth,
@@ -83,7 +71,7 @@ export function checkOrganization(config: OrganizationInput, ctx: z.core.$Refine
   const groups = flattenGroups(config.thingGroups);
   const seen = new Map<string, GroupPlacement>();
   for (const group of groups) {
-    const node = nodeAt(config.thingGroups, group.path);
+    const { node } = group;
     if (!FLEETKIT_GROUP_NAME_PATTERN.test(group.name)) {
       issue(
         group.path,

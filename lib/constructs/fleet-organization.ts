@@ -3,13 +3,12 @@ import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
 import {
   REGISTRY_RESOURCE_TYPES,
-  type GroupPolicyResourceProperties,
   type IndexingResourceProperties,
   type ThingTypeResourceProperties,
 } from '../../core/registry/custom-resources';
 import type { FleetIndexing } from '../../core/registry/indexing';
-import type { ThingGroupNode } from '../config/schema';
 import { RegistryProvider } from './registry-provider';
+import { StaticGroupTree, type GroupPolicyRef, type StaticGroupSpec } from './static-group-tree';
 
 /** A thing type as configured. */
 export interface ThingTypeSpec {
@@ -36,12 +35,21 @@ export interface FleetMetricSpec {
   readonly description?: string;
 }
 
+/** A static group before its policy keys are resolved to policies. */
+export interface StaticGroupDraft extends Omit<StaticGroupSpec, 'policies'> {
+  readonly policyKeys: readonly string[];
+}
+
 /** Properties of {@link FleetOrganization}. */
 export interface FleetOrganizationProps {
   /** Thing types by name. @default - none */
   readonly thingTypes?: Readonly<Record<string, ThingTypeSpec>>;
-  /** Static thing groups as a tree, by name. @default - none */
-  readonly thingGroups?: Readonly<Record<string, ThingGroupNode>>;
+  /**
+   * Static groups created in this stack, parent-first, with the keys of the policies they attach (keys of
+   * `iotPolicies`, or `device`). A large tree puts the rest in group stacks (see lib/stacks/plan.ts).
+   * @default - none
+   */
+  readonly staticGroups?: readonly StaticGroupDraft[];
   /** Policies that groups may attach, by key. @default - none */
   readonly iotPolicies?: Readonly<Record<string, { readonly statements: readonly IotPolicyStatementSpec[] }>>;
   /** The shared device policy, which groups attach as `device`. */
@@ -73,14 +81,17 @@ export interface FleetOrganizationProps {
 export class FleetOrganization extends Construct {
   /** Thing type resources by name. */
   public readonly thingTypes: ReadonlyMap<string, CustomResource>;
-  /** Static thing group resources by name. */
+  /** Static thing group resources in this stack, by name. */
   public readonly thingGroups: ReadonlyMap<string, iot.CfnThingGroup>;
+  /** The registry provider, when this stack has one. */
+  public readonly provider?: RegistryProvider;
   /** Dynamic thing group resources by name. */
   public readonly dynamicGroups: ReadonlyMap<string, iot.CfnThingGroup>;
   /** Group policies by configuration key. */
   public readonly policies: ReadonlyMap<string, iot.CfnPolicy>;
   /** The indexing configuration resource, when indexing is on. */
   public readonly indexing?: CustomResource;
+  private readonly devicePolicy?: { readonly policyName: string; readonly policyArn: string };
 
   constructor(scope: Construct, id: string, props: FleetOrganizationProps) {
     super(scope, id);
@@ -95,7 +106,7 @@ export class FleetOrganization extends Construct {
     const needsProvider =
       Object.keys(props.thingTypes ?? {}).length > 0 ||
       (props.fleetIndexing !== undefined && props.fleetIndexing.thingIndexingMode !== 'OFF') ||
-      hasGroupPolicies(props.thingGroups ?? {});
+      (props.staticGroups ?? []).some((group) => group.policyKeys.length > 0);
     const provider = needsProvider ? RegistryProvider.of(this) : undefined;
 
     const types = new Map<string, CustomResource>();
@@ -153,82 +164,12 @@ export class FleetOrganization extends Construct {
       );
     }
 
-    const groups = new Map<string, iot.CfnThingGroup>();
-    const attachments: { group: string; policyName: string; policyArn: string; dependsOn?: iot.CfnPolicy }[] =
-      [];
-    const addGroups = (nodes: Readonly<Record<string, ThingGroupNode>>, parent?: iot.CfnThingGroup) => {
-      for (const [name, node] of Object.entries(nodes)) {
-        const attributes = node.attributes ?? {};
-        const group = new iot.CfnThingGroup(this, `ThingGroup-${name}`, {
-          thingGroupName: name,
-          parentGroupName: parent?.thingGroupName,
-          thingGroupProperties:
-            node.description !== undefined || Object.keys(attributes).length > 0
-              ? {
-                  ...(node.description !== undefined && { thingGroupDescription: node.description }),
-                  ...(Object.keys(attributes).length > 0 && {
-                    attributePayload: { attributes: { ...attributes } },
-                  }),
-                }
-              : undefined,
-        });
-        if (parent) group.addResourceDependency(parent);
-        groups.set(name, group);
-        for (const key of node.policies ?? []) {
-          if (key === 'device') {
-            if (!props.devicePolicy)
-              throw new Error(
-                `${this.node.path}: group ${name} attaches "device" but no devicePolicy was given`,
-              );
-            attachments.push({ group: name, ...props.devicePolicy });
-          } else {
-            const policy = policies.get(key);
-            if (!policy) throw new Error(`${this.node.path}: group ${name} attaches unknown policy "${key}"`);
-            attachments.push({
-              group: name,
-              policyName: policy.ref,
-              policyArn: policy.attrArn,
-              dependsOn: policy,
-            });
-          }
-        }
-        if (node.children) addGroups(node.children, group);
-      }
-    };
-    addGroups(props.thingGroups ?? {});
-
-    if (provider && attachments.length > 0) {
-      provider.grant(
-        'AttachGroupPolicies',
-        ['iot:AttachPolicy', 'iot:DetachPolicy'],
-        [
-          ...new Set(attachments.map((a) => a.policyArn)),
-          ...new Set(attachments.map((a) => arn('thinggroup', a.group))),
-        ],
-      );
-      provider.grant(
-        'DescribeGroupsWithPolicies',
-        ['iot:DescribeThingGroup'],
-        [...new Set(attachments.map((a) => arn('thinggroup', a.group)))],
-      );
-    }
-    for (const attachment of attachments) {
-      const properties: GroupPolicyResourceProperties = {
-        policyName: attachment.policyName,
-        thingGroupName: attachment.group,
-      };
-      const resource = new CustomResource(
-        this,
-        `GroupPolicy-${attachment.group}-${attachment.policyName.replace(/[^A-Za-z0-9]/g, '')}`,
-        {
-          serviceToken: provider!.serviceToken,
-          resourceType: REGISTRY_RESOURCE_TYPES.groupPolicy,
-          properties,
-        },
-      );
-      resource.node.addDependency(groups.get(attachment.group)!);
-      if (attachment.dependsOn) resource.node.addDependency(attachment.dependsOn);
-    }
+    this.policies = policies;
+    this.devicePolicy = props.devicePolicy;
+    const tree = new StaticGroupTree(this, 'Groups', {
+      groups: (props.staticGroups ?? []).map((draft) => this.resolvePolicies(draft)),
+      ...(provider && { provider }),
+    });
 
     let indexing: CustomResource | undefined;
     if (provider && props.fleetIndexing && props.fleetIndexing.thingIndexingMode !== 'OFF') {
@@ -282,17 +223,30 @@ export class FleetOrganization extends Construct {
     }
 
     this.thingTypes = types;
-    this.thingGroups = groups;
+    this.thingGroups = tree.groups;
     this.dynamicGroups = dynamicGroups;
-    this.policies = policies;
     if (indexing) this.indexing = indexing;
+    if (provider) this.provider = provider;
   }
-}
 
-function hasGroupPolicies(tree: Readonly<Record<string, ThingGroupNode>>): boolean {
-  return Object.values(tree).some(
-    (node) => (node.policies?.length ?? 0) > 0 || hasGroupPolicies(node.children ?? {}),
-  );
+  /** Turns a draft's policy keys into the policies to attach. */
+  public resolvePolicies(draft: StaticGroupDraft): StaticGroupSpec {
+    const { policyKeys, ...rest } = draft;
+    const policies: GroupPolicyRef[] = policyKeys.map((key) => {
+      if (key === 'device') {
+        if (!this.devicePolicy) {
+          throw new Error(
+            `${this.node.path}: group ${draft.name} attaches "device" but no devicePolicy was given`,
+          );
+        }
+        return { key, ...this.devicePolicy };
+      }
+      const policy = this.policies.get(key);
+      if (!policy) throw new Error(`${this.node.path}: group ${draft.name} attaches unknown policy "${key}"`);
+      return { key, policyName: policy.ref, policyArn: policy.attrArn, dependency: policy };
+    });
+    return { ...rest, policies };
+  }
 }
 
 function defaultAggregationValues(type: FleetMetricSpec['aggregationType']): string[] {

@@ -4,11 +4,13 @@ import type { ResolvedFleetConfig } from '../config/load';
 import { AllowListTable } from '../constructs/allow-list-table';
 import { CaCertificate } from '../constructs/ca-certificate';
 import { DevicePolicy } from '../constructs/device-policy';
-import { FleetOrganization } from '../constructs/fleet-organization';
+import { FleetOrganization, type StaticGroupDraft } from '../constructs/fleet-organization';
 
 /** Properties of {@link FleetStack}. */
 export interface FleetStackProps extends StackProps {
   readonly fleet: ResolvedFleetConfig;
+  /** Static groups created in this stack (the rest go to group stacks). */
+  readonly staticGroups: readonly StaticGroupDraft[];
 }
 
 /** A registered CA and its configuration name. */
@@ -51,7 +53,7 @@ export class FleetStack extends Stack {
     });
     this.organization = new FleetOrganization(this, 'Organization', {
       thingTypes: config.thingTypes,
-      thingGroups: config.thingGroups,
+      staticGroups: props.staticGroups,
       iotPolicies: config.iotPolicies,
       devicePolicy: { policyName: this.devicePolicy.policyName, policyArn: this.devicePolicy.policyArn },
       fleetIndexing: config.fleetIndexing,

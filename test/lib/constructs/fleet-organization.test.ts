@@ -170,7 +170,7 @@ describe('FleetOrganization', () => {
           Resource: unknown;
         }[],
     );
-    const bySid = (sid: string) => statements.find((s) => s.Sid === sid)!;
+    const bySid = (sid: string) => statements.find((s) => s.Sid?.startsWith(sid))!;
     const types = JSON.stringify(bySid('ThingTypeLifecycle').Resource);
     expect(types).toContain(':thingtype/sensor');
     expect(types).toContain(':thingtype/lamp-v1');

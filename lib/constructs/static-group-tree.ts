@@ -1,0 +1,127 @@
+import { ArnFormat, CustomResource, Stack, Validations } from 'aws-cdk-lib';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import { Construct, type IDependable } from 'constructs';
+import {
+  REGISTRY_RESOURCE_TYPES,
+  type GroupPolicyResourceProperties,
+} from '../../core/registry/custom-resources';
+import type { RegistryProvider } from './registry-provider';
+
+/** A policy a group attaches. */
+export interface GroupPolicyRef {
+  /** The policy's key in the configuration (`device` for the device policy); names the attachment. */
+  readonly key: string;
+  readonly policyName: string;
+  readonly policyArn: string;
+  /** What the attachment must wait for (the policy resource, when in the same stack). */
+  readonly dependency?: IDependable;
+}
+
+/** One static group to create. */
+export interface StaticGroupSpec {
+  readonly name: string;
+  /** Parent group name; the parent is created earlier in this tree or in an earlier stack. */
+  readonly parent?: string;
+  readonly description?: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+  readonly policies: readonly GroupPolicyRef[];
+}
+
+/** Properties of {@link StaticGroupTree}. */
+export interface StaticGroupTreeProps {
+  /** Groups in parent-first order. */
+  readonly groups: readonly StaticGroupSpec[];
+  /** The provider that attaches group policies; required when a group attaches one. @default - none */
+  readonly provider?: RegistryProvider;
+}
+
+/**
+ * Above this many groups with policies, the provider may attach policies to any group rather than to a list of
+ * ARNs: a role's inline policies are limited to 10,240 characters.
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+ */
+const MAX_LISTED_GROUP_ARNS = 20;
+
+/**
+ * Static thing groups and the policies attached to them: one slice of the fleet's group tree. A large tree is
+ * split over several stacks in parent-first order (see lib/stacks/plan.ts); a parent in an earlier stack exists
+ * before its children because the stacks deploy in order.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/thing-groups.html
+ */
+export class StaticGroupTree extends Construct {
+  /** Group resources by name. */
+  public readonly groups: ReadonlyMap<string, iot.CfnThingGroup>;
+
+  constructor(scope: Construct, id: string, props: StaticGroupTreeProps) {
+    super(scope, id);
+    const groups = new Map<string, iot.CfnThingGroup>();
+    const withPolicies = props.groups.filter((group) => group.policies.length > 0);
+    if (withPolicies.length > 0) {
+      if (!props.provider)
+        throw new Error(`${this.node.path}: groups attach policies but no provider was given`);
+      const groupArn = (name: string) =>
+        Stack.of(props.provider!).formatArn({
+          service: 'iot',
+          resource: 'thinggroup',
+          resourceName: name,
+          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+        });
+      const listed = withPolicies.length <= MAX_LISTED_GROUP_ARNS;
+      const groupArns = listed ? withPolicies.map((group) => groupArn(group.name)) : [groupArn('*')];
+      const policyArns = [
+        ...new Set(withPolicies.flatMap((group) => group.policies.map((p) => p.policyArn))),
+      ];
+      props.provider.grant(
+        `AttachGroupPolicies${this.node.addr.slice(0, 8)}`,
+        ['iot:AttachPolicy', 'iot:DetachPolicy'],
+        [...policyArns, ...groupArns],
+      );
+      props.provider.grant(
+        `DescribeGroupsWithPolicies${this.node.addr.slice(0, 8)}`,
+        ['iot:DescribeThingGroup'],
+        groupArns,
+      );
+      if (!listed) {
+        Validations.of(props.provider.role).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thinggroup/*]',
+          reason: `More than ${MAX_LISTED_GROUP_ARNS} groups attach policies; listing each group ARN would exceed IAM's inline policy size. The provider still attaches only the configured policies.`,
+        });
+      }
+    }
+
+    for (const spec of props.groups) {
+      const attributes = spec.attributes ?? {};
+      const group = new iot.CfnThingGroup(this, spec.name, {
+        thingGroupName: spec.name,
+        parentGroupName: spec.parent,
+        thingGroupProperties:
+          spec.description !== undefined || Object.keys(attributes).length > 0
+            ? {
+                ...(spec.description !== undefined && { thingGroupDescription: spec.description }),
+                ...(Object.keys(attributes).length > 0 && {
+                  attributePayload: { attributes: { ...attributes } },
+                }),
+              }
+            : undefined,
+      });
+      const parent = spec.parent !== undefined ? groups.get(spec.parent) : undefined;
+      if (parent) group.addResourceDependency(parent);
+      groups.set(spec.name, group);
+      for (const policy of spec.policies) {
+        const properties: GroupPolicyResourceProperties = {
+          policyName: policy.policyName,
+          thingGroupName: spec.name,
+        };
+        const attachment = new CustomResource(this, `${spec.name}-Policy-${policy.key}`, {
+          serviceToken: props.provider!.serviceToken,
+          resourceType: REGISTRY_RESOURCE_TYPES.groupPolicy,
+          properties,
+        });
+        attachment.node.addDependency(group);
+        if (policy.dependency) attachment.node.addDependency(policy.dependency);
+      }
+    }
+    this.groups = groups;
+  }
+}
