@@ -78,6 +78,7 @@ export function resolveFleetConfig(
   const config = parsed.data;
   const problems: string[] = [];
   const certificateAuthorities: ResolvedCertificateAuthority[] = [];
+  const seen = new Map<string, number>();
   config.certificateAuthorities.forEach((ca, index) => {
     const at = `certificateAuthorities[${index}]`;
     const certificatePem = readPem(options.baseDir, ca.certificateFile, `${at}.certificateFile`, problems);
@@ -96,6 +97,13 @@ export function resolveFleetConfig(
         `${at}.certificateFile: ${JSON.stringify(ca.certificateFile)} is not a CA certificate (basicConstraints CA:TRUE is missing); create one with \`npx fleetkit ca create\``,
       );
     }
+    const twin = seen.get(certificate.certificateId);
+    if (twin !== undefined) {
+      problems.push(
+        `${at}.certificateFile: ${JSON.stringify(ca.certificateFile)} is the same CA certificate as certificateAuthorities[${twin}]; register each CA once`,
+      );
+    }
+    seen.set(certificate.certificateId, index);
     let verificationCertificatePem: string | undefined;
     if (ca.verificationCertificateFile !== undefined) {
       const vPath = `${at}.verificationCertificateFile`;

@@ -46,29 +46,65 @@ export const certificateAuthoritySchema = z
      * @see https://docs.aws.amazon.com/iot/latest/developerguide/manage-your-CA-certs.html
      */
     mode: z.enum(['DEFAULT', 'SNI_ONLY']).default('DEFAULT'),
-    /** Path of the verification certificate PEM (DEFAULT mode only). */
+    /** Path of the verification certificate PEM (DEFAULT mode with a CA key you hold). */
     verificationCertificateFile: z.string().min(1).optional(),
+    /**
+     * ARN of the AWS KMS key (ECC_NIST_P256, SIGN_VERIFY) that holds the CA's private key (DEFAULT mode). At
+     * deploy time the registry provider fetches the registration code, builds the verification certificate and
+     * has KMS sign it: the key never leaves KMS. Create the CA certificate with `npx fleetkit ca create-root` or
+     * `ca create-intermediate --kms-key-id`.
+     */
+    kmsKeyArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[a-zA-Z0-9-]+$/, {
+        message: 'must be a KMS key ARN such as arn:aws:kms:eu-west-1:123456789012:key/1234abcd-...',
+      })
+      .optional(),
+    /**
+     * ACTIVE accepts connections from its devices; INACTIVE refuses them. Rotation: register the new CA beside the
+     * old one, move devices, set the old one INACTIVE, and remove it later.
+     */
+    status: z.enum(['ACTIVE', 'INACTIVE']).default('ACTIVE'),
+    /** Remove the CA even while device certificates it issued are ACTIVE (they stop working). */
+    forceRemoval: z.boolean().default(false),
     /** How devices issued by this CA are onboarded. */
     onboarding: z.enum(['JITR', 'NONE']).default('JITR'),
   })
   .strict()
   .superRefine((ca, ctx) => {
-    if (ca.mode === 'DEFAULT' && ca.verificationCertificateFile === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['verificationCertificateFile'],
-        input: undefined,
-        message:
-          'is required in DEFAULT mode: run `aws iot get-registration-code`, then `npx fleetkit ca verification-cert --registration-code <code>`, or set mode: SNI_ONLY',
-      });
+    const issue = (path: string, input: unknown, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], input, message });
+    if (ca.mode === 'DEFAULT') {
+      if (ca.verificationCertificateFile === undefined && ca.kmsKeyArn === undefined) {
+        issue(
+          'verificationCertificateFile',
+          undefined,
+          'is required in DEFAULT mode unless kmsKeyArn is set: run `aws iot get-registration-code`, then `npx fleetkit ca verification-cert --registration-code <code>`; or keep the CA key in KMS (kmsKeyArn); or set mode: SNI_ONLY',
+        );
+      }
+      if (ca.verificationCertificateFile !== undefined && ca.kmsKeyArn !== undefined) {
+        issue(
+          'kmsKeyArn',
+          ca.kmsKeyArn,
+          'must not be set together with verificationCertificateFile: with a KMS key the verification certificate is made at deploy time',
+        );
+      }
     }
-    if (ca.mode === 'SNI_ONLY' && ca.verificationCertificateFile !== undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['verificationCertificateFile'],
-        input: ca.verificationCertificateFile,
-        message: 'must not be set in SNI_ONLY mode, which registers without a verification certificate',
-      });
+    if (ca.mode === 'SNI_ONLY') {
+      if (ca.verificationCertificateFile !== undefined) {
+        issue(
+          'verificationCertificateFile',
+          ca.verificationCertificateFile,
+          'must not be set in SNI_ONLY mode, which registers without a verification certificate',
+        );
+      }
+      if (ca.kmsKeyArn !== undefined) {
+        issue(
+          'kmsKeyArn',
+          ca.kmsKeyArn,
+          'must not be set in SNI_ONLY mode, which registers without a verification certificate',
+        );
+      }
     }
   });
 

@@ -1,30 +1,45 @@
-import { Token } from 'aws-cdk-lib';
-import * as iot from 'aws-cdk-lib/aws-iot';
+import { ArnFormat, CustomResource, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import {
+  REGISTRY_RESOURCE_TYPES,
+  type CaCertificateResourceProperties,
+} from '../../core/registry/custom-resources';
+import { RegistryProvider } from './registry-provider';
+
+/** How the CA proves possession of its key when it is registered. */
+export type CaVerification =
+  | { readonly kind: 'pem'; readonly verificationCertificatePem: string }
+  | { readonly kind: 'kms'; readonly kmsKeyArn: string }
+  | { readonly kind: 'none' };
 
 /** Properties of {@link CaCertificate}. */
 export interface CaCertificateProps {
+  /** The CA's name in the configuration, for messages. */
+  readonly name: string;
   /** The CA certificate, PEM. Never the private key. */
   readonly caCertificatePem: string;
   /**
-   * Verification certificate signed by the CA, whose CN is the account's registration code (DEFAULT mode).
-   * @default - none; required when `certificateMode` is DEFAULT
+   * The certificate ID AWS IoT will give the CA (SHA-256 of its DER), known at synth from the PEM; scopes the
+   * provider's permissions to this CA.
    */
-  readonly verificationCertificatePem?: string;
+  readonly caCertificateId: string;
   /**
-   * DEFAULT (one account, proven with a verification certificate) or SNI_ONLY (multi-account registration).
-   * @default 'DEFAULT'
+   * `pem`: DEFAULT mode with a verification certificate you made; `kms`: DEFAULT mode, the verification
+   * certificate is made and signed by KMS at deploy; `none`: SNI_ONLY (multi-account) registration.
    */
-  readonly certificateMode?: 'DEFAULT' | 'SNI_ONLY';
-  /**
-   * Register device certificates signed by this CA automatically when they first connect (JITR, JITP).
-   * @default true
-   */
+  readonly verification: CaVerification;
+  /** @default 'ACTIVE' */
+  readonly status?: 'ACTIVE' | 'INACTIVE';
+  /** Register device certificates automatically at first connection (JITR, JITP). @default true */
   readonly autoRegistration?: boolean;
+  /** Remove even while its device certificates are ACTIVE. @default false */
+  readonly forceRemoval?: boolean;
 }
 
 /**
- * A device CA certificate registered with AWS IoT.
+ * A device CA certificate registered with AWS IoT through the registry provider, which can make the
+ * verification certificate with a KMS-held key at deploy time, change status in place, and refuse to remove a
+ * CA whose device certificates are still ACTIVE.
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/register-CA-cert.html
  */
@@ -33,34 +48,56 @@ export class CaCertificate extends Construct {
   public readonly caCertificateId: string;
   /** The CA certificate's ARN. */
   public readonly caCertificateArn: string;
-  /** The underlying L1 resource. */
-  public readonly resource: iot.CfnCACertificate;
+  /** The underlying custom resource. */
+  public readonly resource: CustomResource;
 
   constructor(scope: Construct, id: string, props: CaCertificateProps) {
     super(scope, id);
-    const mode = props.certificateMode ?? 'DEFAULT';
-    if (mode === 'DEFAULT' && props.verificationCertificatePem === undefined) {
-      throw new Error(
-        `${this.node.path}: verificationCertificatePem is required in DEFAULT mode; issue one for your account's registration code with \`npx fleetkit ca verification-cert\`, or use certificateMode 'SNI_ONLY'`,
-      );
-    }
-    if (mode === 'SNI_ONLY' && props.verificationCertificatePem !== undefined) {
-      throw new Error(`${this.node.path}: verificationCertificatePem must not be set in SNI_ONLY mode`);
-    }
     if (!Token.isUnresolved(props.caCertificatePem) && /PRIVATE KEY-----/.test(props.caCertificatePem)) {
       throw new Error(
         `${this.node.path}: caCertificatePem contains a private key; pass only the certificate`,
       );
     }
+    const provider = RegistryProvider.of(this);
+    const stack = Stack.of(this);
+    const arn = (service: string, resource: string, name: string) =>
+      stack.formatArn({ service, resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const sid = `Ca${props.caCertificateId.slice(0, 12)}`;
+    provider.grant(
+      `${sid}Lifecycle`,
+      [
+        'iot:DescribeCACertificate',
+        'iot:UpdateCACertificate',
+        'iot:DeleteCACertificate',
+        'iot:ListCertificatesByCA',
+      ],
+      [arn('iot', 'cacert', props.caCertificateId)],
+    );
+    // Registering a CA and reading the account's registration code are not resource-scoped in IAM.
+    provider.grant('RegisterCaCertificates', ['iot:RegisterCACertificate', 'iot:GetRegistrationCode'], ['*']);
+    if (props.verification.kind === 'kms') {
+      // Only signing with this one key: the CA's private key never leaves KMS.
+      provider.grant(
+        `${sid}KmsSign`,
+        ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'],
+        [props.verification.kmsKeyArn],
+      );
+    }
 
-    this.resource = new iot.CfnCACertificate(this, 'Resource', {
+    const properties: CaCertificateResourceProperties = {
+      name: props.name,
       caCertificatePem: props.caCertificatePem,
-      verificationCertificatePem: props.verificationCertificatePem,
-      certificateMode: mode,
-      status: 'ACTIVE',
-      autoRegistrationStatus: props.autoRegistration === false ? 'DISABLE' : 'ENABLE',
+      verification: props.verification,
+      status: props.status ?? 'ACTIVE',
+      autoRegistration: props.autoRegistration ?? true,
+      forceRemoval: props.forceRemoval ?? false,
+    };
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: provider.serviceToken,
+      resourceType: REGISTRY_RESOURCE_TYPES.caCertificate,
+      properties,
     });
     this.caCertificateId = this.resource.ref;
-    this.caCertificateArn = this.resource.attrArn;
+    this.caCertificateArn = this.resource.getAttString('CaCertificateArn');
   }
 }

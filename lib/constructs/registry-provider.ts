@@ -85,7 +85,7 @@ export class RegistryProvider extends Construct {
       {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'GetIndexingConfiguration, UpdateIndexingConfiguration, ListThings and ListThingGroups are account-level IoT APIs without resource-level permissions.',
+          'GetIndexingConfiguration, UpdateIndexingConfiguration, ListThings, ListThingGroups, RegisterCACertificate and GetRegistrationCode are account-level IoT APIs without resource-level permissions.',
       },
       {
         id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thinggroup/*]',

@@ -36,10 +36,18 @@ export class FleetStack extends Stack {
 
     this.certificateAuthorities = props.fleet.certificateAuthorities.map((ca) => {
       const registered = new CaCertificate(this, `Ca-${ca.name}`, {
+        name: ca.name,
         caCertificatePem: ca.certificatePem,
-        verificationCertificatePem: ca.verificationCertificatePem,
-        certificateMode: ca.mode,
+        caCertificateId: ca.certificate.certificateId,
+        verification:
+          ca.mode === 'SNI_ONLY'
+            ? { kind: 'none' }
+            : ca.kmsKeyArn !== undefined
+              ? { kind: 'kms', kmsKeyArn: ca.kmsKeyArn }
+              : { kind: 'pem', verificationCertificatePem: ca.verificationCertificatePem! },
+        status: ca.status,
         autoRegistration: ca.onboarding !== 'NONE',
+        forceRemoval: ca.forceRemoval,
       });
       new CfnOutput(this, `CaCertificateId-${ca.name}`, {
         value: registered.caCertificateId,

@@ -88,7 +88,7 @@ describe('fleet configuration', () => {
     [
       'a DEFAULT-mode CA has no verification certificate',
       baseConfig({ certificateAuthorities: [{ name: 'x', certificateFile: 'ca.pem' }] }),
-      /^certificateAuthorities\[0\]\.verificationCertificateFile: is required in DEFAULT mode: run `aws iot get-registration-code`/,
+      /^certificateAuthorities\[0\]\.verificationCertificateFile: is required in DEFAULT mode unless kmsKeyArn is set: run `aws iot get-registration-code`/,
     ],
     [
       'an SNI_ONLY CA has a verification certificate',
@@ -103,6 +103,60 @@ describe('fleet configuration', () => {
         ],
       }),
       /verificationCertificateFile: got "verification\.pem"; must not be set in SNI_ONLY mode/,
+    ],
+    [
+      'a CA has both a verification certificate and a KMS key',
+      baseConfig({
+        certificateAuthorities: [
+          {
+            name: 'x',
+            certificateFile: 'ca.pem',
+            verificationCertificateFile: 'verification.pem',
+            kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
+          },
+        ],
+      }),
+      /^certificateAuthorities\[0\]\.kmsKeyArn: got "arn:aws:kms:eu-west-1:123456789012:key\/abc"; must not be set together with verificationCertificateFile/,
+    ],
+    [
+      'an SNI_ONLY CA names a KMS key',
+      baseConfig({
+        certificateAuthorities: [
+          {
+            name: 'x',
+            certificateFile: 'ca.pem',
+            mode: 'SNI_ONLY',
+            kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc',
+          },
+        ],
+      }),
+      /^certificateAuthorities\[0\]\.kmsKeyArn: .*must not be set in SNI_ONLY mode/,
+    ],
+    [
+      'a KMS key ARN is malformed',
+      baseConfig({
+        certificateAuthorities: [{ name: 'x', certificateFile: 'ca.pem', kmsKeyArn: 'alias/ca' }],
+      }),
+      /^certificateAuthorities\[0\]\.kmsKeyArn: got "alias\/ca"; must be a KMS key ARN/,
+    ],
+    [
+      'a CA status is unknown',
+      baseConfig({
+        certificateAuthorities: [
+          { name: 'x', certificateFile: 'ca.pem', mode: 'SNI_ONLY', status: 'REVOKED' as never },
+        ],
+      }),
+      /^certificateAuthorities\[0\]\.status: got "REVOKED"; must be one of "ACTIVE", "INACTIVE"/,
+    ],
+    [
+      'two CAs register the same certificate',
+      baseConfig({
+        certificateAuthorities: [
+          { name: 'x', certificateFile: 'ca.pem', mode: 'SNI_ONLY' },
+          { name: 'y', certificateFile: 'ca.pem', mode: 'SNI_ONLY' },
+        ],
+      }),
+      /^certificateAuthorities\[1\]\.certificateFile: "ca\.pem" is the same CA certificate as certificateAuthorities\[0\]/,
     ],
     [
       'two CAs share a name',

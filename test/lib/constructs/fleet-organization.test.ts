@@ -187,8 +187,14 @@ describe('FleetOrganization', () => {
 
   test('without indexing, types or group policies there is no provider', () => {
     const t = Template.fromStack(
-      synthFleet(files.dir, baseConfig({ thingTypes: {}, onboarding: { thingGroupName: 'unassigned' } }))
-        .fleet,
+      synthFleet(
+        files.dir,
+        baseConfig({
+          certificateAuthorities: [],
+          thingTypes: {},
+          onboarding: { thingGroupName: 'unassigned' },
+        }),
+      ).fleet,
     );
     t.resourceCountIs('AWS::Lambda::Function', 0);
     t.resourceCountIs('Custom::FleetkitIndexingConfiguration', 0);

@@ -13,12 +13,13 @@ const template = (config?: ReturnType<typeof baseConfig>) =>
 
 describe('FleetStack', () => {
   test('registers the CA with auto-registration, active, in DEFAULT mode with its verification certificate', () => {
-    template().hasResourceProperties('AWS::IoT::CACertificate', {
-      CACertificatePem: files.caPem,
-      VerificationCertificatePem: Match.stringLikeRegexp('BEGIN CERTIFICATE'),
-      CertificateMode: 'DEFAULT',
-      Status: 'ACTIVE',
-      AutoRegistrationStatus: 'ENABLE',
+    template().hasResourceProperties('Custom::FleetkitCaCertificate', {
+      name: 'factory',
+      caCertificatePem: files.caPem,
+      verification: { kind: 'pem', verificationCertificatePem: Match.stringLikeRegexp('BEGIN CERTIFICATE') },
+      status: 'ACTIVE',
+      autoRegistration: true,
+      forceRemoval: false,
     });
   });
 
@@ -28,21 +29,41 @@ describe('FleetStack', () => {
         certificateAuthorities: [{ name: 'multi', certificateFile: 'ca.pem', mode: 'SNI_ONLY' }],
       }),
     );
-    t.hasResourceProperties('AWS::IoT::CACertificate', {
-      CertificateMode: 'SNI_ONLY',
-      VerificationCertificatePem: Match.absent(),
-    });
+    t.hasResourceProperties('Custom::FleetkitCaCertificate', { verification: { kind: 'none' } });
   });
 
-  test('turns auto-registration off for a CA without onboarding', () => {
+  test('turns auto-registration off for a CA without onboarding, and keeps an old CA inactive', () => {
     const t = template(
       baseConfig({
         certificateAuthorities: [
-          { name: 'plain', certificateFile: 'ca.pem', mode: 'SNI_ONLY', onboarding: 'NONE' },
+          {
+            name: 'plain',
+            certificateFile: 'ca.pem',
+            mode: 'SNI_ONLY',
+            onboarding: 'NONE',
+            status: 'INACTIVE',
+          },
         ],
       }),
     );
-    t.hasResourceProperties('AWS::IoT::CACertificate', { AutoRegistrationStatus: 'DISABLE' });
+    t.hasResourceProperties('Custom::FleetkitCaCertificate', { autoRegistration: false, status: 'INACTIVE' });
+  });
+
+  test('a KMS-held CA key is only used to sign: the provider may use that one key and no other', () => {
+    const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const t = template(
+      baseConfig({ certificateAuthorities: [{ name: 'kms', certificateFile: 'ca.pem', kmsKeyArn: key }] }),
+    );
+    t.hasResourceProperties('Custom::FleetkitCaCertificate', {
+      verification: { kind: 'kms', kmsKeyArn: key },
+    });
+    const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+    );
+    const kms = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('kms:')));
+    expect(kms).toEqual([
+      expect.objectContaining({ Action: ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'], Resource: key }),
+    ]);
   });
 
   test('no template contains private key material', () => {
