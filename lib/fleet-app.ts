@@ -46,6 +46,9 @@ export function defineFleetStacks(app: App, resolved: ResolvedFleetConfig): Flee
   const onboarding = new OnboardingStack(app, `${config.name}-onboarding`, {
     config,
     fleet,
+    ...(resolved.fleetProvisioningTemplate && {
+      fleetProvisioningTemplate: resolved.fleetProvisioningTemplate,
+    }),
     env,
     description: `Fleetkit ${config.name}: onboarding pipelines and alarms`,
   });

@@ -75,6 +75,8 @@ export const caCertificateResourceSchema = z.object({
   ]),
   status: z.enum(['ACTIVE', 'INACTIVE']).default('ACTIVE'),
   autoRegistration: bool.default(true),
+  /** JITP: the provisioning template AWS IoT runs for device certificates this CA auto-registers. */
+  jitpTemplateName: z.string().min(1).optional(),
   /** Delete even while device certificates issued by the CA are ACTIVE (they stop working). */
   forceRemoval: bool.default(false),
 });

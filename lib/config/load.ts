@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { z } from 'zod';
 import { inspectCertificate, isIssuedBy, type CertificateInfo } from '../../core/certificates/inspect';
+import { TemplateValidationError, type ProvisioningTemplateBody } from '../../core/provisioning';
 import { checkAndUpdateLock, describeMove } from './lock';
+import { fleetTemplateFor, jitpTemplateFor, TemplateFileError } from './templates';
 import { fleetConfigSchema, type CertificateAuthorityConfig, type FleetConfig } from './schema';
 
 /** The configuration is invalid; the message lists every problem with its path, the bad value and what is allowed. */
@@ -29,6 +31,10 @@ export interface ResolvedFleetConfig {
   readonly config: FleetConfig;
   readonly source: string;
   readonly certificateAuthorities: readonly ResolvedCertificateAuthority[];
+  /** The JITP template, when a CA uses JITP. */
+  readonly jitpTemplate?: ProvisioningTemplateBody;
+  /** The fleet provisioning template, when fleet provisioning is on. */
+  readonly fleetProvisioningTemplate?: ProvisioningTemplateBody;
 }
 
 /**
@@ -124,8 +130,34 @@ export function resolveFleetConfig(
       ...(verificationCertificatePem !== undefined && { verificationCertificatePem }),
     });
   });
+  const template = (
+    at: string,
+    build: () => ProvisioningTemplateBody,
+  ): ProvisioningTemplateBody | undefined => {
+    try {
+      return build();
+    } catch (error) {
+      if (error instanceof TemplateFileError) problems.push(error.message);
+      else if (error instanceof TemplateValidationError)
+        problems.push(`${at}: the derived template is invalid: ${error.message}`);
+      else throw error;
+      return undefined;
+    }
+  };
+  const jitpTemplate = config.certificateAuthorities.some((ca) => ca.onboarding === 'JITP')
+    ? template('onboarding', () => jitpTemplateFor(config, options.baseDir))
+    : undefined;
+  const fleetProvisioningTemplate = config.fleetProvisioning.enabled
+    ? template('fleetProvisioning', () => fleetTemplateFor(config, options.baseDir))
+    : undefined;
   if (problems.length > 0) throw new FleetConfigError(options.source, problems);
-  return { config, source: options.source, certificateAuthorities };
+  return {
+    config,
+    source: options.source,
+    certificateAuthorities,
+    ...(jitpTemplate !== undefined && { jitpTemplate }),
+    ...(fleetProvisioningTemplate !== undefined && { fleetProvisioningTemplate }),
+  };
 }
 
 function readPem(baseDir: string, file: string, at: string, problems: string[]): string | undefined {

@@ -67,8 +67,11 @@ export const certificateAuthoritySchema = z
     status: z.enum(['ACTIVE', 'INACTIVE']).default('ACTIVE'),
     /** Remove the CA even while device certificates it issued are ACTIVE (they stop working). */
     forceRemoval: z.boolean().default(false),
-    /** How devices issued by this CA are onboarded. */
-    onboarding: z.enum(['JITR', 'NONE']).default('JITR'),
+    /**
+     * How devices issued by this CA are onboarded: JITR (the JITR function decides), JITP (AWS IoT runs the
+     * provisioning template Fleetkit derives from the onboarding rules, or `jitp.templateFile`), or NONE.
+     */
+    onboarding: z.enum(['JITR', 'JITP', 'NONE']).default('JITR'),
   })
   .strict()
   .superRefine((ca, ctx) => {
@@ -249,6 +252,48 @@ export const fleetMetricSchema = z
   })
   .strict();
 
+/**
+ * Just-in-time provisioning: the template AWS IoT runs for CAs whose onboarding is JITP.
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/jit-provisioning.html
+ */
+export const jitpSchema = z
+  .object({
+    /** A JITP template JSON file to use instead of the one derived from the onboarding rules. @default - derived */
+    templateFile: z.string().min(1).optional(),
+  })
+  .strict();
+
+/**
+ * Fleet provisioning by claim: devices with a shared claim certificate call CreateKeysAndCertificate or
+ * CreateCertificateFromCsr, then RegisterThing with this template; a pre-provisioning hook allows or denies each
+ * by serial number.
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html
+ */
+export const fleetProvisioningSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** The template name: part of the device contract (it is in the MQTT topics). @default `<name>-fleet-provisioning` */
+    templateName: z
+      .string()
+      .regex(/^[0-9A-Za-z_-]{1,36}$/, { message: 'must be 1-36 characters of [0-9A-Za-z_-]' })
+      .optional(),
+    /** The parameter that carries the device's serial number. */
+    serialNumberParameter: z
+      .string()
+      .regex(/^[A-Za-z0-9_]{1,64}$/)
+      .default('SerialNumber'),
+    /** Thing names are this prefix followed by the serial number. @default - the serial number alone */
+    thingNamePrefix: z
+      .string()
+      .regex(/^[a-zA-Z0-9:_-]{0,64}$/)
+      .default(''),
+    /** A fleet provisioning template JSON file to use instead of the derived one. @default - derived */
+    templateFile: z.string().min(1).optional(),
+    /** Allow-list items' attributes that become parameter overrides, e.g. `{ thingGroupName: 'ThingGroupName' }`. */
+    parameterOverrides: z.record(z.string(), z.string()).default({}),
+  })
+  .strict();
+
 /** The whole fleet configuration. */
 export const fleetConfigSchema = z
   .object({
@@ -290,6 +335,8 @@ export const fleetConfigSchema = z
       .default({}),
     onboarding: onboardingRulesSchema.default(onboardingRulesSchema.parse({})),
     jitr: jitrSchema.default(jitrSchema.parse({})),
+    jitp: jitpSchema.default({}),
+    fleetProvisioning: fleetProvisioningSchema.default(fleetProvisioningSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -331,6 +378,35 @@ export const fleetConfigSchema = z
       checkGroup(rule.thingGroupName, ['onboarding', 'groupRules', index, 'thingGroupName']),
     );
     checkOrganization(config, ctx);
+    // A derived JITP template can express only what a template can: no patterns, no rules, no allow-list.
+    const jitpCas = config.certificateAuthorities.filter((ca) => ca.onboarding === 'JITP');
+    if (jitpCas.length > 0 && config.jitp.templateFile === undefined) {
+      const why = `CA ${jitpCas.map((ca) => ca.name).join(', ')} uses JITP, whose template cannot`;
+      if (config.onboarding.thingName.pattern !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['onboarding', 'thingName', 'pattern'],
+          input: config.onboarding.thingName.pattern,
+          message: `${why} apply a regular expression; use JITR for this CA, or jitp.templateFile`,
+        });
+      }
+      if (config.onboarding.groupRules.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['onboarding', 'groupRules'],
+          input: config.onboarding.groupRules.length,
+          message: `${why} choose a group by rules; use JITR for this CA, or jitp.templateFile`,
+        });
+      }
+      if (config.onboarding.requireAllowList) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['onboarding', 'requireAllowList'],
+          input: true,
+          message: `${why} consult an allow-list (JITP has no hook); use JITR for this CA`,
+        });
+      }
+    }
   });
 
 /** The configuration as a user writes it (defaults optional). */

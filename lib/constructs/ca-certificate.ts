@@ -34,6 +34,8 @@ export interface CaCertificateProps {
   readonly autoRegistration?: boolean;
   /** Remove even while its device certificates are ACTIVE. @default false */
   readonly forceRemoval?: boolean;
+  /** JITP: the provisioning template AWS IoT runs for this CA's new device certificates. @default - none */
+  readonly jitpTemplateName?: string;
 }
 
 /**
@@ -91,6 +93,7 @@ export class CaCertificate extends Construct {
       status: props.status ?? 'ACTIVE',
       autoRegistration: props.autoRegistration ?? true,
       forceRemoval: props.forceRemoval ?? false,
+      ...(props.jitpTemplateName !== undefined && { jitpTemplateName: props.jitpTemplateName }),
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.serviceToken,

@@ -5,6 +5,8 @@ import { AllowListTable } from '../constructs/allow-list-table';
 import { CaCertificate } from '../constructs/ca-certificate';
 import { DevicePolicy } from '../constructs/device-policy';
 import { FleetOrganization, type StaticGroupDraft } from '../constructs/fleet-organization';
+import { ProvisioningTemplate } from '../constructs/provisioning-template';
+import { jitpTemplateName } from '../config/templates';
 
 /** Properties of {@link FleetStack}. */
 export interface FleetStackProps extends StackProps {
@@ -16,7 +18,7 @@ export interface FleetStackProps extends StackProps {
 /** A registered CA and its configuration name. */
 export interface RegisteredCa {
   readonly name: string;
-  readonly onboarding: 'JITR' | 'NONE';
+  readonly onboarding: 'JITR' | 'JITP' | 'NONE';
   readonly ca: CaCertificate;
 }
 
@@ -29,11 +31,21 @@ export class FleetStack extends Stack {
   public readonly devicePolicy: DevicePolicy;
   public readonly organization: FleetOrganization;
   public readonly allowList?: AllowListTable;
+  public readonly jitpTemplate?: ProvisioningTemplate;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
     const { config } = props.fleet;
 
+    // JITP: the template exists before the CAs that name it.
+    if (props.fleet.jitpTemplate) {
+      this.jitpTemplate = new ProvisioningTemplate(this, 'JitpTemplate', {
+        templateName: jitpTemplateName(config),
+        templateType: 'JITP',
+        templateBody: props.fleet.jitpTemplate,
+        description: 'Fleetkit just-in-time provisioning',
+      });
+    }
     this.certificateAuthorities = props.fleet.certificateAuthorities.map((ca) => {
       const registered = new CaCertificate(this, `Ca-${ca.name}`, {
         name: ca.name,
@@ -48,7 +60,9 @@ export class FleetStack extends Stack {
         status: ca.status,
         autoRegistration: ca.onboarding !== 'NONE',
         forceRemoval: ca.forceRemoval,
+        ...(ca.onboarding === 'JITP' && { jitpTemplateName: this.jitpTemplate!.templateName }),
       });
+      if (ca.onboarding === 'JITP') registered.node.addDependency(this.jitpTemplate!);
       new CfnOutput(this, `CaCertificateId-${ca.name}`, {
         value: registered.caCertificateId,
         description: `AWS IoT certificate ID of CA ${ca.name}`,

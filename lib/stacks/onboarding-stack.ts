@@ -3,18 +3,24 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
 import type { FleetConfig } from '../config/schema';
+import { FleetProvisioning } from '../constructs/fleet-provisioning';
 import { JitrPipeline } from '../constructs/jitr-pipeline';
+import type { ProvisioningTemplateBody } from '../../core/provisioning';
+import { fleetProvisioningTemplateName } from '../config/templates';
 import type { FleetStack } from './fleet-stack';
 
 /** Properties of {@link OnboardingStack}. */
 export interface OnboardingStackProps extends StackProps {
   readonly config: FleetConfig;
   readonly fleet: FleetStack;
+  /** The fleet provisioning template, when fleet provisioning is on. */
+  readonly fleetProvisioningTemplate?: ProvisioningTemplateBody;
 }
 
 /** The stateless onboarding machinery: the JITR pipeline and its alarms. */
 export class OnboardingStack extends Stack {
   public readonly jitr?: JitrPipeline;
+  public readonly fleetProvisioning?: FleetProvisioning;
   public readonly alarmTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: OnboardingStackProps) {
@@ -55,6 +61,27 @@ export class OnboardingStack extends Stack {
       new CfnOutput(this, 'JitrDeadLetterQueueUrl', {
         value: this.jitr.deadLetterQueue.queueUrl,
         description: 'Registration events that could not be processed; redrive after fixing the cause',
+      });
+    }
+
+    if (props.fleetProvisioningTemplate) {
+      this.fleetProvisioning = new FleetProvisioning(this, 'FleetProvisioning', {
+        templateName: fleetProvisioningTemplateName(config),
+        templateBody: props.fleetProvisioningTemplate,
+        claimPolicyName: `${config.name}-claim`,
+        serialNumberParameter: config.fleetProvisioning.serialNumberParameter,
+        parameterOverrides: config.fleetProvisioning.parameterOverrides,
+      });
+      new CfnOutput(this, 'FleetProvisioningTemplateName', {
+        value: this.fleetProvisioning.template.templateName,
+      });
+      new CfnOutput(this, 'ClaimPolicyName', {
+        value: this.fleetProvisioning.claimPolicyName,
+        description: 'Attach to claim certificates: npx fleetkit claim rotate --policy-name <this>',
+      });
+      new CfnOutput(this, 'ProvisioningAllowListTableName', {
+        value: this.fleetProvisioning.allowList.tableName,
+        description: 'DynamoDB table of serial numbers allowed to provision (key serialNumber)',
       });
     }
   }

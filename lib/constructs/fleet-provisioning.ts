@@ -1,0 +1,117 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import {
+  claimPolicyDocument,
+  PROVISIONING_ALLOW_LIST_KEY,
+  type ProvisioningTemplateBody,
+} from '../../core/provisioning';
+import { lambdaEntry, nodejsFunctionDefaults } from './lambda-defaults';
+import { ProvisioningTemplate } from './provisioning-template';
+
+/** Properties of {@link FleetProvisioning}. */
+export interface FleetProvisioningProps {
+  /** Fixed: it is part of the MQTT topics devices publish to. */
+  readonly templateName: string;
+  readonly templateBody: ProvisioningTemplateBody;
+  /** Fixed: `fleetkit claim rotate --policy-name` attaches it to claim certificates. */
+  readonly claimPolicyName: string;
+  /** The template parameter carrying the serial number the hook looks up. */
+  readonly serialNumberParameter: string;
+  /** Allow-list item attributes that become parameter overrides. */
+  readonly parameterOverrides: Readonly<Record<string, string>>;
+}
+
+/**
+ * Fleet provisioning by claim: the FLEET_PROVISIONING template, the claim policy (only the create-certificate
+ * and this template's provision topics), and a pre-provisioning hook that allows a device only when its serial
+ * number is in the provisioning allow-list, answering well inside AWS IoT's 5-second budget.
+ *
+ * The claim certificate itself is made with `fleetkit claim rotate`, never by the stack, so no private key is
+ * in a template.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/pre-provisioning-hook.html
+ */
+export class FleetProvisioning extends Construct {
+  public readonly template: ProvisioningTemplate;
+  public readonly allowList: dynamodb.TableV2;
+  public readonly hook: nodejs.NodejsFunction;
+  public readonly claimPolicyName: string;
+
+  constructor(scope: Construct, id: string, props: FleetProvisioningProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    this.allowList = new dynamodb.TableV2(this, 'AllowList', {
+      partitionKey: { name: PROVISIONING_ALLOW_LIST_KEY, type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const logGroup = new logs.LogGroup(this, 'HookLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+    const role = new iam.Role(this, 'HookRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Fleet provisioning pre-provisioning hook: read the serial-number allow-list',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [logGroup.logGroupArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAllowList',
+        actions: ['dynamodb:GetItem'],
+        resources: [this.allowList.tableArn],
+      }),
+    );
+    this.hook = new nodejs.NodejsFunction(this, 'Hook', {
+      ...nodejsFunctionDefaults(),
+      entry: lambdaEntry('pre-provisioning-hook'),
+      description: 'Fleetkit pre-provisioning hook: allow devices by serial number',
+      // AWS IoT waits 5 seconds for the hook; the function answers within its own 3-second lookup deadline.
+      timeout: Duration.seconds(5),
+      memorySize: 512,
+      role,
+      logGroup,
+      environment: {
+        FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: this.allowList.tableName,
+        FLEETKIT_SERIAL_NUMBER_PARAMETER: props.serialNumberParameter,
+        FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify(props.parameterOverrides),
+        POWERTOOLS_SERVICE_NAME: 'fleetkit-pre-provisioning-hook',
+        POWERTOOLS_METRICS_NAMESPACE: 'Fleetkit',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+
+    this.template = new ProvisioningTemplate(this, 'Template', {
+      templateName: props.templateName,
+      templateType: 'FLEET_PROVISIONING',
+      templateBody: props.templateBody,
+      description: 'Fleetkit fleet provisioning by claim',
+      preProvisioningHook: this.hook,
+    });
+
+    new iot.CfnPolicy(this, 'ClaimPolicy', {
+      policyName: props.claimPolicyName,
+      policyDocument: claimPolicyDocument(
+        (resource, name) =>
+          stack.formatArn({
+            service: 'iot',
+            resource,
+            resourceName: name,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
+        [props.templateName],
+      ),
+    });
+    this.claimPolicyName = props.claimPolicyName;
+  }
+}

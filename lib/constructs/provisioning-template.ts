@@ -1,0 +1,102 @@
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import {
+  provisioningRoleStatements,
+  templateBodyJson,
+  type ProvisioningTemplateBody,
+} from '../../core/provisioning';
+
+/** Properties of {@link ProvisioningTemplate}. */
+export interface ProvisioningTemplateProps {
+  /** Fixed: devices (fleet provisioning topics) and CA registrations (JITP) refer to it by name. */
+  readonly templateName: string;
+  readonly templateType: 'JITP' | 'FLEET_PROVISIONING';
+  /** A body that passed core/provisioning's validator. */
+  readonly templateBody: ProvisioningTemplateBody;
+  readonly description?: string;
+  /** Fleet provisioning: the function that allows or denies each device. @default - none */
+  readonly preProvisioningHook?: lambda.IFunction;
+}
+
+/**
+ * An AWS IoT provisioning template with a provisioning role that may do only what the template does, and,
+ * for fleet provisioning, the pre-provisioning hook with permission for AWS IoT to invoke it for this template
+ * only.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/provision-template.html
+ */
+export class ProvisioningTemplate extends Construct {
+  public readonly templateName: string;
+  public readonly templateArn: string;
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ProvisioningTemplateProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const arn = (resource: string, name: string) =>
+      stack.formatArn({
+        service: 'iot',
+        resource,
+        resourceName: name,
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+    this.role = new iam.Role(this, 'ProvisioningRole', {
+      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: `Provisioning role of the ${props.templateType} template ${props.templateName}: only what the template does`,
+    });
+    const statements = provisioningRoleStatements(props.templateBody, arn);
+    for (const statement of statements) {
+      this.role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: statement.sid,
+          actions: [...statement.actions],
+          resources: [...statement.resources],
+        }),
+      );
+    }
+    const wildcards = new Set(
+      statements.flatMap((s) => s.resources).filter((r) => r === '*' || r.endsWith('/*')),
+    );
+    for (const resource of wildcards) {
+      const finding =
+        resource === '*'
+          ? '*'
+          : `arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:${resource.split(':').pop()}`;
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${finding}]`,
+        reason:
+          'Provisioning creates things and registers certificates whose names and IDs are known only when a device connects; actions without resource types (RegisterThing) take *.',
+      });
+    }
+
+    const template = new iot.CfnProvisioningTemplate(this, 'Resource', {
+      templateName: props.templateName,
+      templateType: props.templateType,
+      templateBody: templateBodyJson(props.templateBody),
+      provisioningRoleArn: this.role.roleArn,
+      enabled: true,
+      ...(props.description !== undefined && { description: props.description }),
+      ...(props.preProvisioningHook && {
+        preProvisioningHook: {
+          targetArn: props.preProvisioningHook.functionArn,
+          payloadVersion: '2020-04-01',
+        },
+      }),
+    });
+    template.node.addDependency(this.role);
+    this.templateName = props.templateName;
+    this.templateArn = arn('provisioningtemplate', props.templateName);
+    if (props.preProvisioningHook) {
+      props.preProvisioningHook.addPermission(`InvokeFrom${props.templateType}`, {
+        principal: new iam.ServicePrincipal('iot.amazonaws.com'),
+        sourceArn: this.templateArn,
+        sourceAccount: stack.account,
+      });
+    }
+  }
+}

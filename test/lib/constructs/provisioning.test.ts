@@ -1,0 +1,216 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { FleetConfigError } from '../../../lib/config/load';
+import { baseConfig, caFiles, resolve, synthFleet, type CaFiles } from '../fixtures';
+
+let files: CaFiles;
+beforeAll(async () => {
+  files = await caFiles();
+});
+
+const jitpConfig = () =>
+  baseConfig({
+    certificateAuthorities: [
+      { name: 'factory', certificateFile: 'ca.pem', mode: 'SNI_ONLY', onboarding: 'JITP' },
+    ],
+    onboarding: {
+      thingTypeName: 'sensor',
+      attributes: { serialNumber: 'SerialNumber' },
+      thingGroupName: 'unassigned',
+    },
+  });
+
+const problemsOf = (config: unknown): string[] => {
+  try {
+    resolve(files.dir, config);
+    return [];
+  } catch (error) {
+    if (error instanceof FleetConfigError) return [...error.problems];
+    throw error;
+  }
+};
+
+describe('JITP', () => {
+  test('registers the CA with the JITP template derived from the onboarding rules, created first', () => {
+    const t = Template.fromStack(synthFleet(files.dir, jitpConfig()).fleet);
+    const templates = t.findResources('AWS::IoT::ProvisioningTemplate');
+    const [templateId, template] = Object.entries(templates)[0]!;
+    expect(template.Properties).toMatchObject({
+      TemplateName: 'test-fleet-jitp',
+      TemplateType: 'JITP',
+      Enabled: true,
+    });
+    const body = JSON.parse(template.Properties.TemplateBody);
+    expect(Object.keys(body.Parameters).sort()).toEqual([
+      'AWS::IoT::Certificate::CommonName',
+      'AWS::IoT::Certificate::Id',
+      'AWS::IoT::Certificate::SerialNumber',
+    ]);
+    const resources = Object.values(body.Resources) as {
+      Type: string;
+      Properties: Record<string, unknown>;
+    }[];
+    expect(resources.find((r) => r.Type === 'AWS::IoT::Thing')?.Properties).toMatchObject({
+      ThingName: { Ref: 'AWS::IoT::Certificate::CommonName' },
+      ThingTypeName: 'sensor',
+      AttributePayload: { serialNumber: { Ref: 'AWS::IoT::Certificate::SerialNumber' } },
+      ThingGroups: ['unassigned'],
+    });
+    expect(resources.find((r) => r.Type === 'AWS::IoT::Certificate')?.Properties).toMatchObject({
+      CertificateId: { Ref: 'AWS::IoT::Certificate::Id' },
+      Status: 'ACTIVE',
+    });
+    expect(resources.find((r) => r.Type === 'AWS::IoT::Policy')?.Properties).toEqual({
+      PolicyName: 'test-fleet-device',
+    });
+    t.hasResource('Custom::FleetkitCaCertificate', {
+      Properties: Match.objectLike({ jitpTemplateName: 'test-fleet-jitp' }),
+      DependsOn: Match.arrayWith([templateId]),
+    });
+  });
+
+  test('the provisioning role trusts AWS IoT in this account and may attach only the device policy', () => {
+    const t = Template.fromStack(synthFleet(files.dir, jitpConfig()).fleet);
+    t.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Principal: { Service: 'iot.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ],
+      },
+      Description: Match.stringLikeRegexp('^Provisioning role of the JITP template'),
+    });
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('JitpTemplateProvisioningRole'))
+      .flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[],
+      );
+    const attach = statements.find((s) => [s.Action].flat().includes('iot:AttachPolicy'))!;
+    expect(JSON.stringify(attach.Resource)).toContain(':policy/test-fleet-device');
+    expect(statements.flatMap((s) => [s.Action].flat())).not.toContain('iot:CreatePolicy');
+  });
+
+  const refusals: [string, object, RegExp][] = [
+    [
+      'a thing name pattern',
+      { thingName: { field: 'CommonName', pattern: '^(.*)$' } },
+      /^onboarding\.thingName\.pattern: .*CA factory uses JITP, whose template cannot apply a regular expression/,
+    ],
+    [
+      'group rules',
+      { groupRules: [{ field: 'Country', equals: 'DE', thingGroupName: 'unassigned' }] },
+      /^onboarding\.groupRules: .*cannot choose a group by rules/,
+    ],
+    [
+      'an allow-list',
+      { requireAllowList: true },
+      /^onboarding\.requireAllowList: .*cannot consult an allow-list/,
+    ],
+  ];
+  test.each(refusals)(
+    'fails at synth when the rules need %s, which a JITP template cannot express',
+    (_t, rules, message) => {
+      const config = jitpConfig();
+      expect(problemsOf({ ...config, onboarding: { ...config.onboarding, ...rules } })).toEqual(
+        expect.arrayContaining([expect.stringMatching(message)]),
+      );
+    },
+  );
+
+  test('fails at synth when jitp.templateFile is not a valid JITP template, naming the rule broken', () => {
+    fs.writeFileSync(
+      path.join(files.dir, 'bad-jitp.json'),
+      JSON.stringify({
+        Parameters: { SerialNumber: { Type: 'String' } },
+        Resources: { policy: { Type: 'AWS::IoT::Policy', Properties: { PolicyName: 'p' } } },
+      }),
+    );
+    const problems = problemsOf({ ...jitpConfig(), jitp: { templateFile: 'bad-jitp.json' } });
+    expect(problems.join('\n')).toMatch(/jitp\.templateFile: "bad-jitp\.json" is not a valid JITP template:/);
+    expect(problems.join('\n')).toMatch(/UNKNOWN_JITP_PARAMETER/);
+  });
+});
+
+describe('fleet provisioning by claim', () => {
+  const config = () =>
+    baseConfig({
+      fleetProvisioning: {
+        enabled: true,
+        thingNamePrefix: 'sensor-',
+        parameterOverrides: { thingGroupName: 'ThingGroupName' },
+      },
+    });
+
+  test('creates the template with its pre-provisioning hook, invocable by AWS IoT for this template only', () => {
+    const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
+    t.hasResourceProperties('AWS::IoT::ProvisioningTemplate', {
+      TemplateName: 'test-fleet-fleet-provisioning',
+      TemplateType: 'FLEET_PROVISIONING',
+      Enabled: true,
+      PreProvisioningHook: { TargetArn: Match.anyValue(), PayloadVersion: '2020-04-01' },
+    });
+    t.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'iot.amazonaws.com',
+      SourceAccount: { Ref: 'AWS::AccountId' },
+      SourceArn: {
+        'Fn::Join': ['', Match.arrayWith([':provisioningtemplate/test-fleet-fleet-provisioning'])],
+      },
+    });
+    const body = JSON.parse(
+      Object.values(t.findResources('AWS::IoT::ProvisioningTemplate'))[0]!.Properties.TemplateBody as string,
+    );
+    const thing = (
+      Object.values(body.Resources) as { Type: string; Properties: Record<string, unknown> }[]
+    ).find((r) => r.Type === 'AWS::IoT::Thing')!;
+    expect(thing.Properties.ThingName).toEqual({ 'Fn::Join': ['', ['sensor-', { Ref: 'SerialNumber' }]] });
+    expect(thing.Properties.ThingGroups).toEqual([{ Ref: 'ThingGroupName' }]);
+    expect(body.Parameters.ThingGroupName).toEqual({ Type: 'String', Default: 'unassigned' });
+  });
+
+  test('the hook answers inside the 5-second budget and may only read the serial-number allow-list', () => {
+    const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Fleetkit pre-provisioning hook: allow devices by serial number',
+      Timeout: 5,
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Environment: { Variables: Match.objectLike({ FLEETKIT_SERIAL_NUMBER_PARAMETER: 'SerialNumber' }) },
+    });
+    t.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ KeySchema: [{ AttributeName: 'serialNumber', KeyType: 'HASH' }] }),
+    });
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('HookRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]);
+    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'dynamodb:GetItem',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+  });
+
+  test('the claim policy allows only creating a certificate and provisioning with this template', () => {
+    const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
+    const claim = Object.values(t.findResources('AWS::IoT::Policy')).find(
+      (p) => p.Properties.PolicyName === 'test-fleet-claim',
+    )!;
+    const text = JSON.stringify(claim.Properties.PolicyDocument);
+    expect(text).toContain('$aws/certificates/create/*');
+    expect(text).toContain('$aws/certificates/create-from-csr/*');
+    expect(text).toContain('$aws/provisioning-templates/test-fleet-fleet-provisioning/provision/*');
+    expect(text).not.toMatch(/"iot:\*"|"Resource":"\*"/);
+    const topics = [...text.matchAll(/:topic(?:filter)?\/([^"]+)"/g)].map((m) => m[1]!);
+    expect(
+      topics.every((topic) =>
+        /^\$aws\/(certificates\/create|provisioning-templates\/test-fleet-fleet-provisioning\/provision)/.test(
+          topic,
+        ),
+      ),
+    ).toBe(true);
+  });
+});
