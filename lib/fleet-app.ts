@@ -46,6 +46,7 @@ export function defineFleetStacks(app: App, resolved: ResolvedFleetConfig): Flee
   const onboarding = new OnboardingStack(app, `${config.name}-onboarding`, {
     config,
     fleet,
+    resolvedCas: resolved.certificateAuthorities,
     ...(resolved.fleetProvisioningTemplate && {
       fleetProvisioningTemplate: resolved.fleetProvisioningTemplate,
     }),

@@ -5,6 +5,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { awsClientConfig } from '../../core/aws-client-config';
+import { JITR_METRICS } from '../../core/metrics';
 import { dynamoAllowList } from './allow-list-adapter';
 import { readJitrConfig } from './config';
 import { MalformedEventError } from './errors';
@@ -36,11 +37,11 @@ export function buildHandler(
       const outcome = await onboardCertificate(event, deps);
       switch (outcome.kind) {
         case 'provisioned':
-          deps.metrics.addMetric('Provisioned', MetricUnit.Count, 1);
+          deps.metrics.addMetric(JITR_METRICS.provisioned, MetricUnit.Count, 1);
           log.info('certificate provisioned', { outcome: outcome.kind, ...outcome.identity });
           break;
         case 'rejected':
-          deps.metrics.addMetric('Rejected', MetricUnit.Count, 1);
+          deps.metrics.addMetric(JITR_METRICS.rejected, MetricUnit.Count, 1);
           log.warn('certificate rejected and revoked', {
             outcome: outcome.kind,
             reason: outcome.code,
@@ -49,7 +50,7 @@ export function buildHandler(
           break;
         case 'skipped':
           deps.metrics.addMetric(
-            outcome.reason === 'UNKNOWN_CA' ? 'Ignored' : 'Duplicate',
+            outcome.reason === 'UNKNOWN_CA' ? JITR_METRICS.ignored : JITR_METRICS.duplicate,
             MetricUnit.Count,
             1,
           );
@@ -61,7 +62,7 @@ export function buildHandler(
           break;
       }
     } catch (error) {
-      deps.metrics.addMetric('Failed', MetricUnit.Count, 1);
+      deps.metrics.addMetric(JITR_METRICS.failed, MetricUnit.Count, 1);
       if (error instanceof MalformedEventError) {
         // Retrying cannot fix it, but dropping it would lose it: it goes to the dead-letter queue for a person.
         log.error('malformed registration message; it will reach the dead-letter queue', { error });

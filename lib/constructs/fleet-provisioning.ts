@@ -10,6 +10,7 @@ import {
   PROVISIONING_ALLOW_LIST_KEY,
   type ProvisioningTemplateBody,
 } from '../../core/provisioning';
+import { FLEETKIT_METRICS_NAMESPACE } from '../../core/metrics';
 import { lambdaEntry, nodejsFunctionDefaults } from './lambda-defaults';
 import { ProvisioningTemplate } from './provisioning-template';
 
@@ -86,7 +87,7 @@ export class FleetProvisioning extends Construct {
         FLEETKIT_SERIAL_NUMBER_PARAMETER: props.serialNumberParameter,
         FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify(props.parameterOverrides),
         POWERTOOLS_SERVICE_NAME: 'fleetkit-pre-provisioning-hook',
-        POWERTOOLS_METRICS_NAMESPACE: 'Fleetkit',
+        POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
     });

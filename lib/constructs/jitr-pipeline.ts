@@ -11,6 +11,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { LAMBDA_ENVIRONMENT_MAX_BYTES } from '../../core/limits';
+import { FLEETKIT_METRICS_NAMESPACE, JITR_METRICS } from '../../core/metrics';
 import type { OnboardingRules } from '../../core/onboarding/rules';
 import { lambdaEntry, nodejsFunctionDefaults } from './lambda-defaults';
 
@@ -219,7 +220,7 @@ export class JitrPipeline extends Construct {
       FLEETKIT_ONBOARDING_RULES: JSON.stringify(props.onboardingRules),
       FLEETKIT_SDK_MAX_ATTEMPTS: String(props.sdkMaxAttempts ?? 8),
       POWERTOOLS_SERVICE_NAME: 'fleetkit-jitr',
-      POWERTOOLS_METRICS_NAMESPACE: 'Fleetkit',
+      POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
       ...(props.allowListTable && { FLEETKIT_ALLOW_LIST_TABLE: props.allowListTable.tableName }),
     };
@@ -267,8 +268,8 @@ export class JitrPipeline extends Construct {
       alarm(
         'FailedAlarm',
         new cloudwatch.Metric({
-          namespace: 'Fleetkit',
-          metricName: 'Failed',
+          namespace: FLEETKIT_METRICS_NAMESPACE,
+          metricName: JITR_METRICS.failed,
           dimensionsMap: { service: 'fleetkit-jitr' },
           statistic: 'Sum',
           period: Duration.minutes(5),

@@ -2,7 +2,9 @@ import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
+import type { ResolvedCertificateAuthority } from '../config/load';
 import type { FleetConfig } from '../config/schema';
+import { CaExpiryMonitor } from '../constructs/ca-expiry-monitor';
 import { FleetProvisioning } from '../constructs/fleet-provisioning';
 import { JitrPipeline } from '../constructs/jitr-pipeline';
 import type { ProvisioningTemplateBody } from '../../core/provisioning';
@@ -15,12 +17,15 @@ export interface OnboardingStackProps extends StackProps {
   readonly fleet: FleetStack;
   /** The fleet provisioning template, when fleet provisioning is on. */
   readonly fleetProvisioningTemplate?: ProvisioningTemplateBody;
+  /** The configured CAs, whose expiry is watched. */
+  readonly resolvedCas: readonly ResolvedCertificateAuthority[];
 }
 
 /** The stateless onboarding machinery: the JITR pipeline and its alarms. */
 export class OnboardingStack extends Stack {
   public readonly jitr?: JitrPipeline;
   public readonly fleetProvisioning?: FleetProvisioning;
+  public readonly caExpiry?: CaExpiryMonitor;
   public readonly alarmTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: OnboardingStackProps) {
@@ -39,6 +44,16 @@ export class OnboardingStack extends Stack {
       reason:
         'Alarm notifications carry no device data, and CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed SNS key.',
     });
+
+    if (props.resolvedCas.length > 0) {
+      this.caExpiry = new CaExpiryMonitor(this, 'CaExpiry', {
+        certificateAuthorities: props.resolvedCas.map((ca) => ({
+          name: ca.name,
+          caCertificateId: ca.certificate.certificateId,
+        })),
+        alarmTopic: this.alarmTopic,
+      });
+    }
 
     const jitrCas = fleet.certificateAuthorities.filter((ca) => ca.onboarding === 'JITR');
     if (jitrCas.length > 0) {

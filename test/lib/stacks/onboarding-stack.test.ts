@@ -21,7 +21,9 @@ type Statement = { Sid?: string; Action: string | string[]; Resource: unknown; E
 
 function functionStatements(): Statement[] {
   const policies = template.findResources('AWS::IAM::Policy');
-  const fn = Object.values(template.findResources('AWS::Lambda::Function'))[0]!;
+  const fn = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+    String(f.Properties.Description).startsWith('Fleetkit JITR'),
+  )!;
   const roleRef = JSON.stringify(fn.Properties.Role);
   return Object.values(policies)
     .filter((p) => JSON.stringify(p.Properties.Roles).includes(roleRef.match(/"(\w+Role\w*)"/)![1]!))
@@ -181,7 +183,10 @@ describe('OnboardingStack JITR pipeline', () => {
     );
     const t = Template.fromStack(stacks.onboarding);
     t.resourceCountIs('AWS::IoT::TopicRule', 0);
-    t.resourceCountIs('AWS::Lambda::Function', 0);
+    const functions = Object.values(t.findResources('AWS::Lambda::Function'));
+    expect(functions.map((f) => f.Properties.Description)).toEqual([
+      'Fleetkit: publish days to expiry of the registered CA certificates',
+    ]);
   });
 
   test('one rule per JITR CA, and the function may describe each CA', () => {
@@ -202,5 +207,44 @@ describe('OnboardingStack JITR pipeline', () => {
     const readCas = statements.find((s) => s.Sid === 'ReadExpectedCas')!;
     expect(readCas.Action).toBe('iot:DescribeCACertificate');
     expect(readCas.Resource).toHaveLength(2);
+  });
+});
+
+describe('OnboardingStack CA expiry', () => {
+  test('checks every CA every 6 hours and alarms when one has fewer than 30 days left', () => {
+    const caId = template.toJSON().Resources as Record<
+      string,
+      { Type: string; Properties: { Environment?: { Variables?: Record<string, string> } } }
+    >;
+    const fn = Object.values(caId).find(
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'fleetkit-ca-expiry',
+    )!;
+    const entry = fn.Properties.Environment!.Variables!.FLEETKIT_CA_CERTIFICATE_IDS!;
+    expect(entry).toMatch(/^factory=[0-9a-f]{64}$/);
+    const id = entry.split('=')[1]!;
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(6 hours)' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'CaDaysToExpiry',
+      Namespace: 'Fleetkit',
+      Threshold: 30,
+      ComparisonOperator: 'LessThanThreshold',
+      Dimensions: Match.arrayWith([
+        { Name: 'caCertificateId', Value: id },
+        { Name: 'caName', Value: 'factory' },
+      ]),
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Sid: 'DescribeWatchedCas',
+            Action: 'iot:DescribeCACertificate',
+            Resource: { 'Fn::Join': ['', Match.arrayWith([`:cacert/${id}`])] },
+          }),
+        ]),
+      },
+    });
   });
 });

@@ -1,0 +1,22 @@
+/**
+ * CloudWatch metric names and the namespace Fleetkit's functions publish (embedded metric format) and its
+ * alarms watch: defined once so the two cannot drift apart.
+ */
+
+/** Namespace of every Fleetkit metric. */
+export const FLEETKIT_METRICS_NAMESPACE = 'Fleetkit';
+
+/** JITR outcomes, per registration event. */
+export const JITR_METRICS = {
+  provisioned: 'Provisioned',
+  rejected: 'Rejected',
+  failed: 'Failed',
+  duplicate: 'Duplicate',
+  ignored: 'Ignored',
+} as const;
+
+/** Days until a registered CA certificate expires, one value per CA per check. */
+export const CA_DAYS_TO_EXPIRY_METRIC = 'CaDaysToExpiry';
+
+/** CAs whose expiry could not be read in a check. */
+export const CA_EXPIRY_CHECK_FAILED_METRIC = 'CaExpiryCheckFailed';
