@@ -5,12 +5,21 @@
  * `cli/commands/`, one file each, and call into `core/`; this file only dispatches and reports errors.
  */
 import { caCreateCommand } from './commands/ca-create';
+import { caCreateIntermediateCommand } from './commands/ca-create-intermediate';
+import { caCreateRootCommand } from './commands/ca-create-root';
+import { caListCommand } from './commands/ca-list';
+import { caStatusCommand } from './commands/ca-status';
 import { caVerificationCertCommand } from './commands/ca-verification-cert';
 import { certInspectCommand } from './commands/cert-inspect';
+import { claimRevokeCommand } from './commands/claim-revoke';
+import { claimRotateCommand } from './commands/claim-rotate';
 import { deviceIssueCommand } from './commands/device-issue';
 import { deviceShowCommand } from './commands/device-show';
 import { fleetSearchCommand } from './commands/fleet-search';
 import { groupsTreeCommand } from './commands/groups-tree';
+import { provisioningClaimCommand } from './commands/provisioning-claim';
+import { templateDryRunCommand } from './commands/template-dry-run';
+import { templateValidateCommand } from './commands/template-validate';
 import { OutputFileExistsError } from '../core/certificates';
 import { messageOf, UsageError, type CliIo, type Command } from './command';
 
@@ -19,12 +28,21 @@ export type { CliIo } from './command';
 /** Every command, in the order `fleetkit --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   caCreateCommand,
+  caCreateRootCommand,
+  caCreateIntermediateCommand,
   caVerificationCertCommand,
+  caStatusCommand,
+  caListCommand,
   deviceIssueCommand,
   deviceShowCommand,
   certInspectCommand,
   fleetSearchCommand,
   groupsTreeCommand,
+  templateValidateCommand,
+  templateDryRunCommand,
+  provisioningClaimCommand,
+  claimRotateCommand,
+  claimRevokeCommand,
 ];
 
 /** Exit codes: 0 success, 1 the work failed, 2 the command line is wrong. */

@@ -158,3 +158,51 @@ export const FLEET_INDEXING_QUERY_LIMITS = {
   /** Results one SearchIndex page returns at most (`maxResults`: "This maximum number cannot exceed 100"). */
   searchPageSize: limit(100, 'https://docs.aws.amazon.com/iot/latest/apireference/API_SearchIndex.html'),
 } as const satisfies Record<string, Limit>;
+
+const CREATE_PROVISIONING_TEMPLATE =
+  'https://docs.aws.amazon.com/iot/latest/apireference/API_CreateProvisioningTemplate.html';
+const PRE_PROVISIONING_HOOK =
+  'https://docs.aws.amazon.com/iot/latest/developerguide/pre-provisioning-hook.html';
+const PROVISION_WITHOUT_CERTIFICATE =
+  'https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html';
+
+/**
+ * Provisioning limits, shared by the template validator (synth time and `fleetkit template validate`), the
+ * pre-provisioning hook and the claim commands.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/provision-template.html
+ */
+export const PROVISIONING_LIMITS = {
+  /** Length of a provisioning template body, in characters (`templateBody`: "Maximum length of 10240"). */
+  templateBodyMaxLength: limit(10240, CREATE_PROVISIONING_TEMPLATE),
+  /** Length of a provisioning template name (`templateName`: 1 to 36). */
+  templateNameMaxLength: limit(36, CREATE_PROVISIONING_TEMPLATE),
+  /** Seconds a pre-provisioning hook has to answer before the provisioning request fails. */
+  preProvisioningHookTimeoutSeconds: limit(5, PRE_PROVISIONING_HOOK),
+  /** Minutes a temporary claim certificate from CreateProvisioningClaim stays valid (trusted-user flow). */
+  temporaryClaimLifetimeMinutes: limit(5, PROVISION_WITHOUT_CERTIFICATE),
+  /** Minutes a `certificateOwnershipToken` stays valid before RegisterThing must have used it. */
+  certificateOwnershipTokenLifetimeMinutes: limit(60, PROVISION_WITHOUT_CERTIFICATE),
+} as const satisfies Record<string, Limit>;
+
+/**
+ * Provisioning template names AWS IoT accepts: 1 to 36 of `0-9 A-Z a-z _ -`. The name is part of the device
+ * contract: it appears in the RegisterThing topic `$aws/provisioning-templates/<name>/provision/<format>`.
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateProvisioningTemplate.html
+ */
+export const PROVISIONING_TEMPLATE_NAME_PATTERN = /^[0-9A-Za-z_-]{1,36}$/;
+
+/**
+ * IoT policy names AWS IoT accepts (AttachPolicy `policyName`: 1 to 128 of `[\w+=,.@-]`).
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_AttachPolicy.html
+ */
+export const POLICY_NAME_PATTERN = /^[\w+=,.@-]{1,128}$/;
+
+/**
+ * DynamoDB partition key values: at most 2048 bytes.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
+ */
+export const DYNAMODB_PARTITION_KEY_MAX_BYTES = limit(
+  2048,
+  'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html',
+);

@@ -20,3 +20,6 @@ export const CA_DAYS_TO_EXPIRY_METRIC = 'CaDaysToExpiry';
 
 /** CAs whose expiry could not be read in a check. */
 export const CA_EXPIRY_CHECK_FAILED_METRIC = 'CaExpiryCheckFailed';
+
+/** A CA with fewer days left than this raises the expiry alarm and is flagged by the CLI and the expiry check. */
+export const CA_EXPIRY_WARNING_DAYS = 30;

@@ -26,7 +26,8 @@ const HELP = `Usage: fleetkit ca create --out-dir DIR [options]
 
 Creates a certificate authority for device certificates and writes DIR/ca.pem and DIR/ca.key (mode 0600).
 Keep ca.key offline and out of version control. With --issuer-ca-dir the new CA is an intermediate signed
-by the CA in that directory, which is how a root CA stays offline.
+by the CA in that directory, which is how a root CA stays offline. For a root and an intermediate whose keys
+may be held in AWS KMS, use fleetkit ca create-root and fleetkit ca create-intermediate.
 
 Options:
   --out-dir DIR              where to write ca.pem and ca.key (required)

@@ -40,3 +40,24 @@ export {
   type WriteKeyAndCertificateOptions,
   type WrittenFiles,
 } from './files';
+export {
+  createCaCertificateWithKms,
+  CREATE_KMS_CA_KEY_COMMAND,
+  issueDeviceCertificateWithKms,
+  issueVerificationCertificateWithKms,
+  KMS_CA_KEY_REQUIREMENTS,
+  KMS_SIGN_RAW_MAX_BYTES,
+  KmsCertificateRequestError,
+  KmsIssuingCaError,
+  KmsKeyNotUsableError,
+  KmsRequestError,
+  KmsSignatureError,
+  kmsSigner,
+  localKeySigner,
+  type CreateCaCertificateWithKmsOptions,
+  type IssueDeviceCertificateWithKmsOptions,
+  type IssueVerificationCertificateWithKmsOptions,
+  type IssuingCa,
+  type KmsSigner,
+} from './kms';
+export { certificateChainPem, splitPemCertificates } from './chain';

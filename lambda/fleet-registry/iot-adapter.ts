@@ -1,23 +1,29 @@
 import {
   AttachPolicyCommand,
   CreateThingTypeCommand,
+  DeleteCACertificateCommand,
   DeleteThingTypeCommand,
   DeprecateThingTypeCommand,
+  DescribeCACertificateCommand,
   DescribeIndexCommand,
   DescribeThingGroupCommand,
   DescribeThingTypeCommand,
   DetachPolicyCommand,
   GetIndexingConfigurationCommand,
+  GetRegistrationCodeCommand,
   InternalException,
   InternalFailureException,
   InternalServerException,
   IoTClient,
+  ListCertificatesByCACommand,
   paginateListThingGroups,
   paginateListThings,
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
   ServiceUnavailableException,
+  RegisterCACertificateCommand,
   ThrottlingException,
+  UpdateCACertificateCommand,
   UpdateIndexingConfigurationCommand,
   type FieldType,
   type NamedShadowIndexingMode,
@@ -82,6 +88,51 @@ export interface ThingsOfType {
   readonly sample: readonly string[];
 }
 
+/** Registration modes of a CA certificate. */
+export type CaCertificateMode = 'DEFAULT' | 'SNI_ONLY';
+
+/** A CA certificate as AWS IoT holds it. */
+export interface CaCertificateDescription {
+  readonly certificateId: string;
+  readonly certificateArn: string;
+  /** ACTIVE or INACTIVE. */
+  readonly status: string;
+  /** `undefined` when the service does not report it (moto does not). */
+  readonly certificateMode?: string;
+  /** Whether auto-registration is ENABLE; `undefined` when the service does not report it (moto does not). */
+  readonly autoRegistration?: boolean;
+  /** The JITP template in the CA's registration config, if any. */
+  readonly jitpTemplateName?: string;
+}
+
+/** What RegisterCACertificate is called with. */
+export interface CaRegistration {
+  readonly caCertificatePem: string;
+  /** Required in DEFAULT mode, absent in SNI_ONLY mode. */
+  readonly verificationCertificatePem?: string;
+  readonly certificateMode: CaCertificateMode;
+  readonly active: boolean;
+  readonly autoRegistration: boolean;
+  /** JITP: the provisioning template AWS IoT runs for this CA's new device certificates. */
+  readonly jitpTemplateName?: string;
+}
+
+/** Outcome of RegisterCACertificate. */
+export type CaRegistrationOutcome =
+  | { readonly outcome: 'registered'; readonly certificateId: string; readonly certificateArn: string }
+  /** The CA is registered in this account and region already. */
+  | { readonly outcome: 'exists' }
+  /** AWS IoT refused the verification certificate (RegistrationCodeValidationException, CertificateValidationException). */
+  | { readonly outcome: 'verification-rejected'; readonly reason: string };
+
+/** Device certificates issued by a CA with a given status: how many, and the first few IDs. */
+export interface CertificatesOfCa {
+  /** Certificates counted; the real number when `complete`, a lower bound otherwise. */
+  readonly total: number;
+  readonly complete: boolean;
+  readonly sample: readonly string[];
+}
+
 /**
  * The AWS IoT operations the registry provider needs. Methods return `undefined` or a result tag where the
  * answer "it does not exist" is part of the decision; every other failure is an {@link IotApiError}.
@@ -110,10 +161,38 @@ export interface FleetRegistry {
   attachPolicy(policyName: string, targetArn: string): Promise<'attached' | 'not-found'>;
   /** @returns `'not-attached'` when the policy, the target or the attachment does not exist. */
   detachPolicy(policyName: string, targetArn: string): Promise<'detached' | 'not-attached'>;
+  /** The account's registration code for CA verification certificates (GetRegistrationCode). */
+  getRegistrationCode(): Promise<string>;
+  registerCaCertificate(registration: CaRegistration): Promise<CaRegistrationOutcome>;
+  describeCaCertificate(certificateId: string): Promise<CaCertificateDescription | undefined>;
+  /** Changes the status and/or auto-registration of a CA (UpdateCACertificate); a no-op when neither is given. */
+  updateCaCertificate(
+    certificateId: string,
+    changes: {
+      readonly status?: 'ACTIVE' | 'INACTIVE';
+      readonly autoRegistration?: boolean;
+      readonly jitpTemplateName?: string;
+    },
+  ): Promise<void>;
+  deleteCaCertificate(certificateId: string): Promise<'deleted' | 'not-found'>;
+  /**
+   * Counts the device certificates issued by the CA that have `status` (ListCertificatesByCA, page by page up to
+   * `countLimit`) and keeps the first `sampleSize` IDs.
+   */
+  certificatesByCa(
+    caCertificateId: string,
+    options: { readonly status: string; readonly sampleSize: number; readonly countLimit: number },
+  ): Promise<CertificatesOfCa>;
 }
 
-/** Largest page AWS IoT returns for ListThings and ListThingGroups. */
+/** Largest page AWS IoT returns for ListThings, ListThingGroups and ListCertificatesByCA. */
 const PAGE_SIZE = 250;
+
+/** RegisterCACertificate's answers when the verification certificate does not prove possession of the CA key. */
+const VERIFICATION_REJECTIONS = new Set([
+  'RegistrationCodeValidationException',
+  'CertificateValidationException',
+]);
 /** DescribeThingGroup calls in flight at once while looking for dynamic groups (its quota is 100 TPS). */
 const DESCRIBE_CONCURRENCY = 10;
 
@@ -388,6 +467,148 @@ export function iotFleetRegistry(client: IoTClient): FleetRegistry {
           error,
         );
       }
+    },
+
+    async getRegistrationCode() {
+      const out = await call('GetRegistrationCode', 'the account', () =>
+        client.send(new GetRegistrationCodeCommand({})),
+      );
+      if (!out.registrationCode) {
+        throw new IotApiError(
+          'GetRegistrationCode',
+          'the account',
+          false,
+          new Error('no registration code returned'),
+        );
+      }
+      return out.registrationCode;
+    },
+
+    async registerCaCertificate(registration) {
+      try {
+        const out = await client.send(
+          new RegisterCACertificateCommand({
+            caCertificate: registration.caCertificatePem,
+            ...(registration.verificationCertificatePem !== undefined && {
+              verificationCertificate: registration.verificationCertificatePem,
+            }),
+            certificateMode: registration.certificateMode,
+            setAsActive: registration.active,
+            allowAutoRegistration: registration.autoRegistration,
+            ...(registration.jitpTemplateName !== undefined && {
+              registrationConfig: { templateName: registration.jitpTemplateName },
+            }),
+          }),
+        );
+        return {
+          outcome: 'registered',
+          certificateId: out.certificateId ?? '',
+          certificateArn: out.certificateArn ?? '',
+        };
+      } catch (error) {
+        if (error instanceof ResourceAlreadyExistsException) return { outcome: 'exists' };
+        const name = (error as { name?: unknown }).name;
+        if (typeof name === 'string' && VERIFICATION_REJECTIONS.has(name)) {
+          return { outcome: 'verification-rejected', reason: `${name}: ${(error as Error).message}` };
+        }
+        throw new IotApiError('RegisterCACertificate', 'the CA certificate', isTransient(error), error);
+      }
+    },
+
+    async describeCaCertificate(certificateId) {
+      try {
+        const out = await client.send(new DescribeCACertificateCommand({ certificateId }));
+        const d = out.certificateDescription;
+        return {
+          certificateId: d?.certificateId ?? certificateId,
+          certificateArn: d?.certificateArn ?? '',
+          status: d?.status ?? 'UNKNOWN',
+          ...(d?.certificateMode !== undefined && { certificateMode: d.certificateMode }),
+          ...(d?.autoRegistrationStatus !== undefined && {
+            autoRegistration: d.autoRegistrationStatus === 'ENABLE',
+          }),
+          ...(out.registrationConfig?.templateName !== undefined && {
+            jitpTemplateName: out.registrationConfig.templateName,
+          }),
+        };
+      } catch (error) {
+        if (error instanceof ResourceNotFoundException) return undefined;
+        throw new IotApiError(
+          'DescribeCACertificate',
+          `CA certificate ${certificateId}`,
+          isTransient(error),
+          error,
+        );
+      }
+    },
+
+    async updateCaCertificate(certificateId, changes) {
+      if (
+        changes.status === undefined &&
+        changes.autoRegistration === undefined &&
+        changes.jitpTemplateName === undefined
+      ) {
+        return;
+      }
+      await call('UpdateCACertificate', `CA certificate ${certificateId}`, () =>
+        client.send(
+          new UpdateCACertificateCommand({
+            certificateId,
+            ...(changes.status !== undefined && { newStatus: changes.status }),
+            ...(changes.autoRegistration !== undefined && {
+              newAutoRegistrationStatus: changes.autoRegistration ? 'ENABLE' : 'DISABLE',
+            }),
+            ...(changes.jitpTemplateName !== undefined && {
+              registrationConfig: { templateName: changes.jitpTemplateName },
+            }),
+          }),
+        ),
+      );
+    },
+
+    async deleteCaCertificate(certificateId) {
+      try {
+        await client.send(new DeleteCACertificateCommand({ certificateId }));
+        return 'deleted';
+      } catch (error) {
+        if (error instanceof ResourceNotFoundException) return 'not-found';
+        throw new IotApiError(
+          'DeleteCACertificate',
+          `CA certificate ${certificateId}`,
+          isTransient(error),
+          error,
+        );
+      }
+    },
+
+    async certificatesByCa(caCertificateId, { status, sampleSize, countLimit }) {
+      let total = 0;
+      let complete = true;
+      const sample: string[] = [];
+      let marker: string | undefined;
+      do {
+        // A fresh input per page (the SDK paginator reuses and mutates one).
+        const page = await call('ListCertificatesByCA', `CA certificate ${caCertificateId}`, () =>
+          client.send(
+            new ListCertificatesByCACommand({
+              caCertificateId,
+              pageSize: PAGE_SIZE,
+              ...(marker !== undefined && { marker }),
+            }),
+          ),
+        );
+        for (const certificate of page.certificates ?? []) {
+          if (certificate.status !== status) continue;
+          total += 1;
+          if (sample.length < sampleSize && certificate.certificateId) sample.push(certificate.certificateId);
+        }
+        marker = page.nextMarker ?? undefined;
+        if (total >= countLimit && marker !== undefined) {
+          complete = false;
+          break;
+        }
+      } while (marker !== undefined);
+      return { total, complete, sample };
     },
   };
 }

@@ -1,11 +1,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { REGISTRY_RESOURCE_TYPES } from '../../core/registry/custom-resources';
+import { createCaCertificateHandler } from './ca-certificate';
 import { readFleetRegistryConfig } from './config';
 import { IotApiError, MalformedEventError } from './errors';
 import { groupPolicyHandler } from './group-policy';
 import { indexingHandler } from './indexing';
 import { createFleetRegistry } from './iot-adapter';
+import { createCaKeys, type CaKeys } from './kms-adapter';
 import type { ResourceContext, ResourceHandler } from './resource';
 import {
   parseEnvelope,
@@ -19,13 +21,32 @@ import {
 import { thingTypeHandler } from './thing-type';
 
 /** What the two entry points are built from; tests pass their own. */
-export type ProviderDependencies = ResourceContext;
+export interface ProviderDependencies extends ResourceContext {
+  /**
+   * The KMS keys of KMS-held CAs.
+   * @default - a KMS client with Fleetkit's shared settings, built the first time a KMS-held CA is handled
+   */
+  readonly caKeys?: CaKeys;
+}
 
-const HANDLERS: Readonly<Record<RegistryResourceType, ResourceHandler<unknown>>> = {
-  [REGISTRY_RESOURCE_TYPES.indexing]: indexingHandler,
-  [REGISTRY_RESOURCE_TYPES.thingType]: thingTypeHandler,
-  [REGISTRY_RESOURCE_TYPES.groupPolicy]: groupPolicyHandler,
-};
+/** The handler of each resource type; only the CA handler needs more than the resource context. */
+function registryHandlers(caKeys: CaKeys): Readonly<Record<RegistryResourceType, ResourceHandler<unknown>>> {
+  return {
+    [REGISTRY_RESOURCE_TYPES.indexing]: indexingHandler,
+    [REGISTRY_RESOURCE_TYPES.thingType]: thingTypeHandler,
+    [REGISTRY_RESOURCE_TYPES.groupPolicy]: groupPolicyHandler,
+    [REGISTRY_RESOURCE_TYPES.caCertificate]: createCaCertificateHandler(caKeys),
+  };
+}
+
+/** The handlers and the context they run with, from the dependencies. */
+function resolve(deps: ProviderDependencies): {
+  handlers: Readonly<Record<RegistryResourceType, ResourceHandler<unknown>>>;
+  context: ResourceContext;
+} {
+  const { caKeys, ...context } = deps;
+  return { handlers: registryHandlers(caKeys ?? createCaKeys({ maxAttempts: 8 })), context };
+}
 
 /** A logger whose every line names the resource and the request (read defensively: the event may be malformed). */
 function requestLogger(logger: Logger, event: unknown, handler: 'onEvent' | 'isComplete'): Logger {
@@ -46,14 +67,15 @@ function requestLogger(logger: Logger, event: unknown, handler: 'onEvent' | 'isC
 export function buildOnEventHandler(
   deps: ProviderDependencies,
 ): (event: CloudFormationCustomResourceEvent) => Promise<OnEventResponse> {
+  const { handlers, context } = resolve(deps);
   return async (event) => {
-    const logger = requestLogger(deps.logger, event, 'onEvent');
+    const logger = requestLogger(context.logger, event, 'onEvent');
     try {
       const envelope = parseEnvelope(event);
       const type = registryResourceType(envelope.ResourceType);
-      const handler = HANDLERS[type];
+      const handler = handlers[type];
       const request = parseRequest(envelope, type, handler);
-      const response = await handler.onEvent(request, { ...deps, logger });
+      const response = await handler.onEvent(request, { ...context, logger });
       logger.info('onEvent succeeded', {
         PhysicalResourceId: response.PhysicalResourceId,
         Data: response.Data,
@@ -74,12 +96,13 @@ export function buildOnEventHandler(
 export function buildIsCompleteHandler(
   deps: ProviderDependencies,
 ): (event: IsCompleteRequest) => Promise<IsCompleteResponse> {
+  const { handlers, context } = resolve(deps);
   return async (event) => {
-    const logger = requestLogger(deps.logger, event, 'isComplete');
+    const logger = requestLogger(context.logger, event, 'isComplete');
     try {
       const envelope = parseEnvelope(event);
       const type = registryResourceType(envelope.ResourceType);
-      const handler = HANDLERS[type];
+      const handler = handlers[type];
       const request = parseRequest(envelope, type, handler);
       const { physicalResourceId } = request;
       if (physicalResourceId === undefined) {
@@ -87,7 +110,7 @@ export function buildIsCompleteHandler(
           `${type} ${envelope.LogicalResourceId}: isComplete needs the PhysicalResourceId that onEvent returned`,
         );
       }
-      const response = await handler.isComplete({ ...request, physicalResourceId }, { ...deps, logger });
+      const response = await handler.isComplete({ ...request, physicalResourceId }, { ...context, logger });
       if (response.IsComplete) logger.info('operation complete', { Data: response.Data });
       return response;
     } catch (error) {
@@ -102,13 +125,14 @@ export function buildIsCompleteHandler(
 }
 
 /**
- * The dependencies as deployed: settings from the environment, the IoT client with adaptive retry (endpoint from
- * the SDK's usual settings, including `AWS_ENDPOINT_URL` for an emulator), Powertools Logger.
+ * The dependencies as deployed: settings from the environment, the IoT and KMS clients with adaptive retry
+ * (endpoints from the SDK's usual settings, including `AWS_ENDPOINT_URL` for an emulator), Powertools Logger.
  */
 export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env): ProviderDependencies {
   const config = readFleetRegistryConfig(env);
   return {
     registry: createFleetRegistry({ maxAttempts: config.sdkMaxAttempts }),
+    caKeys: createCaKeys({ maxAttempts: config.sdkMaxAttempts }),
     logger: new Logger(),
     now: () => new Date(),
   };

@@ -1,4 +1,4 @@
-import { ArnFormat, CustomResource, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Stack, Token, Validations } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
   REGISTRY_RESOURCE_TYPES,
@@ -18,10 +18,7 @@ export interface CaCertificateProps {
   readonly name: string;
   /** The CA certificate, PEM. Never the private key. */
   readonly caCertificatePem: string;
-  /**
-   * The certificate ID AWS IoT will give the CA (SHA-256 of its DER), known at synth from the PEM; scopes the
-   * provider's permissions to this CA.
-   */
+  /** The certificate ID AWS IoT will give the CA (SHA-256 of its DER), known at synth from the PEM. */
   readonly caCertificateId: string;
   /**
    * `pem`: DEFAULT mode with a verification certificate you made; `kms`: DEFAULT mode, the verification
@@ -64,23 +61,28 @@ export class CaCertificate extends Construct {
     const stack = Stack.of(this);
     const arn = (service: string, resource: string, name: string) =>
       stack.formatArn({ service, resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
-    const sid = `Ca${props.caCertificateId.slice(0, 12)}`;
+    // Describe, update and delete any CA of the account and region: when a CA's PEM changes, CloudFormation deletes
+    // the old registration after this policy already names the new one.
     provider.grant(
-      `${sid}Lifecycle`,
-      [
-        'iot:DescribeCACertificate',
-        'iot:UpdateCACertificate',
-        'iot:DeleteCACertificate',
-        'iot:ListCertificatesByCA',
-      ],
-      [arn('iot', 'cacert', props.caCertificateId)],
+      'CaCertificateLifecycle',
+      ['iot:DescribeCACertificate', 'iot:UpdateCACertificate', 'iot:DeleteCACertificate'],
+      [arn('iot', 'cacert', '*')],
     );
-    // Registering a CA and reading the account's registration code are not resource-scoped in IAM.
-    provider.grant('RegisterCaCertificates', ['iot:RegisterCACertificate', 'iot:GetRegistrationCode'], ['*']);
+    // Registering a CA, reading the registration code and listing a CA's certificates take no resource in IAM.
+    provider.grant(
+      'RegisterCaCertificates',
+      ['iot:RegisterCACertificate', 'iot:GetRegistrationCode', 'iot:ListCertificatesByCA'],
+      ['*'],
+    );
+    Validations.of(provider.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:cacert/*]',
+      reason:
+        'A CA replacement deletes the old registration, whose ID the policy no longer names; only Describe, Update and Delete of CA certificates are allowed.',
+    });
     if (props.verification.kind === 'kms') {
       // Only signing with this one key: the CA's private key never leaves KMS.
       provider.grant(
-        `${sid}KmsSign`,
+        `CaKmsSign${props.caCertificateId.slice(0, 12)}`,
         ['kms:Sign', 'kms:GetPublicKey', 'kms:DescribeKey'],
         [props.verification.kmsKeyArn],
       );

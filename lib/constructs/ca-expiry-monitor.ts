@@ -9,6 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
+  CA_EXPIRY_WARNING_DAYS,
   CA_DAYS_TO_EXPIRY_METRIC,
   CA_EXPIRY_CHECK_FAILED_METRIC,
   FLEETKIT_METRICS_NAMESPACE,
@@ -46,7 +47,7 @@ export class CaExpiryMonitor extends Construct {
   constructor(scope: Construct, id: string, props: CaExpiryMonitorProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const alarmDays = props.alarmDays ?? 30;
+    const alarmDays = props.alarmDays ?? CA_EXPIRY_WARNING_DAYS;
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -47,7 +47,16 @@ describe('fleetkit', () => {
     const run = await fleetkit('--help');
 
     expect(run.code).toBe(0);
-    for (const command of ['ca create', 'ca verification-cert', 'device issue', 'cert inspect']) {
+    for (const command of [
+      'ca create',
+      'ca create-root',
+      'ca create-intermediate',
+      'ca verification-cert',
+      'ca status',
+      'ca list',
+      'device issue',
+      'cert inspect',
+    ]) {
       expect(run.stdout).toContain(`fleetkit ${command}`);
     }
   });
@@ -114,7 +123,11 @@ describe('fleetkit', () => {
 
   test.each([
     ['ca', 'create'],
+    ['ca', 'create-root'],
+    ['ca', 'create-intermediate'],
     ['ca', 'verification-cert'],
+    ['ca', 'status'],
+    ['ca', 'list'],
     ['device', 'issue'],
     ['cert', 'inspect'],
   ])("%s %s --help shows that command's usage and exits 0", async (group, verb) => {

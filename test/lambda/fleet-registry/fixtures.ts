@@ -1,4 +1,5 @@
 import { IoTClient } from '@aws-sdk/client-iot';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type {
   CloudFormationCustomResourceCreateEvent,
@@ -7,6 +8,7 @@ import type {
   CloudFormationCustomResourceUpdateEvent,
 } from 'aws-lambda';
 import { iotFleetRegistry } from '../../../lambda/fleet-registry/iot-adapter';
+import { kmsCaKeys } from '../../../lambda/fleet-registry/kms-adapter';
 import { buildIsCompleteHandler, buildOnEventHandler } from '../../../lambda/fleet-registry/provider';
 import type { IsCompleteRequest, OnEventResponse } from '../../../lambda/fleet-registry/schema';
 
@@ -98,10 +100,11 @@ export function capturingLogger(): { logger: Logger; lines: Record<string, unkno
   return { logger: new Logger({ serviceName: 'fleetkit-registry', logLevel: 'INFO' }), lines };
 }
 
-/** The two handlers over a (mocked) IoT client, at a fixed time. */
+/** The two handlers over (mocked) IoT and KMS clients, at a fixed time. */
 export function handlers(options: { now?: Date; logger?: Logger } = {}) {
   const deps = {
     registry: iotFleetRegistry(new IoTClient({})),
+    caKeys: kmsCaKeys(new KMSClient({})),
     logger: options.logger ?? silentLogger(),
     now: () => options.now ?? new Date('2026-01-01T00:00:00Z'),
   };

@@ -35,7 +35,8 @@ describe('dispatch', () => {
   test('fails on a resource type the provider does not handle, listing the ones it does', async () => {
     await expect(handlers().onEvent(createEvent('Custom::Something', 'Thing', {}))).rejects.toThrow(
       'resource type Custom::Something is not handled by the Fleetkit registry provider (it handles ' +
-        'Custom::FleetkitIndexingConfiguration, Custom::FleetkitThingType, Custom::FleetkitGroupPolicyAttachment)',
+        'Custom::FleetkitIndexingConfiguration, Custom::FleetkitThingType, Custom::FleetkitGroupPolicyAttachment, ' +
+        'Custom::FleetkitCaCertificate)',
     );
   });
 

@@ -1,0 +1,206 @@
+/**
+ * `fleetkit ca create-intermediate`: the CA that is registered with AWS IoT and issues device certificates,
+ * signed by an offline root; its own key is local or held in AWS KMS.
+ */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  certificateChainPem,
+  createCaCertificateWithKms,
+  createCertificateAuthority,
+  inspectCertificate,
+  localKeySigner,
+  OutputFileExistsError,
+  writeKeyAndCertificate,
+  type IssuingCa,
+} from '../../core/certificates';
+import {
+  formatDate,
+  parseDays,
+  parseKeyAlgorithm,
+  parseOptions,
+  required,
+  UsageError,
+  type CliIo,
+  type Command,
+} from '../command';
+import { parsePathLength } from './ca-create-root';
+import {
+  caKmsSigner,
+  checkKmsCaTargets,
+  generateP256PrivateKeyPem,
+  kmsClient,
+  readCaDirectory,
+  refuseKmsDirectory,
+  writeKmsCa,
+  type KmsClientProvider,
+} from './ca-kms';
+import { describeKey } from './cert-inspect';
+
+const DEFAULT_COMMON_NAME = 'Fleetkit Device CA';
+const DEFAULT_PATH_LENGTH = 0;
+
+const HELP = `Usage: fleetkit ca create-intermediate --root-dir DIR --out-dir DIR [options]
+
+Creates the intermediate CA that you register with AWS IoT and that issues device certificates, signed by
+the root CA in --root-dir (ca.pem with ca.key, or with ca.kms.json when the root's key is in KMS). Writes
+  ca.pem        the intermediate certificate: what is registered (certificateFile in the fleet configuration)
+  ca.key        its private key, mode 0600 (not with --kms-key-id)
+  ca.kms.json   the KMS key's ARN (with --kms-key-id: the key never leaves KMS)
+  ca-chain.pem  the intermediate followed by the root, for checking device chains (openssl verify)
+
+With --kms-key-id the key must be ECC_NIST_P256 with key usage SIGN_VERIFY:
+  aws kms create-key --key-spec ECC_NIST_P256 --key-usage SIGN_VERIFY --description "Fleetkit device CA"
+Then declare the CA with its kmsKeyArn in the fleet configuration: the deployment makes and KMS-signs the
+verification certificate for your account's registration code.
+
+Options:
+  --root-dir DIR         the root CA's directory (required)
+  --out-dir DIR          where to write the intermediate (required)
+  --kms-key-id ID        the KMS key (ID, ARN or alias/NAME) that is the intermediate's private key
+  --common-name CN       subject CN (default "${DEFAULT_COMMON_NAME}")
+  --organization O       subject O
+  --days N               validity in days (default 3650, or what the root has left if less)
+  --key-algorithm ALG    local key only: EC_P256 (default), EC_P384, RSA_2048 or RSA_3072 (EC_P256 only
+                         when the root's key is in KMS)
+  --path-length N        CAs allowed below the intermediate (default ${DEFAULT_PATH_LENGTH}: it issues devices only)
+  --force                overwrite existing files
+  -h, --help             show this help
+
+See https://docs.aws.amazon.com/iot/latest/developerguide/register-CA-cert.html`;
+
+/** `fleetkit ca create-intermediate`, with the KMS client from `kms`. */
+export function createCaCreateIntermediateCommand(kms: KmsClientProvider): Command {
+  return {
+    path: ['ca', 'create-intermediate'],
+    summary: 'create the intermediate CA (local key or KMS key) that is registered and issues devices',
+    help: HELP,
+    async run(args: string[], io: CliIo): Promise<number> {
+      const { values } = parseOptions(args, {
+        'root-dir': { type: 'string' },
+        'out-dir': { type: 'string' },
+        'kms-key-id': { type: 'string' },
+        'common-name': { type: 'string' },
+        organization: { type: 'string' },
+        days: { type: 'string' },
+        'key-algorithm': { type: 'string' },
+        'path-length': { type: 'string' },
+        force: { type: 'boolean' },
+      });
+      const rootDir = resolve(required(values['root-dir'], 'root-dir'));
+      const outDir = resolve(required(values['out-dir'], 'out-dir'));
+      if (rootDir === outDir) {
+        throw new UsageError(
+          '--out-dir must differ from --root-dir: the root stays in its own (offline) directory.',
+        );
+      }
+      const kmsKeyId = values['kms-key-id'];
+      const keyAlgorithm = parseKeyAlgorithm(values['key-algorithm']);
+      if (kmsKeyId !== undefined && keyAlgorithm !== undefined) {
+        throw new UsageError(
+          'Give --kms-key-id or --key-algorithm, not both: a KMS CA key is always EC_P256.',
+        );
+      }
+      const pathLength = parsePathLength(values['path-length']) ?? DEFAULT_PATH_LENGTH;
+      const subject = { CN: values['common-name'] ?? DEFAULT_COMMON_NAME, O: values.organization };
+      const validityDays = parseDays(values.days);
+      const force = values.force ?? false;
+
+      // Every file is checked before anything is signed, so a refusal leaves no half-written CA behind.
+      if (!force) {
+        for (const name of ['ca.pem', 'ca.key', 'ca-chain.pem']) {
+          const path = join(outDir, name);
+          if (existsSync(path)) throw new OutputFileExistsError(path);
+        }
+      }
+      const root = readCaDirectory(rootDir);
+      const issuer: IssuingCa =
+        root.key.kind === 'kms'
+          ? { certificatePem: root.certificatePem, signer: await caKmsSigner(root.key.keyId, kms) }
+          : { certificatePem: root.certificatePem, privateKeyPem: root.key.privateKeyPem };
+
+      let certificatePem: string;
+      const files: string[] = [];
+      let keyDescription: string;
+      let kmsKeyArn: string | undefined;
+      if (kmsKeyId !== undefined) {
+        checkKmsCaTargets(outDir, { force });
+        const signer = await caKmsSigner(kmsKeyId, kms);
+        certificatePem = (
+          await createCaCertificateWithKms({ signer, subject, validityDays, pathLength, issuer })
+        ).certificatePem;
+        const written = writeKmsCa(outDir, certificatePem, signer.keyId, { force });
+        kmsKeyArn = signer.keyId;
+        files.push(
+          `  certificate     ${written.certificatePath}`,
+          `  KMS key         ${signer.keyId} (named in ${written.kmsFilePath}; the key never leaves KMS)`,
+        );
+        keyDescription = 'EC P-256, KMS key';
+      } else {
+        refuseKmsDirectory(outDir);
+        let ca: { certificatePem: string; privateKeyPem: string };
+        if ('privateKeyPem' in issuer) {
+          ca = await createCertificateAuthority({ subject, validityDays, keyAlgorithm, pathLength, issuer });
+        } else {
+          if (keyAlgorithm !== undefined && keyAlgorithm !== 'EC_P256') {
+            throw new UsageError(
+              'With a KMS-held root, a local intermediate key is EC_P256: drop --key-algorithm or use --kms-key-id.',
+            );
+          }
+          const privateKeyPem = generateP256PrivateKeyPem();
+          const signer = localKeySigner(privateKeyPem, 'new intermediate key');
+          const created = await createCaCertificateWithKms({
+            signer,
+            subject,
+            validityDays,
+            pathLength,
+            issuer,
+          });
+          ca = { certificatePem: created.certificatePem, privateKeyPem };
+        }
+        const written = writeKeyAndCertificate(outDir, 'ca', ca, { force });
+        certificatePem = ca.certificatePem;
+        files.push(
+          `  certificate     ${written.certificatePath}`,
+          `  private key     ${written.privateKeyPath} (mode 0600: never commit it)`,
+        );
+        keyDescription = `${describeKey(inspectCertificate(certificatePem).key)}, local key`;
+      }
+      const chain = writeKeyAndCertificate(
+        outDir,
+        'ca-chain',
+        { certificatePem: certificateChainPem(certificatePem, root.certificatePem) },
+        { force },
+      );
+      const info = inspectCertificate(certificatePem);
+      const rootInfo = inspectCertificate(root.certificatePem);
+      io.stdout.write(
+        [
+          `Created intermediate CA "${info.subject.CN}" (${keyDescription}, signed by "${rootInfo.subject.CN ?? rootInfo.certificateId}", ` +
+            `valid until ${formatDate(info.notAfter)})`,
+          ...files,
+          `  chain           ${chain.certificatePath} (intermediate + root)`,
+          `  certificate id  ${info.certificateId} (the id AWS IoT will give this CA)`,
+          '',
+          'Register this intermediate (not the root) with AWS IoT:',
+          ...(kmsKeyArn !== undefined
+            ? [
+                '  declare it in the fleet configuration; the deployment makes the verification certificate with KMS:',
+                `    { name: '<name>', certificateFile: '${outDir}/ca.pem', kmsKeyArn: '${kmsKeyArn}' }`,
+              ]
+            : [
+                `  fleetkit ca verification-cert --ca-dir ${outDir} --registration-code <code>`,
+                '  then declare certificateFile and verificationCertificateFile in the fleet configuration',
+              ]),
+          'Issue device certificates with it:',
+          `  fleetkit device issue --ca-dir ${outDir} --thing-name <name>`,
+          '',
+        ].join('\n'),
+      );
+      return 0;
+    },
+  };
+}
+
+/** `fleetkit ca create-intermediate`. */
+export const caCreateIntermediateCommand: Command = createCaCreateIntermediateCommand(kmsClient);

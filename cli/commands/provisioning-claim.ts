@@ -1,0 +1,101 @@
+/**
+ * `fleetkit provisioning claim`: a temporary claim certificate for fleet provisioning by trusted user.
+ */
+import { join, resolve } from 'node:path';
+import { CreateProvisioningClaimCommand } from '@aws-sdk/client-iot';
+import { OutputFileExistsError, writeKeyAndCertificate } from '../../core/certificates';
+import { PROVISIONING_LIMITS, PROVISIONING_TEMPLATE_NAME_PATTERN } from '../../core/limits';
+import { call, iotClient, type IotClientProvider } from '../aws-clients';
+import { formatDate, parseOptions, required, UsageError, type CliIo, type Command } from '../command';
+import { existsSync } from 'node:fs';
+
+const LIFETIME = PROVISIONING_LIMITS.temporaryClaimLifetimeMinutes.value;
+
+const HELP = `Usage: fleetkit provisioning claim --template-name NAME [--out-dir DIR] [--force]
+
+Fleet provisioning by trusted user: asks AWS IoT for a temporary provisioning claim (CreateProvisioningClaim)
+for the fleet provisioning template NAME and writes
+  NAME-claim.pem   the temporary claim certificate
+  NAME-claim.key   its private key, mode 0600
+Hand both to the device (with its other settings). The claim expires ${LIFETIME} minutes after it is issued: within
+that time the device must connect with it, call CreateKeysAndCertificate or CreateCertificateFromCsr, then
+RegisterThing on $aws/provisioning-templates/NAME/provision/json. Temporary claims do not appear in the
+account's certificate list.
+
+The caller needs iot:CreateProvisioningClaim on the template's ARN
+(arn:aws:iot:<region>:<account>:provisioningtemplate/NAME) and nothing else.
+
+Options:
+  --template-name NAME   the fleet provisioning template (required)
+  --out-dir DIR          where to write the files (default: the current directory)
+  --force                overwrite existing files
+  -h, --help             show this help
+
+See https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html#trusted-user`;
+
+/** `fleetkit provisioning claim`, with the IoT client from `iot`. */
+export function createProvisioningClaimCommand(
+  iot: IotClientProvider,
+  now: () => Date = () => new Date(),
+): Command {
+  return {
+    path: ['provisioning', 'claim'],
+    summary:
+      'get a temporary claim certificate for fleet provisioning by trusted user (CreateProvisioningClaim)',
+    help: HELP,
+    async run(args: string[], io: CliIo): Promise<number> {
+      const { values } = parseOptions(args, {
+        'template-name': { type: 'string' },
+        'out-dir': { type: 'string' },
+        force: { type: 'boolean' },
+      });
+      const templateName = required(values['template-name'], 'template-name');
+      if (!PROVISIONING_TEMPLATE_NAME_PATTERN.test(templateName)) {
+        throw new UsageError(
+          `--template-name must be 1 to ${PROVISIONING_LIMITS.templateNameMaxLength.value} of letters, digits, '_' and '-'; got "${templateName}".`,
+        );
+      }
+      const outDir = resolve(values['out-dir'] ?? '.');
+      const baseName = `${templateName}-claim`;
+      const force = values.force ?? false;
+      // The key is returned once: make sure it can be written before asking for it.
+      for (const file of [`${baseName}.key`, `${baseName}.pem`]) {
+        if (!force && existsSync(join(outDir, file))) throw new OutputFileExistsError(join(outDir, file));
+      }
+
+      const claim = await call('CreateProvisioningClaim', () =>
+        iot().send(new CreateProvisioningClaimCommand({ templateName })),
+      );
+      if (!claim.certificatePem || !claim.keyPair?.PrivateKey || !claim.certificateId) {
+        throw new Error('CreateProvisioningClaim returned no certificate or no private key.');
+      }
+      const written = writeKeyAndCertificate(
+        outDir,
+        baseName,
+        { certificatePem: claim.certificatePem, privateKeyPem: claim.keyPair.PrivateKey },
+        { force },
+      );
+      const expiry = claim.expiration;
+      const minutesLeft =
+        expiry === undefined ? undefined : Math.floor((expiry.getTime() - now().getTime()) / 60_000);
+      io.stdout.write(
+        [
+          `Temporary provisioning claim for template "${templateName}"`,
+          `  certificate     ${written.certificatePath}`,
+          `  private key     ${written.privateKeyPath} (mode 0600)`,
+          `  certificate id  ${claim.certificateId}`,
+          expiry === undefined
+            ? `  expires         (not returned; claims last ${LIFETIME} minutes)`
+            : `  expires         ${formatDate(expiry)} (${minutesLeft} minute(s) from now)`,
+          '',
+          `The device must connect with this claim and complete RegisterThing before it expires.`,
+          '',
+        ].join('\n'),
+      );
+      return 0;
+    },
+  };
+}
+
+/** `fleetkit provisioning claim`. */
+export const provisioningClaimCommand: Command = createProvisioningClaimCommand(iotClient);

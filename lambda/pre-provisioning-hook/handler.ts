@@ -1,0 +1,120 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { dynamoProvisioningAllowList, hookDynamoDbClient } from './allow-list-adapter';
+import { readHookConfig } from './config';
+import { decide, type DecisionDependencies, type DenyReason } from './decide';
+import { parseHookEvent, type PreProvisioningHookResponse } from './schema';
+
+/** What the handler is built from; tests pass their own. */
+export interface HandlerDependencies extends DecisionDependencies {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** The answer to anything that is not an allowed request. */
+const DENY: PreProvisioningHookResponse = { allowProvisioning: false };
+
+/**
+ * Builds the pre-provisioning hook: allows a RegisterThing request whose serial number is on the allow-list,
+ * with parameter overrides from the item, and denies everything else with a logged reason.
+ *
+ * Never throws: AWS IoT treats a failed invocation as a denial anyway, but then nothing says why.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/pre-provisioning-hook.html
+ */
+export function buildHandler(
+  deps: HandlerDependencies,
+): (event: unknown, context?: Context) => Promise<PreProvisioningHookResponse> {
+  const deny = (
+    reason: DenyReason,
+    log: Logger,
+    fields: Record<string, unknown>,
+  ): PreProvisioningHookResponse => {
+    deps.metrics.addMetric('Denied', MetricUnit.Count, 1);
+    if (reason === 'LOOKUP_FAILED' || reason === 'LOOKUP_TIMEOUT') {
+      deps.metrics.addMetric('LookupFailed', MetricUnit.Count, 1);
+      log.error('provisioning denied: the allow-list could not be read', { reason, ...fields });
+    } else {
+      log.warn('provisioning denied', { reason, ...fields });
+    }
+    return DENY;
+  };
+
+  return async (event, context) => {
+    let log = deps.logger.createChild({
+      persistentKeys: context?.awsRequestId === undefined ? {} : { requestId: context.awsRequestId },
+    });
+    try {
+      const parsed = parseHookEvent(event);
+      if (!parsed.ok) return deny('MALFORMED_EVENT', log, { detail: parsed.reason });
+      const { claimCertificateId, certificateId, templateArn, clientId, parameters } = parsed.event;
+      log = log.createChild({ persistentKeys: { certificateId, claimCertificateId, templateArn, clientId } });
+      const decision = await decide(parsed.event, deps);
+      if (!decision.allow) {
+        return deny(decision.reason, log, {
+          detail: decision.detail,
+          ...(decision.serialNumber !== undefined && { serialNumber: decision.serialNumber }),
+          // Names only: parameter values are the device's and may be sensitive.
+          parameterNames: Object.keys(parameters ?? {}),
+          ...(decision.cause !== undefined && { error: decision.cause }),
+        });
+      }
+      deps.metrics.addMetric('Allowed', MetricUnit.Count, 1);
+      log.info('provisioning allowed', {
+        serialNumber: decision.serialNumber,
+        parameterOverrides: decision.parameterOverrides,
+      });
+      return { allowProvisioning: true, parameterOverrides: decision.parameterOverrides };
+    } catch (error) {
+      deps.metrics.addMetric('Denied', MetricUnit.Count, 1);
+      log.error('provisioning denied: unexpected error', { error });
+      return DENY;
+    } finally {
+      try {
+        deps.metrics.publishStoredMetrics();
+      } catch (error) {
+        log.error('could not publish metrics', { error });
+      }
+    }
+  };
+}
+
+/**
+ * The handler's dependencies as deployed: configuration from the environment and the DynamoDB client with
+ * short timeouts (endpoint from the SDK's usual settings, including `AWS_ENDPOINT_URL` for an emulator).
+ */
+export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env): HandlerDependencies {
+  const config = readHookConfig(env);
+  return {
+    allowList: dynamoProvisioningAllowList(
+      hookDynamoDbClient(),
+      config.tableName,
+      Object.keys(config.parameterOverrides),
+    ),
+    serialNumberParameter: config.serialNumberParameter,
+    parameterOverrides: config.parameterOverrides,
+    lookupTimeoutMs: config.lookupTimeoutMs,
+    logger: new Logger(),
+    metrics: new Metrics(),
+  };
+}
+
+// Built once per container, on the first invocation, from the environment.
+let built: ReturnType<typeof buildHandler> | undefined;
+
+/** The Lambda entry point. A configuration error denies every request, logged, rather than failing them. */
+export const handler = async (event: unknown, context: Context): Promise<PreProvisioningHookResponse> => {
+  if (built === undefined) {
+    try {
+      built = buildHandler(dependenciesFromEnvironment());
+    } catch (error) {
+      new Logger().error('provisioning denied: the function is misconfigured', {
+        reason: 'CONFIGURATION_ERROR' satisfies DenyReason,
+        error,
+      });
+      return DENY;
+    }
+  }
+  return built(event, context);
+};

@@ -1,0 +1,71 @@
+import { readHookConfig } from '../../../lambda/pre-provisioning-hook/config';
+import { parseHookEvent } from '../../../lambda/pre-provisioning-hook/schema';
+import { hookEvent } from './fixtures';
+
+const base = { FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: 'allow-list' };
+
+describe('readHookConfig', () => {
+  test('defaults: the SerialNumber parameter, no overrides, a 3 s lookup deadline', () => {
+    expect(readHookConfig(base)).toEqual({
+      tableName: 'allow-list',
+      serialNumberParameter: 'SerialNumber',
+      parameterOverrides: {},
+      lookupTimeoutMs: 3000,
+    });
+  });
+
+  test('reads the overrides, the serial number parameter and the deadline', () => {
+    expect(
+      readHookConfig({
+        ...base,
+        FLEETKIT_SERIAL_NUMBER_PARAMETER: 'DeviceSerial',
+        FLEETKIT_PARAMETER_OVERRIDES: '{"thingGroupName":"ThingGroupName"}',
+        FLEETKIT_LOOKUP_TIMEOUT_MS: '2500',
+      }),
+    ).toEqual({
+      tableName: 'allow-list',
+      serialNumberParameter: 'DeviceSerial',
+      parameterOverrides: { thingGroupName: 'ThingGroupName' },
+      lookupTimeoutMs: 2500,
+    });
+  });
+
+  test.each([
+    ['the table is not set', {}, 'FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE is not set'],
+    [
+      'the overrides are not JSON',
+      { ...base, FLEETKIT_PARAMETER_OVERRIDES: '{' },
+      /^FLEETKIT_PARAMETER_OVERRIDES is not JSON/,
+    ],
+    [
+      'the overrides are not a map of names',
+      { ...base, FLEETKIT_PARAMETER_OVERRIDES: '["ThingGroupName"]' },
+      /^FLEETKIT_PARAMETER_OVERRIDES must be a JSON object/,
+    ],
+    [
+      'the deadline leaves no room inside the 5 s',
+      { ...base, FLEETKIT_LOOKUP_TIMEOUT_MS: '4500' },
+      'FLEETKIT_LOOKUP_TIMEOUT_MS must be an integer from 100 to 4000, got 4500',
+    ],
+  ])('fails when %s', (_title, env, message) => {
+    expect(() => readHookConfig(env)).toThrow(message);
+  });
+});
+
+describe('parseHookEvent', () => {
+  test('accepts the documented input, with or without parameters', () => {
+    expect(parseHookEvent(hookEvent({ SerialNumber: 'SN' }))).toEqual({
+      ok: true,
+      event: hookEvent({ SerialNumber: 'SN' }),
+    });
+    expect(parseHookEvent(hookEvent())).toEqual({ ok: true, event: hookEvent() });
+  });
+
+  test('accepts the ARN of the documentation example, whose account has 10 digits', () => {
+    const event = {
+      ...hookEvent(),
+      templateArn: 'arn:aws:iot:us-east-1:1234567890:provisioningtemplate/MyTemplate',
+    };
+    expect(parseHookEvent(event).ok).toBe(true);
+  });
+});
