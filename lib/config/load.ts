@@ -89,6 +89,13 @@ export function resolveFleetConfig(
     const at = `certificateAuthorities[${index}]`;
     const certificatePem = readPem(options.baseDir, ca.certificateFile, `${at}.certificateFile`, problems);
     if (certificatePem === undefined) return;
+    const pemCount = certificatePem.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
+    if (pemCount > 1) {
+      problems.push(
+        `${at}.certificateFile: ${JSON.stringify(ca.certificateFile)} holds ${pemCount} certificates; give only the CA certificate to register (a chain file such as ca-chain.pem is for devices and openssl)`,
+      );
+      return;
+    }
     let certificate: CertificateInfo;
     try {
       certificate = inspectCertificate(certificatePem);

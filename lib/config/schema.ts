@@ -3,6 +3,8 @@ import {
   ATTRIBUTE_NAME_PATTERN,
   ATTRIBUTE_VALUE_PATTERN,
   GROUP_NAME_PATTERN,
+  POLICY_NAME_PATTERN,
+  PROVISIONING_TEMPLATE_NAME_PATTERN,
   REGISTRY_LIMITS,
   SQS_BATCH_SIZE,
   SQS_EVENT_SOURCE_MAX_CONCURRENCY,
@@ -275,7 +277,7 @@ export const fleetProvisioningSchema = z
     /** The template name: part of the device contract (it is in the MQTT topics). @default `<name>-fleet-provisioning` */
     templateName: z
       .string()
-      .regex(/^[0-9A-Za-z_-]{1,36}$/, { message: 'must be 1-36 characters of [0-9A-Za-z_-]' })
+      .regex(PROVISIONING_TEMPLATE_NAME_PATTERN, { message: 'must be 1-36 characters of [0-9A-Za-z_-]' })
       .optional(),
     /** The parameter that carries the device's serial number. */
     serialNumberParameter: z
@@ -317,7 +319,15 @@ export const fleetConfigSchema = z
       .default({}),
     certificateAuthorities: z.array(certificateAuthoritySchema).default([]),
     /** The shared device policy. Its name is part of the device contract (templates reference it). */
-    devicePolicy: z.object({ name: resourceName.optional() }).strict().default({}),
+    devicePolicy: z
+      .object({
+        name: z
+          .string()
+          .regex(POLICY_NAME_PATTERN, { message: 'must be 1-128 characters of [A-Za-z0-9_+=,.@-]' })
+          .optional(),
+      })
+      .strict()
+      .default({}),
     thingTypes: z.record(resourceName, thingTypeSchema).default({}),
     thingGroups: z.record(resourceName, thingGroupSchema).default({}),
     /** Policies for thing groups, by key. */
@@ -379,7 +389,24 @@ export const fleetConfigSchema = z
     );
     checkOrganization(config, ctx);
     // A derived JITP template can express only what a template can: no patterns, no rules, no allow-list.
+    if (thingTypeName !== undefined && config.thingTypes[thingTypeName]?.deprecated === true) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['onboarding', 'thingTypeName'],
+        input: thingTypeName,
+        message:
+          'names a deprecated thing type, which accepts no new things: undeprecate it or onboard with another type',
+      });
+    }
     const jitpCas = config.certificateAuthorities.filter((ca) => ca.onboarding === 'JITP');
+    if (jitpCas.length > 0 && config.onboarding.requireAllowList) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['onboarding', 'requireAllowList'],
+        input: true,
+        message: `CA ${jitpCas.map((ca) => ca.name).join(', ')} uses JITP, whose template cannot consult an allow-list (JITP has no hook); use JITR for this CA`,
+      });
+    }
     if (jitpCas.length > 0 && config.jitp.templateFile === undefined) {
       const why = `CA ${jitpCas.map((ca) => ca.name).join(', ')} uses JITP, whose template cannot`;
       if (config.onboarding.thingName.pattern !== undefined) {
@@ -396,14 +423,6 @@ export const fleetConfigSchema = z
           path: ['onboarding', 'groupRules'],
           input: config.onboarding.groupRules.length,
           message: `${why} choose a group by rules; use JITR for this CA, or jitp.templateFile`,
-        });
-      }
-      if (config.onboarding.requireAllowList) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['onboarding', 'requireAllowList'],
-          input: true,
-          message: `${why} consult an allow-list (JITP has no hook); use JITR for this CA`,
         });
       }
     }

@@ -45,7 +45,10 @@ export class ProvisioningTemplate extends Construct {
       });
     this.role = new iam.Role(this, 'ProvisioningRole', {
       assumedBy: new iam.ServicePrincipal('iot.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: { 'aws:SourceArn': arn('provisioningtemplate', props.templateName) },
+        },
       }),
       description: `Provisioning role of the ${props.templateType} template ${props.templateName}: only what the template does`,
     });

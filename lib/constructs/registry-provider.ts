@@ -9,8 +9,8 @@ import { Construct } from 'constructs';
 import { lambdaEntry, nodejsFunctionDefaults } from './lambda-defaults';
 
 /**
- * The provider of Fleetkit's registry custom resources (fleet indexing, thing type lifecycle, group policy
- * attachments): what CloudFormation cannot express. One per stack; constructs that declare such resources grant
+ * The provider of Fleetkit's registry custom resources (CA registration, fleet indexing, thing type lifecycle,
+ * group policy attachments): what CloudFormation cannot express. One per stack; constructs that declare such resources grant
  * its role exactly the actions their resources need.
  *
  * The waiter (isComplete every 30 s, up to 50 minutes) lets a thing type deletion honour AWS's 5-minute
@@ -34,7 +34,7 @@ export class RegistryProvider extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS });
     this.role = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Fleetkit registry custom resources: indexing, thing types, group policies',
+      description: 'Fleetkit registry custom resources: CAs, indexing, thing types, group policies',
     });
     this.role.addToPolicy(
       new iam.PolicyStatement({
@@ -75,12 +75,6 @@ export class RegistryProvider extends Construct {
     });
     this.serviceToken = provider.serviceToken;
 
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
     Validations.of(this.role).acknowledge(
       {
         id: 'AwsSolutions-IAM5[Resource::*]',

@@ -85,7 +85,7 @@ export class StaticGroupTree extends Construct {
       if (!listed) {
         Validations.of(props.provider.role).acknowledge({
           id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thinggroup/*]',
-          reason: `More than ${MAX_LISTED_GROUP_ARNS} groups attach policies; listing each group ARN would exceed IAM's inline policy size. The provider still attaches only the configured policies.`,
+          reason: `More than ${MAX_LISTED_GROUP_ARNS} groups attach policies; listing each group ARN would exceed IAM's inline policy size. Which policies are attached is decided by the stack's resources, not by IAM.`,
         });
       }
     }

@@ -19,6 +19,8 @@ export interface FleetStackProps extends StackProps {
 export interface RegisteredCa {
   readonly name: string;
   readonly onboarding: 'JITR' | 'JITP' | 'NONE';
+  /** The ID AWS IoT gives the CA (SHA-256 of its DER), known at synth. */
+  readonly certificateId: string;
   readonly ca: CaCertificate;
 }
 
@@ -67,7 +69,12 @@ export class FleetStack extends Stack {
         value: registered.caCertificateId,
         description: `AWS IoT certificate ID of CA ${ca.name}`,
       });
-      return { name: ca.name, onboarding: ca.onboarding, ca: registered };
+      return {
+        name: ca.name,
+        onboarding: ca.onboarding,
+        certificateId: ca.certificate.certificateId,
+        ca: registered,
+      };
     });
 
     this.devicePolicy = new DevicePolicy(this, 'DevicePolicy', {

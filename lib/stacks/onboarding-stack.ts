@@ -1,4 +1,4 @@
-import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
@@ -58,10 +58,17 @@ export class OnboardingStack extends Stack {
     const jitrCas = fleet.certificateAuthorities.filter((ca) => ca.onboarding === 'JITR');
     if (jitrCas.length > 0) {
       this.jitr = new JitrPipeline(this, 'Jitr', {
-        caCertificates: jitrCas.map(({ name, ca }) => ({
+        // The CA IDs are known at synth (SHA-256 of the DER), so no export ties this stack to the CA resources:
+        // removing or replacing a CA in the fleet stack is not blocked by an import here.
+        caCertificates: jitrCas.map(({ name, certificateId }) => ({
           name,
-          caCertificateId: ca.caCertificateId,
-          caCertificateArn: ca.caCertificateArn,
+          caCertificateId: certificateId,
+          caCertificateArn: Stack.of(this).formatArn({
+            service: 'iot',
+            resource: 'cacert',
+            resourceName: certificateId,
+            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+          }),
         })),
         devicePolicyName: fleet.devicePolicy.policyName,
         devicePolicyArn: fleet.devicePolicy.policyArn,

@@ -19,8 +19,8 @@ export interface CaFiles {
 
 /**
  * Writes the files a configuration references: `ca.pem`, `verification.pem` (signed by the CA), `other-ca.pem`,
- * `foreign-verification.pem` (signed by another CA), `device.pem` (not a CA) and `with-key.pem` (a certificate
- * followed by a private key, which must be refused).
+ * `foreign-verification.pem` (signed by another CA), `device.pem` (not a CA), `with-key.pem` (a certificate
+ * followed by a private key, which must be refused) and `chain.pem` (two CA certificates).
  */
 export async function caFiles(): Promise<CaFiles> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkit-config-'));
@@ -35,6 +35,7 @@ export async function caFiles(): Promise<CaFiles> {
   fs.writeFileSync(path.join(dir, 'foreign-verification.pem'), foreign.certificatePem);
   fs.writeFileSync(path.join(dir, 'device.pem'), device.certificatePem);
   fs.writeFileSync(path.join(dir, 'with-key.pem'), ca.certificatePem + ca.privateKeyPem);
+  fs.writeFileSync(path.join(dir, 'chain.pem'), ca.certificatePem + other.certificatePem);
   return { dir, caPem: ca.certificatePem };
 }
 

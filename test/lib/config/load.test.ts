@@ -159,6 +159,21 @@ describe('fleet configuration', () => {
       /^certificateAuthorities\[1\]\.certificateFile: "ca\.pem" is the same CA certificate as certificateAuthorities\[0\]/,
     ],
     [
+      'the CA file is a chain of certificates',
+      baseConfig({ certificateAuthorities: [{ name: 'x', certificateFile: 'chain.pem', mode: 'SNI_ONLY' }] }),
+      /^certificateAuthorities\[0\]\.certificateFile: "chain\.pem" holds 2 certificates; give only the CA certificate to register/,
+    ],
+    [
+      'onboarding uses a deprecated thing type',
+      baseConfig({ thingTypes: { sensor: { deprecated: true } } }),
+      /^onboarding\.thingTypeName: got "sensor"; names a deprecated thing type, which accepts no new things/,
+    ],
+    [
+      'the device policy name has a colon',
+      baseConfig({ devicePolicy: { name: 'fleet:device' } }),
+      /^devicePolicy\.name: got "fleet:device"; must be 1-128 characters of \[A-Za-z0-9_\+=,\.@-\]/,
+    ],
+    [
       'two CAs share a name',
       baseConfig({
         certificateAuthorities: [

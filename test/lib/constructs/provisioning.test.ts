@@ -120,6 +120,24 @@ describe('JITP', () => {
     },
   );
 
+  test('fails at synth when a JITP CA must consult the allow-list, even with its own template', () => {
+    fs.writeFileSync(
+      path.join(files.dir, 'own-jitp.json'),
+      JSON.stringify({ Parameters: {}, Resources: {} }),
+    );
+    const config = jitpConfig();
+    const problems = problemsOf({
+      ...config,
+      jitp: { templateFile: 'own-jitp.json' },
+      onboarding: { ...config.onboarding, requireAllowList: true },
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^onboarding\.requireAllowList: .*cannot consult an allow-list/),
+      ]),
+    );
+  });
+
   test('fails at synth when jitp.templateFile is not a valid JITP template, naming the rule broken', () => {
     fs.writeFileSync(
       path.join(files.dir, 'bad-jitp.json'),
