@@ -1,3 +1,4 @@
+import { readSdkMaxAttempts } from '../../core/aws-client-config';
 import { ConfigurationError } from './errors';
 
 /** A CA whose expiry the function measures. */
@@ -58,11 +59,6 @@ export function readCaExpiryConfig(env: NodeJS.ProcessEnv = process.env): CaExpi
     throw new ConfigurationError('FLEETKIT_CA_CERTIFICATE_IDS lists no CA certificate ID');
   }
   const attemptsRaw = env.FLEETKIT_SDK_MAX_ATTEMPTS;
-  const attempts = attemptsRaw === undefined || attemptsRaw === '' ? 8 : Number(attemptsRaw);
-  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 20) {
-    throw new ConfigurationError(
-      `FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from 1 to 20, got ${attemptsRaw}`,
-    );
-  }
+  const attempts = readSdkMaxAttempts(attemptsRaw, (message) => new ConfigurationError(message));
   return { certificateAuthorities, sdkMaxAttempts: attempts };
 }

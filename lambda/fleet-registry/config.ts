@@ -1,3 +1,4 @@
+import { readSdkMaxAttempts } from '../../core/aws-client-config';
 import { ConfigurationError } from './errors';
 
 /** The registry provider's settings, read from its environment once per container. */
@@ -13,9 +14,6 @@ export interface FleetRegistryConfig {
  */
 export function readFleetRegistryConfig(env: NodeJS.ProcessEnv = process.env): FleetRegistryConfig {
   const raw = env.FLEETKIT_SDK_MAX_ATTEMPTS;
-  const attempts = raw === undefined || raw === '' ? 8 : Number(raw);
-  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 20) {
-    throw new ConfigurationError(`FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from 1 to 20, got ${raw}`);
-  }
+  const attempts = readSdkMaxAttempts(raw, (message) => new ConfigurationError(message));
   return { sdkMaxAttempts: attempts };
 }

@@ -1,4 +1,5 @@
 import { onboardingRulesSchema, type OnboardingRules } from '../../core/onboarding/rules';
+import { readSdkMaxAttempts } from '../../core/aws-client-config';
 import { ConfigurationError } from './errors';
 
 /** The JITR function's settings, read from its environment once per container. */
@@ -36,12 +37,10 @@ export function readJitrConfig(env: NodeJS.ProcessEnv = process.env): JitrConfig
       cause: error,
     });
   }
-  const attempts = Number(env.FLEETKIT_SDK_MAX_ATTEMPTS ?? '8');
-  if (!Number.isInteger(attempts) || attempts < 1 || attempts > 20) {
-    throw new ConfigurationError(
-      `FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from 1 to 20, got ${env.FLEETKIT_SDK_MAX_ATTEMPTS}`,
-    );
-  }
+  const attempts = readSdkMaxAttempts(
+    env.FLEETKIT_SDK_MAX_ATTEMPTS,
+    (message) => new ConfigurationError(message),
+  );
   const allowListTableName = env.FLEETKIT_ALLOW_LIST_TABLE || undefined;
   if (rules.requireAllowList && allowListTableName === undefined) {
     throw new ConfigurationError(

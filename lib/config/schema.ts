@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SDK_MAX_ATTEMPTS } from '../../core/aws-client-config';
 import {
   ATTRIBUTE_NAME_PATTERN,
   ATTRIBUTE_VALUE_PATTERN,
@@ -177,7 +178,7 @@ export const jitrSchema = z
     /** Deliveries of one event before it moves to the dead-letter queue. */
     maxReceiveCount: intRange(SQS_MAX_RECEIVE_COUNT.min, SQS_MAX_RECEIVE_COUNT.max).default(8),
     /** Attempts per AWS call with adaptive retry before the event goes back to the queue. */
-    sdkMaxAttempts: intRange(1, 20).default(8),
+    sdkMaxAttempts: intRange(SDK_MAX_ATTEMPTS.min, SDK_MAX_ATTEMPTS.max).default(SDK_MAX_ATTEMPTS.default),
     /** E-mail address subscribed to the alarm topic. @default - no subscription */
     alarmEmail: z.email({ message: 'must be an e-mail address' }).optional(),
   })

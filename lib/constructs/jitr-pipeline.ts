@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { SDK_MAX_ATTEMPTS } from '../../core/aws-client-config';
 import { LAMBDA_ENVIRONMENT_MAX_BYTES } from '../../core/limits';
 import { FLEETKIT_METRICS_NAMESPACE, JITR_METRICS } from '../../core/metrics';
 import type { OnboardingRules } from '../../core/onboarding/rules';
@@ -224,7 +225,7 @@ export class JitrPipeline extends Construct {
       ),
       FLEETKIT_DEVICE_POLICY_NAME: props.devicePolicyName,
       FLEETKIT_ONBOARDING_RULES: JSON.stringify(props.onboardingRules),
-      FLEETKIT_SDK_MAX_ATTEMPTS: String(props.sdkMaxAttempts ?? 8),
+      FLEETKIT_SDK_MAX_ATTEMPTS: String(props.sdkMaxAttempts ?? SDK_MAX_ATTEMPTS.default),
       POWERTOOLS_SERVICE_NAME: 'fleetkit-jitr',
       POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
