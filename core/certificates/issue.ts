@@ -21,6 +21,7 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type SigningAlgorithm = webcrypto.EcdsaParams | webcrypto.Algorithm;
 import * as x509 from '@peculiar/x509';
 import { inspectCertificate, type CertificateInfo } from './inspect';
+import { checkDistinguishedName, messageOf, preview } from './subject';
 
 x509.cryptoProvider.set(webcrypto);
 
@@ -144,9 +145,6 @@ export interface IssueDeviceCertificateOptions {
  * @see https://docs.aws.amazon.com/iot/latest/apireference/API_GetRegistrationCode.html
  */
 export const REGISTRATION_CODE_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
-/** The PrintableString alphabet (X.680), required for C, serialNumber and dnQualifier. */
-const PRINTABLE_STRING_PATTERN = /^[A-Za-z0-9 '()+,\-./:=?]+$/;
-const COUNTRY_PATTERN = /^[A-Z]{2}$/;
 /** A sanity bound, not an AWS limit: 100 years. */
 const MAX_VALIDITY_DAYS = 36500;
 /** Back-dating notBefore tolerates devices and brokers whose clocks run a little behind. */
@@ -532,27 +530,7 @@ async function readCsr(csrPem: string): Promise<{ publicKey: x509.PublicKey; isR
 }
 
 function toName(dn: DistinguishedName): x509.Name {
-  if (typeof dn?.CN !== 'string' || dn.CN.length === 0) {
-    throw new InvalidCertificateRequestError('The subject needs a non-empty CN (common name).');
-  }
-  for (const [field, value] of Object.entries(dn)) {
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
-      throw new InvalidCertificateRequestError(`Subject ${field} must be a non-empty string when given.`);
-    }
-  }
-  if (dn.C !== undefined && !COUNTRY_PATTERN.test(dn.C)) {
-    throw new InvalidCertificateRequestError(
-      `Subject C must be a two-letter upper-case ISO 3166 country code such as "DE"; got ${preview(dn.C)}.`,
-    );
-  }
-  for (const field of ['serialNumber', 'dnQualifier'] as const) {
-    const value = dn[field];
-    if (value !== undefined && !PRINTABLE_STRING_PATTERN.test(value)) {
-      throw new InvalidCertificateRequestError(
-        `Subject ${field} may only use letters, digits, spaces and ' ( ) + , - . / : = ?; got ${preview(value)}.`,
-      );
-    }
-  }
+  checkDistinguishedName(dn, (message) => new InvalidCertificateRequestError(message));
   // Object values (utf8String, printableString) bypass @peculiar's string-DN unescaping, so values round-trip
   // exactly, including `"`, `\`, `+`, `,` and a leading `#`.
   const rdns: x509.JsonNameParams = [];
@@ -631,15 +609,4 @@ function randomSerialNumber(): string {
 
 function toPem(certificate: x509.X509Certificate): string {
   return `${certificate.toString('pem').trim()}\n`;
-}
-
-function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function messageOf(error: unknown): string {
-  // Shape, not `instanceof Error`: Node's errors fail that check when seen from another realm (a Jest sandbox).
-  const message = (error as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' ? message : String(error);
 }

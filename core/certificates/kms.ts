@@ -65,6 +65,7 @@ import {
 import { CertificateParseError, inspectCertificate, type CertificateInfo } from './inspect';
 // Types only: issue.ts loads @peculiar/x509, which this module keeps out of Lambda bundles.
 import type { DistinguishedName, KeyAlgorithm } from './issue';
+import { checkDistinguishedName, messageOf, preview } from './subject';
 
 /**
  * What a KMS-held CA key must be.
@@ -535,8 +536,6 @@ const CLOCK_SKEW_MS = 5 * 60 * 1000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** A sanity bound, not an AWS limit: 100 years (as in issue.ts). */
 const MAX_VALIDITY_DAYS = 36500;
-const PRINTABLE_STRING_PATTERN = /^[A-Za-z0-9 '()+,\-./:=?]+$/;
-const COUNTRY_PATTERN = /^[A-Z]{2}$/;
 
 const OID = {
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
@@ -885,27 +884,7 @@ function readCsr(csrPem: string): { spki: SubjectPublicKeyInfo; isRsa: boolean }
 }
 
 function toName(dn: DistinguishedName): Name {
-  if (typeof dn?.CN !== 'string' || dn.CN.length === 0) {
-    throw new KmsCertificateRequestError('The subject needs a non-empty CN (common name).');
-  }
-  for (const [field, value] of Object.entries(dn)) {
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) {
-      throw new KmsCertificateRequestError(`Subject ${field} must be a non-empty string when given.`);
-    }
-  }
-  if (dn.C !== undefined && !COUNTRY_PATTERN.test(dn.C)) {
-    throw new KmsCertificateRequestError(
-      `Subject C must be a two-letter upper-case ISO 3166 country code such as "DE"; got ${preview(dn.C)}.`,
-    );
-  }
-  for (const field of ['serialNumber', 'dnQualifier'] as const) {
-    const value = dn[field];
-    if (value !== undefined && !PRINTABLE_STRING_PATTERN.test(value)) {
-      throw new KmsCertificateRequestError(
-        `Subject ${field} may only use letters, digits, spaces and ' ( ) + , - . / : = ?; got ${preview(value)}.`,
-      );
-    }
-  }
+  checkDistinguishedName(dn, (message) => new KmsCertificateRequestError(message));
   const rdns: RelativeDistinguishedName[] = [];
   for (const [field, type, stringType] of NAME_ATTRIBUTES) {
     const value = dn[field];
@@ -1013,15 +992,4 @@ function describeError(error: unknown): string {
   const message = messageOf(error).replace(/\s+/g, ' ').trim();
   if (name === undefined || name === 'Error' || message.startsWith(name)) return message;
   return message === '' ? name : `${name}: ${message}`;
-}
-
-function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-function messageOf(error: unknown): string {
-  // Shape, not `instanceof Error`: Node's errors fail that check when seen from another realm (a Jest sandbox).
-  const message = (error as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' ? message : String(error);
 }
