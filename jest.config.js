@@ -14,6 +14,7 @@ module.exports = {
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/integration/'],
       setupFiles: ['<rootDir>/test/support/unit-env.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/no-private-keys.ts'],
       transform,
     },
     {
@@ -24,6 +25,7 @@ module.exports = {
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
       setupFiles: ['<rootDir>/test/support/integration-env.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/no-private-keys.ts'],
       transform,
     },
   ],

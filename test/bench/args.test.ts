@@ -1,0 +1,67 @@
+import { commandLine, parseArgs, UsageError } from '../../bench/args';
+
+describe('parseArgs', () => {
+  test('runs everything at full size by default', () => {
+    expect(parseArgs([])).toMatchObject({
+      only: new Set(['storm', 'bundles', 'scale']),
+      quick: false,
+      devices: 2000,
+      variantDevices: 2000,
+      unthrottledDevices: 500,
+      whatIf: true,
+      whatIfDevices: 1000,
+      samples: 7,
+      lint: true,
+      faultVisibilityTimeoutSeconds: 15,
+      out: 'BENCHMARKS.md',
+    });
+  });
+
+  test('--quick shrinks every size and skips the what-if storms', () => {
+    expect(parseArgs(['--quick'])).toMatchObject({
+      devices: 200,
+      variantDevices: 200,
+      unthrottledDevices: 100,
+      whatIf: false,
+      samples: 3,
+    });
+  });
+
+  test('explicit sizes win over --quick, and --devices sizes the variants unless they are given', () => {
+    expect(parseArgs(['--quick', '--devices', '50'])).toMatchObject({
+      devices: 50,
+      variantDevices: 50,
+      unthrottledDevices: 50,
+    });
+    expect(parseArgs(['--devices=300', '--variant-devices', '100', '--what-if'])).toMatchObject({
+      devices: 300,
+      variantDevices: 100,
+      whatIf: true,
+      whatIfDevices: 300,
+    });
+  });
+
+  test('--only selects benchmarks', () => {
+    expect(parseArgs(['--only', 'bundles,scale']).only).toEqual(new Set(['bundles', 'scale']));
+  });
+
+  test.each([
+    [['--only', 'storms'], '--only takes a list of storm, bundles, scale'],
+    [['--devices', '0'], '--devices needs a whole number from 1 to 100000, got 0'],
+    [['--devices'], '--devices needs a whole number from 1 to 100000, got nothing'],
+    [['--samples', '2.5'], '--samples needs a whole number'],
+    [['--fast'], 'unknown option --fast'],
+  ])('fails on %j', (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(UsageError);
+    expect(() => parseArgs(argv)).toThrow(message);
+  });
+});
+
+describe('commandLine', () => {
+  test('is the command a reader can run again', () => {
+    expect(commandLine([])).toBe('npm run bench');
+    expect(commandLine(['--quick', '--out', 'my file.md'])).toBe(
+      "npm run bench -- --quick --out 'my file.md'",
+    );
+  });
+});
