@@ -206,3 +206,21 @@ export const DYNAMODB_PARTITION_KEY_MAX_BYTES = limit(
   2048,
   'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html',
 );
+
+/**
+ * Fleet indexing: named shadows that can be indexed (filter.namedShadowNames).
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/managing-index.html
+ */
+export const NAMED_SHADOWS_INDEXED = limit(
+  10,
+  'https://docs.aws.amazon.com/iot/latest/developerguide/managing-index.html',
+);
+
+/**
+ * Fleet metrics: seconds between emissions, 60 to 86400, a multiple of 60.
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateFleetMetric.html
+ */
+export const FLEET_METRIC_PERIOD_SECONDS = {
+  min: limit(60, 'https://docs.aws.amazon.com/iot/latest/apireference/API_CreateFleetMetric.html'),
+  max: limit(86400, 'https://docs.aws.amazon.com/iot/latest/apireference/API_CreateFleetMetric.html'),
+} as const;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { NAMED_SHADOWS_INDEXED } from '../limits';
 
 const MANAGING_INDEX = 'https://docs.aws.amazon.com/iot/latest/developerguide/managing-index.html';
 
@@ -19,9 +20,8 @@ export const fleetIndexingSchema = z
       .array(
         z.string().regex(/^[a-zA-Z0-9:_-]{1,64}$/, { message: 'must be 1-64 characters of [a-zA-Z0-9:_-]' }),
       )
-      .max(10, {
-        message:
-          'at most 10 named shadows can be indexed (https://docs.aws.amazon.com/iot/latest/developerguide/managing-index.html)',
+      .max(NAMED_SHADOWS_INDEXED.value, {
+        message: `at most ${NAMED_SHADOWS_INDEXED.value} named shadows can be indexed (${NAMED_SHADOWS_INDEXED.source})`,
       })
       .default([]),
     /** Custom fields: registry attributes or shadow paths indexed with a type, usable in queries and fleet metrics. */

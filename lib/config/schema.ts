@@ -3,6 +3,7 @@ import { SDK_MAX_ATTEMPTS } from '../../core/aws-client-config';
 import {
   ATTRIBUTE_NAME_PATTERN,
   ATTRIBUTE_VALUE_PATTERN,
+  FLEET_METRIC_PERIOD_SECONDS,
   GROUP_NAME_PATTERN,
   POLICY_NAME_PATTERN,
   PROVISIONING_TEMPLATE_NAME_PATTERN,
@@ -229,6 +230,8 @@ export const dynamicGroupSchema = z
   })
   .strict();
 
+const PERIOD_MESSAGE = `must be from ${FLEET_METRIC_PERIOD_SECONDS.min.value} to ${FLEET_METRIC_PERIOD_SECONDS.max.value} seconds, a multiple of 60 (${FLEET_METRIC_PERIOD_SECONDS.max.source})`;
+
 /**
  * A fleet metric: an aggregation over a fleet indexing query, published to CloudWatch.
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/iot-fleet-metrics.html
@@ -246,9 +249,9 @@ export const fleetMetricSchema = z
     periodSeconds: z
       .number()
       .int()
-      .min(60, { message: 'must be from 60 to 86400 seconds, a multiple of 60' })
-      .max(86400, { message: 'must be from 60 to 86400 seconds, a multiple of 60' })
-      .refine((v) => v % 60 === 0, { message: 'must be from 60 to 86400 seconds, a multiple of 60' })
+      .min(FLEET_METRIC_PERIOD_SECONDS.min.value, { message: PERIOD_MESSAGE })
+      .max(FLEET_METRIC_PERIOD_SECONDS.max.value, { message: PERIOD_MESSAGE })
+      .refine((v) => v % 60 === 0, { message: PERIOD_MESSAGE })
       .default(300),
     unit: z.string().optional(),
     description: z.string().max(1024).optional(),
