@@ -8,6 +8,7 @@ import {
 } from '../../../core/certificates/files';
 import { removeDirectory, temporaryDirectory } from './openssl';
 
+// Placeholder PEM text (base64 of "cert", "key"), not key material: these tests check file modes and overwrites.
 const PAIR = {
   certificatePem: '-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n',
   privateKeyPem: '-----BEGIN PRIVATE KEY-----\na2V5\n-----END PRIVATE KEY-----\n',
