@@ -56,7 +56,7 @@ export interface DistinguishedName {
   dnQualifier?: string;
 }
 
-/** A certificate and its private key, both PEM; the key is PKCS#8 (`-----BEGIN PRIVATE KEY-----`). */
+/** A certificate and its private key, both PEM; the key is unencrypted PKCS#8 (label `PRIVATE KEY`). */
 export interface KeyAndCertificate {
   certificatePem: string;
   privateKeyPem: string;

@@ -11,6 +11,7 @@ import type { CaCertificateMode } from './iot-adapter';
 import type { CaKeys } from './kms-adapter';
 import type { ResourceContext, ResourceHandler } from './resource';
 import type { OnEventResponse } from './schema';
+import { PRIVATE_KEY_PEM as PRIVATE_KEY } from '../../core/certificates/pem';
 
 /** Parsed properties of `Custom::FleetkitCaCertificate`. */
 export type CaCertificateProperties = z.output<typeof caCertificateResourceSchema>;
@@ -23,8 +24,6 @@ export const IN_USE_SAMPLE_SIZE = 10;
  * enough pages (ListCertificatesByCA returns 250 a page) to stay well inside the function's timeout.
  */
 export const IN_USE_COUNT_LIMIT = 10_000;
-
-const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
 /** The CA's registration is refused because its certificate has expired. */
 export class CaCertificateExpiredError extends Error {

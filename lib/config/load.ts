@@ -6,6 +6,7 @@ import { TemplateValidationError, type ProvisioningTemplateBody } from '../../co
 import { checkAndUpdateLock, describeMove } from './lock';
 import { fleetTemplateFor, jitpTemplateFor, TemplateFileError } from './templates';
 import { fleetConfigSchema, type CertificateAuthorityConfig, type FleetConfig } from './schema';
+import { containsPrivateKey } from '../../core/certificates/pem';
 
 /** The configuration is invalid; the message lists every problem with its path, the bad value and what is allowed. */
 export class FleetConfigError extends Error {
@@ -171,7 +172,7 @@ function readPem(baseDir: string, file: string, at: string, problems: string[]):
   const absolute = path.resolve(baseDir, file);
   try {
     const text = fs.readFileSync(absolute, 'utf8');
-    if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    if (containsPrivateKey(text)) {
       problems.push(`${at}: ${JSON.stringify(file)} contains a private key; reference only the certificate`);
       return undefined;
     }

@@ -5,6 +5,7 @@ import {
   type CaCertificateResourceProperties,
 } from '../../core/registry/custom-resources';
 import { RegistryProvider } from './registry-provider';
+import { containsPrivateKey } from '../../core/certificates/pem';
 
 /** How the CA proves possession of its key when it is registered. */
 export type CaVerification =
@@ -52,7 +53,7 @@ export class CaCertificate extends Construct {
 
   constructor(scope: Construct, id: string, props: CaCertificateProps) {
     super(scope, id);
-    if (!Token.isUnresolved(props.caCertificatePem) && /PRIVATE KEY-----/.test(props.caCertificatePem)) {
+    if (!Token.isUnresolved(props.caCertificatePem) && containsPrivateKey(props.caCertificatePem)) {
       throw new Error(
         `${this.node.path}: caCertificatePem contains a private key; pass only the certificate`,
       );

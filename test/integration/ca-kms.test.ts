@@ -47,6 +47,7 @@ import type { OnEventResponse } from '../../lambda/fleet-registry/schema';
 import { openssl, removeDirectory, temporaryDirectory, verify } from '../core/certificates/openssl';
 import { createEvent, deleteEvent, updateEvent } from '../lambda/fleet-registry/fixtures';
 import { clientConfig, currentTarget, uniqueName } from '../support/target';
+import { PRIVATE_KEY_PEM as PRIVATE_KEY } from '../../core/certificates/pem';
 
 jest.setTimeout(60_000);
 
@@ -54,7 +55,6 @@ const target = currentTarget();
 const iot = new IoTClient({ ...clientConfig(target), maxAttempts: 3 });
 const kms = new KMSClient({ ...clientConfig(target), maxAttempts: 3 });
 const TYPE = REGISTRY_RESOURCE_TYPES.caCertificate;
-const PRIVATE_KEY = /-----BEGIN .*PRIVATE KEY-----/;
 
 /** Every Powertools line the handlers wrote and every CLI output, for the final scan. */
 const logLines: string[] = [];

@@ -8,13 +8,12 @@ import { loadFleetConfigFile } from '../../lib/config/load';
 import { defineFleetStacks } from '../../lib/fleet-app';
 import { runCfnLint } from '../support/cfn-lint';
 import { baseConfig, caFiles, synthFleet, type CaFiles } from './fixtures';
+import { PRIVATE_KEY_PEM as PRIVATE_KEY } from '../../core/certificates/pem';
 
 /*
  * Full synthesis, as `cdk synth` does it: Lambda bundling with the local esbuild, CDK's built-in validation,
  * cdk-nag, then cfn-lint on every template.
  */
-
-const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
 
 let files: CaFiles;
 const outdirs: string[] = [];

@@ -3,7 +3,8 @@
  * stdout or stderr and every console call is scanned for a PEM private key header. Installed for both jest
  * projects (setupFilesAfterEnv), so it covers every log line the tests produce, Powertools' JSON lines included.
  */
-const PRIVATE_KEY = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
+import { PRIVATE_KEY_PEM as PRIVATE_KEY } from '../../core/certificates/pem';
+
 const offenders: string[] = [];
 
 const record = (where: string, value: unknown): void => {

@@ -199,6 +199,7 @@ export function itIf(capability: Capability, target: Target = currentTarget()): 
   if (target.capabilities.has(capability)) {
     return (name, fn, timeout) => it(name, fn, timeout);
   }
+  // Skipped, not failed: the target (LocalStack, a sandbox account) lacks the capability, named in the title.
   return (name, fn, timeout) => it.skip(skippedTitle(name, capability, target), fn, timeout);
 }
 
@@ -207,5 +208,6 @@ export function describeIf(capability: Capability, target: Target = currentTarge
   if (target.capabilities.has(capability)) {
     return (name, fn) => describe(name, fn);
   }
+  // Skipped, not failed: the target lacks the capability, named in the title. On moto nothing is skipped.
   return (name, fn) => describe.skip(skippedTitle(name, capability, target), fn);
 }

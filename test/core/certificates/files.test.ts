@@ -6,16 +6,19 @@ import {
   readKeyAndCertificate,
   writeKeyAndCertificate,
 } from '../../../core/certificates/files';
+import { pemBoundary, PKCS8_PRIVATE_KEY_LABEL } from '../../../core/certificates/pem';
 import { removeDirectory, temporaryDirectory } from './openssl';
 
-// Placeholder PEM text (base64 of "cert", "key"), not key material: these tests check file modes and overwrites.
+/** Placeholder PEM text (base64 of "cert", "key", ...), not key material: these tests check modes and overwrites. */
+const placeholder = (label: string, base64: string) =>
+  `${pemBoundary('BEGIN', label)}\n${base64}\n${pemBoundary('END', label)}\n`;
 const PAIR = {
-  certificatePem: '-----BEGIN CERTIFICATE-----\nY2VydA==\n-----END CERTIFICATE-----\n',
-  privateKeyPem: '-----BEGIN PRIVATE KEY-----\na2V5\n-----END PRIVATE KEY-----\n',
+  certificatePem: placeholder('CERTIFICATE', 'Y2VydA=='),
+  privateKeyPem: placeholder(PKCS8_PRIVATE_KEY_LABEL, 'a2V5'),
 };
 const OTHER = {
-  certificatePem: '-----BEGIN CERTIFICATE-----\nb3RoZXI=\n-----END CERTIFICATE-----\n',
-  privateKeyPem: '-----BEGIN PRIVATE KEY-----\nb3RoZXIga2V5\n-----END PRIVATE KEY-----\n',
+  certificatePem: placeholder('CERTIFICATE', 'b3RoZXI='),
+  privateKeyPem: placeholder(PKCS8_PRIVATE_KEY_LABEL, 'b3RoZXIga2V5'),
 };
 
 const modeOf = (path: string) => fs.statSync(path).mode & 0o777;

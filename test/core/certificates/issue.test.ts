@@ -17,6 +17,10 @@ import {
   temporaryDirectory,
   verify,
 } from './openssl';
+import { pemBoundary, PKCS8_PRIVATE_KEY_LABEL } from '../../../core/certificates/pem';
+
+/** Keys are written as unencrypted PKCS#8. */
+const PKCS8_START = new RegExp(`^${pemBoundary('BEGIN', PKCS8_PRIVATE_KEY_LABEL)}\n`);
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -55,7 +59,7 @@ describe('createCertificateAuthority', () => {
   });
 
   test('returns a PKCS#8 private key that belongs to the certificate', () => {
-    expect(ca.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(ca.privateKeyPem).toMatch(PKCS8_START);
     const fromKey = openssl(['pkey', '-pubout'], { input: ca.privateKeyPem });
 
     expect(fromKey).toBe(certificatePublicKey(ca.certificatePem));
@@ -185,7 +189,7 @@ describe('issueDeviceCertificate', () => {
   test('returns a PKCS#8 key that matches the certificate', async () => {
     const device = await issueDeviceCertificate({ ca, subject: { CN: 'thing-1' } });
 
-    expect(device.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
+    expect(device.privateKeyPem).toMatch(PKCS8_START);
     expect(openssl(['pkey', '-pubout'], { input: device.privateKeyPem })).toBe(
       certificatePublicKey(device.certificatePem),
     );
@@ -439,7 +443,7 @@ describe('issueVerificationCertificate', () => {
     expect(subject.trim()).toBe(`subject=CN=${code}`);
     expect(verify(ca.certificatePem, verification.certificatePem).status).toBe(0);
     expect(certificateText(verification.certificatePem)).toMatch(/CA:FALSE/);
-    expect(verification.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(verification.privateKeyPem).toMatch(PKCS8_START);
   });
 
   test('is valid for 7 days by default', async () => {

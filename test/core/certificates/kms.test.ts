@@ -42,6 +42,10 @@ import {
   temporaryDirectory,
   verify,
 } from './openssl';
+import { pemBoundary, PKCS8_PRIVATE_KEY_LABEL } from '../../../core/certificates/pem';
+
+/** Keys are written as unencrypted PKCS#8. */
+const PKCS8_START = new RegExp(`^${pemBoundary('BEGIN', PKCS8_PRIVATE_KEY_LABEL)}\n`);
 
 const kms = mockClient(KMSClient);
 const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
@@ -581,7 +585,7 @@ describe('issueDeviceCertificateWithKms', () => {
       subject: { CN: 'sensor-0001', serialNumber: 'SN0001', OU: 'berlin' },
     });
 
-    expect(device.privateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(device.privateKeyPem).toMatch(PKCS8_START);
     expect(openssl(['pkey', '-pubout'], { input: device.privateKeyPem })).toBe(
       certificatePublicKey(device.certificatePem),
     );
