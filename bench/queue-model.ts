@@ -181,6 +181,11 @@ export class SqsQueueModel {
     return this.visibleCount() === 0 && this.inFlight.size === 0;
   }
 
+  /** The queue's visibility timeout: how long a received message stays invisible. */
+  get visibilityTimeoutMs(): number {
+    return this.options.visibilityTimeoutMs;
+  }
+
   /** Clock time at which the next in-flight message becomes visible; `undefined` when none is in flight. */
   nextVisibleAt(): number | undefined {
     let next: number | undefined;
@@ -268,6 +273,8 @@ export interface EventSourceStats {
   readonly maxConcurrentInvocations: number;
   /** True when the deadline stopped the run before the queue drained. */
   readonly stoppedByDeadline: boolean;
+  /** The longest invocation, from invoke to response, crash or timeout. */
+  readonly maxInvocationMs: number;
 }
 
 const TIMED_OUT = Symbol('timedOut');
@@ -291,6 +298,15 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
   if (!Number.isInteger(options.maxConcurrency) || options.maxConcurrency < 1) {
     throw new RangeError(`maxConcurrency must be an integer >= 1, got ${options.maxConcurrency}`);
   }
+  // Lambda refuses such a mapping: a batch still running would become visible again and be received by
+  // another invocation, spending receives towards the dead-letter queue while it is being processed.
+  // https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html
+  if (options.functionTimeoutMs > options.queue.visibilityTimeoutMs) {
+    throw new RangeError(
+      `functionTimeoutMs ${options.functionTimeoutMs} exceeds the queue's visibility timeout ` +
+        `${options.queue.visibilityTimeoutMs} ms; Lambda requires the function timeout to be at most the visibility timeout`,
+    );
+  }
   const counts = {
     invocations: 0,
     coldStarts: 0,
@@ -300,6 +316,7 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
     recordsFailed: 0,
     maxConcurrentInvocations: 0,
     stoppedByDeadline: false,
+    maxInvocationMs: 0,
   };
   let running = 0;
   let invocationSeq = 0;
@@ -377,12 +394,14 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
         if (!failedIds.has(message.messageId)) options.queue.delete(message.receiptHandle);
       }
       counts.recordsFailed += failedIds.size;
+      const durationMs = clock() - started;
+      counts.maxInvocationMs = Math.max(counts.maxInvocationMs, durationMs);
       options.onInvocation?.({
         slot,
         records: batch.length,
         result: kind,
         failed: failedIds.size,
-        durationMs: clock() - started,
+        durationMs,
       });
     }
   };

@@ -260,7 +260,8 @@ export function formatStormSection(scenarios: readonly StormScenarioResult[], co
     table(
       [
         'Scenario',
-        'Visibility timeout',
+        'Visibility / function timeout',
+        'Longest invocation',
         'Duplicate events handled',
         'AttachPolicy 500s injected',
         'Crashes planned / fired',
@@ -271,7 +272,11 @@ export function formatStormSection(scenarios: readonly StormScenarioResult[], co
         const attach = r.operations.AttachPolicy;
         return [
           r.name,
-          `${num(r.visibilityTimeoutMs / 1000, 0)} s${r.visibilityTimeoutMs === r.settings.visibilityTimeoutSeconds * 1000 ? ' (deployed)' : ' (compressed)'}`,
+          `${num(r.visibilityTimeoutMs / 1000, 0)} s / ${num(r.functionTimeoutMs / 1000, 0)} s` +
+            (r.visibilityTimeoutMs === r.settings.visibilityTimeoutSeconds * 1000
+              ? ' (deployed)'
+              : ' (compressed)'),
+          `${num(r.eventSource.maxInvocationMs / 1000, 1)} s`,
           Object.entries(r.outcomes.skipped)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ') || '0',

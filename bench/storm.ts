@@ -90,6 +90,12 @@ export interface StormOptions {
    * @default - the deployed value
    */
   readonly visibilityTimeoutMs?: number;
+  /**
+   * Function timeout used in this run. Lambda requires it to be at most the visibility timeout, so a compressed
+   * visibility timeout compresses it too.
+   * @default - the deployed value, or the visibility timeout when that is shorter
+   */
+  readonly functionTimeoutMs?: number;
   /** Override of the deployed maximum concurrency, for what-if rows. @default - deployed */
   readonly maxConcurrency?: number;
   /** What-if SDK client instead of the deployed one. @default - the deployed client */
@@ -121,6 +127,7 @@ export interface StormResult {
   readonly events: number;
   readonly settings: JitrSettings;
   readonly visibilityTimeoutMs: number;
+  readonly functionTimeoutMs: number;
   readonly maxConcurrency: number;
   readonly clientLabel: string;
   readonly setupSeconds: number;
@@ -425,6 +432,8 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   const random = seededRandom(options.seed ?? 1);
   const settings = options.settings;
   const visibilityTimeoutMs = options.visibilityTimeoutMs ?? settings.visibilityTimeoutSeconds * 1000;
+  const functionTimeoutMs =
+    options.functionTimeoutMs ?? Math.min(settings.functionTimeoutSeconds * 1000, visibilityTimeoutMs);
   const maxConcurrency = options.maxConcurrency ?? settings.maxConcurrency;
   const clock = realClock;
 
@@ -543,7 +552,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
         queue,
         batchSize: settings.batchSize,
         maxConcurrency,
-        functionTimeoutMs: settings.functionTimeoutSeconds * 1000,
+        functionTimeoutMs,
         deadline: start + options.timeLimitMs,
         clock,
         createContainer: () => {
@@ -641,6 +650,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       events: plannedEvents.length,
       settings,
       visibilityTimeoutMs,
+      functionTimeoutMs,
       maxConcurrency,
       clientLabel: options.clientOverride?.label ?? 'as deployed (adaptive retry)',
       setupSeconds,

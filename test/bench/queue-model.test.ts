@@ -144,14 +144,14 @@ describe('runEventSource', () => {
   });
 
   test('records reported as failed come back after the visibility timeout; the others are deleted', async () => {
-    const queue = new SqsQueueModel({ visibilityTimeoutMs: 30, maxReceiveCount: 5 });
+    const queue = new SqsQueueModel({ visibilityTimeoutMs: 200, maxReceiveCount: 5 });
     for (let i = 0; i < 6; i++) queue.send(`b${i}`, `m-${i}`);
     const seen: string[] = [];
     const stats = await runEventSource({
       queue,
       batchSize: 3,
       maxConcurrency: 1,
-      functionTimeoutMs: 1000,
+      functionTimeoutMs: 200,
       deadline: performance.now() + 5_000,
       idlePollMs: 5,
       createContainer: () =>
@@ -169,14 +169,14 @@ describe('runEventSource', () => {
   });
 
   test('a record that always fails is dead-lettered after maxReceiveCount deliveries', async () => {
-    const queue = new SqsQueueModel({ visibilityTimeoutMs: 10, maxReceiveCount: 3 });
+    const queue = new SqsQueueModel({ visibilityTimeoutMs: 200, maxReceiveCount: 3 });
     queue.send('poison', 'm-poison');
     queue.send('fine', 'm-fine');
     const stats = await runEventSource({
       queue,
       batchSize: 5,
       maxConcurrency: 2,
-      functionTimeoutMs: 1000,
+      functionTimeoutMs: 200,
       deadline: performance.now() + 5_000,
       idlePollMs: 2,
       createContainer: () => container({ fail: (body) => body === 'poison' }),
@@ -187,7 +187,7 @@ describe('runEventSource', () => {
   });
 
   test('an invocation that throws fails its whole batch and the environment is replaced by a cold start', async () => {
-    const queue = new SqsQueueModel({ visibilityTimeoutMs: 10, maxReceiveCount: 5 });
+    const queue = new SqsQueueModel({ visibilityTimeoutMs: 200, maxReceiveCount: 5 });
     for (let i = 0; i < 4; i++) queue.send(`b${i}`);
     let invocations = 0;
     const outcomes: InvocationOutcome[] = [];
@@ -195,7 +195,7 @@ describe('runEventSource', () => {
       queue,
       batchSize: 4,
       maxConcurrency: 1,
-      functionTimeoutMs: 1000,
+      functionTimeoutMs: 200,
       deadline: performance.now() + 5_000,
       idlePollMs: 2,
       onInvocation: (o) => outcomes.push(o),
@@ -216,7 +216,7 @@ describe('runEventSource', () => {
   });
 
   test('an invocation past the function timeout fails its whole batch and its environment is killed', async () => {
-    const queue = new SqsQueueModel({ visibilityTimeoutMs: 10, maxReceiveCount: 5 });
+    const queue = new SqsQueueModel({ visibilityTimeoutMs: 100, maxReceiveCount: 5 });
     queue.send('slow');
     let killed = 0;
     let calls = 0;
@@ -224,13 +224,13 @@ describe('runEventSource', () => {
       queue,
       batchSize: 1,
       maxConcurrency: 1,
-      functionTimeoutMs: 20,
+      functionTimeoutMs: 100,
       deadline: performance.now() + 5_000,
       idlePollMs: 2,
       createContainer: () => ({
         async invoke() {
           calls += 1;
-          if (calls === 1) await sleep(200);
+          if (calls === 1) await sleep(500);
           return { batchItemFailures: [] };
         },
         kill: () => (killed += 1),
@@ -242,14 +242,14 @@ describe('runEventSource', () => {
   });
 
   test('a response naming a record that is not in the batch fails the whole batch, as Lambda does', async () => {
-    const queue = new SqsQueueModel({ visibilityTimeoutMs: 10, maxReceiveCount: 2 });
+    const queue = new SqsQueueModel({ visibilityTimeoutMs: 200, maxReceiveCount: 2 });
     queue.send('a');
     queue.send('b');
     const stats = await runEventSource({
       queue,
       batchSize: 2,
       maxConcurrency: 1,
-      functionTimeoutMs: 1000,
+      functionTimeoutMs: 200,
       deadline: performance.now() + 5_000,
       idlePollMs: 2,
       createContainer: () => ({
@@ -258,6 +258,46 @@ describe('runEventSource', () => {
     });
     expect(stats.invalidResponses).toBe(2);
     expect(queue.deadLetters()).toHaveLength(2);
+  });
+
+  test('refuses a function timeout longer than the visibility timeout, as Lambda does', async () => {
+    const queue = new SqsQueueModel({ visibilityTimeoutMs: 100, maxReceiveCount: 2 });
+    queue.send('a');
+    await expect(
+      runEventSource({
+        queue,
+        batchSize: 1,
+        maxConcurrency: 1,
+        functionTimeoutMs: 101,
+        deadline: performance.now() + 1_000,
+        createContainer: () => container({}),
+      }),
+    ).rejects.toThrow(/functionTimeoutMs 101 exceeds the queue's visibility timeout 100 ms/);
+    expect(queue.stats().delivered).toBe(0);
+  });
+
+  test('reports its longest invocation', async () => {
+    const queue = new SqsQueueModel({ visibilityTimeoutMs: 1000, maxReceiveCount: 2 });
+    queue.send('quick');
+    queue.send('slow');
+    const outcomes: InvocationOutcome[] = [];
+    const stats = await runEventSource({
+      queue,
+      batchSize: 1,
+      maxConcurrency: 1,
+      functionTimeoutMs: 1000,
+      deadline: performance.now() + 5_000,
+      idlePollMs: 2,
+      onInvocation: (o) => outcomes.push(o),
+      createContainer: () => ({
+        async invoke(event) {
+          if (event.Records[0]!.body === 'slow') await sleep(60);
+          return { batchItemFailures: [] };
+        },
+      }),
+    });
+    expect(stats.maxInvocationMs).toBeGreaterThanOrEqual(59);
+    expect(stats.maxInvocationMs).toBe(Math.max(...outcomes.map((o) => o.durationMs)));
   });
 
   test('stops at the deadline and says so when the queue is not drained', async () => {
