@@ -13,6 +13,8 @@ export const JITR_METRICS = {
   failed: 'Failed',
   duplicate: 'Duplicate',
   ignored: 'Ignored',
+  /** Events the function sent to the dead-letter queue itself because retrying cannot help. */
+  deadLettered: 'DeadLettered',
 } as const;
 
 /** Days until a registered CA certificate expires, one value per CA per check. */

@@ -10,6 +10,8 @@ export interface JitrConfig {
   readonly rules: OnboardingRules;
   /** @default - no allow-list */
   readonly allowListTableName?: string;
+  /** @default - permanent failures are retried until the queue's redrive policy moves them */
+  readonly deadLetterQueueUrl?: string;
   readonly sdkMaxAttempts: number;
 }
 
@@ -47,11 +49,18 @@ export function readJitrConfig(env: NodeJS.ProcessEnv = process.env): JitrConfig
       'the onboarding rules require an allow-list but FLEETKIT_ALLOW_LIST_TABLE is not set',
     );
   }
+  const deadLetterQueueUrl = env.FLEETKIT_DEAD_LETTER_QUEUE_URL || undefined;
+  if (deadLetterQueueUrl !== undefined && !/^https?:\/\/\S+$/.test(deadLetterQueueUrl)) {
+    throw new ConfigurationError(
+      `FLEETKIT_DEAD_LETTER_QUEUE_URL must be an SQS queue URL, got "${deadLetterQueueUrl}"`,
+    );
+  }
   return {
     caCertificateIds: new Set(ids),
     devicePolicyName: required('FLEETKIT_DEVICE_POLICY_NAME'),
     rules,
     sdkMaxAttempts: attempts,
     ...(allowListTableName !== undefined && { allowListTableName }),
+    ...(deadLetterQueueUrl !== undefined && { deadLetterQueueUrl }),
   };
 }

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -8,7 +9,8 @@ import { awsClientConfig } from '../../core/aws-client-config';
 import { JITR_METRICS } from '../../core/metrics';
 import { dynamoAllowList } from './allow-list-adapter';
 import { readJitrConfig } from './config';
-import { MalformedEventError } from './errors';
+import { classifyFailure, PERMANENT_FAILURE_RECEIVES } from './errors';
+import { sqsDeadLetters, type DeadLetterSink } from './dead-letter-adapter';
 import { iotRegistry } from './iot-adapter';
 import { onboardCertificate, type OnboardingDependencies } from './onboard';
 import { parseRegistrationMessage } from './schema';
@@ -17,6 +19,11 @@ import { parseRegistrationMessage } from './schema';
 export interface HandlerDependencies extends OnboardingDependencies {
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /**
+   * Where permanently failing events go at once. Without it they are retried until the queue's redrive policy
+   * moves them.
+   */
+  readonly deadLetters?: DeadLetterSink;
 }
 
 /**
@@ -63,13 +70,48 @@ export function buildHandler(
       }
     } catch (error) {
       deps.metrics.addMetric(JITR_METRICS.failed, MetricUnit.Count, 1);
-      if (error instanceof MalformedEventError) {
-        // Retrying cannot fix it, but dropping it would lose it: it goes to the dead-letter queue for a person.
-        log.error('malformed registration message; it will reach the dead-letter queue', { error });
-      } else {
+      const failure = classifyFailure(error);
+      if (!failure.permanent) {
         log.warn('onboarding step failed; the event will be retried', { error });
+        throw error;
       }
-      throw error;
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+      const details = { reason: failure.code, receiveCount, error };
+      const what =
+        failure.code === 'MALFORMED_EVENT' ? 'malformed registration message' : 'permanent failure';
+      if (deps.deadLetters === undefined) {
+        log.error(
+          `${what}; retrying cannot fix it, it reaches the dead-letter queue after the queue's retries`,
+          details,
+        );
+        throw error;
+      }
+      if (failure.code !== 'MALFORMED_EVENT' && receiveCount < PERMANENT_FAILURE_RECEIVES) {
+        log.error(
+          `${what}; the event will be retried once more, then sent to the dead-letter queue`,
+          details,
+        );
+        throw error;
+      }
+      // Retrying cannot fix it and dropping it would lose it: it goes to the dead-letter queue now, with the
+      // reason, for a person to fix the cause and redrive. Should the send fail, the record fails as usual.
+      try {
+        await deps.deadLetters({
+          body: record.body,
+          messageId: record.messageId,
+          receiveCount,
+          code: failure.code,
+          detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        });
+      } catch (sendError) {
+        log.error(`${what}; sending it to the dead-letter queue failed, the event will be retried`, {
+          ...details,
+          sendError,
+        });
+        throw error;
+      }
+      deps.metrics.addMetric(JITR_METRICS.deadLettered, MetricUnit.Count, 1);
+      log.error(`${what}; the event was sent to the dead-letter queue`, details);
     }
   };
   return async (event, context) => {
@@ -97,6 +139,9 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
     registry: iotRegistry(iot),
     ...(config.allowListTableName !== undefined && {
       allowList: dynamoAllowList(new DynamoDBClient(clientConfig), config.allowListTableName),
+    }),
+    ...(config.deadLetterQueueUrl !== undefined && {
+      deadLetters: sqsDeadLetters(new SQSClient(clientConfig), config.deadLetterQueueUrl),
     }),
     rules: config.rules,
     caCertificateIds: config.caCertificateIds,

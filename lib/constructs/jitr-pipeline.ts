@@ -230,6 +230,7 @@ export class JitrPipeline extends Construct {
       POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
       ...(props.allowListTable && { FLEETKIT_ALLOW_LIST_TABLE: props.allowListTable.tableName }),
+      FLEETKIT_DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
     };
     checkEnvironmentSize(this.node.path, environment, props.caCertificates.length);
 
@@ -243,6 +244,16 @@ export class JitrPipeline extends Construct {
       logGroup,
       environment,
     });
+    // Permanent failures (a malformed message, a missing group, a deprecated type) go to the dead-letter queue
+    // at once, with their reason as message attributes, instead of spending every receive of the queue.
+    // SendMessage alone (grantSendMessages would add GetQueueAttributes and GetQueueUrl, which it does not use).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'SendPermanentFailuresToDeadLetterQueue',
+        actions: ['sqs:SendMessage'],
+        resources: [this.deadLetterQueue.queueArn],
+      }),
+    );
     this.function.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: props.batchSize ?? 5,

@@ -84,6 +84,14 @@ export class OnboardingStack extends Stack {
         value: this.jitr.deadLetterQueue.queueUrl,
         description: 'Registration events that could not be processed; redrive after fixing the cause',
       });
+      new CfnOutput(this, 'JitrDeadLetterQueueArn', {
+        value: this.jitr.deadLetterQueue.queueArn,
+        description: 'Source of a dead-letter redrive (aws sqs start-message-move-task --source-arn)',
+      });
+      new CfnOutput(this, 'JitrQueueArn', {
+        value: this.jitr.queue.queueArn,
+        description: 'Destination of a dead-letter redrive (--destination-arn)',
+      });
     }
 
     if (props.fleetProvisioningTemplate) {

@@ -12,6 +12,7 @@ import {
   RegisterCACertificateCommand,
   RegisterCertificateCommand,
 } from '@aws-sdk/client-iot';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { devicePolicyDocument } from '../../core/device-policy';
@@ -34,6 +35,9 @@ import { clientConfig, uniqueName } from '../support/target';
 export interface JitrFleet {
   readonly iot: IoTClient;
   readonly dynamo: DynamoDBClient;
+  readonly sqs: SQSClient;
+  /** The function's dead-letter queue, where it sets permanently failing events aside. */
+  readonly deadLetterQueueUrl: string;
   readonly dir: string;
   readonly caCertificateId: string;
   readonly policyName: string;
@@ -81,6 +85,7 @@ export async function setUpJitrFleet(
   const config = clientConfig();
   const iot = new IoTClient({ ...config, maxAttempts: 3 });
   const dynamo = new DynamoDBClient({ ...config, maxAttempts: 3 });
+  const sqs = new SQSClient({ ...config, maxAttempts: 3 });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkit-jitr-it-'));
   const caDir = path.join(dir, 'ca');
 
@@ -131,6 +136,10 @@ export async function setUpJitrFleet(
   await iot.send(new CreateThingGroupCommand({ thingGroupName: groupName }));
   await iot.send(new CreateThingGroupCommand({ thingGroupName: siteGroupName }));
 
+  const { QueueUrl: deadLetterQueueUrl } = await sqs.send(
+    new CreateQueueCommand({ QueueName: uniqueName('jitr-dlq') }),
+  );
+
   let allowListTable: string | undefined;
   if (options.allowList) {
     allowListTable = uniqueName('allow-list');
@@ -157,12 +166,15 @@ export async function setUpJitrFleet(
     FLEETKIT_DEVICE_POLICY_NAME: policyName,
     FLEETKIT_ONBOARDING_RULES: JSON.stringify(rules),
     FLEETKIT_SDK_MAX_ATTEMPTS: '8',
+    FLEETKIT_DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl!,
     ...(allowListTable !== undefined && { FLEETKIT_ALLOW_LIST_TABLE: allowListTable }),
   };
 
   return {
     iot,
     dynamo,
+    sqs,
+    deadLetterQueueUrl: deadLetterQueueUrl!,
     dir,
     caCertificateId: caCertificateId!,
     policyName,

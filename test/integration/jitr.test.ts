@@ -1,4 +1,6 @@
 import {
+  CreateThingGroupCommand,
+  DeleteThingGroupCommand,
   DescribeCertificateCommand,
   DescribeThingCommand,
   ListAttachedPoliciesCommand,
@@ -6,6 +8,8 @@ import {
   ListThingPrincipalsCommand,
   ListThingsCommand,
 } from '@aws-sdk/client-iot';
+import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
 import type { Registry } from '../../lambda/jitr/iot-adapter';
 import { onboardCertificate } from '../../lambda/jitr/onboard';
 import { currentTarget, itIf, resetTarget } from '../support/target';
@@ -44,6 +48,28 @@ async function expectProvisioned(device: Device) {
   expect(policies.policies?.map((p) => p.policyName)).toEqual([fleet.policyName]);
   const groups = await fleet.iot.send(new ListThingGroupsForThingCommand({ thingName }));
   expect(groups.thingGroups?.map((g) => g.groupName)).toEqual([fleet.groupName]);
+}
+
+/** What the function put on its dead-letter queue (received, so visible again only after a timeout). */
+async function deadLetters(): Promise<Message[]> {
+  const { Messages } = await fleet.sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: fleet.deadLetterQueueUrl,
+      MaxNumberOfMessages: 10,
+      MessageAttributeNames: ['All'],
+      WaitTimeSeconds: 0,
+    }),
+  );
+  return Messages ?? [];
+}
+
+function withReceiveCount(event: SQSEvent, receiveCount: number): SQSEvent {
+  return {
+    Records: event.Records.map((r) => ({
+      ...r,
+      attributes: { ...r.attributes, ApproximateReceiveCount: String(receiveCount) },
+    })),
+  };
 }
 
 /** Things of this test's fleet (a sandbox account holds others). */
@@ -143,6 +169,48 @@ describe('JITR against the emulator', () => {
     );
     expect(response.batchItemFailures).toEqual([]);
     expect(await certificateStatus(device.certificateId)).toBe('PENDING_ACTIVATION');
+  });
+
+  test('a device whose group is missing is retried once, then dead-lettered with the reason; after the group exists, a redrive provisions it', async () => {
+    fleet = await setUpJitrFleet();
+    const device = await fleet.device('sensor-orphan');
+    await fleet.iot.send(new DeleteThingGroupCommand({ thingGroupName: fleet.groupName }));
+    const event = sqsEvent({ certificateId: device.certificateId, caCertificateId: fleet.caCertificateId });
+    const handler = buildHandler(fleet.dependencies());
+
+    const first = await handler(event, lambdaContext);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]!.messageId }]);
+    expect(await deadLetters()).toEqual([]);
+
+    const again = withReceiveCount(event, 2);
+    expect((await handler(again, lambdaContext)).batchItemFailures).toEqual([]);
+    const letters = await deadLetters();
+    expect(letters).toHaveLength(1);
+    expect(letters[0]!.Body).toBe(event.Records[0]!.body);
+    expect(letters[0]!.MessageAttributes?.FleetkitFailureCode?.StringValue).toBe('RESOURCE_NOT_FOUND');
+    expect(letters[0]!.MessageAttributes?.FleetkitFailureDetail?.StringValue).toMatch(
+      /^ResourceNotFoundException/,
+    );
+    expect(await certificateStatus(device.certificateId)).toBe('PENDING_ACTIVATION');
+
+    // The operator creates the group and redrives: the same message, handed back, completes the onboarding.
+    await fleet.iot.send(new CreateThingGroupCommand({ thingGroupName: fleet.groupName }));
+    const redriven = {
+      Records: [{ ...event.Records[0]!, messageId: letters[0]!.MessageId!, body: letters[0]!.Body! }],
+    };
+    expect((await handler(redriven, lambdaContext)).batchItemFailures).toEqual([]);
+    await expectProvisioned(device);
+  });
+
+  test('a malformed message goes to the dead-letter queue at once, unchanged', async () => {
+    fleet = await setUpJitrFleet();
+    const event = sqsEvent({ certificateId: 'a'.repeat(64), caCertificateId: 'b'.repeat(64) });
+    event.Records[0]!.body = '{"certificateId": "not an id"}';
+    expect((await buildHandler(fleet.dependencies())(event, lambdaContext)).batchItemFailures).toEqual([]);
+    const letters = await deadLetters();
+    expect(letters.map((l) => [l.Body, l.MessageAttributes?.FleetkitFailureCode?.StringValue])).toEqual([
+      ['{"certificateId": "not an id"}', 'MALFORMED_EVENT'],
+    ]);
   });
 
   describe('with an allow-list in DynamoDB', () => {

@@ -17,6 +17,12 @@ describe('readJitrConfig', () => {
     expect(config.rules.thingName.field).toBe('CommonName');
     expect(config.sdkMaxAttempts).toBe(5);
     expect(config.allowListTableName).toBeUndefined();
+    expect(config.deadLetterQueueUrl).toBeUndefined();
+  });
+
+  test('reads the dead-letter queue URL', () => {
+    const url = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleetkit-jitr-dlq';
+    expect(readJitrConfig({ ...base, FLEETKIT_DEAD_LETTER_QUEUE_URL: url }).deadLetterQueueUrl).toBe(url);
   });
 
   test.each([
@@ -49,6 +55,11 @@ describe('readJitrConfig', () => {
       'an allow-list is required but no table is set',
       { ...base, FLEETKIT_ONBOARDING_RULES: '{"requireAllowList":true}' },
       /FLEETKIT_ALLOW_LIST_TABLE is not set/,
+    ],
+    [
+      'the dead-letter queue is a name, not a URL',
+      { ...base, FLEETKIT_DEAD_LETTER_QUEUE_URL: 'fleetkit-jitr-dlq' },
+      /FLEETKIT_DEAD_LETTER_QUEUE_URL must be an SQS queue URL, got "fleetkit-jitr-dlq"/,
     ],
   ])('fails when %s', (_title, env, message) => {
     expect(() => readJitrConfig(env)).toThrow(message);

@@ -3,20 +3,25 @@ import {
   DescribeCACertificateCommand,
   DescribeCertificateCommand,
   IoTClient,
+  ResourceNotFoundException,
   ThrottlingException,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { onboardingRulesSchema } from '../../../core/onboarding/rules';
-import { buildHandler } from '../../../lambda/jitr/handler';
+import { buildHandler, type HandlerDependencies } from '../../../lambda/jitr/handler';
+import { sqsDeadLetters } from '../../../lambda/jitr/dead-letter-adapter';
 import { iotRegistry } from '../../../lambda/jitr/iot-adapter';
 import { certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
 
 const iot = mockClient(IoTClient);
+const sqs = mockClient(SQSClient);
+const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/jitr-dlq';
 const context = { functionName: 'jitr', awsRequestId: 'req-1' } as Context;
 
 let ca: Awaited<ReturnType<typeof testCa>>;
@@ -34,6 +39,8 @@ let metricLines: Record<string, unknown>[];
 
 beforeEach(() => {
   iot.reset();
+  sqs.reset();
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'dlq-1' });
   logLines = [];
   metricLines = [];
   iot
@@ -51,7 +58,7 @@ beforeEach(() => {
   }
 });
 
-function handler() {
+function handler(extra: Partial<HandlerDependencies> = {}) {
   // Powertools writes JSON lines to stdout and stderr; capture them to assert what an operator would see.
   const logger = new Logger({ serviceName: 'fleetkit-jitr', logLevel: 'INFO' });
   const capture = (chunk: string | Uint8Array) => {
@@ -71,15 +78,18 @@ function handler() {
     now: () => new Date(),
     logger,
     metrics: new Metrics({ namespace: 'Fleetkit', serviceName: 'fleetkit-jitr' }),
+    ...extra,
   });
 }
 
-function record(messageId: string, body: unknown): SQSRecord {
+function record(messageId: string, body: unknown, receiveCount?: number): SQSRecord {
   return {
     messageId,
     receiptHandle: `rh-${messageId}`,
     body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: {} as SQSRecord['attributes'],
+    attributes: (receiveCount === undefined
+      ? {}
+      : { ApproximateReceiveCount: String(receiveCount) }) as SQSRecord['attributes'],
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
@@ -197,5 +207,107 @@ describe('JITR handler, whole batch failing', () => {
       context,
     );
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'a' }, { itemIdentifier: 'b' }]);
+  });
+});
+
+describe('JITR handler, permanent failures', () => {
+  const withDeadLetters = () => handler({ deadLetters: sqsDeadLetters(new SQSClient({}), DLQ_URL) });
+  const total = (name: string) =>
+    metricLines.flatMap((line) => [line[name] ?? []].flat() as number[]).reduce((a, b) => a + b, 0);
+  const policyMissing = () =>
+    iot
+      .on(AttachPolicyCommand)
+      .rejects(new ResourceNotFoundException({ message: 'Policy fleet-device not found', $metadata: {} }));
+
+  test('a malformed message goes to the dead-letter queue at once, body unchanged, with its reason', async () => {
+    const response = await withDeadLetters()(
+      { Records: [record('m-bad', 'certificate please', 1)] },
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      QueueUrl: DLQ_URL,
+      MessageBody: 'certificate please',
+      MessageAttributes: {
+        FleetkitFailureCode: { DataType: 'String', StringValue: 'MALFORMED_EVENT' },
+        FleetkitFailureDetail: {
+          DataType: 'String',
+          StringValue: expect.stringMatching(/^MalformedEventError: /),
+        },
+        FleetkitSourceMessageId: { DataType: 'String', StringValue: 'm-bad' },
+        FleetkitReceiveCount: { DataType: 'Number', StringValue: '1' },
+      },
+    });
+    expect(total('DeadLettered')).toBe(1);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({
+        message: expect.stringMatching(/sent to the dead-letter queue/),
+        reason: 'MALFORMED_EVENT',
+      }),
+    );
+  });
+
+  test('a permanent AWS error is retried once, then dead-lettered; the certificate is never activated', async () => {
+    policyMissing();
+    const body = registrationEvent(good.id, ca.id);
+    const first = await withDeadLetters()({ Records: [record('m1', body, 1)] }, context);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({
+        message: expect.stringMatching(/retried once more/),
+        reason: 'RESOURCE_NOT_FOUND',
+      }),
+    );
+
+    const second = await withDeadLetters()({ Records: [record('m1', body, 2)] }, context);
+    expect(second.batchItemFailures).toEqual([]);
+    expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+      MessageBody: JSON.stringify(body),
+      MessageAttributes: expect.objectContaining({
+        FleetkitFailureCode: { DataType: 'String', StringValue: 'RESOURCE_NOT_FOUND' },
+        FleetkitFailureDetail: {
+          DataType: 'String',
+          StringValue: 'ResourceNotFoundException: Policy fleet-device not found',
+        },
+        FleetkitReceiveCount: { DataType: 'Number', StringValue: '2' },
+      }),
+    });
+    expect(iot).not.toHaveReceivedCommandWith(UpdateCertificateCommand, { newStatus: 'ACTIVE' });
+    expect(iot).not.toHaveReceivedCommandWith(UpdateCertificateCommand, { newStatus: 'REVOKED' });
+  });
+
+  test('throttling is never dead-lettered by the function, however often it was received', async () => {
+    iot.on(AttachPolicyCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+    const response = await withDeadLetters()(
+      { Records: [record('m1', registrationEvent(good.id, ca.id), 7)] },
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  test('when the dead-letter queue cannot be reached the record fails and stays in its queue', async () => {
+    sqs.on(SendMessageCommand).rejects(new Error('connect ECONNREFUSED'));
+    const response = await withDeadLetters()({ Records: [record('m-bad', '{}', 1)] }, context);
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-bad' }]);
+    expect(total('DeadLettered')).toBe(0);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({
+        message: expect.stringMatching(/sending it to the dead-letter queue failed/),
+      }),
+    );
+  });
+
+  test('a long AWS error message is cut to 1,000 characters in the attribute', async () => {
+    iot
+      .on(AttachPolicyCommand)
+      .rejects(new ResourceNotFoundException({ message: 'x'.repeat(5_000), $metadata: {} }));
+    await withDeadLetters()({ Records: [record('m1', registrationEvent(good.id, ca.id), 2)] }, context);
+    const input = sqs.commandCalls(SendMessageCommand)[0]!.args[0].input;
+    const detail = input.MessageAttributes!.FleetkitFailureDetail!.StringValue!;
+    expect(detail).toHaveLength(1_000);
+    expect(detail.endsWith('…')).toBe(true);
   });
 });

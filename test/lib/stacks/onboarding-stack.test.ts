@@ -95,6 +95,7 @@ describe('OnboardingStack JITR pipeline', () => {
             }),
           ),
           FLEETKIT_SDK_MAX_ATTEMPTS: '8',
+          FLEETKIT_DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('DeadLetterQueue') },
           POWERTOOLS_SERVICE_NAME: 'fleetkit-jitr',
           NODE_OPTIONS: '--enable-source-maps',
         }),
@@ -122,8 +123,13 @@ describe('OnboardingStack JITR pipeline', () => {
         'sqs:GetQueueAttributes',
         'sqs:GetQueueUrl',
         'sqs:ReceiveMessage',
+        'sqs:SendMessage',
       ].sort(),
     );
+    // The function sends permanent failures to its dead-letter queue, and only there.
+    const send = statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage'));
+    expect(send).toHaveLength(1);
+    expect(send[0]!.Resource).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/DeadLetterQueue/), 'Arn'] });
     for (const statement of statements) {
       expect(statement.Resource).not.toEqual('*');
       expect([statement.Resource].flat()).not.toContain('*');

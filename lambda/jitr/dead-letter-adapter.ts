@@ -1,0 +1,52 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { PermanentFailureCode } from './errors';
+
+/** A registration message the function sets aside, with why. */
+export interface DeadLetter {
+  /** The message body exactly as received, so a redrive hands the same event back to the function. */
+  readonly body: string;
+  readonly messageId: string;
+  readonly receiveCount: number;
+  readonly code: PermanentFailureCode;
+  /** What failed, for the person reading the queue (the AWS error message, say). */
+  readonly detail: string;
+}
+
+/** Puts a message on the dead-letter queue; a rejection means it is not there (the caller keeps the original). */
+export type DeadLetterSink = (letter: DeadLetter) => Promise<void>;
+
+/** Message attribute names on messages the JITR function dead-letters itself. */
+export const DEAD_LETTER_ATTRIBUTES = {
+  code: 'FleetkitFailureCode',
+  detail: 'FleetkitFailureDetail',
+  sourceMessageId: 'FleetkitSourceMessageId',
+  receiveCount: 'FleetkitReceiveCount',
+} as const;
+
+// SQS allows 256 KiB per message, attributes included; the detail is a message for a person, so it is bounded.
+const DETAIL_MAX_CHARS = 1_000;
+
+/** The dead-letter queue over SQS. */
+export function sqsDeadLetters(client: SQSClient, queueUrl: string): DeadLetterSink {
+  return async (letter) => {
+    const detail =
+      letter.detail.length > DETAIL_MAX_CHARS
+        ? `${letter.detail.slice(0, DETAIL_MAX_CHARS - 1)}…`
+        : letter.detail;
+    await client.send(
+      new SendMessageCommand({
+        QueueUrl: queueUrl,
+        MessageBody: letter.body,
+        MessageAttributes: {
+          [DEAD_LETTER_ATTRIBUTES.code]: { DataType: 'String', StringValue: letter.code },
+          [DEAD_LETTER_ATTRIBUTES.detail]: { DataType: 'String', StringValue: detail || '(no message)' },
+          [DEAD_LETTER_ATTRIBUTES.sourceMessageId]: { DataType: 'String', StringValue: letter.messageId },
+          [DEAD_LETTER_ATTRIBUTES.receiveCount]: {
+            DataType: 'Number',
+            StringValue: String(letter.receiveCount),
+          },
+        },
+      }),
+    );
+  };
+}
