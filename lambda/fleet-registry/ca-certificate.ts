@@ -303,8 +303,8 @@ async function converge(
   context: ResourceContext,
 ): Promise<void> {
   const changes = {
-    // JITP: point the CA at its template (a CA that stops using JITP keeps the config; auto-registration then
-    // follows autoRegistration).
+    // JITP: point the CA at its template. A CA that stops using JITP keeps it (no call removes it): synthesis
+    // refuses turning such a CA into a JITR CA (lib/config/lock.ts); NONE switches auto-registration off.
     ...(properties.jitpTemplateName !== undefined &&
       existing.jitpTemplateName !== properties.jitpTemplateName && {
         jitpTemplateName: properties.jitpTemplateName,

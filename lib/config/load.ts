@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { z } from 'zod';
 import { inspectCertificate, isIssuedBy, type CertificateInfo } from '../../core/certificates/inspect';
 import { TemplateValidationError, type ProvisioningTemplateBody } from '../../core/provisioning';
-import { checkAndUpdateLock, describeMove } from './lock';
+import { checkAndUpdateLock } from './lock';
 import { fleetTemplateFor, jitpTemplateFor, TemplateFileError } from './templates';
 import { fleetConfigSchema, type CertificateAuthorityConfig, type FleetConfig } from './schema';
 import { containsPrivateKey } from '../../core/certificates/pem';
@@ -63,8 +63,8 @@ export function loadFleetConfigFile(file: string, options: { lock?: boolean } = 
   }
   const resolved = resolveFleetConfig(raw, { source: file, baseDir: path.dirname(absolute) });
   if (options.lock !== false) {
-    const moves = checkAndUpdateLock(absolute, resolved.config);
-    if (moves.length > 0) throw new FleetConfigError(file, moves.map(describeMove));
+    const problems = checkAndUpdateLock(absolute, resolved);
+    if (problems.length > 0) throw new FleetConfigError(file, problems);
   }
   return resolved;
 }

@@ -1,13 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { flattenGroups } from './organization';
-import type { FleetConfig } from './schema';
+import type { CertificateAuthorityConfig, FleetConfig } from './schema';
 
 /**
  * `fleet.lock.json`, kept beside the configuration and committed with it: what the last synthesis created that
- * AWS IoT cannot change in place. Today that is each static group's parent, which AWS fixes when the group is
- * created; a change of parent would replace the group (losing its members and attached policies), so synthesis
- * refuses it and says how to do it deliberately.
+ * AWS IoT cannot change in place. Each static group's parent, which AWS fixes when the group is created (a change
+ * of parent would replace the group, losing its members and attached policies); and each CA's certificate and
+ * onboarding mode, since a CA registered with a JITP template keeps it. Synthesis refuses such changes and says
+ * how to make them deliberately.
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/thing-groups.html
  */
@@ -15,6 +16,27 @@ export interface FleetLock {
   readonly version: 1;
   /** Static group name to its parent's name, or null for a root group. */
   readonly thingGroups: Readonly<Record<string, string | null>>;
+  /**
+   * CA name to its certificate ID and onboarding mode. Absent in lock files written before it was recorded (then
+   * nothing is checked until the next synthesis records it).
+   */
+  readonly certificateAuthorities?: Readonly<Record<string, LockedCertificateAuthority>>;
+}
+
+/** What the lock keeps of one CA. */
+export interface LockedCertificateAuthority {
+  readonly certificateId: string;
+  readonly onboarding: CertificateAuthorityConfig['onboarding'];
+}
+
+/** The parts of a resolved configuration the lock reads. */
+export interface LockInput {
+  readonly config: Pick<FleetConfig, 'thingGroups'>;
+  readonly certificateAuthorities: readonly {
+    readonly name: string;
+    readonly onboarding: CertificateAuthorityConfig['onboarding'];
+    readonly certificate: { readonly certificateId: string };
+  }[];
 }
 
 /** A static group whose parent differs from the one recorded in the lock. */
@@ -31,10 +53,46 @@ export function lockFileFor(configFile: string): string {
 }
 
 /** The lock the configuration implies. */
-export function lockOf(config: Pick<FleetConfig, 'thingGroups'>): FleetLock {
+export function lockOf(input: LockInput): FleetLock {
   const thingGroups: Record<string, string | null> = {};
-  for (const group of flattenGroups(config.thingGroups)) thingGroups[group.name] = group.parent ?? null;
-  return { version: 1, thingGroups };
+  for (const group of flattenGroups(input.config.thingGroups)) thingGroups[group.name] = group.parent ?? null;
+  const certificateAuthorities: Record<string, LockedCertificateAuthority> = {};
+  for (const ca of input.certificateAuthorities) {
+    certificateAuthorities[ca.name] = {
+      certificateId: ca.certificate.certificateId,
+      onboarding: ca.onboarding,
+    };
+  }
+  return { version: 1, thingGroups, certificateAuthorities };
+}
+
+/**
+ * CAs registered for JITP (same name, same certificate) that the configuration now gives to JITR. AWS IoT keeps
+ * the provisioning template a CA was registered with, and no documented call removes it
+ * (UpdateCACertificate can only set another), so the CA would go on provisioning its devices by JITP while the
+ * JITR pipeline acts on the same events. Moving to NONE is fine: auto-registration is switched off.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCACertificate.html
+ */
+export function jitpToJitrChanges(previous: FleetLock, input: LockInput): string[] {
+  const problems: string[] = [];
+  input.certificateAuthorities.forEach((ca, index) => {
+    const locked = previous.certificateAuthorities?.[ca.name];
+    if (
+      locked?.onboarding === 'JITP' &&
+      ca.onboarding === 'JITR' &&
+      locked.certificateId === ca.certificate.certificateId
+    ) {
+      problems.push(
+        `certificateAuthorities.${index}.onboarding: CA "${ca.name}" (${ca.certificate.certificateId.slice(0, 12)}…) ` +
+          `was registered for JITP and is now JITR. AWS IoT keeps a CA's provisioning template and offers no call ` +
+          `that removes it, so its devices would still be provisioned by the template. To move this CA's devices to ` +
+          `JITR, register a new CA for JITR beside it (a rotation: add it, deploy, issue new device certificates ` +
+          `from it, then remove the old CA), or set this CA's onboarding to NONE to stop auto-registration.`,
+      );
+    }
+  });
+  return problems;
 }
 
 /** Groups that exist in both the lock and the configuration under different parents. */
@@ -61,15 +119,12 @@ export function describeMove(move: GroupMove): string {
 }
 
 /**
- * Reads the lock beside `configFile`, returns the moves it forbids, and otherwise records the configuration's
- * parents in it. Written only when something changed, so a synthesis of an unchanged fleet touches no file.
+ * Reads the lock beside `configFile`, returns what it forbids (group moves, a JITP CA turned JITR), each
+ * explained, and otherwise records the configuration in it. Written only when something changed, so a synthesis of an unchanged fleet touches no file.
  */
-export function checkAndUpdateLock(
-  configFile: string,
-  config: Pick<FleetConfig, 'thingGroups'>,
-): GroupMove[] {
+export function checkAndUpdateLock(configFile: string, input: LockInput): string[] {
   const file = lockFileFor(configFile);
-  const next = lockOf(config);
+  const next = lockOf(input);
   if (fs.existsSync(file)) {
     let previous: FleetLock;
     try {
@@ -80,8 +135,11 @@ export function checkAndUpdateLock(
     if (previous.version !== 1 || typeof previous.thingGroups !== 'object' || previous.thingGroups === null) {
       throw new Error(`${file} is not a Fleetkit lock file (version 1); restore it from version control`);
     }
-    const moves = groupMoves(previous, config);
-    if (moves.length > 0) return moves;
+    const problems = [
+      ...groupMoves(previous, input.config).map(describeMove),
+      ...jitpToJitrChanges(previous, input),
+    ];
+    if (problems.length > 0) return problems;
     if (JSON.stringify(previous) === JSON.stringify(next)) return [];
   }
   fs.writeFileSync(file, `${JSON.stringify(next, null, 2)}\n`);

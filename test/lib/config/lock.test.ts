@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { inspectCertificate } from '../../../core/certificates/inspect';
 import { FleetConfigError, loadFleetConfigFile } from '../../../lib/config/load';
 import { baseConfig, caFiles, type CaFiles } from '../fixtures';
 
@@ -13,6 +14,7 @@ const write = (config: unknown) => {
   fs.writeFileSync(file, JSON.stringify(config));
   return file;
 };
+const caId = () => inspectCertificate(files.caPem).certificateId;
 const lock = () => JSON.parse(fs.readFileSync(path.join(files.dir, 'fleet.lock.json'), 'utf8'));
 
 describe('fleet.lock.json', () => {
@@ -21,6 +23,7 @@ describe('fleet.lock.json', () => {
     expect(lock()).toEqual({
       version: 1,
       thingGroups: { fleet: null, unassigned: 'fleet', 'site-berlin': 'fleet' },
+      certificateAuthorities: { factory: { certificateId: caId(), onboarding: 'JITR' } },
     });
   });
 
@@ -74,6 +77,54 @@ describe('fleet.lock.json', () => {
       ),
     ).not.toThrow();
     expect(lock().thingGroups['site-berlin']).toBeNull();
+  });
+
+  describe('a CA registered for JITP', () => {
+    const withCa = (onboarding: string, certificateFile = 'ca.pem') =>
+      baseConfig({
+        certificateAuthorities: [{ name: 'factory', certificateFile, mode: 'SNI_ONLY', onboarding }] as never,
+        // A JITP template cannot pick a group by rules; the group comes from onboarding.thingGroupName.
+        onboarding: { thingTypeName: 'sensor', thingGroupName: 'unassigned' },
+      });
+
+    test('cannot become JITR: synthesis explains why and the two ways forward, and keeps the lock', () => {
+      loadFleetConfigFile(write(withCa('JITP')));
+      const before = lock();
+      expect(before.certificateAuthorities.factory).toEqual({ certificateId: caId(), onboarding: 'JITP' });
+      let thrown: unknown;
+      try {
+        loadFleetConfigFile(write(withCa('JITR')));
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(FleetConfigError);
+      expect((thrown as FleetConfigError).problems).toEqual([
+        expect.stringMatching(
+          /^certificateAuthorities\.0\.onboarding: CA "factory" .* was registered for JITP and is now JITR\. AWS IoT keeps a CA's provisioning template .* register a new CA for JITR beside it .* or set this CA's onboarding to NONE/,
+        ),
+      ]);
+      expect(lock()).toEqual(before);
+    });
+
+    test('can become NONE, and a new certificate under the same name can be JITR', () => {
+      loadFleetConfigFile(write(withCa('JITP')));
+      expect(() => loadFleetConfigFile(write(withCa('NONE')))).not.toThrow();
+      loadFleetConfigFile(write(withCa('JITP')));
+      expect(() => loadFleetConfigFile(write(withCa('JITR', 'other-ca.pem')))).not.toThrow();
+      expect(lock().certificateAuthorities.factory.onboarding).toBe('JITR');
+    });
+
+    test('a lock written before CAs were recorded checks nothing and gains them', () => {
+      fs.writeFileSync(
+        path.join(files.dir, 'fleet.lock.json'),
+        JSON.stringify({
+          version: 1,
+          thingGroups: { fleet: null, unassigned: 'fleet', 'site-berlin': 'fleet' },
+        }),
+      );
+      expect(() => loadFleetConfigFile(write(withCa('JITR')))).not.toThrow();
+      expect(lock().certificateAuthorities.factory.onboarding).toBe('JITR');
+    });
   });
 
   test('fails clearly when the lock file is corrupt', () => {
