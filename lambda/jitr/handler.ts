@@ -13,6 +13,7 @@ import { classifyFailure, PERMANENT_FAILURE_RECEIVES } from './errors';
 import { sqsDeadLetters, type DeadLetterSink } from './dead-letter-adapter';
 import { iotRegistry } from './iot-adapter';
 import { onboardCertificate, type OnboardingDependencies } from './onboard';
+import { RECENT_CERTIFICATES_DEFAULTS, RecentCertificates } from './recent-certificates';
 import { parseRegistrationMessage } from './schema';
 
 /** What the handler is built from; tests pass their own. */
@@ -24,6 +25,8 @@ export interface HandlerDependencies extends OnboardingDependencies {
    * moves them.
    */
   readonly deadLetters?: DeadLetterSink;
+  /** How this environment remembers settled certificates. @default RECENT_CERTIFICATES_DEFAULTS */
+  readonly recentCertificates?: { readonly ttlMs?: number; readonly maxEntries?: number };
 }
 
 /**
@@ -34,6 +37,11 @@ export function buildHandler(
   deps: HandlerDependencies,
 ): (event: SQSEvent, context: Context) => Promise<SQSBatchResponse> {
   const processor = new BatchProcessor(EventType.SQS);
+  const recent = new RecentCertificates({
+    ...RECENT_CERTIFICATES_DEFAULTS,
+    ...deps.recentCertificates,
+    now: () => deps.now().getTime(),
+  });
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     let log = deps.logger.createChild({ persistentKeys: { messageId: record.messageId } });
     try {
@@ -41,7 +49,9 @@ export function buildHandler(
       log = log.createChild({
         persistentKeys: { certificateId: event.certificateId, caCertificateId: event.caCertificateId },
       });
-      const outcome = await onboardCertificate(event, deps);
+      const outcome = deps.caCertificateIds.has(event.caCertificateId)
+        ? await recent.run(event.certificateId, () => onboardCertificate(event, deps))
+        : await onboardCertificate(event, deps);
       switch (outcome.kind) {
         case 'provisioned':
           deps.metrics.addMetric(JITR_METRICS.provisioned, MetricUnit.Count, 1);

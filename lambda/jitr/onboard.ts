@@ -8,7 +8,13 @@ import type { RegistrationEvent } from './schema';
 
 /** Why an event needed no action. */
 export type SkipReason =
-  'UNKNOWN_CA' | 'CERTIFICATE_NOT_FOUND' | 'ALREADY_ACTIVE' | 'ALREADY_REVOKED' | 'NOT_PENDING';
+  | 'UNKNOWN_CA'
+  | 'CERTIFICATE_NOT_FOUND'
+  | 'ALREADY_ACTIVE'
+  | 'ALREADY_REVOKED'
+  | 'NOT_PENDING'
+  /** Another record of the same batch carried the certificate (see recent-certificates.ts). */
+  | 'IN_PROGRESS';
 
 /** What happened to one registration event. */
 export type Outcome =

@@ -194,6 +194,36 @@ describe('JITR handler', () => {
   });
 });
 
+describe('JITR handler, duplicate events', () => {
+  test('two records of one certificate in a batch make one set of AWS calls and both succeed', async () => {
+    const response = await handler()(
+      {
+        Records: [
+          record('a', registrationEvent(good.id, ca.id)),
+          record('b', registrationEvent(good.id, ca.id)),
+        ],
+      },
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(iot).toHaveReceivedCommandTimes(DescribeCertificateCommand, 1);
+    expect(iot).toHaveReceivedCommandTimes(UpdateCertificateCommand, 1);
+    expect(logLines).toContainEqual(expect.objectContaining({ messageId: 'b', reason: 'IN_PROGRESS' }));
+  });
+
+  test('a later duplicate in the same environment makes no AWS call at all', async () => {
+    const run = handler();
+    await run({ Records: [record('a', registrationEvent(good.id, ca.id))] }, context);
+    iot.resetHistory();
+    const response = await run({ Records: [record('b', registrationEvent(good.id, ca.id))] }, context);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(iot.calls()).toHaveLength(0);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ messageId: 'b', outcome: 'skipped', reason: 'ALREADY_ACTIVE' }),
+    );
+  });
+});
+
 describe('JITR handler, whole batch failing', () => {
   test('reports every record rather than throwing, so SQS retries each on its own schedule', async () => {
     iot.on(AttachPolicyCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
