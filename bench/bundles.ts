@@ -3,11 +3,12 @@
  *
  * Each entry is bundled by esbuild with the options `cdk synth` uses for Fleetkit's functions
  * (lib/constructs/lambda-defaults.ts through aws-lambda-nodejs: bundle, platform node, target node24, CommonJS,
- * minify, source map without sources content, no external modules, so the AWS SDK is bundled), into a temp
- * directory. Load time is the time `require(bundle)` takes inside a fresh `node` process, the median of several
- * processes, plain and with `--enable-source-maps` (which the functions set in `NODE_OPTIONS`). An empty handler
- * bundled the same way is the baseline; an ESM-first resolution (`mainFields: ['module', 'main']`) is a
- * comparison row, not what is deployed.
+ * ESM-first resolution `mainFields: ['module', 'main']`, minify, source map without sources content, no external
+ * modules, so the AWS SDK is bundled), into a temp directory. Load time is the time `require(bundle)` takes inside
+ * a fresh `node` process, the median of several processes, plain and with `--enable-source-maps` (which the
+ * functions set in `NODE_OPTIONS`). An empty handler bundled the same way is the baseline; the CommonJS-first
+ * resolution deployed before (`mainFields: ['main', 'module']`, esbuild's default for platform node) is a
+ * comparison row.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -46,12 +47,21 @@ export function discoverEntries(lambdaDir = path.join(ROOT, 'lambda')): LambdaEn
   return entries.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-/** esbuild options equal to what aws-lambda-nodejs runs for Fleetkit's bundling settings. */
-export function cdkEsbuildOptions(
-  entry: string,
-  outfile: string,
-  variant: 'deployed' | 'esm-first',
-): BuildOptions {
+/**
+ * How packages are resolved: `deployed` is ESM-first (`mainFields: ['module', 'main']`, as
+ * lib/constructs/lambda-defaults.ts sets it); `main-first` is the CommonJS-first resolution deployed before
+ * (`['main', 'module']`, esbuild's default for platform node, what aws-lambda-nodejs ran without `mainFields`).
+ */
+export type BundleVariant = 'deployed' | 'main-first';
+
+/** Every variant, deployed first. */
+export const BUNDLE_VARIANTS: readonly BundleVariant[] = ['deployed', 'main-first'];
+
+/**
+ * esbuild options equal to what aws-lambda-nodejs runs for Fleetkit's bundling settings (`deployed`), or the same
+ * with the resolution deployed before (`main-first`).
+ */
+export function cdkEsbuildOptions(entry: string, outfile: string, variant: BundleVariant): BuildOptions {
   return {
     entryPoints: [entry],
     outfile,
@@ -65,14 +75,14 @@ export function cdkEsbuildOptions(
     external: [],
     logLevel: 'silent',
     absWorkingDir: ROOT,
-    ...(variant === 'esm-first' && { mainFields: ['module', 'main'] }),
+    mainFields: variant === 'deployed' ? ['module', 'main'] : ['main', 'module'],
   };
 }
 
 /** One bundle's figures. */
 export interface BundleMeasurement {
   readonly entry: string;
-  readonly variant: 'deployed' | 'esm-first';
+  readonly variant: BundleVariant;
   /** Set when bundling or loading failed; the figures are then absent. */
   readonly error?: string;
   readonly bytes?: number;
@@ -124,7 +134,7 @@ export function loadOnce(bundle: string, nodeOptions: readonly string[] = []): n
 
 async function measureOne(
   entry: LambdaEntry,
-  variant: 'deployed' | 'esm-first',
+  variant: BundleVariant,
   outDir: string,
   samples: number,
 ): Promise<BundleMeasurement> {
@@ -165,7 +175,7 @@ function firstLine(error: unknown): string {
   return ((error as Error).message ?? String(error)).split('\n')[0]!.slice(0, 200);
 }
 
-/** Bundles and loads every entry (deployed options and ESM-first) and an empty handler. */
+/** Bundles and loads every entry (deployed options and the CommonJS-first resolution) and an empty handler. */
 export async function measureBundles(options: {
   samples: number;
   entries?: readonly LambdaEntry[];
@@ -183,7 +193,7 @@ export async function measureBundles(options: {
     );
     const rows: BundleMeasurement[] = [];
     for (const entry of options.entries ?? discoverEntries()) {
-      for (const variant of ['deployed', 'esm-first'] as const) {
+      for (const variant of BUNDLE_VARIANTS) {
         options.progress?.(`bundling and loading ${entry.name} (${variant})`);
         rows.push(await measureOne(entry, variant, outDir, options.samples));
       }

@@ -3,7 +3,7 @@
  * it, between markers so that a run of one benchmark replaces only its own section.
  */
 import type { BenchmarkName } from './args';
-import type { BundleMeasurement, BundleReport } from './bundles';
+import type { BundleMeasurement, BundleReport, BundleVariant } from './bundles';
 import { DEVICE_CLASSES, type DeviceClass } from './end-state';
 import { CLOUDFORMATION_QUOTAS, type ScaleReport } from './scale';
 import type { StormResult } from './storm';
@@ -375,6 +375,12 @@ export function stormReading(scenarios: readonly StormScenarioResult[]): string[
 
 const kib = (bytes: number | undefined) => (bytes === undefined ? '–' : `${num(bytes / 1024, 1)} KiB`);
 
+/** How each bundle variant is named in the table. */
+const VARIANT_LABELS: Readonly<Record<BundleVariant, string>> = {
+  deployed: 'as deployed (ESM-first)',
+  'main-first': "mainFields ['main','module'] (CommonJS-first, before)",
+};
+
 /** The bundle size and load time section. */
 export function formatBundlesSection(report: BundleReport, context: RunContext): string {
   const base = report.baseline;
@@ -382,7 +388,7 @@ export function formatBundlesSection(report: BundleReport, context: RunContext):
     row[key] === undefined || base[key] === undefined ? '–' : `+${num(row[key]! - base[key]!, 1)}`;
   const rowOf = (row: BundleMeasurement, label: string): string[] => [
     label,
-    row.variant === 'deployed' ? 'as deployed' : "mainFields ['module','main']",
+    VARIANT_LABELS[row.variant],
     kib(row.bytes),
     kib(row.gzipBytes),
     kib(row.sourceMapBytes),
@@ -401,11 +407,13 @@ export function formatBundlesSection(report: BundleReport, context: RunContext):
     provenance(context),
     '',
     'Each entry is bundled by esbuild with the options `cdk synth` uses (lib/constructs/lambda-defaults.ts:',
-    'bundle, platform node, target node24, CommonJS, minify, source map without sources content, no external modules,',
-    'so the AWS SDK is bundled). Load = `require(bundle)` timed inside a fresh `node` process, median of',
-    `${report.samples} processes (${report.nodeVersion} here; Lambda runs Node.js 24), plain and with`,
-    '`--enable-source-maps`, which the functions set in `NODE_OPTIONS`. The empty handler is bundled the same way in',
-    "the same run; the ESM-first rows resolve packages' `module` entry first (a comparison, not what is deployed).",
+    "bundle, platform node, target node24, CommonJS, ESM-first resolution `mainFields: ['module', 'main']`, minify,",
+    'source map without sources content, no external modules, so the AWS SDK is bundled). Load = `require(bundle)`',
+    `timed inside a fresh \`node\` process, median of ${report.samples} processes (${report.nodeVersion} here; Lambda runs`,
+    'Node.js 24), plain and with `--enable-source-maps`, which the functions set in `NODE_OPTIONS`. The empty handler',
+    "is bundled the same way in the same run; the CommonJS-first rows resolve packages' `main` entry first, as",
+    "deployed before the switch (`mainFields: ['main', 'module']`, esbuild's default for platform node): a comparison.",
+    'test/lambda/bundles.test.ts runs each deployed bundle in a fresh process to prove it works.',
     '',
     table(
       [
@@ -429,20 +437,25 @@ export function formatBundlesSection(report: BundleReport, context: RunContext):
   ].join('\n');
 }
 
-/** Sentences comparing ESM-first with the deployed resolution, derived from the figures. */
+/** Sentences comparing the deployed (ESM-first) resolution with the CommonJS-first one before it, from the figures. */
 export function bundleReading(report: BundleReport): string[] {
   const out: string[] = [];
   const entries = [...new Set(report.rows.map((r) => r.entry))];
   for (const entry of entries) {
     const deployed = report.rows.find((r) => r.entry === entry && r.variant === 'deployed');
-    const esm = report.rows.find((r) => r.entry === entry && r.variant === 'esm-first');
-    if (deployed?.bytes === undefined || esm?.bytes === undefined) continue;
-    const smaller = 1 - esm.bytes / deployed.bytes;
+    const before = report.rows.find((r) => r.entry === entry && r.variant === 'main-first');
+    if (deployed?.bytes === undefined || before?.bytes === undefined) continue;
+    const smaller = 1 - deployed.bytes / before.bytes;
+    const errors = [
+      deployed.error && ` — as deployed: ${deployed.error}`,
+      before.error && ` — CommonJS-first: ${before.error}`,
+    ];
     out.push(
-      `- ${entry}: ${kib(deployed.bytes)} as deployed; ESM-first ${kib(esm.bytes)} (${smaller >= 0 ? `${pct(smaller)} smaller` : `${pct(-smaller)} larger`})` +
-        (deployed.loadMs !== undefined && esm.loadMs !== undefined
-          ? `, load ${num(deployed.loadMs, 1)} → ${num(esm.loadMs, 1)} ms (${num(esm.loadMs - deployed.loadMs, 1)} ms).`
-          : `${esm.error ? ` — ESM-first: ${esm.error}` : ''}.`),
+      `- ${entry}: ${kib(deployed.bytes)} as deployed (ESM-first), ${kib(before.bytes)} CommonJS-first before ` +
+        `(${smaller >= 0 ? `${pct(smaller)} smaller` : `${pct(-smaller)} larger`} now)` +
+        (deployed.loadMs !== undefined && before.loadMs !== undefined
+          ? `, load ${num(before.loadMs, 1)} → ${num(deployed.loadMs, 1)} ms (${num(deployed.loadMs - before.loadMs, 1)} ms).`
+          : `${errors.filter(Boolean).join('')}.`),
     );
   }
   return out;

@@ -35,15 +35,22 @@ describe('cdkEsbuildOptions', () => {
     expect(options).toMatchObject({
       bundle: true,
       platform: 'node',
-      format: 'cjs',
       minify: bundling.minify,
       sourcemap: bundling.sourceMap,
       sourcesContent: bundling.sourcesContent,
+      format: bundling.format,
       target: bundling.target,
       external: bundling.externalModules,
+      mainFields: bundling.mainFields,
     });
-    expect(options.mainFields).toBeUndefined();
-    expect(cdkEsbuildOptions('entry.ts', 'out/index.js', 'esm-first').mainFields).toEqual(['module', 'main']);
+    expect(options).toMatchObject({ format: 'cjs', mainFields: ['module', 'main'] });
+  });
+
+  test('compare with the CommonJS-first resolution deployed before, esbuild’s default for platform node', () => {
+    const deployed = cdkEsbuildOptions('entry.ts', 'out/index.js', 'deployed');
+    const before = cdkEsbuildOptions('entry.ts', 'out/index.js', 'main-first');
+    expect(before.mainFields).toEqual(['main', 'module']);
+    expect({ ...before, mainFields: deployed.mainFields }).toEqual(deployed);
   });
 });
 

@@ -2,6 +2,7 @@ import type { BundleReport } from '../../bench/bundles';
 import { computeCeiling, callsPerDevice } from '../../bench/ceiling';
 import { DEVICE_CLASSES, type DeviceClass } from '../../bench/end-state';
 import {
+  bundleReading,
   formatBundlesSection,
   formatScaleSection,
   formatStormSection,
@@ -214,7 +215,7 @@ describe('formatStormSection', () => {
 });
 
 describe('formatBundlesSection', () => {
-  test('reports each entry against the empty handler and the ESM-first comparison', () => {
+  test('reports each entry against the empty handler and the CommonJS-first resolution before', () => {
     const report: BundleReport = {
       samples: 3,
       nodeVersion: 'v20.0.0',
@@ -232,16 +233,6 @@ describe('formatBundlesSection', () => {
         {
           entry: 'jitr/handler',
           variant: 'deployed',
-          bytes: 1024 * 1000,
-          gzipBytes: 1024 * 300,
-          sourceMapBytes: 2048,
-          loadMs: 310,
-          loadWithSourceMapsMs: 330,
-          loadSamplesMs: [300, 310, 320],
-        },
-        {
-          entry: 'jitr/handler',
-          variant: 'esm-first',
           bytes: 1024 * 750,
           gzipBytes: 1024 * 220,
           sourceMapBytes: 2048,
@@ -249,20 +240,56 @@ describe('formatBundlesSection', () => {
           loadWithSourceMapsMs: 230,
           loadSamplesMs: [200, 210, 220],
         },
+        {
+          entry: 'jitr/handler',
+          variant: 'main-first',
+          bytes: 1024 * 1000,
+          gzipBytes: 1024 * 300,
+          sourceMapBytes: 2048,
+          loadMs: 310,
+          loadWithSourceMapsMs: 330,
+          loadSamplesMs: [300, 310, 320],
+        },
         { entry: 'broken/handler', variant: 'deployed', error: 'bundling failed: Could not resolve "x"' },
       ],
     };
     const text = formatBundlesSection(report, context);
+    expect(text).toContain("CommonJS, ESM-first resolution `mainFields: ['module', 'main']`");
     expect(text).toContain(
-      '| jitr/handler | as deployed | 1,000.0 KiB | 300.0 KiB | 2.0 KiB | 310.0 | +300.0 | 330.0 | +318.0 | 300.0–320.0 |',
-    );
-    expect(text).toContain("| jitr/handler | mainFields ['module','main'] | 750.0 KiB |");
-    expect(text).toContain(
-      '| broken/handler | as deployed | – | – | – | – | – | – | – | bundling failed: Could not resolve "x" |',
+      '| jitr/handler | as deployed (ESM-first) | 750.0 KiB | 220.0 KiB | 2.0 KiB | 210.0 | +200.0 | 230.0 | +218.0 | 200.0–220.0 |',
     );
     expect(text).toContain(
-      '- jitr/handler: 1,000.0 KiB as deployed; ESM-first 750.0 KiB (25 % smaller), load 310.0 → 210.0 ms (-100.0 ms).',
+      "| jitr/handler | mainFields ['main','module'] (CommonJS-first, before) | 1,000.0 KiB | 300.0 KiB |",
     );
+    expect(text).toContain(
+      '| broken/handler | as deployed (ESM-first) | – | – | – | – | – | – | – | bundling failed: Could not resolve "x" |',
+    );
+    expect(text).toContain(
+      '- jitr/handler: 750.0 KiB as deployed (ESM-first), 1,000.0 KiB CommonJS-first before (25 % smaller now), load 310.0 → 210.0 ms (-100.0 ms).',
+    );
+  });
+
+  test('names the failure of a bundle that was built but did not load, whichever variant it is', () => {
+    const sizes = { gzipBytes: 1, sourceMapBytes: 1 };
+    expect(
+      bundleReading({
+        samples: 1,
+        nodeVersion: 'v20.0.0',
+        baseline: { entry: '(empty handler)', variant: 'deployed', error: 'x' },
+        rows: [
+          {
+            entry: 'a/handler',
+            variant: 'deployed',
+            bytes: 1024 * 500,
+            ...sizes,
+            error: 'require failed (exit 1)',
+          },
+          { entry: 'a/handler', variant: 'main-first', bytes: 1024 * 600, ...sizes, loadMs: 100 },
+        ],
+      }),
+    ).toEqual([
+      '- a/handler: 500.0 KiB as deployed (ESM-first), 600.0 KiB CommonJS-first before (17 % smaller now) — as deployed: require failed (exit 1).',
+    ]);
   });
 });
 

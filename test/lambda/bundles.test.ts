@@ -1,0 +1,464 @@
+/**
+ * Smoke test of the Lambda bundles as deployed.
+ *
+ * Every entry `discoverEntries()` finds is bundled with exactly the esbuild options `cdk synth` uses
+ * (`cdkEsbuildOptions(..., 'deployed')`, held equal to lib/constructs/lambda-defaults.ts by
+ * test/bench/bundles.test.ts), then required in a fresh `node` process with the environment its construct sets
+ * (dummy values) and invoked with events that run real code: Zod parsing, the Powertools utilities and an AWS SDK
+ * call. That proves what the in-process unit tests cannot: the bundle loads, every package esbuild resolved at
+ * build time (AWS SDK, Powertools, Zod) works at run time, and `NODE_OPTIONS=--enable-source-maps` maps errors
+ * back to the TypeScript.
+ *
+ * No network: credentials are fake, `AWS_ENDPOINT_URL` (and the dead-letter queue URL) point at a closed loopback
+ * port and the functions make one attempt per AWS call where they can be told to, so every AWS call fails at once
+ * with ECONNREFUSED. Several cases rely on that to reach their failure path, which is what they assert.
+ */
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { build } from 'esbuild';
+import { cdkEsbuildOptions, discoverEntries } from '../../bench/bundles';
+import { containsPrivateKey, pemBoundary } from '../../core/certificates/pem';
+import { FLEETKIT_METRICS_NAMESPACE, JITR_METRICS } from '../../core/metrics';
+import { onboardingRulesSchema } from '../../core/onboarding/rules';
+import { REGISTRY_RESOURCE_TYPES } from '../../core/registry/custom-resources';
+import { DEFAULT_TEST_REGION, FAKE_CREDENTIALS } from '../support/target';
+
+const ACCOUNT = '123456789012';
+const REGION = DEFAULT_TEST_REGION;
+/** The CA the JITR and expiry functions are configured for; the JITR event below names another one. */
+const WATCHED_CA_ID = 'c'.repeat(64);
+const OTHER_CA_ID = 'b'.repeat(64);
+
+/** One function entry's environment and the events it is invoked with, in order, in one process. */
+interface SmokeCase {
+  /** What the function's construct sets, with valid dummy values; added to the Lambda-like base environment. */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly events: readonly unknown[];
+}
+
+/** What one invocation came to. */
+type InvocationResult =
+  | { readonly resolved: unknown }
+  | { readonly rejected: { readonly name: string; readonly message: string; readonly stack: string } };
+
+/** One entry's bundle and the run of its events. */
+interface SmokeRun {
+  readonly bundle: string;
+  /** Absent when the process failed before answering; `output` then says why. */
+  readonly results?: readonly InvocationResult[];
+  /** stdout and stderr of the process: the function's log lines and embedded-metric-format records. */
+  readonly output: string;
+  readonly exitCode: number | null;
+}
+
+const sqsRecord = (messageId: string, body: string): SQSRecord => ({
+  messageId,
+  receiptHandle: `${messageId}-receipt`,
+  body,
+  attributes: {
+    ApproximateReceiveCount: '1',
+    SentTimestamp: '1767225600000',
+    SenderId: 'AROAEXAMPLE:iot',
+    ApproximateFirstReceiveTimestamp: '1767225600000',
+  },
+  messageAttributes: {},
+  md5OfBody: '',
+  eventSource: 'aws:sqs',
+  eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:fleetkit-jitr`,
+  awsRegion: REGION,
+});
+
+const customResourceEvent = (endpoint: string, fields: Record<string, unknown>) => ({
+  RequestType: 'Create',
+  ServiceToken: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:fleetkit-registry-provider`,
+  // Never called by the handler (the Provider framework answers CloudFormation); closed all the same.
+  ResponseURL: `${endpoint}/cloudformation-response`,
+  StackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT}:stack/fleetkit-smoke/1`,
+  RequestId: 'smoke-request',
+  LogicalResourceId: 'SmokeThingType',
+  ResourceType: REGISTRY_RESOURCE_TYPES.thingType,
+  ResourceProperties: { ServiceToken: 'token', thingTypeName: 'fleetkit-smoke' },
+  ...fields,
+});
+
+/** Each deployed entry's case. `endpoint` is the closed loopback endpoint. */
+function smokeCases(endpoint: string): Record<string, SmokeCase> {
+  const unknownType = customResourceEvent(endpoint, { ResourceType: 'Custom::Unknown' });
+  return {
+    // lib/constructs/ca-expiry-monitor.ts
+    'ca-expiry/handler': {
+      environment: {
+        FLEETKIT_CA_CERTIFICATE_IDS: `root-ca=${WATCHED_CA_ID}`,
+        POWERTOOLS_SERVICE_NAME: 'fleetkit-ca-expiry',
+        POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+        FLEETKIT_SDK_MAX_ATTEMPTS: '1',
+      },
+      events: [
+        {
+          version: '0',
+          id: 'smoke',
+          'detail-type': 'Scheduled Event',
+          source: 'aws.events',
+          account: ACCOUNT,
+          time: '2026-01-01T00:00:00Z',
+          region: REGION,
+          resources: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/fleetkit-ca-expiry`],
+          detail: {},
+        },
+      ],
+    },
+    // lib/constructs/registry-provider.ts (both functions); the construct leaves the SDK attempts at the default.
+    'fleet-registry/is-complete': {
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'fleetkit-registry',
+        NODE_OPTIONS: '--enable-source-maps',
+        FLEETKIT_SDK_MAX_ATTEMPTS: '1',
+      },
+      events: [
+        { ...unknownType, PhysicalResourceId: 'smoke' },
+        customResourceEvent(endpoint, { RequestType: 'Delete', PhysicalResourceId: 'fleetkit-smoke' }),
+      ],
+    },
+    'fleet-registry/on-event': {
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'fleetkit-registry',
+        NODE_OPTIONS: '--enable-source-maps',
+        FLEETKIT_SDK_MAX_ATTEMPTS: '1',
+      },
+      events: [
+        unknownType,
+        customResourceEvent(endpoint, { ResourceProperties: { ServiceToken: 'token' } }),
+        customResourceEvent(endpoint, {}),
+      ],
+    },
+    // lib/constructs/jitr-pipeline.ts
+    'jitr/handler': {
+      environment: {
+        FLEETKIT_CA_CERTIFICATE_IDS: WATCHED_CA_ID,
+        FLEETKIT_DEVICE_POLICY_NAME: 'FleetkitDevicePolicy',
+        FLEETKIT_ONBOARDING_RULES: JSON.stringify(onboardingRulesSchema.parse({ thingGroupName: 'fleet' })),
+        FLEETKIT_SDK_MAX_ATTEMPTS: '1',
+        POWERTOOLS_SERVICE_NAME: 'fleetkit-jitr',
+        POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+        FLEETKIT_ALLOW_LIST_TABLE: 'fleetkit-allow-list',
+        FLEETKIT_DEAD_LETTER_QUEUE_URL: `${endpoint}/${ACCOUNT}/fleetkit-jitr-dead-letters`,
+      },
+      events: [
+        {
+          Records: [
+            sqsRecord('smoke-malformed', 'not json'),
+            sqsRecord(
+              'smoke-other-ca',
+              JSON.stringify({
+                certificateId: 'a'.repeat(64),
+                caCertificateId: OTHER_CA_ID,
+                certificateStatus: 'PENDING_ACTIVATION',
+                awsAccountId: ACCOUNT,
+                timestamp: 1767225600000,
+              }),
+            ),
+          ],
+        } satisfies SQSEvent,
+      ],
+    },
+    // lib/constructs/fleet-provisioning.ts; the hook's DynamoDB client has its own attempts and deadline.
+    'pre-provisioning-hook/handler': {
+      environment: {
+        FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: 'fleetkit-provisioning-allow-list',
+        FLEETKIT_SERIAL_NUMBER_PARAMETER: 'SerialNumber',
+        FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify({ thingGroupName: 'ThingGroupName' }),
+        FLEETKIT_REPROVISIONING: 'deny',
+        POWERTOOLS_SERVICE_NAME: 'fleetkit-pre-provisioning-hook',
+        POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      events: [
+        { clientId: 'smoke-device' },
+        {
+          claimCertificateId: 'd'.repeat(64),
+          certificateId: 'e'.repeat(64),
+          certificatePem: [
+            pemBoundary('BEGIN', 'CERTIFICATE'),
+            'placeholder',
+            pemBoundary('END', 'CERTIFICATE'),
+          ].join('\n'),
+          templateArn: `arn:aws:iot:${REGION}:${ACCOUNT}:provisioningtemplate/FleetkitSmoke`,
+          clientId: 'smoke-device',
+          parameters: { SerialNumber: 'SN-SMOKE-0001' },
+        },
+      ],
+    },
+  };
+}
+
+/** What Lambda gives every function, with fake credentials and nothing that could reach a real endpoint. */
+function lambdaEnvironment(functionName: string, endpoint: string): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: REGION,
+    AWS_DEFAULT_REGION: REGION,
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_ACCESS_KEY_ID: FAKE_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: FAKE_CREDENTIALS.secretAccessKey,
+    AWS_CONFIG_FILE: '/nonexistent/fleetkit-smoke/config',
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/fleetkit-smoke/credentials',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_ENDPOINT_URL: endpoint,
+  };
+}
+
+/**
+ * Run in the child: requires the bundle as the Lambda runtime does, calls its `handler` with each event in turn
+ * and a Lambda-like context, and writes what each call came to as JSON.
+ */
+const HARNESS = `
+const fs = require('node:fs');
+const [bundle, eventsFile, resultFile, contextJson] = process.argv.slice(1);
+const context = { ...JSON.parse(contextJson), getRemainingTimeInMillis: () => 60000, done() {}, fail() {}, succeed() {} };
+(async () => {
+  const { handler } = require(bundle);
+  if (typeof handler !== 'function') throw new Error('the bundle exports no handler function');
+  const results = [];
+  for (const event of JSON.parse(fs.readFileSync(eventsFile, 'utf8'))) {
+    try {
+      results.push({ resolved: await handler(event, context) });
+    } catch (error) {
+      results.push({ rejected: { name: String(error?.name), message: String(error?.message), stack: String(error?.stack) } });
+    }
+  }
+  fs.writeFileSync(resultFile, JSON.stringify(results));
+})().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
+`;
+
+/** A loopback port nothing listens on: connections to it are refused at once. */
+async function closedLoopbackPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
+  return port;
+}
+
+/** Runs the harness for one bundle in a fresh `node` process. */
+function runBundle(
+  bundle: string,
+  smoke: SmokeCase,
+  functionName: string,
+  endpoint: string,
+): Promise<SmokeRun> {
+  const dir = path.dirname(bundle);
+  const eventsFile = path.join(dir, 'events.json');
+  const resultFile = path.join(dir, 'results.json');
+  fs.writeFileSync(eventsFile, JSON.stringify(smoke.events));
+  const context: Partial<Context> = {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: 'smoke-request',
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'smoke',
+    callbackWaitsForEmptyEventLoop: true,
+  };
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['-e', HARNESS, bundle, eventsFile, resultFile, JSON.stringify(context)],
+      {
+        cwd: dir,
+        env: { ...lambdaEnvironment(functionName, endpoint), ...smoke.environment },
+        timeout: 30_000,
+        maxBuffer: 16 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const results = fs.existsSync(resultFile)
+          ? (JSON.parse(fs.readFileSync(resultFile, 'utf8')) as InvocationResult[])
+          : undefined;
+        const exitCode = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({
+          bundle,
+          output: `${stdout}${stderr}`,
+          exitCode,
+          ...(results !== undefined && { results }),
+        });
+      },
+    );
+  });
+}
+
+const entries = discoverEntries();
+const runs = new Map<string, SmokeRun>();
+let cases: Record<string, SmokeCase> = {};
+let outDir: string;
+
+beforeAll(async () => {
+  outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkit-smoke-bundles-'));
+  const endpoint = `http://127.0.0.1:${await closedLoopbackPort()}`;
+  cases = smokeCases(endpoint);
+  const bundles = await Promise.all(
+    entries.map(async (entry) => {
+      const outfile = path.join(outDir, entry.name.replace(/\//g, '__'), 'index.js');
+      await build(cdkEsbuildOptions(entry.file, outfile, 'deployed'));
+      return { entry, outfile };
+    }),
+  );
+  const done = await Promise.all(
+    bundles
+      .filter(({ entry }) => cases[entry.name] !== undefined)
+      .map(async ({ entry, outfile }) => {
+        const functionName = `fleetkit-smoke-${entry.name.replace(/\//g, '-')}`;
+        return [entry.name, await runBundle(outfile, cases[entry.name]!, functionName, endpoint)] as const;
+      }),
+  );
+  for (const [name, run] of done) runs.set(name, run);
+}, 120_000);
+
+afterAll(() => {
+  if (outDir !== undefined) fs.rmSync(outDir, { recursive: true, force: true });
+});
+
+/** The results of an entry's run, or a failure that shows the process output. */
+function resultsOf(name: string): readonly InvocationResult[] {
+  const run = runs.get(name);
+  if (run === undefined) throw new Error(`${name} was not run`);
+  if (run.results === undefined || run.exitCode !== 0) {
+    throw new Error(`${name}: the bundle did not run (exit ${run.exitCode}):\n${run.output.slice(-2000)}`);
+  }
+  return run.results;
+}
+
+function resolved(result: InvocationResult | undefined): unknown {
+  if (result === undefined || !('resolved' in result)) {
+    throw new Error(`expected the handler to resolve, got ${JSON.stringify(result)}`);
+  }
+  return result.resolved;
+}
+
+function rejected(result: InvocationResult | undefined): { name: string; message: string; stack: string } {
+  if (result === undefined || !('rejected' in result)) {
+    throw new Error(`expected the handler to reject, got ${JSON.stringify(result)}`);
+  }
+  return result.rejected;
+}
+
+/** The JSON lines of an entry's output: Powertools log lines and embedded-metric-format records. */
+function jsonLines(name: string): Record<string, unknown>[] {
+  return runs
+    .get(name)!
+    .output.split('\n')
+    .flatMap((line) => {
+      try {
+        const json: unknown = JSON.parse(line);
+        return typeof json === 'object' && json !== null ? [json as Record<string, unknown>] : [];
+      } catch {
+        return [];
+      }
+    });
+}
+
+const logLines = (name: string) => jsonLines(name).filter((line) => line._aws === undefined);
+
+/** Values of an embedded-metric-format metric, in the order published, checked to be in Fleetkit's namespace. */
+function metricValues(name: string, metric: string): unknown[] {
+  return jsonLines(name)
+    .filter((line) => line._aws !== undefined && metric in line)
+    .map((line) => {
+      expect(JSON.stringify(line._aws)).toContain(`"Namespace":"${FLEETKIT_METRICS_NAMESPACE}"`);
+      return line[metric];
+    });
+}
+
+const unsupportedTypeMessage =
+  'resource type Custom::Unknown is not handled by the Fleetkit registry provider ' +
+  `(it handles ${Object.values(REGISTRY_RESOURCE_TYPES).join(', ')})`;
+
+test('every deployed entry has a smoke case, and every case a deployed entry', () => {
+  expect(Object.keys(cases).sort()).toEqual(entries.map((entry) => entry.name).sort());
+});
+
+test('no bundle, source map or function output holds a private key', () => {
+  for (const run of runs.values()) {
+    expect(containsPrivateKey(fs.readFileSync(run.bundle, 'utf8'))).toBe(false);
+    expect(containsPrivateKey(fs.readFileSync(`${run.bundle}.map`, 'utf8'))).toBe(false);
+    expect(containsPrivateKey(run.output)).toBe(false);
+  }
+});
+
+test('ca-expiry/handler reads the CA through the IoT client, counts the failure and fails naming the CA', () => {
+  const [scheduled] = resultsOf('ca-expiry/handler');
+  const error = rejected(scheduled);
+  expect(error.name).toBe('CaExpiryCheckError');
+  expect(error.message).toContain('the expiry of 1 of 1 CA(s) could not be read: root-ca');
+  // Mapped by NODE_OPTIONS=--enable-source-maps through the bundle's source map to the TypeScript line.
+  expect(error.stack).toMatch(/lambda[\\/]ca-expiry[\\/]handler\.ts:\d+/);
+  const failure = logLines('ca-expiry/handler').find(
+    (l) => l.message === 'could not read the CA certificate',
+  );
+  expect(failure).toMatchObject({ level: 'ERROR', service: 'fleetkit-ca-expiry', caName: 'root-ca' });
+  expect(JSON.stringify(failure)).toContain('ECONNREFUSED');
+  expect(metricValues('ca-expiry/handler', 'CaExpiryCheckFailed')).toEqual([1]);
+});
+
+test('fleet-registry/on-event rejects an unknown type, invalid properties and an unreachable IoT with clear messages', () => {
+  const [unknown, invalid, unreachable] = resultsOf('fleet-registry/on-event');
+  expect(rejected(unknown)).toMatchObject({
+    name: 'UnsupportedResourceTypeError',
+    message: unsupportedTypeMessage,
+  });
+  expect(rejected(unknown).stack).toMatch(/lambda[\\/]fleet-registry[\\/]schema\.ts:\d+/);
+  expect(rejected(invalid)).toMatchObject({ name: 'InvalidPropertiesError' });
+  expect(rejected(invalid).message).toMatch(
+    /^Custom::FleetkitThingType SmokeThingType has invalid properties: ResourceProperties\.thingTypeName: /,
+  );
+  expect(rejected(unreachable)).toMatchObject({ name: 'IotApiError' });
+  expect(rejected(unreachable).message).toMatch(
+    /^DescribeThingType for thing type fleetkit-smoke failed: .*ECONNREFUSED/,
+  );
+});
+
+test('fleet-registry/is-complete rejects an unknown type and answers "not yet" when IoT is unreachable', () => {
+  const [unknown, unreachable] = resultsOf('fleet-registry/is-complete');
+  expect(rejected(unknown)).toMatchObject({
+    name: 'UnsupportedResourceTypeError',
+    message: unsupportedTypeMessage,
+  });
+  expect(rejected(unknown).stack).toMatch(/lambda[\\/]fleet-registry[\\/]schema\.ts:\d+/);
+  expect(resolved(unreachable)).toEqual({ IsComplete: false });
+  const warning = logLines('fleet-registry/is-complete').find((l) => l.level === 'WARN');
+  expect(warning?.message).toMatch(/^transient AWS IoT failure/);
+  expect(JSON.stringify(warning)).toContain('ECONNREFUSED');
+});
+
+test('jitr/handler fails only the malformed record of a batch and skips the CA that is not its own', () => {
+  const [batch] = resultsOf('jitr/handler');
+  expect(resolved(batch)).toEqual({ batchItemFailures: [{ itemIdentifier: 'smoke-malformed' }] });
+  const logs = logLines('jitr/handler');
+  expect(logs.find((l) => l.messageId === 'smoke-malformed')).toMatchObject({ reason: 'MALFORMED_EVENT' });
+  expect(logs.find((l) => l.messageId === 'smoke-other-ca')).toMatchObject({ reason: 'UNKNOWN_CA' });
+  // The dead-letter send was attempted against the closed endpoint, so the record stays failed for the queue.
+  expect(JSON.stringify(logs)).toContain('ECONNREFUSED');
+  expect(metricValues('jitr/handler', JITR_METRICS.failed)).toEqual([1]);
+  expect(metricValues('jitr/handler', JITR_METRICS.ignored)).toEqual([1]);
+});
+
+test('pre-provisioning-hook/handler denies a malformed event and a failed allow-list lookup', () => {
+  const [malformed, lookupFailed] = resultsOf('pre-provisioning-hook/handler');
+  expect(resolved(malformed)).toEqual({ allowProvisioning: false });
+  expect(resolved(lookupFailed)).toEqual({ allowProvisioning: false });
+  const reasons = logLines('pre-provisioning-hook/handler').map((l) => l.reason);
+  expect(reasons).toEqual(expect.arrayContaining(['MALFORMED_EVENT', 'LOOKUP_FAILED']));
+  expect(reasons).not.toContain('CONFIGURATION_ERROR');
+  expect(metricValues('pre-provisioning-hook/handler', 'Denied')).toEqual([1, 1]);
+  expect(metricValues('pre-provisioning-hook/handler', 'LookupFailed')).toEqual([1]);
+});
