@@ -1,16 +1,44 @@
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { PROVISIONING_ALLOW_LIST_KEY } from '../../core/provisioning/allow-list';
+import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  PROVISIONED_AT_ATTRIBUTE,
+  PROVISIONED_CERTIFICATE_ID_ATTRIBUTE,
+  PROVISIONING_ALLOW_LIST_KEY,
+  type ReprovisioningMode,
+} from '../../core/provisioning/allow-list';
 
 /** An allow-list item: its string attributes (other than the key). */
 export interface AllowListEntry {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-/** Looks a serial number up; `undefined` when it is not on the list. Rejects when the lookup fails. */
+/** What the hook asks the allow-list about: a serial number, for the certificate the device is provisioning. */
+export interface AllowListRequest {
+  readonly serialNumber: string;
+  /** The ID of the new device certificate (not the claim's). */
+  readonly certificateId: string;
+}
+
+/** The allow-list's answer about one serial number. */
+export type AllowListAnswer =
+  | { readonly status: 'ALLOWED'; readonly entry: AllowListEntry }
+  | { readonly status: 'NOT_ALLOW_LISTED' }
+  | {
+      readonly status: 'ALREADY_PROVISIONED';
+      /** When the serial number was provisioned with another certificate, as stamped on the item. */
+      readonly provisionedAt?: string;
+    };
+
+/** Looks a serial number up for one RegisterThing request. Rejects when the lookup fails. */
 export type ProvisioningAllowList = (
-  serialNumber: string,
+  request: AllowListRequest,
   signal: AbortSignal,
-) => Promise<AllowListEntry | undefined>;
+) => Promise<AllowListAnswer>;
 
 /**
  * Per-attempt timeouts of the hook's DynamoDB client. Two attempts of at most 1.5 s each stay inside the
@@ -31,13 +59,42 @@ export function hookDynamoDbClient(): DynamoDBClient {
   });
 }
 
+/** Options of {@link dynamoProvisioningAllowList}. */
+export interface DynamoProvisioningAllowListOptions {
+  readonly tableName: string;
+  /**
+   * Item attributes to read besides the key (those mapped to parameter overrides). GetItem projects them;
+   * UpdateItem returns the whole item, which the decision maps the same way.
+   */
+  readonly attributes: readonly string[];
+  /**
+   * `deny`: a serial number provisions one certificate; the lookup claims the item for it (UpdateItem).
+   * `allow`: a listed serial number may provision any number of certificates; the lookup only reads (GetItem).
+   */
+  readonly reprovisioning: ReprovisioningMode;
+  /** The clock that stamps `provisionedAt`. @default - the system clock */
+  readonly now?: () => Date;
+}
+
 /**
- * The allow-list over DynamoDB, the only place the hook talks to AWS. Reads are strongly consistent so a serial
- * number added just before the device provisions is found.
+ * The allow-list over DynamoDB, the only place the hook talks to AWS.
  *
- * @param attributes item attributes to read besides the key (those mapped to parameter overrides).
+ * In `deny` mode the lookup is one conditional UpdateItem: it succeeds only when the item exists and is not yet
+ * provisioned, or was provisioned with this same certificate (a device retrying RegisterThing), and then stamps
+ * the item with the certificate ID and the time. A concurrent second request for the same serial number with
+ * another certificate loses the condition. In `allow` mode it is a strongly consistent GetItem, so a serial
+ * number added just before the device provisions is found.
  */
 export function dynamoProvisioningAllowList(
+  client: DynamoDBClient,
+  options: DynamoProvisioningAllowListOptions,
+): ProvisioningAllowList {
+  return options.reprovisioning === 'allow'
+    ? readingAllowList(client, options.tableName, options.attributes)
+    : claimingAllowList(client, options.tableName, options.now ?? (() => new Date()));
+}
+
+function readingAllowList(
   client: DynamoDBClient,
   tableName: string,
   attributes: readonly string[],
@@ -47,7 +104,7 @@ export function dynamoProvisioningAllowList(
     ...attributes.filter((name) => name !== PROVISIONING_ALLOW_LIST_KEY),
   ];
   const expressionNames = Object.fromEntries(names.map((name, index) => [`#a${index}`, name]));
-  return async (serialNumber, signal) => {
+  return async ({ serialNumber }, signal) => {
     const { Item } = await client.send(
       new GetItemCommand({
         TableName: tableName,
@@ -58,11 +115,54 @@ export function dynamoProvisioningAllowList(
       }),
       { abortSignal: signal },
     );
-    if (Item === undefined) return undefined;
-    const strings: Record<string, string> = {};
-    for (const [name, value] of Object.entries(Item)) {
-      if (name !== PROVISIONING_ALLOW_LIST_KEY && value.S !== undefined) strings[name] = value.S;
-    }
-    return { attributes: strings };
+    return Item === undefined ? { status: 'NOT_ALLOW_LISTED' } : { status: 'ALLOWED', entry: entryOf(Item) };
   };
+}
+
+function claimingAllowList(
+  client: DynamoDBClient,
+  tableName: string,
+  now: () => Date,
+): ProvisioningAllowList {
+  return async ({ serialNumber, certificateId }, signal) => {
+    try {
+      const { Attributes } = await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { [PROVISIONING_ALLOW_LIST_KEY]: { S: serialNumber } },
+          ConditionExpression:
+            'attribute_exists(#key) AND (attribute_not_exists(#certificateId) OR #certificateId = :certificateId)',
+          UpdateExpression: 'SET #certificateId = :certificateId, #at = :now',
+          ExpressionAttributeNames: {
+            '#key': PROVISIONING_ALLOW_LIST_KEY,
+            '#certificateId': PROVISIONED_CERTIFICATE_ID_ATTRIBUTE,
+            '#at': PROVISIONED_AT_ATTRIBUTE,
+          },
+          ExpressionAttributeValues: {
+            ':certificateId': { S: certificateId },
+            ':now': { S: now().toISOString() },
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+        { abortSignal: signal },
+      );
+      return { status: 'ALLOWED', entry: entryOf(Attributes ?? {}) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // With ALL_OLD the failure carries the item when there is one: it exists, so another certificate holds it.
+      if (error.Item === undefined) return { status: 'NOT_ALLOW_LISTED' };
+      const provisionedAt = error.Item[PROVISIONED_AT_ATTRIBUTE]?.S;
+      return { status: 'ALREADY_PROVISIONED', ...(provisionedAt !== undefined && { provisionedAt }) };
+    }
+  };
+}
+
+/** The item's string attributes other than the key. */
+function entryOf(item: Record<string, AttributeValue>): AllowListEntry {
+  const strings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(item)) {
+    if (name !== PROVISIONING_ALLOW_LIST_KEY && value.S !== undefined) strings[name] = value.S;
+  }
+  return { attributes: strings };
 }

@@ -1,4 +1,9 @@
-import { DEFAULT_SERIAL_NUMBER_PARAMETER } from '../../core/provisioning/allow-list';
+import {
+  DEFAULT_REPROVISIONING,
+  DEFAULT_SERIAL_NUMBER_PARAMETER,
+  REPROVISIONING_MODES,
+  type ReprovisioningMode,
+} from '../../core/provisioning/allow-list';
 import { PROVISIONING_LIMITS } from '../../core/limits';
 import { ConfigurationError } from './errors';
 
@@ -12,6 +17,8 @@ export interface HookConfig {
   readonly parameterOverrides: Readonly<Record<string, string>>;
   /** Milliseconds the allow-list lookup may take, retries included, before the request is denied. */
   readonly lookupTimeoutMs: number;
+  /** Whether a provisioned serial number may provision again with another certificate. */
+  readonly reprovisioning: ReprovisioningMode;
 }
 
 /** Default lookup deadline: well inside the 5 s AWS IoT gives the hook, leaving room for a cold start. */
@@ -28,6 +35,7 @@ export const MAX_LOOKUP_TIMEOUT_MS =
  * - `FLEETKIT_PARAMETER_OVERRIDES`: JSON object of item attribute → parameter name, e.g.
  *   `{"thingGroupName":"ThingGroupName"}` (default `{}`)
  * - `FLEETKIT_LOOKUP_TIMEOUT_MS` (default 3000, at most 4000)
+ * - `FLEETKIT_REPROVISIONING`: `deny` or `allow` (default `deny`)
  *
  * @throws ConfigurationError naming the variable and what is wrong with it.
  */
@@ -66,5 +74,15 @@ export function readHookConfig(env: NodeJS.ProcessEnv = process.env): HookConfig
       `FLEETKIT_LOOKUP_TIMEOUT_MS must be an integer from 100 to ${MAX_LOOKUP_TIMEOUT_MS}, got ${env.FLEETKIT_LOOKUP_TIMEOUT_MS}`,
     );
   }
-  return { tableName, serialNumberParameter, parameterOverrides, lookupTimeoutMs: timeout };
+  const reprovisioning = env.FLEETKIT_REPROVISIONING ?? DEFAULT_REPROVISIONING;
+  if (!isReprovisioningMode(reprovisioning)) {
+    throw new ConfigurationError(
+      `FLEETKIT_REPROVISIONING must be one of ${REPROVISIONING_MODES.join(', ')}, got ${JSON.stringify(reprovisioning)}`,
+    );
+  }
+  return { tableName, serialNumberParameter, parameterOverrides, lookupTimeoutMs: timeout, reprovisioning };
+}
+
+function isReprovisioningMode(value: string): value is ReprovisioningMode {
+  return (REPROVISIONING_MODES as readonly string[]).includes(value);
 }

@@ -10,6 +10,7 @@ export type DenyReason =
   | 'MISSING_SERIAL_NUMBER'
   | 'INVALID_SERIAL_NUMBER'
   | 'NOT_ALLOW_LISTED'
+  | 'ALREADY_PROVISIONED'
   | 'LOOKUP_TIMEOUT'
   | 'LOOKUP_FAILED';
 
@@ -40,7 +41,8 @@ export interface DecisionDependencies {
 
 /**
  * Allows a RegisterThing request when its serial number is on the allow-list, with the item's mapped attributes
- * as parameter overrides; denies it otherwise.
+ * as parameter overrides; denies it otherwise. Whether a serial number already provisioned with another
+ * certificate is denied (`ALREADY_PROVISIONED`) is the allow-list's to say: see its `reprovisioning` mode.
  *
  * Fails closed: when the lookup fails or does not answer within `lookupTimeoutMs`, the request is denied with
  * the reason, never allowed. A denied device can retry (its RegisterThing is rejected, it may ask again); a
@@ -67,9 +69,11 @@ export async function decide(event: PreProvisioningHookEvent, deps: DecisionDepe
     };
   }
 
-  let entry;
+  let answer;
   try {
-    entry = await withDeadline(deps.lookupTimeoutMs, (signal) => deps.allowList(serialNumber, signal));
+    answer = await withDeadline(deps.lookupTimeoutMs, (signal) =>
+      deps.allowList({ serialNumber, certificateId: event.certificateId }, signal),
+    );
   } catch (error) {
     const timedOut = error instanceof LookupTimeoutError;
     return {
@@ -80,7 +84,7 @@ export async function decide(event: PreProvisioningHookEvent, deps: DecisionDepe
       cause: error,
     };
   }
-  if (entry === undefined) {
+  if (answer.status === 'NOT_ALLOW_LISTED') {
     return {
       allow: false,
       reason: 'NOT_ALLOW_LISTED',
@@ -88,9 +92,19 @@ export async function decide(event: PreProvisioningHookEvent, deps: DecisionDepe
       serialNumber,
     };
   }
+  if (answer.status === 'ALREADY_PROVISIONED') {
+    return {
+      allow: false,
+      reason: 'ALREADY_PROVISIONED',
+      detail:
+        `serial number "${serialNumber}" was already provisioned with another certificate` +
+        (answer.provisionedAt === undefined ? '' : ` at ${answer.provisionedAt}`),
+      serialNumber,
+    };
+  }
   const parameterOverrides: Record<string, string> = {};
   for (const [attribute, parameter] of Object.entries(deps.parameterOverrides)) {
-    const value = entry.attributes[attribute];
+    const value = answer.entry.attributes[attribute];
     if (value !== undefined) parameterOverrides[parameter] = value;
   }
   return { allow: true, serialNumber, parameterOverrides };

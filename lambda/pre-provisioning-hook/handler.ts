@@ -16,8 +16,9 @@ export interface HandlerDependencies extends DecisionDependencies {
 const DENY: PreProvisioningHookResponse = { allowProvisioning: false };
 
 /**
- * Builds the pre-provisioning hook: allows a RegisterThing request whose serial number is on the allow-list,
- * with parameter overrides from the item, and denies everything else with a logged reason.
+ * Builds the pre-provisioning hook: allows a RegisterThing request whose serial number is on the allow-list (and,
+ * unless reprovisioning is allowed, not yet provisioned with another certificate), with parameter overrides from
+ * the item, and denies everything else with a logged reason.
  *
  * Never throws: AWS IoT treats a failed invocation as a denial anyway, but then nothing says why.
  *
@@ -87,11 +88,11 @@ export function buildHandler(
 export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env): HandlerDependencies {
   const config = readHookConfig(env);
   return {
-    allowList: dynamoProvisioningAllowList(
-      hookDynamoDbClient(),
-      config.tableName,
-      Object.keys(config.parameterOverrides),
-    ),
+    allowList: dynamoProvisioningAllowList(hookDynamoDbClient(), {
+      tableName: config.tableName,
+      attributes: Object.keys(config.parameterOverrides),
+      reprovisioning: config.reprovisioning,
+    }),
     serialNumberParameter: config.serialNumberParameter,
     parameterOverrides: config.parameterOverrides,
     lookupTimeoutMs: config.lookupTimeoutMs,

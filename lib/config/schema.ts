@@ -14,6 +14,7 @@ import {
   type Limit,
 } from '../../core/limits';
 import { onboardingRulesSchema } from '../../core/onboarding/rules';
+import { DEFAULT_REPROVISIONING, REPROVISIONING_MODES } from '../../core/provisioning/allow-list';
 import { fleetIndexingSchema } from '../../core/registry/indexing';
 import { checkOrganization, flattenGroups } from './organization';
 
@@ -297,6 +298,17 @@ export const fleetProvisioningSchema = z
     templateFile: z.string().min(1).optional(),
     /** Allow-list items' attributes that become parameter overrides, e.g. `{ thingGroupName: 'ThingGroupName' }`. */
     parameterOverrides: z.record(z.string(), z.string()).default({}),
+    /**
+     * Whether an allow-listed serial number may provision again with another certificate. `deny`: the hook
+     * stamps the item with the first certificate's ID (`provisionedCertificateId`, `provisionedAt`) and denies
+     * any other certificate for that serial number, so a leaked claim plus a known serial cannot take over the
+     * thing; the same certificate retrying RegisterThing is still allowed. `allow`: any number of certificates
+     * (the item is only read). To let one device provision again (after a factory reset, say), with the
+     * condition so that a mistyped serial number is refused rather than added to the allow-list:
+     * `aws dynamodb update-item --table-name <ProvisioningAllowListTableName> --key '{"serialNumber":{"S":"SN0001"}}' --update-expression 'REMOVE provisionedCertificateId, provisionedAt' --condition-expression 'attribute_exists(serialNumber)'`.
+     * @default 'deny'
+     */
+    reprovisioning: z.enum(REPROVISIONING_MODES).default(DEFAULT_REPROVISIONING),
   })
   .strict();
 

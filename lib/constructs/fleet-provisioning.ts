@@ -25,12 +25,20 @@ export interface FleetProvisioningProps {
   readonly serialNumberParameter: string;
   /** Allow-list item attributes that become parameter overrides. */
   readonly parameterOverrides: Readonly<Record<string, string>>;
+  /**
+   * Whether an allow-listed serial number may provision again with another certificate. With `deny` the hook
+   * claims the item for the first certificate (a conditional UpdateItem) and may not read it otherwise; with
+   * `allow` it only reads it (GetItem).
+   * @default 'deny'
+   */
+  readonly reprovisioning?: 'deny' | 'allow';
 }
 
 /**
  * Fleet provisioning by claim: the FLEET_PROVISIONING template, the claim policy (only the create-certificate
  * and this template's provision topics), and a pre-provisioning hook that allows a device only when its serial
- * number is in the provisioning allow-list, answering well inside AWS IoT's 5-second budget.
+ * number is in the provisioning allow-list (and, by default, not yet provisioned with another certificate),
+ * answering well inside AWS IoT's 5-second budget.
  *
  * The claim certificate itself is made with `fleetkit claim rotate`, never by the stack, so no private key is
  * in a template.
@@ -47,6 +55,7 @@ export class FleetProvisioning extends Construct {
   constructor(scope: Construct, id: string, props: FleetProvisioningProps) {
     super(scope, id);
     const stack = Stack.of(this);
+    const reprovisioning = props.reprovisioning ?? 'deny';
     this.allowList = new dynamodb.TableV2(this, 'AllowList', {
       partitionKey: { name: PROVISIONING_ALLOW_LIST_KEY, type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
@@ -58,7 +67,10 @@ export class FleetProvisioning extends Construct {
     const logGroup = new logs.LogGroup(this, 'HookLogs', { retention: logs.RetentionDays.THREE_MONTHS });
     const role = new iam.Role(this, 'HookRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Fleet provisioning pre-provisioning hook: read the serial-number allow-list',
+      description:
+        reprovisioning === 'deny'
+          ? 'Fleet provisioning pre-provisioning hook: claim serial numbers in the allow-list'
+          : 'Fleet provisioning pre-provisioning hook: read the serial-number allow-list',
     });
     role.addToPolicy(
       new iam.PolicyStatement({
@@ -66,10 +78,15 @@ export class FleetProvisioning extends Construct {
         resources: [logGroup.logGroupArn],
       }),
     );
+    // Least privilege: the one call the hook makes. A claiming hook needs no GetItem (UpdateItem returns the item).
+    const access =
+      reprovisioning === 'deny'
+        ? { sid: 'ClaimAllowListItem', action: 'dynamodb:UpdateItem' }
+        : { sid: 'ReadAllowList', action: 'dynamodb:GetItem' };
     role.addToPolicy(
       new iam.PolicyStatement({
-        sid: 'ReadAllowList',
-        actions: ['dynamodb:GetItem'],
+        sid: access.sid,
+        actions: [access.action],
         resources: [this.allowList.tableArn],
       }),
     );
@@ -86,6 +103,7 @@ export class FleetProvisioning extends Construct {
         FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: this.allowList.tableName,
         FLEETKIT_SERIAL_NUMBER_PARAMETER: props.serialNumberParameter,
         FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify(props.parameterOverrides),
+        FLEETKIT_REPROVISIONING: reprovisioning,
         POWERTOOLS_SERVICE_NAME: 'fleetkit-pre-provisioning-hook',
         POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',

@@ -101,6 +101,7 @@ export class OnboardingStack extends Stack {
         claimPolicyName: `${config.name}-claim`,
         serialNumberParameter: config.fleetProvisioning.serialNumberParameter,
         parameterOverrides: config.fleetProvisioning.parameterOverrides,
+        reprovisioning: config.fleetProvisioning.reprovisioning,
       });
       new CfnOutput(this, 'FleetProvisioningTemplateName', {
         value: this.fleetProvisioning.template.templateName,

@@ -1,16 +1,20 @@
+import { fleetProvisioningSchema } from '../../../lib/config/schema';
+import { DEFAULT_REPROVISIONING, REPROVISIONING_MODES } from '../../../core/provisioning/allow-list';
 import { readHookConfig } from '../../../lambda/pre-provisioning-hook/config';
+import { ConfigurationError } from '../../../lambda/pre-provisioning-hook/errors';
 import { parseHookEvent } from '../../../lambda/pre-provisioning-hook/schema';
 import { hookEvent } from './fixtures';
 
 const base = { FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: 'allow-list' };
 
 describe('readHookConfig', () => {
-  test('defaults: the SerialNumber parameter, no overrides, a 3 s lookup deadline', () => {
+  test('defaults: the SerialNumber parameter, no overrides, a 3 s lookup deadline, no reprovisioning', () => {
     expect(readHookConfig(base)).toEqual({
       tableName: 'allow-list',
       serialNumberParameter: 'SerialNumber',
       parameterOverrides: {},
       lookupTimeoutMs: 3000,
+      reprovisioning: 'deny',
     });
   });
 
@@ -21,13 +25,24 @@ describe('readHookConfig', () => {
         FLEETKIT_SERIAL_NUMBER_PARAMETER: 'DeviceSerial',
         FLEETKIT_PARAMETER_OVERRIDES: '{"thingGroupName":"ThingGroupName"}',
         FLEETKIT_LOOKUP_TIMEOUT_MS: '2500',
+        FLEETKIT_REPROVISIONING: 'allow',
       }),
     ).toEqual({
       tableName: 'allow-list',
       serialNumberParameter: 'DeviceSerial',
       parameterOverrides: { thingGroupName: 'ThingGroupName' },
       lookupTimeoutMs: 2500,
+      reprovisioning: 'allow',
     });
+  });
+
+  test('accepts exactly the reprovisioning modes of the fleet configuration, with the same default', () => {
+    const option = fleetProvisioningSchema.shape.reprovisioning;
+    expect([...REPROVISIONING_MODES]).toEqual(option.unwrap().options);
+    expect(DEFAULT_REPROVISIONING).toBe(fleetProvisioningSchema.parse({}).reprovisioning);
+    for (const mode of REPROVISIONING_MODES) {
+      expect(readHookConfig({ ...base, FLEETKIT_REPROVISIONING: mode }).reprovisioning).toBe(mode);
+    }
   });
 
   test.each([
@@ -47,7 +62,18 @@ describe('readHookConfig', () => {
       { ...base, FLEETKIT_LOOKUP_TIMEOUT_MS: '4500' },
       'FLEETKIT_LOOKUP_TIMEOUT_MS must be an integer from 100 to 4000, got 4500',
     ],
+    [
+      'the reprovisioning mode is unknown',
+      { ...base, FLEETKIT_REPROVISIONING: 'ALLOW' },
+      'FLEETKIT_REPROVISIONING must be one of deny, allow, got "ALLOW"',
+    ],
+    [
+      'the reprovisioning mode is empty',
+      { ...base, FLEETKIT_REPROVISIONING: '' },
+      'FLEETKIT_REPROVISIONING must be one of deny, allow, got ""',
+    ],
   ])('fails when %s', (_title, env, message) => {
+    expect(() => readHookConfig(env)).toThrow(ConfigurationError);
     expect(() => readHookConfig(env)).toThrow(message);
   });
 });

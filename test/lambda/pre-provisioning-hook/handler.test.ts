@@ -1,7 +1,11 @@
 import {
+  type AttributeValue,
+  ConditionalCheckFailedException,
   DynamoDBClient,
   GetItemCommand,
   ProvisionedThroughputExceededException,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -10,6 +14,7 @@ import {
   dynamoProvisioningAllowList,
   hookDynamoDbClient,
 } from '../../../lambda/pre-provisioning-hook/allow-list-adapter';
+import type { ReprovisioningMode } from '../../../core/provisioning/allow-list';
 import { buildHandler } from '../../../lambda/pre-provisioning-hook/handler';
 import { capturedTelemetry, hookEvent, metricTotal, type Captured } from './fixtures';
 
@@ -17,14 +22,29 @@ const dynamodb = mockClient(DynamoDBClient);
 const context = { functionName: 'pre-provisioning-hook', awsRequestId: 'req-1' } as Context;
 const TABLE = 'fleet-provisioning-allow-list';
 const OVERRIDES = { thingGroupName: 'ThingGroupName', site: 'Site' };
+const NOW = new Date('2025-06-01T12:00:00.000Z');
+/** The device certificate of {@link hookEvent}, and another device's. */
+const CERTIFICATE_ID = 'b'.repeat(64);
+const OTHER_CERTIFICATE_ID = 'c'.repeat(64);
 
 let captured: Captured;
 
-function handler(options: { lookupTimeoutMs?: number; serialNumberParameter?: string } = {}) {
+function handler(
+  options: {
+    lookupTimeoutMs?: number;
+    serialNumberParameter?: string;
+    reprovisioning?: ReprovisioningMode;
+  } = {},
+) {
   const telemetry = capturedTelemetry();
   captured = telemetry.captured;
   return buildHandler({
-    allowList: dynamoProvisioningAllowList(new DynamoDBClient({}), TABLE, Object.keys(OVERRIDES)),
+    allowList: dynamoProvisioningAllowList(new DynamoDBClient({}), {
+      tableName: TABLE,
+      attributes: Object.keys(OVERRIDES),
+      reprovisioning: options.reprovisioning ?? 'deny',
+      now: () => NOW,
+    }),
     serialNumberParameter: options.serialNumberParameter ?? 'SerialNumber',
     parameterOverrides: OVERRIDES,
     lookupTimeoutMs: options.lookupTimeoutMs ?? 3000,
@@ -35,18 +55,46 @@ function handler(options: { lookupTimeoutMs?: number; serialNumberParameter?: st
 
 const lastLog = () => captured.logs[captured.logs.length - 1];
 
+/** The same request from another device certificate (another key pair under the same claim). */
+const fromCertificate = (certificateId: string, parameters: Record<string, string>) => ({
+  ...hookEvent(parameters),
+  certificateId,
+});
+
+/**
+ * An allow-list table in memory answering UpdateItem as DynamoDB would for the hook's request: the condition
+ * (the item exists, and is unclaimed or claimed by this certificate) decides, a failure carries the old item
+ * (ReturnValuesOnConditionCheckFailure ALL_OLD), a success returns the new one (ALL_NEW). Values are taken from
+ * the command's input, so a request with the wrong key, certificate or time shows in the outcome.
+ */
+function fakeTable(items: Record<string, AttributeValue>[]): Map<string, Record<string, AttributeValue>> {
+  const table = new Map(items.map((item) => [item.serialNumber!.S!, { ...item }]));
+  dynamodb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+    const item = table.get(input.Key!.serialNumber!.S!);
+    const certificateId = input.ExpressionAttributeValues![':certificateId']!;
+    const holder = item?.provisionedCertificateId?.S;
+    if (item === undefined || (holder !== undefined && holder !== certificateId.S)) {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        ...(item !== undefined && { Item: { ...item } }),
+      });
+    }
+    item.provisionedCertificateId = certificateId;
+    item.provisionedAt = input.ExpressionAttributeValues![':now']!;
+    return { Attributes: { ...item } };
+  });
+  return table;
+}
+
 beforeEach(() => dynamodb.reset());
 afterEach(() => jest.restoreAllMocks());
 
 describe('pre-provisioning hook', () => {
-  test('allows an allow-listed serial number and overrides parameters from the item', async () => {
-    dynamodb.on(GetItemCommand).resolves({
-      Item: {
-        serialNumber: { S: 'SN-0001' },
-        thingGroupName: { S: 'site-berlin' },
-        site: { N: '7' },
-      },
-    });
+  test('claims an allow-listed serial number for the certificate with one conditional UpdateItem', async () => {
+    const table = fakeTable([
+      { serialNumber: { S: 'SN-0001' }, thingGroupName: { S: 'site-berlin' }, site: { N: '7' } },
+    ]);
 
     const response = await handler()(hookEvent({ SerialNumber: 'SN-0001', Model: 'edge' }), context);
 
@@ -54,21 +102,39 @@ describe('pre-provisioning hook', () => {
       allowProvisioning: true,
       parameterOverrides: { ThingGroupName: 'site-berlin' },
     });
-    expect(dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
-    expect(dynamodb).toHaveReceivedCommandWith(GetItemCommand, {
+    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    expect(dynamodb).not.toHaveReceivedCommand(GetItemCommand);
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       Key: { serialNumber: { S: 'SN-0001' } },
-      ConsistentRead: true,
-      ProjectionExpression: '#a0, #a1, #a2',
-      ExpressionAttributeNames: { '#a0': 'serialNumber', '#a1': 'thingGroupName', '#a2': 'site' },
+      ConditionExpression:
+        'attribute_exists(#key) AND (attribute_not_exists(#certificateId) OR #certificateId = :certificateId)',
+      UpdateExpression: 'SET #certificateId = :certificateId, #at = :now',
+      ExpressionAttributeNames: {
+        '#key': 'serialNumber',
+        '#certificateId': 'provisionedCertificateId',
+        '#at': 'provisionedAt',
+      },
+      ExpressionAttributeValues: {
+        ':certificateId': { S: CERTIFICATE_ID },
+        ':now': { S: '2025-06-01T12:00:00.000Z' },
+      },
+      ReturnValues: 'ALL_NEW',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     });
+    expect(table.get('SN-0001')).toEqual(
+      expect.objectContaining({
+        provisionedCertificateId: { S: CERTIFICATE_ID },
+        provisionedAt: { S: '2025-06-01T12:00:00.000Z' },
+      }),
+    );
     expect(lastLog()).toEqual(
       expect.objectContaining({
         level: 'INFO',
         message: 'provisioning allowed',
         serialNumber: 'SN-0001',
         parameterOverrides: { ThingGroupName: 'site-berlin' },
-        certificateId: 'b'.repeat(64),
+        certificateId: CERTIFICATE_ID,
         claimCertificateId: 'a'.repeat(64),
         templateArn: 'arn:aws:iot:us-east-1:123456789012:provisioningtemplate/sensor-fleet',
         requestId: 'req-1',
@@ -79,15 +145,68 @@ describe('pre-provisioning hook', () => {
   });
 
   test('allows with no overrides when the item has none of the mapped attributes', async () => {
-    dynamodb.on(GetItemCommand).resolves({ Item: { serialNumber: { S: 'SN-0002' } } });
+    fakeTable([{ serialNumber: { S: 'SN-0002' } }]);
     await expect(handler()(hookEvent({ SerialNumber: 'SN-0002' }), context)).resolves.toEqual({
       allowProvisioning: true,
       parameterOverrides: {},
     });
   });
 
+  test('allows the same certificate again: a device retrying RegisterThing', async () => {
+    fakeTable([{ serialNumber: { S: 'SN-0001' }, thingGroupName: { S: 'site-berlin' } }]);
+    const hook = handler();
+
+    const first = await hook(hookEvent({ SerialNumber: 'SN-0001' }), context);
+    const again = await hook(hookEvent({ SerialNumber: 'SN-0001' }), context);
+
+    expect(first).toEqual({ allowProvisioning: true, parameterOverrides: { ThingGroupName: 'site-berlin' } });
+    expect(again).toEqual(first);
+    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
+  });
+
+  test('denies another certificate for a serial number already provisioned, naming the serial and when', async () => {
+    const table = fakeTable([{ serialNumber: { S: 'SN-0001' } }]);
+    const hook = handler();
+    await expect(hook(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toMatchObject({
+      allowProvisioning: true,
+    });
+
+    const response = await hook(fromCertificate(OTHER_CERTIFICATE_ID, { SerialNumber: 'SN-0001' }), context);
+
+    expect(response).toEqual({ allowProvisioning: false });
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'provisioning denied',
+        reason: 'ALREADY_PROVISIONED',
+        detail:
+          'serial number "SN-0001" was already provisioned with another certificate at 2025-06-01T12:00:00.000Z',
+        serialNumber: 'SN-0001',
+        certificateId: OTHER_CERTIFICATE_ID,
+      }),
+    );
+    expect(JSON.stringify(captured.logs)).not.toContain('BEGIN CERTIFICATE');
+    // The first certificate keeps the serial number.
+    expect(table.get('SN-0001')?.provisionedCertificateId).toEqual({ S: CERTIFICATE_ID });
+    expect(metricTotal(captured, 'Denied')).toBe(1);
+    expect(metricTotal(captured, 'LookupFailed')).toBe(0);
+  });
+
+  test('denies another certificate when the item was claimed without a time', async () => {
+    fakeTable([{ serialNumber: { S: 'SN-0001' }, provisionedCertificateId: { S: OTHER_CERTIFICATE_ID } }]);
+    await expect(handler()(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toEqual({
+      allowProvisioning: false,
+    });
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        reason: 'ALREADY_PROVISIONED',
+        detail: 'serial number "SN-0001" was already provisioned with another certificate',
+      }),
+    );
+  });
+
   test('denies a serial number that is not on the allow-list', async () => {
-    dynamodb.on(GetItemCommand).resolves({});
+    const table = fakeTable([{ serialNumber: { S: 'SN-0001' } }]);
 
     const response = await handler()(hookEvent({ SerialNumber: 'SN-9999' }), context);
 
@@ -102,6 +221,7 @@ describe('pre-provisioning hook', () => {
         parameterNames: ['SerialNumber'],
       }),
     );
+    expect(table.has('SN-9999')).toBe(false);
     expect(metricTotal(captured, 'Denied')).toBe(1);
   });
 
@@ -129,14 +249,16 @@ describe('pre-provisioning hook', () => {
     const response = await handler()(hookEvent(parameters), context);
 
     expect(response).toEqual({ allowProvisioning: false });
-    expect(dynamodb).not.toHaveReceivedCommand(GetItemCommand);
+    expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
     expect(lastLog()).toEqual(expect.objectContaining({ level: 'WARN', reason, detail }));
   });
 
   test('reads the serial number from the configured parameter', async () => {
-    dynamodb.on(GetItemCommand).resolves({ Item: { serialNumber: { S: 'ABC' } } });
-    await handler({ serialNumberParameter: 'DeviceSerial' })(hookEvent({ DeviceSerial: 'ABC' }), context);
-    expect(dynamodb).toHaveReceivedCommandWith(GetItemCommand, { Key: { serialNumber: { S: 'ABC' } } });
+    fakeTable([{ serialNumber: { S: 'ABC' } }]);
+    await expect(
+      handler({ serialNumberParameter: 'DeviceSerial' })(hookEvent({ DeviceSerial: 'ABC' }), context),
+    ).resolves.toMatchObject({ allowProvisioning: true });
+    expect(dynamodb).toHaveReceivedCommandWith(UpdateItemCommand, { Key: { serialNumber: { S: 'ABC' } } });
   });
 
   test.each([
@@ -158,7 +280,7 @@ describe('pre-provisioning hook', () => {
       const response = await handler()(event, context);
 
       expect(response).toEqual({ allowProvisioning: false });
-      expect(dynamodb).not.toHaveReceivedCommand(GetItemCommand);
+      expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
       expect(lastLog()).toEqual(
         expect.objectContaining({
           level: 'WARN',
@@ -171,7 +293,7 @@ describe('pre-provisioning hook', () => {
 
   test('denies, fail closed, when the lookup fails, and logs the error', async () => {
     dynamodb
-      .on(GetItemCommand)
+      .on(UpdateItemCommand)
       .rejects(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }));
 
     const response = await handler()(hookEvent({ SerialNumber: 'SN-0001' }), context);
@@ -191,7 +313,7 @@ describe('pre-provisioning hook', () => {
   });
 
   test("denies when the SDK's request timeout fires", async () => {
-    dynamodb.on(GetItemCommand).rejects(
+    dynamodb.on(UpdateItemCommand).rejects(
       Object.assign(new Error('a request has exceeded the configured 1500 ms requestTimeout.'), {
         name: 'TimeoutError',
         code: 'ETIMEDOUT',
@@ -208,7 +330,7 @@ describe('pre-provisioning hook', () => {
   test('denies at its own deadline when the lookup does not answer, and aborts the lookup', async () => {
     let signal: AbortSignal | undefined;
     const started = Date.now();
-    const hung = buildHandlerWithAllowList(async (_serial, abortSignal) => {
+    const hung = buildHandlerWithAllowList(async (_request, abortSignal) => {
       signal = abortSignal;
       return new Promise(() => undefined);
     });
@@ -228,7 +350,7 @@ describe('pre-provisioning hook', () => {
   });
 
   test('denies when the DynamoDB call itself hangs past the deadline', async () => {
-    dynamodb.on(GetItemCommand).callsFake(() => new Promise(() => undefined));
+    dynamodb.on(UpdateItemCommand).callsFake(() => new Promise(() => undefined));
     const response = await handler({ lookupTimeoutMs: 50 })(hookEvent({ SerialNumber: 'SN-0001' }), context);
     expect(response).toEqual({ allowProvisioning: false });
     expect(lastLog()).toEqual(expect.objectContaining({ reason: 'LOOKUP_TIMEOUT' }));
@@ -238,7 +360,7 @@ describe('pre-provisioning hook', () => {
     const telemetry = capturedTelemetry();
     captured = telemetry.captured;
     const broken = buildHandler({
-      allowList: async () => ({ attributes: {} }),
+      allowList: async () => ({ status: 'ALLOWED', entry: { attributes: {} } }),
       serialNumberParameter: 'SerialNumber',
       parameterOverrides: new Proxy(
         {},
@@ -259,6 +381,76 @@ describe('pre-provisioning hook', () => {
     expect(lastLog()).toEqual(
       expect.objectContaining({ level: 'ERROR', message: 'provisioning denied: unexpected error' }),
     );
+  });
+});
+
+describe('pre-provisioning hook with reprovisioning allowed', () => {
+  const allowing = () => handler({ reprovisioning: 'allow' });
+
+  test('reads the item with one consistent GetItem and never writes it', async () => {
+    dynamodb.on(GetItemCommand).resolves({
+      Item: { serialNumber: { S: 'SN-0001' }, thingGroupName: { S: 'site-berlin' }, site: { N: '7' } },
+    });
+
+    const response = await allowing()(hookEvent({ SerialNumber: 'SN-0001', Model: 'edge' }), context);
+
+    expect(response).toEqual({
+      allowProvisioning: true,
+      parameterOverrides: { ThingGroupName: 'site-berlin' },
+    });
+    expect(dynamodb).toHaveReceivedCommandTimes(GetItemCommand, 1);
+    expect(dynamodb.commandCalls(GetItemCommand)[0]!.args[0].input).toEqual({
+      TableName: TABLE,
+      Key: { serialNumber: { S: 'SN-0001' } },
+      ConsistentRead: true,
+      ProjectionExpression: '#a0, #a1, #a2',
+      ExpressionAttributeNames: { '#a0': 'serialNumber', '#a1': 'thingGroupName', '#a2': 'site' },
+    });
+    expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
+  });
+
+  test('allows another certificate for a serial number already provisioned', async () => {
+    dynamodb.on(GetItemCommand).resolves({
+      Item: {
+        serialNumber: { S: 'SN-0001' },
+        provisionedCertificateId: { S: OTHER_CERTIFICATE_ID },
+        provisionedAt: { S: '2025-01-01T00:00:00.000Z' },
+      },
+    });
+    await expect(allowing()(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toEqual({
+      allowProvisioning: true,
+      parameterOverrides: {},
+    });
+  });
+
+  test('denies a serial number that is not on the allow-list', async () => {
+    dynamodb.on(GetItemCommand).resolves({});
+    await expect(allowing()(hookEvent({ SerialNumber: 'SN-9999' }), context)).resolves.toEqual({
+      allowProvisioning: false,
+    });
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        reason: 'NOT_ALLOW_LISTED',
+        detail: 'serial number "SN-9999" is not on the allow-list',
+      }),
+    );
+  });
+
+  test('denies, fail closed, when the read fails or hangs past the deadline', async () => {
+    dynamodb
+      .on(GetItemCommand)
+      .rejectsOnce(new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }))
+      .callsFake(() => new Promise(() => undefined));
+    const hook = handler({ reprovisioning: 'allow', lookupTimeoutMs: 50 });
+
+    await expect(hook(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toEqual({
+      allowProvisioning: false,
+    });
+    expect(lastLog()).toEqual(expect.objectContaining({ level: 'ERROR', reason: 'LOOKUP_FAILED' }));
+    await expect(hook(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toEqual({
+      allowProvisioning: false,
+    });
+    expect(lastLog()).toEqual(expect.objectContaining({ level: 'ERROR', reason: 'LOOKUP_TIMEOUT' }));
   });
 });
 

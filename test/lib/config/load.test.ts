@@ -32,6 +32,8 @@ describe('fleet configuration', () => {
       sdkMaxAttempts: 8,
     });
     expect(resolved.config.onboarding.keyPolicy).toEqual({ ecCurves: ['P-256', 'P-384'] });
+    // One certificate per serial number unless the fleet opts out.
+    expect(resolved.config.fleetProvisioning.reprovisioning).toBe('deny');
     expect(resolved.certificateAuthorities[0]?.certificatePem).toBe(files.caPem);
     expect(resolved.certificateAuthorities[0]?.verificationCertificatePem).toContain('BEGIN CERTIFICATE');
   });
@@ -73,6 +75,11 @@ describe('fleet configuration', () => {
       /^jitr\.alarmEmail: got "ops"; must be an e-mail address/,
     ],
     ['a key is unknown', { ...baseConfig(), shadows: true }, /^\(root\): unknown key\(s\) "shadows"/],
+    [
+      'fleetProvisioning.reprovisioning is not deny or allow',
+      baseConfig({ fleetProvisioning: { enabled: true, reprovisioning: 'once' as 'deny' } }),
+      /^fleetProvisioning\.reprovisioning: got "once"; must be one of "deny", "allow"$/,
+    ],
     [
       'env.account is not 12 digits',
       baseConfig({ env: { account: '1234' } }),

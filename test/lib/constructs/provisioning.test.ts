@@ -189,27 +189,64 @@ describe('fleet provisioning by claim', () => {
     expect(body.Parameters.ThingGroupName).toEqual({ Type: 'String', Default: 'unassigned' });
   });
 
-  test('the hook answers inside the 5-second budget and may only read the serial-number allow-list', () => {
+  /** Every action the hook's role may take. */
+  const hookActions = (t: Template): string[] =>
+    Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('HookRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[])
+      .flatMap((s) => [s.Action].flat())
+      .sort();
+
+  /** The hook's one statement on the allow-list table, the table found by its key rather than a logical ID. */
+  const allowListStatement = (t: Template, action: string) => {
+    const [tableId] = Object.keys(t.findResources('AWS::DynamoDB::GlobalTable'));
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('HookRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectEquals({
+            Sid: Match.anyValue(),
+            Effect: 'Allow',
+            Action: action,
+            Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+          }),
+        ]),
+      },
+    });
+  };
+
+  test('the hook answers inside the 5-second budget and, by default, may only claim allow-list items', () => {
     const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
     t.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Fleetkit pre-provisioning hook: allow devices by serial number',
       Timeout: 5,
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
-      Environment: { Variables: Match.objectLike({ FLEETKIT_SERIAL_NUMBER_PARAMETER: 'SerialNumber' }) },
+      Environment: {
+        Variables: Match.objectLike({
+          FLEETKIT_SERIAL_NUMBER_PARAMETER: 'SerialNumber',
+          FLEETKIT_REPROVISIONING: 'deny',
+        }),
+      },
     });
     t.hasResource('AWS::DynamoDB::GlobalTable', {
       DeletionPolicy: 'Retain',
       Properties: Match.objectLike({ KeySchema: [{ AttributeName: 'serialNumber', KeyType: 'HASH' }] }),
     });
-    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
-      .filter((p) => JSON.stringify(p.Properties.Roles).includes('HookRole'))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Action: string | string[] }[]);
-    expect(statements.flatMap((s) => [s.Action].flat()).sort()).toEqual([
-      'dynamodb:GetItem',
-      'logs:CreateLogStream',
-      'logs:PutLogEvents',
-    ]);
+    allowListStatement(t, 'dynamodb:UpdateItem');
+    expect(hookActions(t)).toEqual(['dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  test('with reprovisioning allowed, the hook may only read allow-list items', () => {
+    const allowing = baseConfig({
+      fleetProvisioning: { ...config().fleetProvisioning, reprovisioning: 'allow' },
+    });
+    const t = Template.fromStack(synthFleet(files.dir, allowing).onboarding);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ FLEETKIT_REPROVISIONING: 'allow' }) },
+    });
+    allowListStatement(t, 'dynamodb:GetItem');
+    expect(hookActions(t)).toEqual(['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
   });
 
   test('the claim policy allows only creating a certificate and provisioning with this template', () => {
