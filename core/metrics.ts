@@ -17,6 +17,19 @@ export const JITR_METRICS = {
   deadLettered: 'DeadLettered',
 } as const;
 
+/** Pre-provisioning hook answers, per RegisterThing request. */
+export const PROVISIONING_HOOK_METRICS = {
+  allowed: 'Allowed',
+  denied: 'Denied',
+  /** Denied because the allow-list could not be read in time: devices are waiting. */
+  lookupFailed: 'LookupFailed',
+  /** Denied because the serial number already provisioned another certificate: a reset device or a leaked claim. */
+  alreadyProvisioned: 'AlreadyProvisioned',
+} as const;
+
+/** The pre-provisioning hook's Powertools service name, the dimension of its metrics. */
+export const PROVISIONING_HOOK_SERVICE = 'fleetkit-pre-provisioning-hook';
+
 /** Days until a registered CA certificate expires, one value per CA per check. */
 export const CA_DAYS_TO_EXPIRY_METRIC = 'CaDaysToExpiry';
 

@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { PROVISIONING_HOOK_METRICS } from '../../core/metrics';
 import { dynamoProvisioningAllowList, hookDynamoDbClient } from './allow-list-adapter';
 import { readHookConfig } from './config';
 import { decide, type DecisionDependencies, type DenyReason } from './decide';
@@ -32,9 +33,12 @@ export function buildHandler(
     log: Logger,
     fields: Record<string, unknown>,
   ): PreProvisioningHookResponse => {
-    deps.metrics.addMetric('Denied', MetricUnit.Count, 1);
+    deps.metrics.addMetric(PROVISIONING_HOOK_METRICS.denied, MetricUnit.Count, 1);
+    if (reason === 'ALREADY_PROVISIONED') {
+      deps.metrics.addMetric(PROVISIONING_HOOK_METRICS.alreadyProvisioned, MetricUnit.Count, 1);
+    }
     if (reason === 'LOOKUP_FAILED' || reason === 'LOOKUP_TIMEOUT') {
-      deps.metrics.addMetric('LookupFailed', MetricUnit.Count, 1);
+      deps.metrics.addMetric(PROVISIONING_HOOK_METRICS.lookupFailed, MetricUnit.Count, 1);
       log.error('provisioning denied: the allow-list could not be read', { reason, ...fields });
     } else {
       log.warn('provisioning denied', { reason, ...fields });
@@ -61,14 +65,14 @@ export function buildHandler(
           ...(decision.cause !== undefined && { error: decision.cause }),
         });
       }
-      deps.metrics.addMetric('Allowed', MetricUnit.Count, 1);
+      deps.metrics.addMetric(PROVISIONING_HOOK_METRICS.allowed, MetricUnit.Count, 1);
       log.info('provisioning allowed', {
         serialNumber: decision.serialNumber,
         parameterOverrides: decision.parameterOverrides,
       });
       return { allowProvisioning: true, parameterOverrides: decision.parameterOverrides };
     } catch (error) {
-      deps.metrics.addMetric('Denied', MetricUnit.Count, 1);
+      deps.metrics.addMetric(PROVISIONING_HOOK_METRICS.denied, MetricUnit.Count, 1);
       log.error('provisioning denied: unexpected error', { error });
       return DENY;
     } finally {

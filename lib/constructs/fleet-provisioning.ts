@@ -1,16 +1,25 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
   claimPolicyDocument,
+  DEFAULT_REPROVISIONING,
   PROVISIONING_ALLOW_LIST_KEY,
   type ProvisioningTemplateBody,
+  type ReprovisioningMode,
 } from '../../core/provisioning';
-import { FLEETKIT_METRICS_NAMESPACE } from '../../core/metrics';
+import {
+  FLEETKIT_METRICS_NAMESPACE,
+  PROVISIONING_HOOK_METRICS,
+  PROVISIONING_HOOK_SERVICE,
+} from '../../core/metrics';
 import { lambdaEntry, nodejsFunctionDefaults } from './lambda-defaults';
 import { ProvisioningTemplate } from './provisioning-template';
 
@@ -31,7 +40,9 @@ export interface FleetProvisioningProps {
    * `allow` it only reads it (GetItem).
    * @default 'deny'
    */
-  readonly reprovisioning?: 'deny' | 'allow';
+  readonly reprovisioning?: ReprovisioningMode;
+  /** Where the hook's alarms notify. @default - alarms without actions */
+  readonly alarmTopic?: sns.ITopic;
 }
 
 /**
@@ -51,11 +62,12 @@ export class FleetProvisioning extends Construct {
   public readonly allowList: dynamodb.TableV2;
   public readonly hook: nodejs.NodejsFunction;
   public readonly claimPolicyName: string;
+  public readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: FleetProvisioningProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const reprovisioning = props.reprovisioning ?? 'deny';
+    const reprovisioning = props.reprovisioning ?? DEFAULT_REPROVISIONING;
     this.allowList = new dynamodb.TableV2(this, 'AllowList', {
       partitionKey: { name: PROVISIONING_ALLOW_LIST_KEY, type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
@@ -104,11 +116,46 @@ export class FleetProvisioning extends Construct {
         FLEETKIT_SERIAL_NUMBER_PARAMETER: props.serialNumberParameter,
         FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify(props.parameterOverrides),
         FLEETKIT_REPROVISIONING: reprovisioning,
-        POWERTOOLS_SERVICE_NAME: 'fleetkit-pre-provisioning-hook',
+        POWERTOOLS_SERVICE_NAME: PROVISIONING_HOOK_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+
+    const hookAlarm = (alarmId: string, metricName: string, description: string) => {
+      const alarm = new cloudwatch.Alarm(this, alarmId, {
+        metric: new cloudwatch.Metric({
+          namespace: FLEETKIT_METRICS_NAMESPACE,
+          metricName,
+          dimensionsMap: { service: PROVISIONING_HOOK_SERVICE },
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+        }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      if (props.alarmTopic) alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
+      return alarm;
+    };
+    this.alarms = [
+      hookAlarm(
+        'LookupFailedAlarm',
+        PROVISIONING_HOOK_METRICS.lookupFailed,
+        'The pre-provisioning hook could not read the allow-list in time and denied devices (fail closed): they retry, but none provisions until the table answers.',
+      ),
+      ...(reprovisioning === 'deny'
+        ? [
+            hookAlarm(
+              'AlreadyProvisionedAlarm',
+              PROVISIONING_HOOK_METRICS.alreadyProvisioned,
+              'A certificate was requested for a serial number already provisioned with another: a device reset without an allow-list reset, or a leaked claim certificate used with a known serial number.',
+            ),
+          ]
+        : []),
+    ];
 
     this.template = new ProvisioningTemplate(this, 'Template', {
       templateName: props.templateName,

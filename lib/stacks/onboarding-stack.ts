@@ -102,6 +102,7 @@ export class OnboardingStack extends Stack {
         serialNumberParameter: config.fleetProvisioning.serialNumberParameter,
         parameterOverrides: config.fleetProvisioning.parameterOverrides,
         reprovisioning: config.fleetProvisioning.reprovisioning,
+        alarmTopic: this.alarmTopic,
       });
       new CfnOutput(this, 'FleetProvisioningTemplateName', {
         value: this.fleetProvisioning.template.templateName,

@@ -189,6 +189,7 @@ describe('pre-provisioning hook', () => {
     // The first certificate keeps the serial number.
     expect(table.get('SN-0001')?.provisionedCertificateId).toEqual({ S: CERTIFICATE_ID });
     expect(metricTotal(captured, 'Denied')).toBe(1);
+    expect(metricTotal(captured, 'AlreadyProvisioned')).toBe(1);
     expect(metricTotal(captured, 'LookupFailed')).toBe(0);
   });
 
@@ -223,6 +224,7 @@ describe('pre-provisioning hook', () => {
     );
     expect(table.has('SN-9999')).toBe(false);
     expect(metricTotal(captured, 'Denied')).toBe(1);
+    expect(metricTotal(captured, 'AlreadyProvisioned')).toBe(0);
   });
 
   test.each([

@@ -249,6 +249,32 @@ describe('fleet provisioning by claim', () => {
     expect(hookActions(t)).toEqual(['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
   });
 
+  test('alarms when the hook cannot read the allow-list, and when a provisioned serial asks again', () => {
+    const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
+    const alarmOn = (metricName: string) =>
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Fleetkit',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'service', Value: 'fleetkit-pre-provisioning-hook' }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
+      });
+    alarmOn('LookupFailed');
+    alarmOn('AlreadyProvisioned');
+
+    // Without the one-certificate rule there is nothing to alarm on.
+    const allowing = baseConfig({
+      fleetProvisioning: { ...config().fleetProvisioning, reprovisioning: 'allow' },
+    });
+    const metrics = Object.values(
+      Template.fromStack(synthFleet(files.dir, allowing).onboarding).findResources('AWS::CloudWatch::Alarm'),
+    ).map((a) => a.Properties.MetricName);
+    expect(metrics).toContain('LookupFailed');
+    expect(metrics).not.toContain('AlreadyProvisioned');
+  });
+
   test('the claim policy allows only creating a certificate and provisioning with this template', () => {
     const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
     const claim = Object.values(t.findResources('AWS::IoT::Policy')).find(
