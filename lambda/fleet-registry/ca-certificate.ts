@@ -302,9 +302,23 @@ async function converge(
   },
   context: ResourceContext,
 ): Promise<void> {
+  if (
+    existing.jitpTemplateName !== undefined &&
+    properties.jitpTemplateName === undefined &&
+    properties.autoRegistration
+  ) {
+    // AWS IoT keeps a CA's provisioning template and no documented call removes it: with auto-registration on,
+    // its devices would still be provisioned by the template while the JITR pipeline acts on the same events.
+    throw new CaRegistrationConflictError(
+      `CA ${properties.name} (${certificateId}) is registered with provisioning template ` +
+        `"${existing.jitpTemplateName}" (JITP) and is declared for JITR. AWS IoT keeps a CA's template, so its ` +
+        'devices would still be provisioned by it. Register a new CA for JITR beside this one (a rotation), or ' +
+        'declare this CA with onboarding NONE (auto-registration off) or JITP',
+    );
+  }
   const changes = {
-    // JITP: point the CA at its template. A CA that stops using JITP keeps it (no call removes it): synthesis
-    // refuses turning such a CA into a JITR CA (lib/config/lock.ts); NONE switches auto-registration off.
+    // JITP: point the CA at its template. A CA that stops using JITP keeps it (no call removes it): JITR is
+    // refused above and at synth (lib/config/lock.ts); NONE switches auto-registration off.
     ...(properties.jitpTemplateName !== undefined &&
       existing.jitpTemplateName !== properties.jitpTemplateName && {
         jitpTemplateName: properties.jitpTemplateName,

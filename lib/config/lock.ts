@@ -21,6 +21,12 @@ export interface FleetLock {
    * nothing is checked until the next synthesis records it).
    */
   readonly certificateAuthorities?: Readonly<Record<string, LockedCertificateAuthority>>;
+  /**
+   * Certificate IDs of every CA ever synthesized for JITP, kept when the CA changes mode, is renamed or removed:
+   * AWS IoT keeps the CA's provisioning template, so JITR stays refused for that certificate. An ID may be removed
+   * by hand only when that CA was never deployed with JITP.
+   */
+  readonly jitpCertificateIds?: readonly string[];
 }
 
 /** What the lock keeps of one CA. */
@@ -52,8 +58,8 @@ export function lockFileFor(configFile: string): string {
   return path.join(path.dirname(path.resolve(configFile)), 'fleet.lock.json');
 }
 
-/** The lock the configuration implies. */
-export function lockOf(input: LockInput): FleetLock {
+/** The lock the configuration implies, keeping what the previous lock must never forget. */
+export function lockOf(input: LockInput, previous?: FleetLock): FleetLock {
   const thingGroups: Record<string, string | null> = {};
   for (const group of flattenGroups(input.config.thingGroups)) thingGroups[group.name] = group.parent ?? null;
   const certificateAuthorities: Record<string, LockedCertificateAuthority> = {};
@@ -63,32 +69,49 @@ export function lockOf(input: LockInput): FleetLock {
       onboarding: ca.onboarding,
     };
   }
-  return { version: 1, thingGroups, certificateAuthorities };
+  const jitp = input.certificateAuthorities.filter((ca) => ca.onboarding === 'JITP');
+  const jitpCertificateIds = new Set([
+    ...(previous?.jitpCertificateIds ?? []),
+    ...Object.values(previous?.certificateAuthorities ?? {})
+      .filter((ca) => ca.onboarding === 'JITP')
+      .map((ca) => ca.certificateId),
+    ...jitp.map((ca) => ca.certificate.certificateId),
+  ]);
+  return {
+    version: 1,
+    thingGroups,
+    certificateAuthorities,
+    jitpCertificateIds: [...jitpCertificateIds].sort(),
+  };
 }
 
 /**
- * CAs registered for JITP (same name, same certificate) that the configuration now gives to JITR. AWS IoT keeps
- * the provisioning template a CA was registered with, and no documented call removes it
- * (UpdateCACertificate can only set another), so the CA would go on provisioning its devices by JITP while the
- * JITR pipeline acts on the same events. Moving to NONE is fine: auto-registration is switched off.
+ * CAs the configuration gives to JITR whose certificate was ever synthesized for JITP, under any name and through
+ * any mode in between. AWS IoT keeps the provisioning template a CA was registered with, and no documented call
+ * removes it (UpdateCACertificate can only set another), so the CA would go on provisioning its devices by JITP
+ * while the JITR pipeline acts on the same events. NONE is fine: auto-registration is switched off. The registry
+ * provider refuses the same change at deploy time from what AWS IoT reports, should the lock be lost.
  *
  * @see https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCACertificate.html
  */
 export function jitpToJitrChanges(previous: FleetLock, input: LockInput): string[] {
+  const wasJitp = new Set([
+    ...(previous.jitpCertificateIds ?? []),
+    ...Object.values(previous.certificateAuthorities ?? {})
+      .filter((ca) => ca.onboarding === 'JITP')
+      .map((ca) => ca.certificateId),
+  ]);
   const problems: string[] = [];
   input.certificateAuthorities.forEach((ca, index) => {
-    const locked = previous.certificateAuthorities?.[ca.name];
-    if (
-      locked?.onboarding === 'JITP' &&
-      ca.onboarding === 'JITR' &&
-      locked.certificateId === ca.certificate.certificateId
-    ) {
+    const id = ca.certificate.certificateId;
+    if (ca.onboarding === 'JITR' && wasJitp.has(id)) {
       problems.push(
-        `certificateAuthorities.${index}.onboarding: CA "${ca.name}" (${ca.certificate.certificateId.slice(0, 12)}…) ` +
-          `was registered for JITP and is now JITR. AWS IoT keeps a CA's provisioning template and offers no call ` +
-          `that removes it, so its devices would still be provisioned by the template. To move this CA's devices to ` +
-          `JITR, register a new CA for JITR beside it (a rotation: add it, deploy, issue new device certificates ` +
-          `from it, then remove the old CA), or set this CA's onboarding to NONE to stop auto-registration.`,
+        `certificateAuthorities.${index}.onboarding: CA "${ca.name}" (${id.slice(0, 12)}…) was synthesized for ` +
+          `JITP before and is now JITR. AWS IoT keeps a CA's provisioning template and offers no call that removes ` +
+          `it, so its devices would still be provisioned by the template. To move this CA's devices to JITR, ` +
+          `register a new CA for JITR beside it (a rotation: add it, deploy, issue new device certificates from ` +
+          `it, then remove the old CA), or set this CA's onboarding to NONE to stop auto-registration. If it was ` +
+          `never deployed with JITP, remove its ID from jitpCertificateIds in fleet.lock.json.`,
       );
     }
   });
@@ -124,9 +147,8 @@ export function describeMove(move: GroupMove): string {
  */
 export function checkAndUpdateLock(configFile: string, input: LockInput): string[] {
   const file = lockFileFor(configFile);
-  const next = lockOf(input);
+  let previous: FleetLock | undefined;
   if (fs.existsSync(file)) {
-    let previous: FleetLock;
     try {
       previous = JSON.parse(fs.readFileSync(file, 'utf8')) as FleetLock;
     } catch (error) {
@@ -140,8 +162,9 @@ export function checkAndUpdateLock(configFile: string, input: LockInput): string
       ...jitpToJitrChanges(previous, input),
     ];
     if (problems.length > 0) return problems;
-    if (JSON.stringify(previous) === JSON.stringify(next)) return [];
   }
+  const next = lockOf(input, previous);
+  if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(next)) return [];
   fs.writeFileSync(file, `${JSON.stringify(next, null, 2)}\n`);
   return [];
 }

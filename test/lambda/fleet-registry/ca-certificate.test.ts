@@ -474,6 +474,49 @@ describe('Custom::FleetkitCaCertificate Update', () => {
     ]);
   });
 
+  test('refuses to take a CA registered with a JITP template to JITR, and changes nothing', async () => {
+    iot.on(DescribeCACertificateCommand).resolves({
+      certificateDescription: {
+        certificateId: localId,
+        certificateArn: caArn(localId),
+        status: 'ACTIVE',
+        certificateMode: 'SNI_ONLY',
+        autoRegistrationStatus: 'ENABLE',
+      },
+      registrationConfig: { templateName: 'fleet-jitp' },
+    });
+
+    await expect(
+      now().onEvent(
+        updateEvent(
+          TYPE,
+          'SniCa',
+          localId,
+          sniProperties(),
+          sniProperties({ jitpTemplateName: 'fleet-jitp' }),
+        ),
+      ),
+    ).rejects.toThrow(
+      /is registered with provisioning template "fleet-jitp" \(JITP\) and is declared for JITR\. AWS IoT keeps a CA's template.*Register a new CA for JITR beside this one/,
+    );
+    expect(sentCommands(iot)).toEqual(['DescribeCACertificateCommand']);
+
+    // Onboarding NONE (auto-registration off) is fine: the template is never used.
+    iot.resetHistory();
+    await now().onEvent(
+      updateEvent(
+        TYPE,
+        'SniCa',
+        localId,
+        sniProperties({ autoRegistration: false }),
+        sniProperties({ jitpTemplateName: 'fleet-jitp' }),
+      ),
+    );
+    expect(inputsOf(iot, UpdateCACertificateCommand)).toEqual([
+      { certificateId: localId, newAutoRegistrationStatus: 'DISABLE' },
+    ]);
+  });
+
   test('changes auto-registration in place', async () => {
     registered('ACTIVE', 'ENABLE');
 

@@ -24,6 +24,7 @@ describe('fleet.lock.json', () => {
       version: 1,
       thingGroups: { fleet: null, unassigned: 'fleet', 'site-berlin': 'fleet' },
       certificateAuthorities: { factory: { certificateId: caId(), onboarding: 'JITR' } },
+      jitpCertificateIds: [],
     });
   });
 
@@ -100,7 +101,7 @@ describe('fleet.lock.json', () => {
       expect(thrown).toBeInstanceOf(FleetConfigError);
       expect((thrown as FleetConfigError).problems).toEqual([
         expect.stringMatching(
-          /^certificateAuthorities\.0\.onboarding: CA "factory" .* was registered for JITP and is now JITR\. AWS IoT keeps a CA's provisioning template .* register a new CA for JITR beside it .* or set this CA's onboarding to NONE/,
+          /^certificateAuthorities\.0\.onboarding: CA "factory" .* was synthesized for JITP before and is now JITR\. AWS IoT keeps a CA's provisioning template .* register a new CA for JITR beside it .* or set this CA's onboarding to NONE/,
         ),
       ]);
       expect(lock()).toEqual(before);
@@ -112,6 +113,23 @@ describe('fleet.lock.json', () => {
       loadFleetConfigFile(write(withCa('JITP')));
       expect(() => loadFleetConfigFile(write(withCa('JITR', 'other-ca.pem')))).not.toThrow();
       expect(lock().certificateAuthorities.factory.onboarding).toBe('JITR');
+    });
+
+    test('stays refused through NONE, a rename and a removal: the lock never forgets a JITP certificate', () => {
+      loadFleetConfigFile(write(withCa('JITP')));
+      loadFleetConfigFile(write(withCa('NONE')));
+      expect(() => loadFleetConfigFile(write(withCa('JITR')))).toThrow(/was synthesized for JITP before/);
+
+      const renamed = baseConfig({
+        certificateAuthorities: [
+          { name: 'factory-2', certificateFile: 'ca.pem', mode: 'SNI_ONLY', onboarding: 'JITR' },
+        ],
+      });
+      expect(() => loadFleetConfigFile(write(renamed))).toThrow(/CA "factory-2" .* was synthesized for JITP/);
+
+      loadFleetConfigFile(write(withCa('NONE', 'other-ca.pem')));
+      expect(lock().jitpCertificateIds).toEqual([caId()]);
+      expect(() => loadFleetConfigFile(write(withCa('JITR')))).toThrow(/was synthesized for JITP before/);
     });
 
     test('a lock written before CAs were recorded checks nothing and gains them', () => {
