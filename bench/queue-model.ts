@@ -195,6 +195,16 @@ export class SqsQueueModel {
     return next;
   }
 
+  /**
+   * A consumer sends a message to the dead-letter queue itself (SendMessage), as the JITR function does with a
+   * permanent failure; it then deletes the original by succeeding. `messageId` is the original's, so the
+   * dead letter can be traced to its device.
+   */
+  sendToDeadLetterQueue(messageId: string, body: string, receiveCount: number): void {
+    this.dead.push({ messageId, body, receiveCount, deadLetteredAt: this.clock() });
+    this.counters.deadLettered += 1;
+  }
+
   /** Messages in the dead-letter queue, in the order they arrived there. */
   deadLetters(): readonly DeadLetter[] {
     return [...this.dead];

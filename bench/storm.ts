@@ -240,15 +240,20 @@ export function planEvents(
 }
 
 /** The certificate-registered event AWS IoT publishes, as the topic rule forwards it to the queue. */
-export function registrationEventBody(certificateId: string, caCertificateId: string): string {
-  const now = Date.now();
+export function registrationEventBody(
+  certificateId: string,
+  caCertificateId: string,
+  registeredAt: number = Date.now(),
+): string {
   return JSON.stringify({
     certificateId,
     caCertificateId,
-    timestamp: Math.floor(now / 1000),
+    timestamp: Math.floor(Date.now() / 1000),
     certificateStatus: 'PENDING_ACTIVATION',
     awsAccountId: '123456789012',
-    certificateRegistrationTimestamp: String(now),
+    // The certificate's registration time: the same in every event for one registration (a repeat comes from
+    // the device presenting the same registered certificate again).
+    certificateRegistrationTimestamp: String(registeredAt),
   });
 }
 
@@ -511,10 +516,15 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       batchSize: settings.batchSize,
       random,
     });
+    // Every certificate was registered when the fleet was set up.
+    const registeredAt = Date.now();
     const messageDevice = new Map<string, number>();
     plannedEvents.forEach((event, i) => {
       const device = options.devices[event.device]!;
-      const id = queue.send(registrationEventBody(device.certificateId, fleet.caCertificateId), `m-${i + 1}`);
+      const id = queue.send(
+        registrationEventBody(device.certificateId, fleet.caCertificateId, registeredAt),
+        `m-${i + 1}`,
+      );
       messageDevice.set(id, event.device);
     });
 
@@ -569,6 +579,9 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
                 );
           const handler = buildHandler({
             ...deployed,
+            // As deployed, permanent failures go to the dead-letter queue at once (lambda/jitr/handler.ts).
+            deadLetters: async (letter) =>
+              queue.sendToDeadLetterQueue(letter.messageId, letter.body, letter.receiveCount),
             // Always wrapped: an environment Lambda stopped (timeout, crash) makes no further calls; in fault runs
             // the planned crashes strike here too.
             registry: crashingRegistry(registry, crashPlan, crashesFired, { byArn, byThing }, environment),

@@ -29,9 +29,11 @@ const DETAIL_MAX_CHARS = 1_000;
 /** The dead-letter queue over SQS. */
 export function sqsDeadLetters(client: SQSClient, queueUrl: string): DeadLetterSink {
   return async (letter) => {
+    // By code points: cutting a UTF-16 surrogate pair in half leaves a character SQS rejects.
+    const characters = Array.from(letter.detail);
     const detail =
-      letter.detail.length > DETAIL_MAX_CHARS
-        ? `${letter.detail.slice(0, DETAIL_MAX_CHARS - 1)}…`
+      characters.length > DETAIL_MAX_CHARS
+        ? `${characters.slice(0, DETAIL_MAX_CHARS - 1).join('')}…`
         : letter.detail;
     await client.send(
       new SendMessageCommand({

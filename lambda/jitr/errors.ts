@@ -24,9 +24,10 @@ export type FailureClass =
 
 /**
  * Errors AWS answers the same way however often the same request is repeated, until a person changes something:
- * a thing type that is deprecated, a thing already in another group of the same hierarchy or in 10 groups
- * (InvalidRequestException / LimitExceededException), a group, type, policy or table that does not exist, a role
- * without the permission. Named by the service's exception name, which the AWS SDK sets as `error.name`.
+ * a thing type that is deprecated or a thing already in another group of the same hierarchy
+ * (InvalidRequestException), a certificate with too many policies attached (LimitExceededException from
+ * AttachPolicy), a group, type, policy or table that does not exist, a role without the permission. Named by the
+ * service's exception name, which the AWS SDK sets as `error.name`.
  */
 const PERMANENT_AWS_ERRORS: Readonly<Record<string, PermanentFailureCode>> = {
   InvalidRequestException: 'INVALID_REQUEST',
@@ -50,9 +51,10 @@ export function classifyFailure(error: unknown): FailureClass {
 }
 
 /**
- * Receives of one message before a permanent failure sends it to the dead-letter queue. A malformed message goes
- * at once; a permanent AWS error is retried once, because a group, type or policy created moments ago can still
- * be reported missing (eventual consistency), then set aside instead of spending the queue's remaining receives
- * (each one a visibility timeout, 6 minutes as deployed).
+ * The receive (SQS `ApproximateReceiveCount`) from which a permanent AWS error sends the message to the
+ * dead-letter queue. A malformed message goes at once; a permanent AWS error on the first receive is retried,
+ * because a group, type or policy created moments ago can still be reported missing (eventual consistency). From
+ * the second receive on, whatever failed before, it is set aside instead of spending the queue's remaining
+ * receives (each one a visibility timeout, 6 minutes as deployed).
  */
 export const PERMANENT_FAILURE_RECEIVES = 2;

@@ -13,7 +13,7 @@ import { classifyFailure, PERMANENT_FAILURE_RECEIVES } from './errors';
 import { sqsDeadLetters, type DeadLetterSink } from './dead-letter-adapter';
 import { iotRegistry } from './iot-adapter';
 import { onboardCertificate, type OnboardingDependencies } from './onboard';
-import { RECENT_CERTIFICATES_DEFAULTS, RecentCertificates } from './recent-certificates';
+import { RECENT_CERTIFICATES_DEFAULTS, RecentCertificates, registrationKey } from './recent-certificates';
 import { parseRegistrationMessage } from './schema';
 
 /** What the handler is built from; tests pass their own. */
@@ -50,7 +50,7 @@ export function buildHandler(
         persistentKeys: { certificateId: event.certificateId, caCertificateId: event.caCertificateId },
       });
       const outcome = deps.caCertificateIds.has(event.caCertificateId)
-        ? await recent.run(event.certificateId, () => onboardCertificate(event, deps))
+        ? await recent.run(registrationKey(event), () => onboardCertificate(event, deps))
         : await onboardCertificate(event, deps);
       switch (outcome.kind) {
         case 'provisioned':

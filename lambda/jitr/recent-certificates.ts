@@ -15,15 +15,17 @@ export interface RecentCertificatesOptions {
 
 /**
  * Defaults: a registration event repeats while a device retries with a PENDING_ACTIVATION certificate, and queue
- * redeliveries repeat it too; once this environment activated or revoked the certificate, a repeat within
- * 10 minutes is answered from memory. The bound is what a person who sets a certificate back to
- * PENDING_ACTIVATION by hand waits at most, in the one environment that remembers it. 20,000 entries are a few
- * MB of the function's memory.
+ * redeliveries repeat it too; a repeat within 10 minutes of the environment seeing the certificate settled is
+ * answered from memory. Entries are keyed by certificate ID and registration time, so a certificate deleted and
+ * registered again (a new event with a new registration time) is never answered from memory; should AWS IoT
+ * ever send a new registration time with a repeat, that repeat is simply handled in full. 20,000 entries are a
+ * few MB of the function's memory.
  */
 export const RECENT_CERTIFICATES_DEFAULTS = { ttlMs: 10 * 60_000, maxEntries: 20_000 } as const;
 
 /**
- * Per execution environment: answers repeated registration events of a certificate without an AWS call.
+ * Per execution environment: answers repeated registration events of a certificate without an AWS call, once the
+ * environment activated or revoked it, or found it so.
  *
  * Every duplicate that reaches `onboardCertificate` spends a DescribeCertificate call, and that API's rate
  * (10/s by default) is the onboarding ceiling; this keeps duplicates from spending it when the environment has
@@ -43,21 +45,25 @@ export class RecentCertificates {
     }
   }
 
-  /** Runs `attempt` for the certificate unless this environment settled it recently or is attempting it now. */
-  async run(certificateId: string, attempt: () => Promise<Outcome>): Promise<Outcome> {
-    const recent = this.settled.get(certificateId);
+  /**
+   * Runs `attempt` for the certificate unless this environment saw it settled recently or is attempting it now.
+   *
+   * @param key the certificate's registration: its ID and, when the event carries it, its registration time.
+   */
+  async run(key: string, attempt: () => Promise<Outcome>): Promise<Outcome> {
+    const recent = this.settled.get(key);
     if (recent !== undefined) {
       const ageMs = this.options.now() - recent.at;
       if (ageMs < this.options.ttlMs) {
         return {
           kind: 'skipped',
           reason: recent.status === 'ACTIVE' ? 'ALREADY_ACTIVE' : 'ALREADY_REVOKED',
-          detail: `${recent.status === 'ACTIVE' ? 'activated' : 'revoked'} by this environment ${Math.round(ageMs / 1000)} s ago (duplicate event, answered without an AWS call)`,
+          detail: `seen ${recent.status} by this environment ${Math.round(ageMs / 1000)} s ago (duplicate event, answered without an AWS call)`,
         };
       }
-      this.settled.delete(certificateId);
+      this.settled.delete(key);
     }
-    const running = this.inFlight.get(certificateId);
+    const running = this.inFlight.get(key);
     if (running !== undefined) {
       await running;
       return {
@@ -67,14 +73,14 @@ export class RecentCertificates {
       };
     }
     const promise = attempt();
-    this.inFlight.set(certificateId, promise);
+    this.inFlight.set(key, promise);
     try {
       const outcome = await promise;
       const status = settledStatus(outcome);
-      if (status !== undefined) this.remember(certificateId, status);
+      if (status !== undefined) this.remember(key, status);
       return outcome;
     } finally {
-      this.inFlight.delete(certificateId);
+      this.inFlight.delete(key);
     }
   }
 
@@ -83,9 +89,9 @@ export class RecentCertificates {
     return this.settled.size;
   }
 
-  private remember(certificateId: string, status: Settled): void {
-    this.settled.delete(certificateId);
-    this.settled.set(certificateId, { status, at: this.options.now() });
+  private remember(key: string, status: Settled): void {
+    this.settled.delete(key);
+    this.settled.set(key, { status, at: this.options.now() });
     if (this.settled.size > this.options.maxEntries) {
       // Maps iterate in insertion order: the first key is the oldest.
       this.settled.delete(this.settled.keys().next().value!);
@@ -99,4 +105,14 @@ function settledStatus(outcome: Outcome): Settled | undefined {
   if (outcome.reason === 'ALREADY_ACTIVE') return 'ACTIVE';
   if (outcome.reason === 'ALREADY_REVOKED') return 'REVOKED';
   return undefined;
+}
+
+/** The key of a certificate's registration in {@link RecentCertificates}. */
+export function registrationKey(event: {
+  readonly certificateId: string;
+  readonly certificateRegistrationTimestamp?: string | number;
+}): string {
+  return event.certificateRegistrationTimestamp === undefined
+    ? event.certificateId
+    : `${event.certificateId}@${event.certificateRegistrationTimestamp}`;
 }

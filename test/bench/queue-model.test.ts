@@ -73,6 +73,20 @@ describe('SqsQueueModel', () => {
     expect(queue.isDrained()).toBe(true);
   });
 
+  test('a consumer that dead-letters a message itself and deletes it leaves it only in the dead-letter queue', () => {
+    const { clock } = manualClock();
+    const queue = new SqsQueueModel({ visibilityTimeoutMs: 10, maxReceiveCount: 8, clock });
+    queue.send('not an event', 'm-1');
+    const [message] = queue.receive(1);
+    queue.sendToDeadLetterQueue(message!.messageId, message!.body, message!.receiveCount);
+    queue.delete(message!.receiptHandle);
+    expect(queue.deadLetters()).toEqual([
+      expect.objectContaining({ messageId: 'm-1', body: 'not an event', receiveCount: 1 }),
+    ]);
+    expect(queue.stats()).toMatchObject({ deadLettered: 1, deleted: 1 });
+    expect(queue.isDrained()).toBe(true);
+  });
+
   test('reports when the next in-flight message becomes visible', () => {
     const { clock, advance } = manualClock();
     const queue = new SqsQueueModel({ visibilityTimeoutMs: 50, maxReceiveCount: 2, clock });

@@ -30,7 +30,11 @@ describe('classifyFailure', () => {
       new DynamoResourceNotFound({ message: 'no table', ...meta }),
       'RESOURCE_NOT_FOUND',
     ],
-    ['a thing in 10 groups', new LimitExceededException({ message: '10 groups', ...meta }), 'LIMIT_EXCEEDED'],
+    [
+      'a certificate with too many policies',
+      new LimitExceededException({ message: 'policies', ...meta }),
+      'LIMIT_EXCEEDED',
+    ],
     [
       'a role without the permission',
       new UnauthorizedException({ message: 'denied', ...meta }),

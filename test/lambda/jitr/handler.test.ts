@@ -330,6 +330,18 @@ describe('JITR handler, permanent failures', () => {
     );
   });
 
+  test('the cut never splits a character that takes two UTF-16 units', async () => {
+    iot
+      .on(AttachPolicyCommand)
+      .rejects(new ResourceNotFoundException({ message: '\u{1F512}'.repeat(2_000), $metadata: {} }));
+    await withDeadLetters()({ Records: [record('m1', registrationEvent(good.id, ca.id), 2)] }, context);
+    const input = sqs.commandCalls(SendMessageCommand)[0]!.args[0].input;
+    const detail = input.MessageAttributes!.FleetkitFailureDetail!.StringValue!;
+    expect(Array.from(detail)).toHaveLength(1_000);
+    // A lone surrogate would not survive a round trip through UTF-8.
+    expect(Buffer.from(detail, 'utf8').toString('utf8')).toBe(detail);
+  });
+
   test('a long AWS error message is cut to 1,000 characters in the attribute', async () => {
     iot
       .on(AttachPolicyCommand)

@@ -1,5 +1,5 @@
 import type { Outcome } from '../../../lambda/jitr/onboard';
-import { RecentCertificates } from '../../../lambda/jitr/recent-certificates';
+import { RecentCertificates, registrationKey } from '../../../lambda/jitr/recent-certificates';
 
 const provisioned: Outcome = {
   kind: 'provisioned',
@@ -26,7 +26,7 @@ describe('RecentCertificates', () => {
     expect(await recent.run('c1', attempt)).toEqual({
       kind: 'skipped',
       reason: 'ALREADY_ACTIVE',
-      detail: expect.stringMatching(/activated by this environment 59 s ago/),
+      detail: expect.stringMatching(/seen ACTIVE by this environment 59 s ago/),
     });
     expect(attempt).toHaveBeenCalledTimes(1);
     advance(1_000);
@@ -82,6 +82,19 @@ describe('RecentCertificates', () => {
     expect(attempt).toHaveBeenCalledTimes(1);
     await recent.run('c3', attempt);
     expect(attempt).toHaveBeenCalledTimes(1);
+  });
+
+  test('a certificate registered again (a new registration time) is not answered from memory', async () => {
+    const { recent } = setUp();
+    const id = 'a'.repeat(64);
+    const first = registrationKey({ certificateId: id, certificateRegistrationTimestamp: '1700000000000' });
+    const again = registrationKey({ certificateId: id, certificateRegistrationTimestamp: '1700000999000' });
+    await recent.run(first, async () => rejected);
+    const attempt = jest.fn(async () => provisioned);
+    expect(await recent.run(again, attempt)).toBe(provisioned);
+    expect(await recent.run(first, attempt)).toMatchObject({ reason: 'ALREADY_REVOKED' });
+    expect(attempt).toHaveBeenCalledTimes(1);
+    expect(registrationKey({ certificateId: id })).toBe(id);
   });
 
   test('refuses settings that cannot work', () => {
