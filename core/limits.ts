@@ -182,7 +182,11 @@ export const PROVISIONING_LIMITS = {
   /** Minutes a temporary claim certificate from CreateProvisioningClaim stays valid (trusted-user flow). */
   temporaryClaimLifetimeMinutes: limit(5, PROVISION_WITHOUT_CERTIFICATE),
   /** Minutes a `certificateOwnershipToken` stays valid before RegisterThing must have used it. */
-  certificateOwnershipTokenLifetimeMinutes: limit(60, PROVISION_WITHOUT_CERTIFICATE),
+  // "the certificateOwnershipToken returned by CreateCertificateFromCsr expires after one hour"
+  certificateOwnershipTokenLifetimeMinutes: limit(
+    60,
+    'https://docs.aws.amazon.com/iot/latest/developerguide/fleet-provision-api.html',
+  ),
 } as const satisfies Record<string, Limit>;
 
 /**

@@ -23,8 +23,13 @@ export const PROVISIONING_HOOK_METRICS = {
   denied: 'Denied',
   /** Denied because the allow-list could not be read in time: devices are waiting. */
   lookupFailed: 'LookupFailed',
-  /** Denied because the serial number already provisioned another certificate: a reset device or a leaked claim. */
+  /**
+   * Denied because the serial number is held by another certificate (ACTIVE, REVOKED, or stamped outside the
+   * window in which an unfinished provisioning is re-claimed): a reset device or a leaked claim.
+   */
   alreadyProvisioned: 'AlreadyProvisioned',
+  /** Allowed after taking the serial number over from a certificate whose provisioning never finished. */
+  reclaimed: 'Reclaimed',
 } as const;
 
 /** The pre-provisioning hook's Powertools service name, the dimension of its metrics. */

@@ -11,6 +11,7 @@ import {
   PROVISIONING_ALLOW_LIST_KEY,
   type ReprovisioningMode,
 } from '../../core/provisioning/allow-list';
+import { hookClientConfig } from './client-config';
 
 /** An allow-list item: its string attributes (other than the key). */
 export interface AllowListEntry {
@@ -30,7 +31,9 @@ export type AllowListAnswer =
   | { readonly status: 'NOT_ALLOW_LISTED' }
   | {
       readonly status: 'ALREADY_PROVISIONED';
-      /** When the serial number was provisioned with another certificate, as stamped on the item. */
+      /** The certificate the item is stamped with, when it is. */
+      readonly provisionedCertificateId?: string;
+      /** When that certificate claimed the serial number, as stamped on the item. */
       readonly provisionedAt?: string;
     };
 
@@ -40,23 +43,25 @@ export type ProvisioningAllowList = (
   signal: AbortSignal,
 ) => Promise<AllowListAnswer>;
 
-/**
- * Per-attempt timeouts of the hook's DynamoDB client. Two attempts of at most 1.5 s each stay inside the
- * function's own deadline (3 s by default), itself well inside the 5 s AWS IoT waits.
- */
-export const HOOK_CLIENT_TIMEOUTS = { connectionTimeout: 1000, requestTimeout: 1500 } as const;
+/** A request to take an item over from the certificate it is stamped with. */
+export interface ReclaimRequest extends AllowListRequest {
+  /** The certificate the item must still be stamped with for the re-claim to succeed. */
+  readonly previousCertificateId: string;
+}
 
 /**
- * The DynamoDB client the hook uses: two attempts (standard retry, not adaptive, which may hold a request back
- * to rate-limit the client), short connection and request timeouts, and request timeouts that fail the attempt
- * (the SDK only logs them unless `throwOnRequestTimeout` is set).
+ * Re-claims an item stamped with `previousCertificateId` for the request's certificate. `ALLOWED` when it did (or
+ * a concurrent request of the same certificate did), `ALREADY_PROVISIONED` when another certificate took the item
+ * first, `NOT_ALLOW_LISTED` when the item is gone. Rejects when the call fails.
  */
+export type ProvisioningAllowListReclaim = (
+  request: ReclaimRequest,
+  signal: AbortSignal,
+) => Promise<AllowListAnswer>;
+
+/** The DynamoDB client the hook uses: see {@link hookClientConfig}. */
 export function hookDynamoDbClient(): DynamoDBClient {
-  return new DynamoDBClient({
-    maxAttempts: 2,
-    retryMode: 'standard',
-    requestHandler: { ...HOOK_CLIENT_TIMEOUTS, throwOnRequestTimeout: true },
-  });
+  return new DynamoDBClient(hookClientConfig());
 }
 
 /** Options of {@link dynamoProvisioningAllowList}. */
@@ -76,14 +81,23 @@ export interface DynamoProvisioningAllowListOptions {
   readonly now?: () => Date;
 }
 
+/** Options of {@link dynamoAllowListReclaim}. */
+export interface DynamoAllowListReclaimOptions {
+  readonly tableName: string;
+  /** The clock that stamps `provisionedAt`. @default - the system clock */
+  readonly now?: () => Date;
+}
+
 /**
- * The allow-list over DynamoDB, the only place the hook talks to AWS.
+ * The allow-list over DynamoDB, the only place the hook talks to DynamoDB.
  *
  * In `deny` mode the lookup is one conditional UpdateItem: it succeeds only when the item exists and is not yet
  * provisioned, or was provisioned with this same certificate (a device retrying RegisterThing), and then stamps
- * the item with the certificate ID and the time. A concurrent second request for the same serial number with
- * another certificate loses the condition. In `allow` mode it is a strongly consistent GetItem, so a serial
- * number added just before the device provisions is found.
+ * the item with the certificate ID and, unless it has one, the time: `provisionedAt` stays the first time this
+ * certificate claimed the item (which is why the operator's reset removes both attributes). A concurrent second
+ * request for the same serial number with another certificate loses the condition and is answered with the
+ * stamp it lost to. In `allow` mode it is a strongly consistent GetItem, so a serial number added just before the
+ * device provisions is found.
  */
 export function dynamoProvisioningAllowList(
   client: DynamoDBClient,
@@ -132,7 +146,7 @@ function claimingAllowList(
           Key: { [PROVISIONING_ALLOW_LIST_KEY]: { S: serialNumber } },
           ConditionExpression:
             'attribute_exists(#key) AND (attribute_not_exists(#certificateId) OR #certificateId = :certificateId)',
-          UpdateExpression: 'SET #certificateId = :certificateId, #at = :now',
+          UpdateExpression: 'SET #certificateId = :certificateId, #at = if_not_exists(#at, :now)',
           ExpressionAttributeNames: {
             '#key': PROVISIONING_ALLOW_LIST_KEY,
             '#certificateId': PROVISIONED_CERTIFICATE_ID_ATTRIBUTE,
@@ -151,10 +165,63 @@ function claimingAllowList(
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       // With ALL_OLD the failure carries the item when there is one: it exists, so another certificate holds it.
-      if (error.Item === undefined) return { status: 'NOT_ALLOW_LISTED' };
-      const provisionedAt = error.Item[PROVISIONED_AT_ATTRIBUTE]?.S;
-      return { status: 'ALREADY_PROVISIONED', ...(provisionedAt !== undefined && { provisionedAt }) };
+      return error.Item === undefined ? { status: 'NOT_ALLOW_LISTED' } : alreadyProvisioned(error.Item);
     }
+  };
+}
+
+/**
+ * The re-claim over DynamoDB: one conditional UpdateItem whose condition is that the item is still stamped with
+ * the previous certificate, so of two requests racing to take over the same stale stamp only one succeeds. It
+ * stamps the new certificate and the time of this claim.
+ */
+export function dynamoAllowListReclaim(
+  client: DynamoDBClient,
+  options: DynamoAllowListReclaimOptions,
+): ProvisioningAllowListReclaim {
+  const now = options.now ?? (() => new Date());
+  return async ({ serialNumber, certificateId, previousCertificateId }, signal) => {
+    try {
+      const { Attributes } = await client.send(
+        new UpdateItemCommand({
+          TableName: options.tableName,
+          Key: { [PROVISIONING_ALLOW_LIST_KEY]: { S: serialNumber } },
+          ConditionExpression: '#certificateId = :previousCertificateId',
+          UpdateExpression: 'SET #certificateId = :certificateId, #at = :now',
+          ExpressionAttributeNames: {
+            '#certificateId': PROVISIONED_CERTIFICATE_ID_ATTRIBUTE,
+            '#at': PROVISIONED_AT_ATTRIBUTE,
+          },
+          ExpressionAttributeValues: {
+            ':previousCertificateId': { S: previousCertificateId },
+            ':certificateId': { S: certificateId },
+            ':now': { S: now().toISOString() },
+          },
+          ReturnValues: 'ALL_NEW',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+        { abortSignal: signal },
+      );
+      return { status: 'ALLOWED', entry: entryOf(Attributes ?? {}) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (error.Item === undefined) return { status: 'NOT_ALLOW_LISTED' };
+      // A concurrent request of this same certificate (a device retrying) re-claimed it first: it is ours.
+      if (error.Item[PROVISIONED_CERTIFICATE_ID_ATTRIBUTE]?.S === certificateId) {
+        return { status: 'ALLOWED', entry: entryOf(error.Item) };
+      }
+      return alreadyProvisioned(error.Item);
+    }
+  };
+}
+
+function alreadyProvisioned(item: Record<string, AttributeValue>): AllowListAnswer {
+  const provisionedCertificateId = item[PROVISIONED_CERTIFICATE_ID_ATTRIBUTE]?.S;
+  const provisionedAt = item[PROVISIONED_AT_ATTRIBUTE]?.S;
+  return {
+    status: 'ALREADY_PROVISIONED',
+    ...(provisionedCertificateId !== undefined && { provisionedCertificateId }),
+    ...(provisionedAt !== undefined && { provisionedAt }),
   };
 }
 

@@ -2,7 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { PROVISIONING_HOOK_METRICS } from '../../core/metrics';
-import { dynamoProvisioningAllowList, hookDynamoDbClient } from './allow-list-adapter';
+import {
+  dynamoAllowListReclaim,
+  dynamoProvisioningAllowList,
+  hookDynamoDbClient,
+} from './allow-list-adapter';
+import { hookIotClient, iotCertificateStatus } from './certificate-adapter';
 import { readHookConfig } from './config';
 import { decide, type DecisionDependencies, type DenyReason } from './decide';
 import { parseHookEvent, type PreProvisioningHookResponse } from './schema';
@@ -62,13 +67,18 @@ export function buildHandler(
           ...(decision.serialNumber !== undefined && { serialNumber: decision.serialNumber }),
           // Names only: parameter values are the device's and may be sensitive.
           parameterNames: Object.keys(parameters ?? {}),
+          ...(decision.stamp !== undefined && { stamp: decision.stamp }),
           ...(decision.cause !== undefined && { error: decision.cause }),
         });
       }
       deps.metrics.addMetric(PROVISIONING_HOOK_METRICS.allowed, MetricUnit.Count, 1);
+      if (decision.stamp?.outcome === 'RECLAIMED') {
+        deps.metrics.addMetric(PROVISIONING_HOOK_METRICS.reclaimed, MetricUnit.Count, 1);
+      }
       log.info('provisioning allowed', {
         serialNumber: decision.serialNumber,
         parameterOverrides: decision.parameterOverrides,
+        ...(decision.stamp !== undefined && { stamp: decision.stamp }),
       });
       return { allowProvisioning: true, parameterOverrides: decision.parameterOverrides };
     } catch (error) {
@@ -86,16 +96,25 @@ export function buildHandler(
 }
 
 /**
- * The handler's dependencies as deployed: configuration from the environment and the DynamoDB client with
- * short timeouts (endpoint from the SDK's usual settings, including `AWS_ENDPOINT_URL` for an emulator).
+ * The handler's dependencies as deployed: configuration from the environment and SDK clients with short
+ * timeouts (endpoints from the SDK's usual settings, including `AWS_ENDPOINT_URL` for an emulator). In deny mode
+ * the hook also reads certificate statuses from AWS IoT, to re-claim serial numbers whose provisioning never
+ * finished.
  */
 export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env): HandlerDependencies {
   const config = readHookConfig(env);
+  const dynamodb = hookDynamoDbClient();
   return {
-    allowList: dynamoProvisioningAllowList(hookDynamoDbClient(), {
+    allowList: dynamoProvisioningAllowList(dynamodb, {
       tableName: config.tableName,
       attributes: Object.keys(config.parameterOverrides),
       reprovisioning: config.reprovisioning,
+    }),
+    ...(config.reprovisioning === 'deny' && {
+      reclaiming: {
+        certificateStatus: iotCertificateStatus(hookIotClient()),
+        reclaim: dynamoAllowListReclaim(dynamodb, { tableName: config.tableName }),
+      },
     }),
     serialNumberParameter: config.serialNumberParameter,
     parameterOverrides: config.parameterOverrides,

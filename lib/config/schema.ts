@@ -302,9 +302,12 @@ export const fleetProvisioningSchema = z
      * Whether an allow-listed serial number may provision again with another certificate. `deny`: the hook
      * stamps the item with the first certificate's ID (`provisionedCertificateId`, `provisionedAt`) and denies
      * any other certificate for that serial number, so a leaked claim plus a known serial cannot take over the
-     * thing; the same certificate retrying RegisterThing is still allowed. `allow`: any number of certificates
-     * (the item is only read). To let one device provision again (after a factory reset, say), with the
-     * condition so that a mistyped serial number is refused rather than added to the allow-list:
+     * thing; the same certificate retrying RegisterThing is still allowed. A provisioning that never finished
+     * does not burn the serial number: a certificate that finds a stamp 1 to 60 minutes old whose certificate
+     * does not exist or is neither ACTIVE nor REVOKED re-claims the item (the hook's role may UpdateItem the
+     * table and DescribeCertificate). `allow`: any number of certificates (the item is only read). To let one
+     * device provision again (after a factory reset, say), with the condition so that a mistyped serial number
+     * is refused rather than added to the allow-list:
      * `aws dynamodb update-item --table-name <ProvisioningAllowListTableName> --key '{"serialNumber":{"S":"SN0001"}}' --update-expression 'REMOVE provisionedCertificateId, provisionedAt' --condition-expression 'attribute_exists(serialNumber)'`.
      * @default 'deny'
      */

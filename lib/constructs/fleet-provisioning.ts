@@ -1,6 +1,5 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
@@ -13,6 +12,8 @@ import {
   DEFAULT_REPROVISIONING,
   PROVISIONING_ALLOW_LIST_KEY,
   type ProvisioningTemplateBody,
+  RECLAIM_MIN_AGE_MS,
+  RECLAIM_WINDOW_MS,
   type ReprovisioningMode,
 } from '../../core/provisioning';
 import {
@@ -20,6 +21,7 @@ import {
   PROVISIONING_HOOK_METRICS,
   PROVISIONING_HOOK_SERVICE,
 } from '../../core/metrics';
+import { occurrenceAlarm } from './alarms';
 import { lambdaEntry, nodejsFunctionDefaults } from './lambda-defaults';
 import { ProvisioningTemplate } from './provisioning-template';
 
@@ -36,8 +38,9 @@ export interface FleetProvisioningProps {
   readonly parameterOverrides: Readonly<Record<string, string>>;
   /**
    * Whether an allow-listed serial number may provision again with another certificate. With `deny` the hook
-   * claims the item for the first certificate (a conditional UpdateItem) and may not read it otherwise; with
-   * `allow` it only reads it (GetItem).
+   * claims the item for the first certificate (a conditional UpdateItem) and may not read it otherwise, and may
+   * describe certificates, to re-claim an item whose certificate never finished provisioning; with `allow` it
+   * only reads the item (GetItem).
    * @default 'deny'
    */
   readonly reprovisioning?: ReprovisioningMode;
@@ -90,7 +93,9 @@ export class FleetProvisioning extends Construct {
         resources: [logGroup.logGroupArn],
       }),
     );
-    // Least privilege: the one call the hook makes. A claiming hook needs no GetItem (UpdateItem returns the item).
+    // Least privilege: the one table call the hook makes. A claiming hook needs no GetItem (UpdateItem returns the
+    // item). UpdateItem could write any attribute of any item; the hook's condition expressions keep its writes to
+    // the stamp (`provisionedCertificateId`, `provisionedAt`) of an existing item.
     const access =
       reprovisioning === 'deny'
         ? { sid: 'ClaimAllowListItem', action: 'dynamodb:UpdateItem' }
@@ -102,6 +107,27 @@ export class FleetProvisioning extends Construct {
         resources: [this.allowList.tableArn],
       }),
     );
+    if (reprovisioning === 'deny') {
+      // Whether the certificate stamped on an item finished provisioning (ACTIVE) or not: read-only, status only.
+      const anyCertificate = stack.formatArn({
+        service: 'iot',
+        resource: 'cert',
+        resourceName: '*',
+        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
+      role.addToPolicy(
+        new iam.PolicyStatement({
+          sid: 'DescribeStampedCertificates',
+          actions: ['iot:DescribeCertificate'],
+          resources: [anyCertificate],
+        }),
+      );
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:cert/*]',
+        reason:
+          'Device certificates are created by devices at run time (CreateKeysAndCertificate, CreateCertificateFromCsr), with IDs unknown at deploy time; the hook only describes the certificate stamped on an allow-list item, to tell a provisioned device from a provisioning that never finished.',
+      });
+    }
     this.hook = new nodejs.NodejsFunction(this, 'Hook', {
       ...nodejsFunctionDefaults(),
       entry: lambdaEntry('pre-provisioning-hook'),
@@ -122,8 +148,8 @@ export class FleetProvisioning extends Construct {
       },
     });
 
-    const hookAlarm = (alarmId: string, metricName: string, description: string) => {
-      const alarm = new cloudwatch.Alarm(this, alarmId, {
+    const hookAlarm = (alarmId: string, metricName: string, alarmDescription: string) =>
+      occurrenceAlarm(this, alarmId, {
         metric: new cloudwatch.Metric({
           namespace: FLEETKIT_METRICS_NAMESPACE,
           metricName,
@@ -131,15 +157,9 @@ export class FleetProvisioning extends Construct {
           statistic: 'Sum',
           period: Duration.minutes(5),
         }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
+        alarmDescription,
+        ...(props.alarmTopic && { alarmTopic: props.alarmTopic }),
       });
-      if (props.alarmTopic) alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-      return alarm;
-    };
     this.alarms = [
       hookAlarm(
         'LookupFailedAlarm',
@@ -151,7 +171,7 @@ export class FleetProvisioning extends Construct {
             hookAlarm(
               'AlreadyProvisionedAlarm',
               PROVISIONING_HOOK_METRICS.alreadyProvisioned,
-              'A certificate was requested for a serial number already provisioned with another: a device reset without an allow-list reset, or a leaked claim certificate used with a known serial number.',
+              `A certificate was requested for a serial number another certificate holds: one that is ACTIVE or REVOKED, or that claimed it less than ${minutes(RECLAIM_MIN_AGE_MS)} or more than ${minutes(RECLAIM_WINDOW_MS)} ago. Usually a device reset without an allow-list reset, or a leaked claim certificate used with a known serial number. A provisioning that never finished is re-claimed by the device's next certificate in between, and not counted.`,
             ),
           ]
         : []),
@@ -180,4 +200,9 @@ export class FleetProvisioning extends Construct {
     });
     this.claimPolicyName = props.claimPolicyName;
   }
+}
+
+function minutes(ms: number): string {
+  const value = ms / 60_000;
+  return `${value} minute${value === 1 ? '' : 's'}`;
 }

@@ -1,6 +1,5 @@
 import { ArnFormat, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
@@ -14,6 +13,7 @@ import { SDK_MAX_ATTEMPTS } from '../../core/aws-client-config';
 import { LAMBDA_ENVIRONMENT_MAX_BYTES } from '../../core/limits';
 import { FLEETKIT_METRICS_NAMESPACE, JITR_METRICS } from '../../core/metrics';
 import type { OnboardingRules } from '../../core/onboarding/rules';
+import { occurrenceAlarm } from './alarms';
 import { lambdaEntry, nodejsFunctionDefaults } from './lambda-defaults';
 
 /** A registered CA whose registration events the pipeline handles. */
@@ -262,18 +262,12 @@ export class JitrPipeline extends Construct {
       }),
     );
 
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, description: string) => {
-      const created = new cloudwatch.Alarm(this, alarmId, {
+    const alarm = (alarmId: string, metric: cloudwatch.IMetric, alarmDescription: string) =>
+      occurrenceAlarm(this, alarmId, {
         metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
+        alarmDescription,
+        ...(props.alarmTopic && { alarmTopic: props.alarmTopic }),
       });
-      if (props.alarmTopic) created.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
-      return created;
-    };
     this.alarms = [
       alarm(
         'DeadLetterAlarm',

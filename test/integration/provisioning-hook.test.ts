@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import {
@@ -9,14 +10,26 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import {
+  type CertificateStatus,
+  DeleteCertificateCommand,
+  IoTClient,
+  RegisterCertificateWithoutCACommand,
+  UpdateCertificateCommand,
+} from '@aws-sdk/client-iot';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { PROVISIONING_ALLOW_LIST_KEY } from '../../core/provisioning/allow-list';
+import {
+  dynamoAllowListReclaim,
+  hookDynamoDbClient,
+} from '../../lambda/pre-provisioning-hook/allow-list-adapter';
 import { decide } from '../../lambda/pre-provisioning-hook/decide';
 import { buildHandler, dependenciesFromEnvironment } from '../../lambda/pre-provisioning-hook/handler';
 import type { PreProvisioningHookEvent } from '../../lambda/pre-provisioning-hook/schema';
-import { clientConfig, describeIf, uniqueName } from '../support/target';
+import { selfSignedCertificate } from '../support/certificates';
+import { clientConfig, currentTarget, describeIf, uniqueName } from '../support/target';
 
 jest.setTimeout(30_000);
 
@@ -203,16 +216,24 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
         reason: 'ALREADY_PROVISIONED',
         detail: `serial number "${serial}" was already provisioned with another certificate at ${stamped!.provisionedAt!.S}`,
         serialNumber: serial,
+        // Claimed a moment ago: that provisioning may still be running, so the certificate is not looked up.
+        stamp: {
+          stampedCertificateId: FIRST_CERTIFICATE,
+          stampedAt: stamped!.provisionedAt!.S,
+          outcome: 'STAMP_TOO_RECENT',
+        },
       });
       expect(await item()).toEqual(stamped);
     });
 
-    test('the first certificate retrying RegisterThing is still allowed', async () => {
+    test('the first certificate retrying RegisterThing is still allowed, and keeps its first provisionedAt', async () => {
+      const stamped = await item();
+      await new Promise((resolve) => setTimeout(resolve, 5));
       await expect(deployedHandler(table)(hookEvent({ SerialNumber: serial }), context)).resolves.toEqual({
         allowProvisioning: true,
         parameterOverrides: { ThingGroupName: 'site-berlin' },
       });
-      expect((await item())?.provisionedCertificateId).toEqual({ S: FIRST_CERTIFICATE });
+      expect(await item()).toEqual(stamped);
     });
 
     test("after the operator's REMOVE, a new certificate is allowed and the item is stamped with it", async () => {
@@ -236,6 +257,8 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
       ).toBeUndefined();
     });
 
+    // The loser finds the winner's stamp a moment old: it does not look the winner's certificate up (which is
+    // PENDING_ACTIVATION while its RegisterThing runs) and so cannot re-claim the item from it.
     test('two certificates racing for an unclaimed serial number: exactly one is allowed', async () => {
       await dynamo.send(new PutItemCommand({ TableName: table, Item: { serialNumber: { S: 'SN-0101' } } }));
 
@@ -247,7 +270,10 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
 
       expect(decisions.filter((decision) => decision.allow)).toHaveLength(1);
       expect(decisions.filter((decision) => !decision.allow)).toEqual([
-        expect.objectContaining({ reason: 'ALREADY_PROVISIONED' }),
+        expect.objectContaining({
+          reason: 'ALREADY_PROVISIONED',
+          stamp: expect.objectContaining({ outcome: 'STAMP_TOO_RECENT' }),
+        }),
       ]);
     });
 
@@ -262,6 +288,201 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
         (await dynamo.send(new GetItemCommand({ TableName: table, Key: { serialNumber: { S: 'SN-0199' } } })))
           .Item,
       ).toBeUndefined();
+    });
+  });
+
+  describeIf('iotCore')('a serial number whose provisioning never finished (reprovisioning denied)', () => {
+    const iot = new IoTClient({ ...clientConfig(), maxAttempts: 3 });
+    /** Certificates registered here, deleted afterwards on targets that keep state. */
+    const registered: string[] = [];
+    /** A stamp inside the re-claim window: older than a minute, younger than an hour. */
+    const tenMinutesAgo = () => new Date(Date.now() - 10 * 60_000).toISOString();
+    let serialCounter = 300;
+
+    /** A certificate in the registry with `status`, as a device's would be after (or during) provisioning. */
+    async function registeredCertificate(status: CertificateStatus): Promise<string> {
+      const { certificateId } = await iot.send(
+        new RegisterCertificateWithoutCACommand({
+          certificatePem: selfSignedCertificate(`fleet-hook-${status.toLowerCase()}`).certificatePem,
+          status: status === 'REVOKED' ? 'ACTIVE' : status,
+        }),
+      );
+      registered.push(certificateId!);
+      if (status === 'REVOKED') {
+        await iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'REVOKED' }));
+      }
+      return certificateId!;
+    }
+
+    /** A fresh allow-listed serial number stamped with `certificateId` at `at`. */
+    async function stampedSerial(certificateId: string, at: string): Promise<string> {
+      serialCounter += 1;
+      const serialNumber = `SN-0${serialCounter}`;
+      await dynamo.send(
+        new PutItemCommand({
+          TableName: table,
+          Item: {
+            serialNumber: { S: serialNumber },
+            thingGroupName: { S: 'site-hamburg' },
+            provisionedCertificateId: { S: certificateId },
+            provisionedAt: { S: at },
+          },
+        }),
+      );
+      return serialNumber;
+    }
+
+    const itemOf = async (serialNumber: string) =>
+      (
+        await dynamo.send(
+          new GetItemCommand({
+            TableName: table,
+            Key: { serialNumber: { S: serialNumber } },
+            ConsistentRead: true,
+          }),
+        )
+      ).Item;
+
+    /** A certificate ID nothing in the registry has. */
+    const missingCertificate = () => randomBytes(32).toString('hex');
+
+    afterAll(async () => {
+      if (currentTarget().capabilities.has('reset')) return;
+      for (const certificateId of registered) {
+        await iot.send(new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' }));
+        await iot.send(new DeleteCertificateCommand({ certificateId }));
+      }
+    });
+
+    test('a stamped certificate that does not exist: the next certificate re-claims the serial number', async () => {
+      const stale = missingCertificate();
+      const at = tenMinutesAgo();
+      const serialNumber = await stampedSerial(stale, at);
+      const before = Date.now();
+
+      await expect(
+        deployedHandler(table)(hookEvent({ SerialNumber: serialNumber }, SECOND_CERTIFICATE), context),
+      ).resolves.toEqual({ allowProvisioning: true, parameterOverrides: { ThingGroupName: 'site-hamburg' } });
+
+      const item = await itemOf(serialNumber);
+      expect(item?.provisionedCertificateId).toEqual({ S: SECOND_CERTIFICATE });
+      // A re-claim dates the stamp anew.
+      expect(Date.parse(item!.provisionedAt!.S!)).toBeGreaterThanOrEqual(before - 1000);
+      // And the certificate that lost the serial number is now the other one.
+      await expect(
+        deployedDecision(table, hookEvent({ SerialNumber: serialNumber }, stale)),
+      ).resolves.toMatchObject({ allow: false, reason: 'ALREADY_PROVISIONED' });
+    });
+
+    test('an INACTIVE stamped certificate (provisioning never finished): re-claimed, and the log says so', async () => {
+      const inactive = await registeredCertificate('INACTIVE');
+      const at = tenMinutesAgo();
+      const serialNumber = await stampedSerial(inactive, at);
+
+      await expect(
+        deployedDecision(table, hookEvent({ SerialNumber: serialNumber }, SECOND_CERTIFICATE)),
+      ).resolves.toEqual({
+        allow: true,
+        serialNumber,
+        parameterOverrides: { ThingGroupName: 'site-hamburg' },
+        stamp: {
+          stampedCertificateId: inactive,
+          stampedAt: at,
+          stampedCertificateStatus: 'INACTIVE',
+          outcome: 'RECLAIMED',
+        },
+      });
+      expect((await itemOf(serialNumber))?.provisionedCertificateId).toEqual({ S: SECOND_CERTIFICATE });
+    });
+
+    test.each([
+      ['ACTIVE', 'CERTIFICATE_ACTIVE'],
+      ['REVOKED', 'CERTIFICATE_REVOKED'],
+    ] as const)('a stamped certificate that is %s keeps the serial number', async (status, outcome) => {
+      const holder = await registeredCertificate(status);
+      const at = tenMinutesAgo();
+      const serialNumber = await stampedSerial(holder, at);
+      const stamped = await itemOf(serialNumber);
+
+      await expect(
+        deployedDecision(table, hookEvent({ SerialNumber: serialNumber }, SECOND_CERTIFICATE)),
+      ).resolves.toEqual({
+        allow: false,
+        reason: 'ALREADY_PROVISIONED',
+        detail: `serial number "${serialNumber}" was already provisioned with another certificate at ${at}`,
+        serialNumber,
+        stamp: { stampedCertificateId: holder, stampedAt: at, stampedCertificateStatus: status, outcome },
+      });
+      expect(await itemOf(serialNumber)).toEqual(stamped);
+    });
+
+    test('a stamp older than an hour is left alone, whatever became of its certificate', async () => {
+      const at = new Date(Date.now() - 61 * 60_000).toISOString();
+      const serialNumber = await stampedSerial(missingCertificate(), at);
+      const stamped = await itemOf(serialNumber);
+
+      await expect(
+        deployedDecision(table, hookEvent({ SerialNumber: serialNumber }, SECOND_CERTIFICATE)),
+      ).resolves.toMatchObject({
+        allow: false,
+        reason: 'ALREADY_PROVISIONED',
+        stamp: { outcome: 'STAMP_EXPIRED' },
+      });
+      expect(await itemOf(serialNumber)).toEqual(stamped);
+    });
+
+    test('two certificates racing to re-claim the same stale stamp: exactly one is allowed', async () => {
+      const serialNumber = await stampedSerial(missingCertificate(), tenMinutesAgo());
+
+      const decisions = await Promise.all(
+        [FIRST_CERTIFICATE, SECOND_CERTIFICATE].map((certificateId) =>
+          deployedDecision(table, hookEvent({ SerialNumber: serialNumber }, certificateId)),
+        ),
+      );
+
+      const allowed = decisions.filter((decision) => decision.allow);
+      expect(allowed).toHaveLength(1);
+      // The loser either lost the re-claim's condition or, arriving later, found the winner's fresh stamp.
+      expect(decisions.filter((decision) => !decision.allow)).toEqual([
+        expect.objectContaining({
+          reason: 'ALREADY_PROVISIONED',
+          stamp: expect.objectContaining({
+            outcome: expect.stringMatching(/^(RECLAIM_LOST|STAMP_TOO_RECENT)$/),
+          }),
+        }),
+      ]);
+      const winner = decisions.indexOf(allowed[0]!) === 0 ? FIRST_CERTIFICATE : SECOND_CERTIFICATE;
+      expect((await itemOf(serialNumber))?.provisionedCertificateId).toEqual({ S: winner });
+    });
+
+    test("the re-claim's condition: of two re-claims of the same stamp, DynamoDB lets exactly one through", async () => {
+      const stale = missingCertificate();
+      const serialNumber = await stampedSerial(stale, tenMinutesAgo());
+      const reclaim = dynamoAllowListReclaim(hookDynamoDbClient(), { tableName: table });
+      const { signal } = new AbortController();
+
+      const answers = await Promise.all(
+        [FIRST_CERTIFICATE, SECOND_CERTIFICATE].map((certificateId) =>
+          reclaim({ serialNumber, certificateId, previousCertificateId: stale }, signal),
+        ),
+      );
+
+      expect(answers.map((answer) => answer.status).sort()).toEqual(['ALLOWED', 'ALREADY_PROVISIONED']);
+      const winner = answers[0]!.status === 'ALLOWED' ? FIRST_CERTIFICATE : SECOND_CERTIFICATE;
+      expect(answers.find((answer) => answer.status === 'ALREADY_PROVISIONED')).toMatchObject({
+        provisionedCertificateId: winner,
+      });
+      expect((await itemOf(serialNumber))?.provisionedCertificateId).toEqual({ S: winner });
+    });
+
+    test('the stamped certificate retrying keeps its first provisionedAt', async () => {
+      const at = tenMinutesAgo();
+      const serialNumber = await stampedSerial(FIRST_CERTIFICATE, at);
+
+      await expect(
+        deployedHandler(table)(hookEvent({ SerialNumber: serialNumber }, FIRST_CERTIFICATE), context),
+      ).resolves.toMatchObject({ allowProvisioning: true });
+      expect((await itemOf(serialNumber))?.provisionedAt).toEqual({ S: at });
     });
   });
 

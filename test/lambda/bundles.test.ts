@@ -4,17 +4,22 @@
  * Every entry `discoverEntries()` finds is bundled with exactly the esbuild options `cdk synth` uses
  * (`cdkEsbuildOptions(..., 'deployed')`, held equal to lib/constructs/lambda-defaults.ts by
  * test/bench/bundles.test.ts), then required in a fresh `node` process with the environment its construct sets
- * (dummy values) and invoked with events that run real code: Zod parsing, the Powertools utilities and an AWS SDK
- * call. That proves what the in-process unit tests cannot: the bundle loads, every package esbuild resolved at
- * build time (AWS SDK, Powertools, Zod) works at run time, and `NODE_OPTIONS=--enable-source-maps` maps errors
- * back to the TypeScript.
+ * (dummy values) and invoked with events that run real code: Zod parsing, the Powertools utilities and AWS SDK
+ * calls. That proves what the in-process unit tests cannot: the bundle loads, every package esbuild resolved at
+ * build time (AWS SDK, Powertools, Zod) works at run time, `NODE_OPTIONS=--enable-source-maps` maps errors back
+ * to the TypeScript, and the bundled SDK turns AWS error responses into the error classes the code tests with
+ * `instanceof`, with their modelled fields (ConditionalCheckFailedException's `Item`).
  *
- * No network: credentials are fake, `AWS_ENDPOINT_URL` (and the dead-letter queue URL) point at a closed loopback
- * port and the functions make one attempt per AWS call where they can be told to, so every AWS call fails at once
- * with ECONNREFUSED. Several cases rely on that to reach their failure path, which is what they assert.
+ * No network beyond loopback, fake credentials. `AWS_ENDPOINT_URL` (and the dead-letter queue URL) point at a
+ * closed loopback port, so a call there fails at once with ECONNREFUSED, and the functions make one attempt per
+ * AWS call where they can be told to; several cases rely on that to reach their failure path. The calls whose
+ * answer matters are sent instead, through the service-specific `AWS_ENDPOINT_URL_<SERVICE>`, to a loopback stub
+ * started by this test that answers canned responses in each service's protocol ({@link startAwsStub}): the
+ * pre-provisioning hook's DynamoDB and AWS IoT calls, and the JITR function's AWS IoT calls.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,16 +27,190 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { build } from 'esbuild';
 import { cdkEsbuildOptions, discoverEntries } from '../../bench/bundles';
 import { containsPrivateKey, pemBoundary } from '../../core/certificates/pem';
-import { FLEETKIT_METRICS_NAMESPACE, JITR_METRICS } from '../../core/metrics';
+import {
+  FLEETKIT_METRICS_NAMESPACE,
+  JITR_METRICS,
+  PROVISIONING_HOOK_METRICS,
+  PROVISIONING_HOOK_SERVICE,
+} from '../../core/metrics';
 import { onboardingRulesSchema } from '../../core/onboarding/rules';
 import { REGISTRY_RESOURCE_TYPES } from '../../core/registry/custom-resources';
 import { DEFAULT_TEST_REGION, FAKE_CREDENTIALS } from '../support/target';
 
 const ACCOUNT = '123456789012';
 const REGION = DEFAULT_TEST_REGION;
-/** The CA the JITR and expiry functions are configured for; the JITR event below names another one. */
+/** The CA the JITR and expiry functions are configured for; one of the JITR records names another one. */
 const WATCHED_CA_ID = 'c'.repeat(64);
 const OTHER_CA_ID = 'b'.repeat(64);
+/** A device certificate of the watched CA that the IoT stub says does not exist. */
+const DELETED_DEVICE_CERTIFICATE_ID = 'f'.repeat(64);
+
+/** The hook's device certificate, and the certificates the stub's allow-list items are stamped with. */
+const HOOK_CERTIFICATE_ID = 'e'.repeat(64);
+const LONG_AGO_CERTIFICATE_ID = '1'.repeat(64);
+const LONG_AGO = '2025-01-01T00:00:00.000Z';
+const UNFINISHED_CERTIFICATE_ID = '2'.repeat(64);
+
+/** Serial numbers the stub's allow-list answers for, each with a different canned response. */
+const SMOKE_SERIALS = {
+  /** The table does not exist: DynamoDB's ResourceNotFoundException. */
+  missingTable: 'SN-SMOKE-0001',
+  /** Stamped by another certificate long ago: ConditionalCheckFailedException carrying the item. */
+  provisionedLongAgo: 'SN-SMOKE-0002',
+  /** Stamped ten minutes ago by a certificate IoT does not know: re-claimed by the second UpdateItem. */
+  unfinished: 'SN-SMOKE-0003',
+} as const;
+
+/** One request the stub answered. */
+interface StubRequest {
+  readonly service: 'dynamodb' | 'iot' | 'unknown';
+  readonly operation: string;
+  /** The serial number (DynamoDB) or certificate ID (IoT) asked about. */
+  readonly subject?: string;
+  /** Whether a DynamoDB UpdateItem was the hook's re-claim (its condition names the previous certificate). */
+  readonly reclaim?: boolean;
+}
+
+/** A running stub: where it listens, what it was asked, and how to stop it. */
+interface AwsStub {
+  readonly endpoint: string;
+  readonly requests: StubRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * A loopback HTTP server answering the few AWS calls whose answer the smoke cases need, as the services answer
+ * them on the wire:
+ *
+ * - DynamoDB (awsJson1_0, `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>`): errors are HTTP 400 with
+ *   `Content-Type: application/x-amz-json-1.0` and the error's shape ID in the body's `__type`. That is where
+ *   @aws-sdk/core's AwsJson1_0Protocol reads the code first (`loadJsonRpcErrorCode`: body `__type`, then `code`,
+ *   then the `X-Amzn-ErrorType` header); `x-amzn-query-error` is read only for awsQueryCompatible services, which
+ *   DynamoDB is not. Modelled members such as ConditionalCheckFailedException's `Item` are top-level body fields.
+ * - AWS IoT (restJson1, e.g. `GET /certificates/<id>`): errors carry their code in the `X-Amzn-ErrorType` header
+ *   (`loadRestJsonErrorCode` reads it before the body), with a JSON body holding `message`.
+ *
+ * Anything else gets a ValidationException-like 400, so an unexpected call fails its case visibly.
+ */
+async function startAwsStub(): Promise<AwsStub> {
+  const requests: StubRequest[] = [];
+  const send = (
+    response: http.ServerResponse,
+    status: number,
+    contentType: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ) => {
+    const text = JSON.stringify(body);
+    response.writeHead(status, {
+      'content-type': contentType,
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': 'smoke-stub-request',
+      ...headers,
+    });
+    response.end(text);
+  };
+  const dynamoError = (response: http.ServerResponse, type: string, message: string, members = {}) =>
+    send(response, 400, 'application/x-amz-json-1.0', {
+      __type: `com.amazonaws.dynamodb.v20120810#${type}`,
+      message,
+      ...members,
+    });
+
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const target = request.headers['x-amz-target'];
+      if (typeof target === 'string' && target.startsWith('DynamoDB_20120810.')) {
+        const operation = target.slice('DynamoDB_20120810.'.length);
+        const input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+          Key?: { serialNumber?: { S?: string } };
+          ExpressionAttributeValues?: Record<string, { S?: string }>;
+        };
+        const serialNumber = input.Key?.serialNumber?.S;
+        const reclaim = input.ExpressionAttributeValues?.[':previousCertificateId'] !== undefined;
+        requests.push({
+          service: 'dynamodb',
+          operation,
+          reclaim,
+          ...(serialNumber && { subject: serialNumber }),
+        });
+        if (operation === 'UpdateItem' && serialNumber === SMOKE_SERIALS.missingTable) {
+          return dynamoError(response, 'ResourceNotFoundException', 'Requested resource not found');
+        }
+        if (operation === 'UpdateItem' && serialNumber === SMOKE_SERIALS.provisionedLongAgo) {
+          return dynamoError(response, 'ConditionalCheckFailedException', 'The conditional request failed', {
+            Item: {
+              serialNumber: { S: serialNumber },
+              provisionedCertificateId: { S: LONG_AGO_CERTIFICATE_ID },
+              provisionedAt: { S: LONG_AGO },
+            },
+          });
+        }
+        if (operation === 'UpdateItem' && serialNumber === SMOKE_SERIALS.unfinished) {
+          if (!reclaim) {
+            return dynamoError(
+              response,
+              'ConditionalCheckFailedException',
+              'The conditional request failed',
+              {
+                Item: {
+                  serialNumber: { S: serialNumber },
+                  thingGroupName: { S: 'site-smoke' },
+                  provisionedCertificateId: { S: UNFINISHED_CERTIFICATE_ID },
+                  provisionedAt: { S: new Date(Date.now() - 10 * 60_000).toISOString() },
+                },
+              },
+            );
+          }
+          return send(response, 200, 'application/x-amz-json-1.0', {
+            Attributes: {
+              serialNumber: { S: serialNumber },
+              thingGroupName: { S: 'site-smoke' },
+              provisionedCertificateId: input.ExpressionAttributeValues?.[':certificateId'],
+              provisionedAt: input.ExpressionAttributeValues?.[':now'],
+            },
+          });
+        }
+        return dynamoError(response, 'ValidationException', `the smoke stub has no answer for ${operation}`);
+      }
+      const certificate = /^\/certificates\/([0-9a-f]{64})$/.exec(request.url ?? '');
+      if (request.method === 'GET' && certificate !== null) {
+        requests.push({ service: 'iot', operation: 'DescribeCertificate', subject: certificate[1]! });
+        return send(
+          response,
+          404,
+          'application/json',
+          { message: `The certificate ${certificate[1]} does not exist` },
+          {
+            'x-amzn-errortype':
+              'ResourceNotFoundException:http://internal.amazon.com/coral/com.amazonaws.iot/',
+          },
+        );
+      }
+      requests.push({ service: 'unknown', operation: `${request.method} ${request.url}` });
+      return send(
+        response,
+        400,
+        'application/json',
+        { message: `the smoke stub has no answer for ${request.method} ${request.url}` },
+        { 'x-amzn-errortype': 'InvalidRequestException' },
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
 
 /** One function entry's environment and the events it is invoked with, in order, in one process. */
 interface SmokeCase {
@@ -85,8 +264,8 @@ const customResourceEvent = (endpoint: string, fields: Record<string, unknown>) 
   ...fields,
 });
 
-/** Each deployed entry's case. `endpoint` is the closed loopback endpoint. */
-function smokeCases(endpoint: string): Record<string, SmokeCase> {
+/** Each deployed entry's case. `endpoint` is the closed loopback endpoint, `stub` the {@link AwsStub}'s. */
+function smokeCases(endpoint: string, stub: string): Record<string, SmokeCase> {
   const unknownType = customResourceEvent(endpoint, { ResourceType: 'Custom::Unknown' });
   return {
     // lib/constructs/ca-expiry-monitor.ts
@@ -148,6 +327,8 @@ function smokeCases(endpoint: string): Record<string, SmokeCase> {
         NODE_OPTIONS: '--enable-source-maps',
         FLEETKIT_ALLOW_LIST_TABLE: 'fleetkit-allow-list',
         FLEETKIT_DEAD_LETTER_QUEUE_URL: `${endpoint}/${ACCOUNT}/fleetkit-jitr-dead-letters`,
+        // AWS IoT answers through the stub; DynamoDB and SQS stay on the closed endpoint.
+        AWS_ENDPOINT_URL_IOT: stub,
       },
       events: [
         {
@@ -163,26 +344,38 @@ function smokeCases(endpoint: string): Record<string, SmokeCase> {
                 timestamp: 1767225600000,
               }),
             ),
+            sqsRecord(
+              'smoke-deleted-certificate',
+              JSON.stringify({
+                certificateId: DELETED_DEVICE_CERTIFICATE_ID,
+                caCertificateId: WATCHED_CA_ID,
+                certificateStatus: 'PENDING_ACTIVATION',
+                awsAccountId: ACCOUNT,
+                timestamp: 1767225600000,
+              }),
+            ),
           ],
         } satisfies SQSEvent,
       ],
     },
-    // lib/constructs/fleet-provisioning.ts; the hook's DynamoDB client has its own attempts and deadline.
+    // lib/constructs/fleet-provisioning.ts, in deny mode; the hook's clients have their own attempts and deadline.
     'pre-provisioning-hook/handler': {
       environment: {
         FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: 'fleetkit-provisioning-allow-list',
         FLEETKIT_SERIAL_NUMBER_PARAMETER: 'SerialNumber',
         FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify({ thingGroupName: 'ThingGroupName' }),
         FLEETKIT_REPROVISIONING: 'deny',
-        POWERTOOLS_SERVICE_NAME: 'fleetkit-pre-provisioning-hook',
+        POWERTOOLS_SERVICE_NAME: PROVISIONING_HOOK_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
+        AWS_ENDPOINT_URL_DYNAMODB: stub,
+        AWS_ENDPOINT_URL_IOT: stub,
       },
       events: [
         { clientId: 'smoke-device' },
-        {
+        ...Object.values(SMOKE_SERIALS).map((serialNumber) => ({
           claimCertificateId: 'd'.repeat(64),
-          certificateId: 'e'.repeat(64),
+          certificateId: HOOK_CERTIFICATE_ID,
           certificatePem: [
             pemBoundary('BEGIN', 'CERTIFICATE'),
             'placeholder',
@@ -190,8 +383,8 @@ function smokeCases(endpoint: string): Record<string, SmokeCase> {
           ].join('\n'),
           templateArn: `arn:aws:iot:${REGION}:${ACCOUNT}:provisioningtemplate/FleetkitSmoke`,
           clientId: 'smoke-device',
-          parameters: { SerialNumber: 'SN-SMOKE-0001' },
-        },
+          parameters: { SerialNumber: serialNumber },
+        })),
       ],
     },
   };
@@ -301,11 +494,13 @@ const entries = discoverEntries();
 const runs = new Map<string, SmokeRun>();
 let cases: Record<string, SmokeCase> = {};
 let outDir: string;
+let stub: AwsStub | undefined;
 
 beforeAll(async () => {
   outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkit-smoke-bundles-'));
   const endpoint = `http://127.0.0.1:${await closedLoopbackPort()}`;
-  cases = smokeCases(endpoint);
+  stub = await startAwsStub();
+  cases = smokeCases(endpoint, stub.endpoint);
   const bundles = await Promise.all(
     entries.map(async (entry) => {
       const outfile = path.join(outDir, entry.name.replace(/\//g, '__'), 'index.js');
@@ -324,9 +519,13 @@ beforeAll(async () => {
   for (const [name, run] of done) runs.set(name, run);
 }, 120_000);
 
-afterAll(() => {
+afterAll(async () => {
+  await stub?.close();
   if (outDir !== undefined) fs.rmSync(outDir, { recursive: true, force: true });
 });
+
+/** What the stub was asked about `subject` (a serial number or certificate ID). */
+const stubRequestsAbout = (subject: string) => stub!.requests.filter((r) => r.subject === subject);
 
 /** The results of an entry's run, or a failure that shows the process output. */
 function resultsOf(name: string): readonly InvocationResult[] {
@@ -440,25 +639,99 @@ test('fleet-registry/is-complete rejects an unknown type and answers "not yet" w
   expect(JSON.stringify(warning)).toContain('ECONNREFUSED');
 });
 
-test('jitr/handler fails only the malformed record of a batch and skips the CA that is not its own', () => {
+test('jitr/handler fails only the malformed record, skips the CA that is not its own, and maps IoT 404 to a deleted certificate', () => {
   const [batch] = resultsOf('jitr/handler');
   expect(resolved(batch)).toEqual({ batchItemFailures: [{ itemIdentifier: 'smoke-malformed' }] });
   const logs = logLines('jitr/handler');
   expect(logs.find((l) => l.messageId === 'smoke-malformed')).toMatchObject({ reason: 'MALFORMED_EVENT' });
   expect(logs.find((l) => l.messageId === 'smoke-other-ca')).toMatchObject({ reason: 'UNKNOWN_CA' });
+  // The stub's 404 with X-Amzn-ErrorType ResourceNotFoundException became the SDK's ResourceNotFoundException,
+  // which the bundled iot-adapter recognised (instanceof) as a certificate that no longer exists.
+  expect(stubRequestsAbout(DELETED_DEVICE_CERTIFICATE_ID)).toEqual([
+    { service: 'iot', operation: 'DescribeCertificate', subject: DELETED_DEVICE_CERTIFICATE_ID },
+  ]);
+  expect(logs.find((l) => l.messageId === 'smoke-deleted-certificate')).toMatchObject({
+    level: 'INFO',
+    message: 'no action taken',
+    reason: 'CERTIFICATE_NOT_FOUND',
+  });
   // The dead-letter send was attempted against the closed endpoint, so the record stays failed for the queue.
   expect(JSON.stringify(logs)).toContain('ECONNREFUSED');
   expect(metricValues('jitr/handler', JITR_METRICS.failed)).toEqual([1]);
   expect(metricValues('jitr/handler', JITR_METRICS.ignored)).toEqual([1]);
+  expect(metricValues('jitr/handler', JITR_METRICS.duplicate)).toEqual([1]);
 });
 
-test('pre-provisioning-hook/handler denies a malformed event and a failed allow-list lookup', () => {
-  const [malformed, lookupFailed] = resultsOf('pre-provisioning-hook/handler');
-  expect(resolved(malformed)).toEqual({ allowProvisioning: false });
-  expect(resolved(lookupFailed)).toEqual({ allowProvisioning: false });
-  const reasons = logLines('pre-provisioning-hook/handler').map((l) => l.reason);
-  expect(reasons).toEqual(expect.arrayContaining(['MALFORMED_EVENT', 'LOOKUP_FAILED']));
-  expect(reasons).not.toContain('CONFIGURATION_ERROR');
-  expect(metricValues('pre-provisioning-hook/handler', 'Denied')).toEqual([1, 1]);
-  expect(metricValues('pre-provisioning-hook/handler', 'LookupFailed')).toEqual([1]);
+describe('pre-provisioning-hook/handler in deny mode', () => {
+  const hookLogs = () => logLines('pre-provisioning-hook/handler');
+  const logFor = (serialNumber: string) => hookLogs().find((l) => l.serialNumber === serialNumber);
+
+  test('answers each request: malformed, a failed lookup, a serial provisioned long ago, an unfinished one', () => {
+    const [malformed, lookupFailed, provisionedLongAgo, unfinished] = resultsOf(
+      'pre-provisioning-hook/handler',
+    );
+    expect(resolved(malformed)).toEqual({ allowProvisioning: false });
+    expect(resolved(lookupFailed)).toEqual({ allowProvisioning: false });
+    expect(resolved(provisionedLongAgo)).toEqual({ allowProvisioning: false });
+    expect(resolved(unfinished)).toEqual({
+      allowProvisioning: true,
+      parameterOverrides: { ThingGroupName: 'site-smoke' },
+    });
+    const reasons = hookLogs().map((l) => l.reason);
+    expect(reasons).toEqual(
+      expect.arrayContaining(['MALFORMED_EVENT', 'LOOKUP_FAILED', 'ALREADY_PROVISIONED']),
+    );
+    expect(reasons).not.toContain('CONFIGURATION_ERROR');
+    expect(hookLogs().every((l) => l.service === PROVISIONING_HOOK_SERVICE)).toBe(true);
+    const hook = 'pre-provisioning-hook/handler';
+    expect(metricValues(hook, PROVISIONING_HOOK_METRICS.denied)).toEqual([1, 1, 1]);
+    expect(metricValues(hook, PROVISIONING_HOOK_METRICS.lookupFailed)).toEqual([1]);
+    expect(metricValues(hook, PROVISIONING_HOOK_METRICS.alreadyProvisioned)).toEqual([1]);
+    expect(metricValues(hook, PROVISIONING_HOOK_METRICS.allowed)).toEqual([1]);
+    expect(metricValues(hook, PROVISIONING_HOOK_METRICS.reclaimed)).toEqual([1]);
+  });
+
+  test("DynamoDB's ResourceNotFoundException is deserialized by name and denies, fail closed", () => {
+    expect(logFor(SMOKE_SERIALS.missingTable)).toMatchObject({
+      level: 'ERROR',
+      reason: 'LOOKUP_FAILED',
+      detail: 'the allow-list lookup failed: ResourceNotFoundException: Requested resource not found',
+    });
+  });
+
+  test('ConditionalCheckFailedException survives bundling as its class, with the Item: ALREADY_PROVISIONED', () => {
+    // LOOKUP_FAILED had `instanceof` failed; NOT_ALLOW_LISTED had `.Item` been lost. The time comes from the Item.
+    expect(logFor(SMOKE_SERIALS.provisionedLongAgo)).toMatchObject({
+      level: 'WARN',
+      reason: 'ALREADY_PROVISIONED',
+      detail: `serial number "${SMOKE_SERIALS.provisionedLongAgo}" was already provisioned with another certificate at ${LONG_AGO}`,
+      stamp: { stampedCertificateId: LONG_AGO_CERTIFICATE_ID, stampedAt: LONG_AGO, outcome: 'STAMP_EXPIRED' },
+    });
+    // A stamp that old is not looked up.
+    expect(stubRequestsAbout(LONG_AGO_CERTIFICATE_ID)).toEqual([]);
+  });
+
+  test("IoT's 404 ResourceNotFoundException means the stamped certificate is gone: the item is re-claimed", () => {
+    expect(stubRequestsAbout(UNFINISHED_CERTIFICATE_ID)).toEqual([
+      { service: 'iot', operation: 'DescribeCertificate', subject: UNFINISHED_CERTIFICATE_ID },
+    ]);
+    expect(stubRequestsAbout(SMOKE_SERIALS.unfinished)).toEqual([
+      { service: 'dynamodb', operation: 'UpdateItem', subject: SMOKE_SERIALS.unfinished, reclaim: false },
+      { service: 'dynamodb', operation: 'UpdateItem', subject: SMOKE_SERIALS.unfinished, reclaim: true },
+    ]);
+    expect(logFor(SMOKE_SERIALS.unfinished)).toMatchObject({
+      level: 'INFO',
+      message: 'provisioning allowed',
+      certificateId: HOOK_CERTIFICATE_ID,
+      stamp: {
+        stampedCertificateId: UNFINISHED_CERTIFICATE_ID,
+        stampedCertificateStatus: 'NOT_FOUND',
+        outcome: 'RECLAIMED',
+      },
+    });
+  });
+
+  test('the stub was asked nothing it has no answer for', () => {
+    expect(stub!.requests.filter((r) => r.service === 'unknown')).toEqual([]);
+  });
 });

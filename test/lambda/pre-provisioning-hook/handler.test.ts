@@ -7,47 +7,72 @@ import {
   UpdateItemCommand,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeCertificateCommand,
+  IoTClient,
+  ResourceNotFoundException,
+  ThrottlingException,
+} from '@aws-sdk/client-iot';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import {
+  dynamoAllowListReclaim,
   dynamoProvisioningAllowList,
   hookDynamoDbClient,
 } from '../../../lambda/pre-provisioning-hook/allow-list-adapter';
+import {
+  hookIotClient,
+  iotCertificateStatus,
+} from '../../../lambda/pre-provisioning-hook/certificate-adapter';
+import { PROVISIONING_HOOK_METRICS } from '../../../core/metrics';
 import type { ReprovisioningMode } from '../../../core/provisioning/allow-list';
 import { buildHandler } from '../../../lambda/pre-provisioning-hook/handler';
 import { capturedTelemetry, hookEvent, metricTotal, type Captured } from './fixtures';
 
 const dynamodb = mockClient(DynamoDBClient);
+const iot = mockClient(IoTClient);
 const context = { functionName: 'pre-provisioning-hook', awsRequestId: 'req-1' } as Context;
 const TABLE = 'fleet-provisioning-allow-list';
 const OVERRIDES = { thingGroupName: 'ThingGroupName', site: 'Site' };
 const NOW = new Date('2025-06-01T12:00:00.000Z');
-/** The device certificate of {@link hookEvent}, and another device's. */
+/** The device certificate of {@link hookEvent}, and other devices'. */
 const CERTIFICATE_ID = 'b'.repeat(64);
 const OTHER_CERTIFICATE_ID = 'c'.repeat(64);
+const THIRD_CERTIFICATE_ID = 'd'.repeat(64);
 
 let captured: Captured;
 
+/** The hook as deployed in its mode, over mocked DynamoDB and IoT clients, with a fixed clock. */
 function handler(
   options: {
     lookupTimeoutMs?: number;
     serialNumberParameter?: string;
     reprovisioning?: ReprovisioningMode;
+    now?: () => Date;
   } = {},
 ) {
   const telemetry = capturedTelemetry();
   captured = telemetry.captured;
+  const now = options.now ?? (() => NOW);
+  const reprovisioning = options.reprovisioning ?? 'deny';
   return buildHandler({
     allowList: dynamoProvisioningAllowList(new DynamoDBClient({}), {
       tableName: TABLE,
       attributes: Object.keys(OVERRIDES),
-      reprovisioning: options.reprovisioning ?? 'deny',
-      now: () => NOW,
+      reprovisioning,
+      now,
+    }),
+    ...(reprovisioning === 'deny' && {
+      reclaiming: {
+        certificateStatus: iotCertificateStatus(new IoTClient({})),
+        reclaim: dynamoAllowListReclaim(new DynamoDBClient({}), { tableName: TABLE, now }),
+      },
     }),
     serialNumberParameter: options.serialNumberParameter ?? 'SerialNumber',
     parameterOverrides: OVERRIDES,
     lookupTimeoutMs: options.lookupTimeoutMs ?? 3000,
+    now,
     logger: telemetry.logger,
     metrics: telemetry.metrics,
   });
@@ -61,19 +86,67 @@ const fromCertificate = (certificateId: string, parameters: Record<string, strin
   certificateId,
 });
 
+/** The exact claim the hook sends in deny mode (the first UpdateItem). */
+const claimInput = (serialNumber: string, certificateId = CERTIFICATE_ID, now = NOW) => ({
+  TableName: TABLE,
+  Key: { serialNumber: { S: serialNumber } },
+  ConditionExpression:
+    'attribute_exists(#key) AND (attribute_not_exists(#certificateId) OR #certificateId = :certificateId)',
+  UpdateExpression: 'SET #certificateId = :certificateId, #at = if_not_exists(#at, :now)',
+  ExpressionAttributeNames: {
+    '#key': 'serialNumber',
+    '#certificateId': 'provisionedCertificateId',
+    '#at': 'provisionedAt',
+  },
+  ExpressionAttributeValues: {
+    ':certificateId': { S: certificateId },
+    ':now': { S: now.toISOString() },
+  },
+  ReturnValues: 'ALL_NEW',
+  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+});
+
+/** The exact re-claim the hook sends (the second UpdateItem). */
+const reclaimInput = (
+  serialNumber: string,
+  previousCertificateId: string,
+  certificateId = CERTIFICATE_ID,
+) => ({
+  TableName: TABLE,
+  Key: { serialNumber: { S: serialNumber } },
+  ConditionExpression: '#certificateId = :previousCertificateId',
+  UpdateExpression: 'SET #certificateId = :certificateId, #at = :now',
+  ExpressionAttributeNames: { '#certificateId': 'provisionedCertificateId', '#at': 'provisionedAt' },
+  ExpressionAttributeValues: {
+    ':previousCertificateId': { S: previousCertificateId },
+    ':certificateId': { S: certificateId },
+    ':now': { S: NOW.toISOString() },
+  },
+  ReturnValues: 'ALL_NEW',
+  ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+});
+
 /**
- * An allow-list table in memory answering UpdateItem as DynamoDB would for the hook's request: the condition
- * (the item exists, and is unclaimed or claimed by this certificate) decides, a failure carries the old item
- * (ReturnValuesOnConditionCheckFailure ALL_OLD), a success returns the new one (ALL_NEW). Values are taken from
- * the command's input, so a request with the wrong key, certificate or time shows in the outcome.
+ * An allow-list table in memory answering UpdateItem as DynamoDB would for the hook's two requests. The claim
+ * (the item exists, and is unclaimed or claimed by this certificate) or the re-claim (the item is still stamped
+ * with `:previousCertificateId`) decides; a failure carries the old item (ReturnValuesOnConditionCheckFailure
+ * ALL_OLD), a success returns the new one (ALL_NEW). Values, and whether `provisionedAt` is kept
+ * (`if_not_exists`), are taken from the command's input, so a request with the wrong key, certificate, time or
+ * expression shows in the outcome.
  */
 function fakeTable(items: Record<string, AttributeValue>[]): Map<string, Record<string, AttributeValue>> {
   const table = new Map(items.map((item) => [item.serialNumber!.S!, { ...item }]));
   dynamodb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
     const item = table.get(input.Key!.serialNumber!.S!);
-    const certificateId = input.ExpressionAttributeValues![':certificateId']!;
+    const values = input.ExpressionAttributeValues!;
+    const certificateId = values[':certificateId']!;
+    const previous = values[':previousCertificateId'];
     const holder = item?.provisionedCertificateId?.S;
-    if (item === undefined || (holder !== undefined && holder !== certificateId.S)) {
+    const holds =
+      previous === undefined
+        ? holder === undefined || holder === certificateId.S
+        : holder !== undefined && holder === previous.S;
+    if (item === undefined || !holds) {
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',
         $metadata: {},
@@ -81,13 +154,17 @@ function fakeTable(items: Record<string, AttributeValue>[]): Map<string, Record<
       });
     }
     item.provisionedCertificateId = certificateId;
-    item.provisionedAt = input.ExpressionAttributeValues![':now']!;
+    const keepsTime = input.UpdateExpression!.includes('#at = if_not_exists(#at, :now)');
+    if (!keepsTime || item.provisionedAt === undefined) item.provisionedAt = values[':now']!;
     return { Attributes: { ...item } };
   });
   return table;
 }
 
-beforeEach(() => dynamodb.reset());
+beforeEach(() => {
+  dynamodb.reset();
+  iot.reset();
+});
 afterEach(() => jest.restoreAllMocks());
 
 describe('pre-provisioning hook', () => {
@@ -104,24 +181,8 @@ describe('pre-provisioning hook', () => {
     });
     expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
     expect(dynamodb).not.toHaveReceivedCommand(GetItemCommand);
-    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual({
-      TableName: TABLE,
-      Key: { serialNumber: { S: 'SN-0001' } },
-      ConditionExpression:
-        'attribute_exists(#key) AND (attribute_not_exists(#certificateId) OR #certificateId = :certificateId)',
-      UpdateExpression: 'SET #certificateId = :certificateId, #at = :now',
-      ExpressionAttributeNames: {
-        '#key': 'serialNumber',
-        '#certificateId': 'provisionedCertificateId',
-        '#at': 'provisionedAt',
-      },
-      ExpressionAttributeValues: {
-        ':certificateId': { S: CERTIFICATE_ID },
-        ':now': { S: '2025-06-01T12:00:00.000Z' },
-      },
-      ReturnValues: 'ALL_NEW',
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    });
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual(claimInput('SN-0001'));
+    expect(iot).not.toHaveReceivedCommand(DescribeCertificateCommand);
     expect(table.get('SN-0001')).toEqual(
       expect.objectContaining({
         provisionedCertificateId: { S: CERTIFICATE_ID },
@@ -152,16 +213,23 @@ describe('pre-provisioning hook', () => {
     });
   });
 
-  test('allows the same certificate again: a device retrying RegisterThing', async () => {
-    fakeTable([{ serialNumber: { S: 'SN-0001' }, thingGroupName: { S: 'site-berlin' } }]);
-    const hook = handler();
+  test('allows the same certificate again, keeping the first provisionedAt: a device retrying RegisterThing', async () => {
+    const table = fakeTable([{ serialNumber: { S: 'SN-0001' }, thingGroupName: { S: 'site-berlin' } }]);
+    let clock = NOW;
+    const hook = handler({ now: () => clock });
 
     const first = await hook(hookEvent({ SerialNumber: 'SN-0001' }), context);
+    clock = new Date(NOW.getTime() + 90_000);
     const again = await hook(hookEvent({ SerialNumber: 'SN-0001' }), context);
 
     expect(first).toEqual({ allowProvisioning: true, parameterOverrides: { ThingGroupName: 'site-berlin' } });
     expect(again).toEqual(first);
     expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 2);
+    expect(dynamodb.commandCalls(UpdateItemCommand)[1]!.args[0].input).toEqual(
+      claimInput('SN-0001', CERTIFICATE_ID, clock),
+    );
+    expect(table.get('SN-0001')?.provisionedAt).toEqual({ S: NOW.toISOString() });
+    expect(iot).not.toHaveReceivedCommand(DescribeCertificateCommand);
   });
 
   test('denies another certificate for a serial number already provisioned, naming the serial and when', async () => {
@@ -183,8 +251,15 @@ describe('pre-provisioning hook', () => {
           'serial number "SN-0001" was already provisioned with another certificate at 2025-06-01T12:00:00.000Z',
         serialNumber: 'SN-0001',
         certificateId: OTHER_CERTIFICATE_ID,
+        // Stamped a moment ago: that provisioning may still be running, so it is not looked at.
+        stamp: {
+          stampedCertificateId: CERTIFICATE_ID,
+          stampedAt: '2025-06-01T12:00:00.000Z',
+          outcome: 'STAMP_TOO_RECENT',
+        },
       }),
     );
+    expect(iot).not.toHaveReceivedCommand(DescribeCertificateCommand);
     expect(JSON.stringify(captured.logs)).not.toContain('BEGIN CERTIFICATE');
     // The first certificate keeps the serial number.
     expect(table.get('SN-0001')?.provisionedCertificateId).toEqual({ S: CERTIFICATE_ID });
@@ -202,8 +277,10 @@ describe('pre-provisioning hook', () => {
       expect.objectContaining({
         reason: 'ALREADY_PROVISIONED',
         detail: 'serial number "SN-0001" was already provisioned with another certificate',
+        stamp: { stampedCertificateId: OTHER_CERTIFICATE_ID, outcome: 'STAMP_UNDATED' },
       }),
     );
+    expect(iot).not.toHaveReceivedCommand(DescribeCertificateCommand);
   });
 
   test('denies a serial number that is not on the allow-list', async () => {
@@ -386,6 +463,313 @@ describe('pre-provisioning hook', () => {
   });
 });
 
+describe('pre-provisioning hook re-claiming a serial number whose provisioning never finished', () => {
+  /** Ten minutes before {@link NOW}: inside the re-claim window (a minute to an hour). */
+  const TEN_MINUTES_AGO = '2025-06-01T11:50:00.000Z';
+
+  /** SN-0001, stamped with another certificate at `at`. */
+  const stampedTable = (at: string) =>
+    fakeTable([
+      {
+        serialNumber: { S: 'SN-0001' },
+        thingGroupName: { S: 'site-berlin' },
+        provisionedCertificateId: { S: OTHER_CERTIFICATE_ID },
+        provisionedAt: { S: at },
+      },
+    ]);
+
+  /** DescribeCertificate answering `status` for the stamped certificate, with the PEM AWS IoT includes. */
+  const stampedCertificateIs = (status: string) =>
+    iot.on(DescribeCertificateCommand, { certificateId: OTHER_CERTIFICATE_ID }).resolves({
+      certificateDescription: {
+        certificateId: OTHER_CERTIFICATE_ID,
+        certificateArn: `arn:aws:iot:us-east-1:123456789012:cert/${OTHER_CERTIFICATE_ID}`,
+        status: status as never,
+        certificatePem: '-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n',
+      },
+    });
+
+  const stampedCertificateIsMissing = () =>
+    iot
+      .on(DescribeCertificateCommand, { certificateId: OTHER_CERTIFICATE_ID })
+      .rejects(new ResourceNotFoundException({ message: 'The certificate does not exist', $metadata: {} }));
+
+  test('re-claims the item when the stamped certificate does not exist, with a second conditional UpdateItem', async () => {
+    const table = stampedTable(TEN_MINUTES_AGO);
+    stampedCertificateIsMissing();
+
+    const response = await handler()(hookEvent({ SerialNumber: 'SN-0001' }), context);
+
+    expect(response).toEqual({
+      allowProvisioning: true,
+      parameterOverrides: { ThingGroupName: 'site-berlin' },
+    });
+    expect(dynamodb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input)).toEqual([
+      claimInput('SN-0001'),
+      reclaimInput('SN-0001', OTHER_CERTIFICATE_ID),
+    ]);
+    expect(iot).toHaveReceivedCommandTimes(DescribeCertificateCommand, 1);
+    expect(iot).toHaveReceivedCommandWith(DescribeCertificateCommand, {
+      certificateId: OTHER_CERTIFICATE_ID,
+    });
+    // The re-claim stamps this certificate and the time of this claim.
+    expect(table.get('SN-0001')).toEqual(
+      expect.objectContaining({
+        provisionedCertificateId: { S: CERTIFICATE_ID },
+        provisionedAt: { S: NOW.toISOString() },
+      }),
+    );
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        level: 'INFO',
+        message: 'provisioning allowed',
+        serialNumber: 'SN-0001',
+        certificateId: CERTIFICATE_ID,
+        stamp: {
+          stampedCertificateId: OTHER_CERTIFICATE_ID,
+          stampedAt: TEN_MINUTES_AGO,
+          stampedCertificateStatus: 'NOT_FOUND',
+          outcome: 'RECLAIMED',
+        },
+      }),
+    );
+    expect(metricTotal(captured, PROVISIONING_HOOK_METRICS.allowed)).toBe(1);
+    expect(metricTotal(captured, PROVISIONING_HOOK_METRICS.reclaimed)).toBe(1);
+    expect(metricTotal(captured, PROVISIONING_HOOK_METRICS.alreadyProvisioned)).toBe(0);
+  });
+
+  test.each(['PENDING_ACTIVATION', 'INACTIVE'])(
+    're-claims the item when the stamped certificate is %s: its provisioning never finished',
+    async (status) => {
+      const table = stampedTable(TEN_MINUTES_AGO);
+      stampedCertificateIs(status);
+
+      const response = await handler()(hookEvent({ SerialNumber: 'SN-0001' }), context);
+
+      expect(response).toEqual({
+        allowProvisioning: true,
+        parameterOverrides: { ThingGroupName: 'site-berlin' },
+      });
+      expect(dynamodb.commandCalls(UpdateItemCommand)[1]!.args[0].input).toEqual(
+        reclaimInput('SN-0001', OTHER_CERTIFICATE_ID),
+      );
+      expect(table.get('SN-0001')?.provisionedCertificateId).toEqual({ S: CERTIFICATE_ID });
+      expect(lastLog()).toEqual(
+        expect.objectContaining({
+          message: 'provisioning allowed',
+          stamp: expect.objectContaining({ stampedCertificateStatus: status, outcome: 'RECLAIMED' }),
+        }),
+      );
+      // Only the status is read: the description's PEM is not logged.
+      expect(JSON.stringify(captured.logs)).not.toContain('BEGIN CERTIFICATE');
+    },
+  );
+
+  test.each([
+    ['ACTIVE', 'CERTIFICATE_ACTIVE', 'a provisioned device'],
+    ['REVOKED', 'CERTIFICATE_REVOKED', 'a device decommissioned on purpose'],
+  ])('denies, and leaves the item, when the stamped certificate is %s (%s: %s)', async (status, outcome) => {
+    const table = stampedTable(TEN_MINUTES_AGO);
+    stampedCertificateIs(status);
+
+    const response = await handler()(hookEvent({ SerialNumber: 'SN-0001' }), context);
+
+    expect(response).toEqual({ allowProvisioning: false });
+    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    expect(table.get('SN-0001')?.provisionedCertificateId).toEqual({ S: OTHER_CERTIFICATE_ID });
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        reason: 'ALREADY_PROVISIONED',
+        detail: `serial number "SN-0001" was already provisioned with another certificate at ${TEN_MINUTES_AGO}`,
+        stamp: {
+          stampedCertificateId: OTHER_CERTIFICATE_ID,
+          stampedAt: TEN_MINUTES_AGO,
+          stampedCertificateStatus: status,
+          outcome,
+        },
+      }),
+    );
+    expect(JSON.stringify(captured.logs)).not.toContain('BEGIN CERTIFICATE');
+    expect(metricTotal(captured, PROVISIONING_HOOK_METRICS.alreadyProvisioned)).toBe(1);
+    expect(metricTotal(captured, PROVISIONING_HOOK_METRICS.reclaimed)).toBe(0);
+  });
+
+  test.each([
+    ['exactly an hour ago', '2025-06-01T11:00:00.000Z'],
+    ['a day ago', '2025-05-31T12:00:00.000Z'],
+  ])(
+    'denies a stamp older than a certificate ownership token lives (%s) without looking the certificate up',
+    async (_title, at) => {
+      const table = stampedTable(at);
+      stampedCertificateIsMissing();
+
+      await expect(handler()(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toEqual({
+        allowProvisioning: false,
+      });
+      expect(iot).not.toHaveReceivedCommand(DescribeCertificateCommand);
+      expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+      expect(table.get('SN-0001')?.provisionedCertificateId).toEqual({ S: OTHER_CERTIFICATE_ID });
+      expect(lastLog()).toEqual(
+        expect.objectContaining({
+          reason: 'ALREADY_PROVISIONED',
+          stamp: { stampedCertificateId: OTHER_CERTIFICATE_ID, stampedAt: at, outcome: 'STAMP_EXPIRED' },
+        }),
+      );
+    },
+  );
+
+  test('denies a stamp younger than a minute without looking: that provisioning may still be running', async () => {
+    stampedTable('2025-06-01T11:59:00.001Z');
+    stampedCertificateIsMissing();
+
+    await expect(handler()(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toEqual({
+      allowProvisioning: false,
+    });
+    expect(iot).not.toHaveReceivedCommand(DescribeCertificateCommand);
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        reason: 'ALREADY_PROVISIONED',
+        stamp: expect.objectContaining({ outcome: 'STAMP_TOO_RECENT' }),
+      }),
+    );
+  });
+
+  test('looks at a stamp exactly a minute old', async () => {
+    stampedTable('2025-06-01T11:59:00.000Z');
+    stampedCertificateIsMissing();
+    await expect(handler()(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toMatchObject({
+      allowProvisioning: true,
+    });
+  });
+
+  test('denies when another certificate re-claims the item first: only one of two racing devices wins', async () => {
+    const table = stampedTable(TEN_MINUTES_AGO);
+    // While this request looks the stamped certificate up, a third certificate re-claims the item.
+    iot.on(DescribeCertificateCommand).callsFake(() => {
+      table.get('SN-0001')!.provisionedCertificateId = { S: THIRD_CERTIFICATE_ID };
+      table.get('SN-0001')!.provisionedAt = { S: '2025-06-01T11:59:59.000Z' };
+      throw new ResourceNotFoundException({ message: 'The certificate does not exist', $metadata: {} });
+    });
+
+    const response = await handler()(hookEvent({ SerialNumber: 'SN-0001' }), context);
+
+    expect(response).toEqual({ allowProvisioning: false });
+    expect(dynamodb.commandCalls(UpdateItemCommand)[1]!.args[0].input).toEqual(
+      reclaimInput('SN-0001', OTHER_CERTIFICATE_ID),
+    );
+    expect(table.get('SN-0001')?.provisionedCertificateId).toEqual({ S: THIRD_CERTIFICATE_ID });
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        reason: 'ALREADY_PROVISIONED',
+        detail:
+          'serial number "SN-0001" was already provisioned with another certificate at 2025-06-01T11:59:59.000Z',
+        stamp: {
+          stampedCertificateId: OTHER_CERTIFICATE_ID,
+          stampedAt: TEN_MINUTES_AGO,
+          stampedCertificateStatus: 'NOT_FOUND',
+          outcome: 'RECLAIM_LOST',
+        },
+      }),
+    );
+    expect(metricTotal(captured, PROVISIONING_HOOK_METRICS.alreadyProvisioned)).toBe(1);
+  });
+
+  test('allows when a concurrent request of this same certificate re-claimed the item first', async () => {
+    const table = stampedTable(TEN_MINUTES_AGO);
+    iot.on(DescribeCertificateCommand).callsFake(() => {
+      table.get('SN-0001')!.provisionedCertificateId = { S: CERTIFICATE_ID };
+      throw new ResourceNotFoundException({ message: 'The certificate does not exist', $metadata: {} });
+    });
+
+    await expect(handler()(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toEqual({
+      allowProvisioning: true,
+      parameterOverrides: { ThingGroupName: 'site-berlin' },
+    });
+    expect(lastLog()).toEqual(
+      expect.objectContaining({ stamp: expect.objectContaining({ outcome: 'RECLAIMED' }) }),
+    );
+  });
+
+  test('denies, fail closed, when DescribeCertificate fails, naming the stamped certificate', async () => {
+    const table = stampedTable(TEN_MINUTES_AGO);
+    iot
+      .on(DescribeCertificateCommand)
+      .rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+
+    const response = await handler()(hookEvent({ SerialNumber: 'SN-0001' }), context);
+
+    expect(response).toEqual({ allowProvisioning: false });
+    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    expect(table.get('SN-0001')?.provisionedCertificateId).toEqual({ S: OTHER_CERTIFICATE_ID });
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'provisioning denied: the allow-list could not be read',
+        reason: 'LOOKUP_FAILED',
+        detail: `the lookup of the stamped certificate ${OTHER_CERTIFICATE_ID} failed: ThrottlingException: Rate exceeded`,
+        // Which stamp was being checked; no outcome, since the check did not finish.
+        stamp: { stampedCertificateId: OTHER_CERTIFICATE_ID, stampedAt: TEN_MINUTES_AGO },
+        error: expect.objectContaining({ name: 'CertificateLookupError' }),
+      }),
+    );
+    expect(metricTotal(captured, PROVISIONING_HOOK_METRICS.lookupFailed)).toBe(1);
+    expect(metricTotal(captured, PROVISIONING_HOOK_METRICS.alreadyProvisioned)).toBe(0);
+  });
+
+  test('denies at its own deadline when DescribeCertificate does not answer, and never re-claims', async () => {
+    stampedTable(TEN_MINUTES_AGO);
+    let signal: AbortSignal | undefined;
+    iot.on(DescribeCertificateCommand).callsFake(() => new Promise(() => undefined));
+    const hook = buildHandlerWithAllowList(
+      dynamoProvisioningAllowList(new DynamoDBClient({}), {
+        tableName: TABLE,
+        attributes: [],
+        reprovisioning: 'deny',
+        now: () => NOW,
+      }),
+      {
+        certificateStatus: async (certificateId, abortSignal) => {
+          signal = abortSignal;
+          return iotCertificateStatus(new IoTClient({}))(certificateId, abortSignal);
+        },
+        reclaim: dynamoAllowListReclaim(new DynamoDBClient({}), { tableName: TABLE, now: () => NOW }),
+      },
+    );
+
+    const response = await hook(hookEvent({ SerialNumber: 'SN-0001' }), context);
+
+    expect(response).toEqual({ allowProvisioning: false });
+    expect(signal?.aborted).toBe(true);
+    expect(dynamodb).toHaveReceivedCommandTimes(UpdateItemCommand, 1);
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        reason: 'LOOKUP_TIMEOUT',
+        stamp: { stampedCertificateId: OTHER_CERTIFICATE_ID, stampedAt: TEN_MINUTES_AGO },
+      }),
+    );
+    expect(metricTotal(captured, PROVISIONING_HOOK_METRICS.lookupFailed)).toBe(1);
+  });
+
+  test('denies as not allow-listed when the item is deleted before the re-claim', async () => {
+    const table = stampedTable(TEN_MINUTES_AGO);
+    iot.on(DescribeCertificateCommand).callsFake(() => {
+      table.delete('SN-0001');
+      throw new ResourceNotFoundException({ message: 'The certificate does not exist', $metadata: {} });
+    });
+    await expect(handler()(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toEqual({
+      allowProvisioning: false,
+    });
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        reason: 'NOT_ALLOW_LISTED',
+        stamp: expect.objectContaining({ outcome: 'RECLAIM_LOST' }),
+      }),
+    );
+  });
+});
+
 describe('pre-provisioning hook with reprovisioning allowed', () => {
   const allowing = () => handler({ reprovisioning: 'allow' });
 
@@ -423,6 +807,7 @@ describe('pre-provisioning hook with reprovisioning allowed', () => {
       allowProvisioning: true,
       parameterOverrides: {},
     });
+    expect(iot).not.toHaveReceivedCommand(DescribeCertificateCommand);
   });
 
   test('denies a serial number that is not on the allow-list', async () => {
@@ -456,11 +841,16 @@ describe('pre-provisioning hook with reprovisioning allowed', () => {
   });
 });
 
-function buildHandlerWithAllowList(allowList: Parameters<typeof buildHandler>[0]['allowList']) {
+function buildHandlerWithAllowList(
+  allowList: Parameters<typeof buildHandler>[0]['allowList'],
+  reclaiming?: Parameters<typeof buildHandler>[0]['reclaiming'],
+) {
   const telemetry = capturedTelemetry();
   captured = telemetry.captured;
   return buildHandler({
     allowList,
+    ...(reclaiming !== undefined && { reclaiming }),
+    now: () => NOW,
     serialNumberParameter: 'SerialNumber',
     parameterOverrides: {},
     lookupTimeoutMs: 50,
@@ -469,9 +859,12 @@ function buildHandlerWithAllowList(allowList: Parameters<typeof buildHandler>[0]
   });
 }
 
-describe('hookDynamoDbClient', () => {
+describe.each([
+  ['hookDynamoDbClient', hookDynamoDbClient],
+  ['hookIotClient', hookIotClient],
+])('%s', (_name, makeClient) => {
   test('two attempts with standard retry, short timeouts that fail the attempt', async () => {
-    const client = hookDynamoDbClient();
+    const client = makeClient();
     expect(await client.config.maxAttempts()).toBe(2);
     expect(await client.config.retryStrategy()).toEqual(expect.objectContaining({ mode: 'standard' }));
     const handlerConfig = await (
@@ -480,6 +873,17 @@ describe('hookDynamoDbClient', () => {
     expect(handlerConfig).toEqual(
       expect.objectContaining({ connectionTimeout: 1000, requestTimeout: 1500, throwOnRequestTimeout: true }),
     );
+  });
+});
+
+describe('iotCertificateStatus', () => {
+  test('fails when DescribeCertificate answers without a status rather than guessing', async () => {
+    iot
+      .on(DescribeCertificateCommand)
+      .resolves({ certificateDescription: { certificateId: OTHER_CERTIFICATE_ID } });
+    await expect(
+      iotCertificateStatus(new IoTClient({}))(OTHER_CERTIFICATE_ID, new AbortController().signal),
+    ).rejects.toThrow(`DescribeCertificate returned no status for certificate ${OTHER_CERTIFICATE_ID}`);
   });
 });
 

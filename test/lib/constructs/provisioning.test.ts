@@ -215,7 +215,7 @@ describe('fleet provisioning by claim', () => {
     });
   };
 
-  test('the hook answers inside the 5-second budget and, by default, may only claim allow-list items', () => {
+  test('the hook answers inside the 5-second budget and, by default, may only claim allow-list items and describe certificates', () => {
     const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
     t.hasResourceProperties('AWS::Lambda::Function', {
       Description: 'Fleetkit pre-provisioning hook: allow devices by serial number',
@@ -234,7 +234,52 @@ describe('fleet provisioning by claim', () => {
       Properties: Match.objectLike({ KeySchema: [{ AttributeName: 'serialNumber', KeyType: 'HASH' }] }),
     });
     allowListStatement(t, 'dynamodb:UpdateItem');
-    expect(hookActions(t)).toEqual(['dynamodb:UpdateItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(hookActions(t)).toEqual([
+      'dynamodb:UpdateItem',
+      'iot:DescribeCertificate',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
+  });
+
+  test('by default the hook may describe certificates, and only certificates of its account and region', () => {
+    const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('HookRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectEquals({
+            Sid: 'DescribeStampedCertificates',
+            Effect: 'Allow',
+            Action: 'iot:DescribeCertificate',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':iot:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':cert/*',
+                ],
+              ],
+            },
+          }),
+        ]),
+      },
+    });
+    // Acknowledged to cdk-nag on the hook's role, for that one resource, with a reason.
+    const [, role] = Object.entries(t.findResources('AWS::IAM::Role')).find(([id]) =>
+      id.includes('HookRole'),
+    )!;
+    expect(role.Metadata?.cdk_nag?.rules_to_suppress).toEqual([
+      {
+        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:cert/*]',
+        reason: expect.stringMatching(/^Device certificates are created by devices at run time/),
+      },
+    ]);
   });
 
   test('with reprovisioning allowed, the hook may only read allow-list items', () => {
@@ -246,6 +291,7 @@ describe('fleet provisioning by claim', () => {
       Environment: { Variables: Match.objectLike({ FLEETKIT_REPROVISIONING: 'allow' }) },
     });
     allowListStatement(t, 'dynamodb:GetItem');
+    // Nothing to re-claim, so no certificate lookups.
     expect(hookActions(t)).toEqual(['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
   });
 
