@@ -15,7 +15,7 @@ export function lambdaEntry(name: string, file = 'handler'): string {
  *
  * Packages resolve ESM-first (`mainFields: ['module', 'main']`) while the output stays CommonJS: a package that
  * declares an ES module build in `module` and has no `exports` map (the AWS SDK clients and many of their Smithy
- * dependencies) is bundled from that build, which esbuild can tree-shake, so every bundle is 19-32 % smaller and
+ * dependencies) is bundled from that build, which esbuild can tree-shake, so every bundle is 22-32 % smaller and
  * usually loads faster (BENCHMARKS.md, "Lambda bundles"). test/lambda/bundles.test.ts bundles each function so
  * and runs it, so a package whose ES module build breaks in a CommonJS bundle fails there, not in Lambda.
  */
