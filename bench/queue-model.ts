@@ -164,6 +164,21 @@ export class SqsQueueModel {
     return false;
   }
 
+  /**
+   * ChangeMessageVisibility: the in-flight message with this receipt handle becomes visible `timeoutMs` from now.
+   * @returns false when the handle is not the message's current one (SQS then refuses the change).
+   */
+  changeVisibility(receiptHandle: string, timeoutMs: number): boolean {
+    this.reclaimExpired();
+    for (const message of this.inFlight.values()) {
+      if (message.receiptHandle === receiptHandle) {
+        message.visibleAt = this.clock() + Math.max(0, timeoutMs);
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Messages that can be received now. */
   visibleCount(): number {
     this.reclaimExpired();

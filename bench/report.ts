@@ -3,6 +3,7 @@
  * it, between markers so that a run of one benchmark replaces only its own section.
  */
 import type { BenchmarkName } from './args';
+import { RETRY_BACKOFF } from '../lambda/jitr/retry-adapter';
 import type { BundleMeasurement, BundleReport, BundleVariant } from './bundles';
 import { DEVICE_CLASSES, type DeviceClass } from './end-state';
 import { CLOUDFORMATION_QUOTAS, type ScaleReport } from './scale';
@@ -356,9 +357,10 @@ export function stormReading(scenarios: readonly StormScenarioResult[]): string[
     const deployedVt = r.settings.visibilityTimeoutSeconds;
     if (r.queue.redelivered > 0 && r.visibilityTimeoutMs !== deployedVt * 1000) {
       out.push(
-        `- ${r.name}: ${int(r.queue.redelivered)} records were redelivered after the visibility timeout, compressed to ` +
-          `${num(r.visibilityTimeoutMs / 1000, 0)} s here; as deployed each redelivery waits ${deployedVt} s, so those devices ` +
-          `onboard about ${num(deployedVt - r.visibilityTimeoutMs / 1000, 0)} s later per redelivery and the run's devices/s and p100 would be lower.`,
+        `- ${r.name}: ${int(r.queue.redelivered)} records were redelivered. Time is compressed ${num(deployedVt / (r.visibilityTimeoutMs / 1000), 0)}× here ` +
+          `(visibility timeout ${num(r.visibilityTimeoutMs / 1000, 0)} s instead of ${deployedVt} s, the handler's retry backoff likewise): ` +
+          `as deployed, a record the function reports as failed comes back after its backoff (${RETRY_BACKOFF.baseSeconds} s, then doubling up to ${RETRY_BACKOFF.maxSeconds} s), ` +
+          `and a batch whose invocation died after the full ${deployedVt} s, so those devices onboard later and the run's devices/s and p100 would be lower.`,
       );
     }
   }

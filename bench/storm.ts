@@ -439,6 +439,8 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   const visibilityTimeoutMs = options.visibilityTimeoutMs ?? settings.visibilityTimeoutSeconds * 1000;
   const functionTimeoutMs =
     options.functionTimeoutMs ?? Math.min(settings.functionTimeoutSeconds * 1000, visibilityTimeoutMs);
+  // Delays the handler sets (its retry backoff) are compressed like the visibility timeout.
+  const timeScale = visibilityTimeoutMs / (settings.visibilityTimeoutSeconds * 1000);
   const maxConcurrency = options.maxConcurrency ?? settings.maxConcurrency;
   const clock = realClock;
 
@@ -582,6 +584,13 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
             // As deployed, permanent failures go to the dead-letter queue at once (lambda/jitr/handler.ts).
             deadLetters: async (letter) =>
               queue.sendToDeadLetterQueue(letter.messageId, letter.body, letter.receiveCount),
+            // As deployed, failed records come back after the handler's backoff, compressed by the same factor as
+            // the visibility timeout.
+            retryScheduler: async (receiptHandle, delaySeconds) => {
+              if (!queue.changeVisibility(receiptHandle, delaySeconds * 1000 * timeScale)) {
+                throw new Error('ChangeMessageVisibility: the receipt handle is no longer valid');
+              }
+            },
             // Always wrapped: an environment Lambda stopped (timeout, crash) makes no further calls; in fault runs
             // the planned crashes strike here too.
             registry: crashingRegistry(registry, crashPlan, crashesFired, { byArn, byThing }, environment),

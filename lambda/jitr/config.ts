@@ -12,6 +12,8 @@ export interface JitrConfig {
   readonly allowListTableName?: string;
   /** @default - permanent failures are retried until the queue's redrive policy moves them */
   readonly deadLetterQueueUrl?: string;
+  /** The JITR queue, to set the retry delay of failed records. @default - the visibility timeout applies */
+  readonly queueUrl?: string;
   readonly sdkMaxAttempts: number;
 }
 
@@ -49,12 +51,15 @@ export function readJitrConfig(env: NodeJS.ProcessEnv = process.env): JitrConfig
       'the onboarding rules require an allow-list but FLEETKIT_ALLOW_LIST_TABLE is not set',
     );
   }
-  const deadLetterQueueUrl = env.FLEETKIT_DEAD_LETTER_QUEUE_URL || undefined;
-  if (deadLetterQueueUrl !== undefined && !/^https?:\/\/\S+$/.test(deadLetterQueueUrl)) {
-    throw new ConfigurationError(
-      `FLEETKIT_DEAD_LETTER_QUEUE_URL must be an SQS queue URL, got "${deadLetterQueueUrl}"`,
-    );
-  }
+  const queueUrlOf = (name: string): string | undefined => {
+    const value = env[name] || undefined;
+    if (value !== undefined && !/^https?:\/\/\S+$/.test(value)) {
+      throw new ConfigurationError(`${name} must be an SQS queue URL, got "${value}"`);
+    }
+    return value;
+  };
+  const deadLetterQueueUrl = queueUrlOf('FLEETKIT_DEAD_LETTER_QUEUE_URL');
+  const queueUrl = queueUrlOf('FLEETKIT_QUEUE_URL');
   return {
     caCertificateIds: new Set(ids),
     devicePolicyName: required('FLEETKIT_DEVICE_POLICY_NAME'),
@@ -62,5 +67,6 @@ export function readJitrConfig(env: NodeJS.ProcessEnv = process.env): JitrConfig
     sdkMaxAttempts: attempts,
     ...(allowListTableName !== undefined && { allowListTableName }),
     ...(deadLetterQueueUrl !== undefined && { deadLetterQueueUrl }),
+    ...(queueUrl !== undefined && { queueUrl }),
   };
 }

@@ -11,6 +11,7 @@ import { dynamoAllowList } from './allow-list-adapter';
 import { readJitrConfig } from './config';
 import { classifyFailure, PERMANENT_FAILURE_RECEIVES } from './errors';
 import { sqsDeadLetters, type DeadLetterSink } from './dead-letter-adapter';
+import { retryDelaySeconds, sqsRetryScheduler, type RetryScheduler } from './retry-adapter';
 import { iotRegistry } from './iot-adapter';
 import { onboardCertificate, type OnboardingDependencies } from './onboard';
 import { RECENT_CERTIFICATES_DEFAULTS, RecentCertificates, registrationKey } from './recent-certificates';
@@ -25,6 +26,11 @@ export interface HandlerDependencies extends OnboardingDependencies {
    * moves them.
    */
   readonly deadLetters?: DeadLetterSink;
+  /**
+   * Sets when a failed record comes back (backoff by receive count). Without it the queue's visibility timeout
+   * applies.
+   */
+  readonly retryScheduler?: RetryScheduler;
   /** How this environment remembers settled certificates. @default RECENT_CERTIFICATES_DEFAULTS */
   readonly recentCertificates?: { readonly ttlMs?: number; readonly maxEntries?: number };
 }
@@ -80,12 +86,27 @@ export function buildHandler(
       }
     } catch (error) {
       deps.metrics.addMetric(JITR_METRICS.failed, MetricUnit.Count, 1);
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+      // The record fails and comes back after the backoff (or the queue's visibility timeout).
+      const retry = async (): Promise<never> => {
+        if (deps.retryScheduler !== undefined) {
+          const delaySeconds = retryDelaySeconds(receiveCount);
+          try {
+            await deps.retryScheduler(record.receiptHandle, delaySeconds);
+          } catch (scheduleError) {
+            log.warn("could not set the retry delay; the queue's visibility timeout applies", {
+              delaySeconds,
+              error: scheduleError,
+            });
+          }
+        }
+        throw error;
+      };
       const failure = classifyFailure(error);
       if (!failure.permanent) {
-        log.warn('onboarding step failed; the event will be retried', { error });
-        throw error;
+        log.warn('onboarding step failed; the event will be retried', { error, receiveCount });
+        return retry();
       }
-      const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
       const details = { reason: failure.code, receiveCount, error };
       const what =
         failure.code === 'MALFORMED_EVENT' ? 'malformed registration message' : 'permanent failure';
@@ -94,14 +115,14 @@ export function buildHandler(
           `${what}; retrying cannot fix it, it reaches the dead-letter queue after the queue's retries`,
           details,
         );
-        throw error;
+        return retry();
       }
       if (failure.code !== 'MALFORMED_EVENT' && receiveCount < PERMANENT_FAILURE_RECEIVES) {
         log.error(
           `${what}; the event will be retried once more, then sent to the dead-letter queue`,
           details,
         );
-        throw error;
+        return retry();
       }
       // Retrying cannot fix it and dropping it would lose it: it goes to the dead-letter queue now, with the
       // reason, for a person to fix the cause and redrive. Should the send fail, the record fails as usual.
@@ -118,7 +139,7 @@ export function buildHandler(
           ...details,
           sendError,
         });
-        throw error;
+        return retry();
       }
       deps.metrics.addMetric(JITR_METRICS.deadLettered, MetricUnit.Count, 1);
       log.error(`${what}; the event was sent to the dead-letter queue`, details);
@@ -145,14 +166,17 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
   const config = readJitrConfig(env);
   const clientConfig = awsClientConfig({ maxAttempts: config.sdkMaxAttempts });
   const iot = new IoTClient(clientConfig);
+  let sqsClient: SQSClient | undefined;
+  const sqs = () => (sqsClient ??= new SQSClient(clientConfig));
   return {
     registry: iotRegistry(iot),
     ...(config.allowListTableName !== undefined && {
       allowList: dynamoAllowList(new DynamoDBClient(clientConfig), config.allowListTableName),
     }),
     ...(config.deadLetterQueueUrl !== undefined && {
-      deadLetters: sqsDeadLetters(new SQSClient(clientConfig), config.deadLetterQueueUrl),
+      deadLetters: sqsDeadLetters(sqs(), config.deadLetterQueueUrl),
     }),
+    ...(config.queueUrl !== undefined && { retryScheduler: sqsRetryScheduler(sqs(), config.queueUrl) }),
     rules: config.rules,
     caCertificateIds: config.caCertificateIds,
     devicePolicyName: config.devicePolicyName,

@@ -231,6 +231,8 @@ export class JitrPipeline extends Construct {
       NODE_OPTIONS: '--enable-source-maps',
       ...(props.allowListTable && { FLEETKIT_ALLOW_LIST_TABLE: props.allowListTable.tableName }),
       FLEETKIT_DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+      // Failed records come back after a backoff (ChangeMessageVisibility, which the event source grants).
+      FLEETKIT_QUEUE_URL: this.queue.queueUrl,
     };
     checkEnvironmentSize(this.node.path, environment, props.caCertificates.length);
 

@@ -87,6 +87,20 @@ describe('SqsQueueModel', () => {
     expect(queue.isDrained()).toBe(true);
   });
 
+  test('ChangeMessageVisibility brings a received message back sooner, and only with its current handle', () => {
+    const { clock, advance } = manualClock();
+    const queue = new SqsQueueModel({ visibilityTimeoutMs: 1_000, maxReceiveCount: 8, clock });
+    queue.send('retry me', 'm-1');
+    const [first] = queue.receive(1);
+    expect(queue.changeVisibility(first!.receiptHandle, 50)).toBe(true);
+    advance(49);
+    expect(queue.receive(1)).toEqual([]);
+    advance(1);
+    const [second] = queue.receive(1);
+    expect(second).toMatchObject({ messageId: 'm-1', receiveCount: 2 });
+    expect(queue.changeVisibility(first!.receiptHandle, 0)).toBe(false);
+  });
+
   test('reports when the next in-flight message becomes visible', () => {
     const { clock, advance } = manualClock();
     const queue = new SqsQueueModel({ visibilityTimeoutMs: 50, maxReceiveCount: 2, clock });

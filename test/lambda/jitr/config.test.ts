@@ -20,9 +20,16 @@ describe('readJitrConfig', () => {
     expect(config.deadLetterQueueUrl).toBeUndefined();
   });
 
-  test('reads the dead-letter queue URL', () => {
-    const url = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleetkit-jitr-dlq';
-    expect(readJitrConfig({ ...base, FLEETKIT_DEAD_LETTER_QUEUE_URL: url }).deadLetterQueueUrl).toBe(url);
+  test('reads the dead-letter queue and queue URLs', () => {
+    const dlq = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleetkit-jitr-dlq';
+    const queue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleetkit-jitr';
+    const config = readJitrConfig({
+      ...base,
+      FLEETKIT_DEAD_LETTER_QUEUE_URL: dlq,
+      FLEETKIT_QUEUE_URL: queue,
+    });
+    expect(config.deadLetterQueueUrl).toBe(dlq);
+    expect(config.queueUrl).toBe(queue);
   });
 
   test.each([
@@ -55,6 +62,11 @@ describe('readJitrConfig', () => {
       'an allow-list is required but no table is set',
       { ...base, FLEETKIT_ONBOARDING_RULES: '{"requireAllowList":true}' },
       /FLEETKIT_ALLOW_LIST_TABLE is not set/,
+    ],
+    [
+      'the queue is an ARN, not a URL',
+      { ...base, FLEETKIT_QUEUE_URL: 'arn:aws:sqs:eu-west-1:123456789012:q' },
+      /FLEETKIT_QUEUE_URL must be an SQS queue URL, got "arn:aws:sqs:eu-west-1:123456789012:q"/,
     ],
     [
       'the dead-letter queue is a name, not a URL',

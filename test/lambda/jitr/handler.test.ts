@@ -10,12 +10,13 @@ import {
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { onboardingRulesSchema } from '../../../core/onboarding/rules';
 import { buildHandler, type HandlerDependencies } from '../../../lambda/jitr/handler';
 import { sqsDeadLetters } from '../../../lambda/jitr/dead-letter-adapter';
+import { sqsRetryScheduler } from '../../../lambda/jitr/retry-adapter';
 import { iotRegistry } from '../../../lambda/jitr/iot-adapter';
 import { certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
 
@@ -191,6 +192,68 @@ describe('JITR handler', () => {
     const text = JSON.stringify(logLines);
     expect(text).not.toContain('BEGIN');
     expect(text).not.toContain(good.certificatePem.split('\n')[1]);
+  });
+});
+
+describe('JITR handler, retry backoff', () => {
+  const QUEUE_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/jitr';
+  const withRetries = () =>
+    handler({
+      retryScheduler: sqsRetryScheduler(new SQSClient({}), QUEUE_URL),
+      deadLetters: sqsDeadLetters(new SQSClient({}), DLQ_URL),
+    });
+
+  test('a failed record comes back after the backoff for its receive count; a good one is left alone', async () => {
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    iot
+      .on(AttachPolicyCommand, { target: certificateArn(throttled.id) })
+      .rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+    const response = await withRetries()(
+      {
+        Records: [
+          record('m-good', registrationEvent(good.id, ca.id), 1),
+          record('m-throttled', registrationEvent(throttled.id, ca.id), 3),
+        ],
+      },
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm-throttled' }]);
+    expect(sqs).toHaveReceivedCommandTimes(ChangeMessageVisibilityCommand, 1);
+    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, {
+      QueueUrl: QUEUE_URL,
+      ReceiptHandle: 'rh-m-throttled',
+      VisibilityTimeout: 120,
+    });
+  });
+
+  test('a permanent failure on its first delivery comes back after 30 s, then is dead-lettered, not delayed', async () => {
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    iot
+      .on(AttachPolicyCommand)
+      .rejects(new ResourceNotFoundException({ message: 'Policy fleet-device not found', $metadata: {} }));
+    await withRetries()({ Records: [record('m1', registrationEvent(good.id, ca.id), 1)] }, context);
+    expect(sqs).toHaveReceivedCommandWith(ChangeMessageVisibilityCommand, { VisibilityTimeout: 30 });
+    sqs.resetHistory();
+    await withRetries()({ Records: [record('m1', registrationEvent(good.id, ca.id), 2)] }, context);
+    expect(sqs).not.toHaveReceivedCommand(ChangeMessageVisibilityCommand);
+    expect(sqs).toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  test('when the delay cannot be set, the record still fails and the visibility timeout applies', async () => {
+    sqs.on(ChangeMessageVisibilityCommand).rejects(new Error('ReceiptHandleIsInvalid'));
+    iot.on(AttachPolicyCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
+    const response = await withRetries()(
+      { Records: [record('m1', registrationEvent(good.id, ca.id), 1)] },
+      context,
+    );
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: "could not set the retry delay; the queue's visibility timeout applies",
+        delaySeconds: 30,
+      }),
+    );
   });
 });
 

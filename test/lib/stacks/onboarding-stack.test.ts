@@ -96,6 +96,7 @@ describe('OnboardingStack JITR pipeline', () => {
           ),
           FLEETKIT_SDK_MAX_ATTEMPTS: '8',
           FLEETKIT_DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('DeadLetterQueue') },
+          FLEETKIT_QUEUE_URL: { Ref: Match.stringLikeRegexp('JitrQueue') },
           POWERTOOLS_SERVICE_NAME: 'fleetkit-jitr',
           NODE_OPTIONS: '--enable-source-maps',
         }),
