@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { main } from '../../cli/index';
+import { runFleetkit as fleetkit } from '../support/cli';
 import { inspectCertificate } from '../../core/certificates/inspect';
 import { createCertificateAuthority, issueDeviceCertificate } from '../../core/certificates/issue';
 import {
@@ -37,23 +37,6 @@ const iot = mockClient(IoTClient);
 const ROOT_ARN = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-00000000root';
 const CA_ARN = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-0000000000ca';
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function fleetkit(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  expect(stdout + stderr).not.toContain('PRIVATE KEY');
-  return { code, stdout, stderr };
-}
 
 const read = (path: string) => readFileSync(path, 'utf8');
 const modeOf = (path: string) => statSync(path).mode & 0o777;

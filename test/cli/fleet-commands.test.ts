@@ -21,7 +21,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { fleetIndexingFromAws } from '../../cli/aws-clients';
 import { createFleetSearchCommand } from '../../cli/commands/fleet-search';
-import { main } from '../../cli/index';
+import { runFleetkit as fleetkit } from '../support/cli';
 import { inspectCertificate } from '../../core/certificates/inspect';
 import { createCertificateAuthority, issueDeviceCertificate } from '../../core/certificates/issue';
 
@@ -30,22 +30,6 @@ const iot = mockClient(IoTClient);
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const ACCOUNT_ARN = 'arn:aws:iot:us-east-1:123456789012';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function fleetkit(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
 
 const INDEXING_ON: GetIndexingConfigurationCommandOutput = {
   $metadata: {},

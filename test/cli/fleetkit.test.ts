@@ -1,7 +1,7 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../cli/index';
+import { runFleetkit as fleetkit } from '../support/cli';
 import { inspectCertificate } from '../../core/certificates/inspect';
 import { createCertificateAuthority, issueDeviceCertificate } from '../../core/certificates/issue';
 import { writeKeyAndCertificate } from '../../core/certificates/files';
@@ -13,24 +13,6 @@ import {
   temporaryDirectory,
   verify,
 } from '../core/certificates/openssl';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process and checks what every run must satisfy: no private key is ever printed. */
-async function fleetkit(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  expect(stdout + stderr).not.toContain('PRIVATE KEY');
-  return { code, stdout, stderr };
-}
 
 const read = (path: string) => readFileSync(path, 'utf8');
 const modeOf = (path: string) => statSync(path).mode & 0o777;

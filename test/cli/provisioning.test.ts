@@ -18,7 +18,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { createProvisioningClaimCommand } from '../../cli/commands/provisioning-claim';
-import { main } from '../../cli/index';
+import { runFleetkit as fleetkit } from '../support/cli';
 import { writeKeyAndCertificate } from '../../core/certificates/files';
 import { inspectCertificate } from '../../core/certificates/inspect';
 import {
@@ -34,23 +34,6 @@ type Json = Record<string, any>;
 /** Every IoTClient, including the CLI's own, answers from this mock. */
 const iot = mockClient(IoTClient);
 const ARN = 'arn:aws:iot:us-east-1:123456789012';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function fleetkit(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  expect(stdout + stderr).not.toContain('PRIVATE KEY');
-  return { code, stdout, stderr };
-}
 
 const modeOf = (path: string) => statSync(path).mode & 0o777;
 

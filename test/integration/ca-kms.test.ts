@@ -35,7 +35,7 @@ import {
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { main } from '../../cli/index';
+import { runFleetkit, type CliRun } from '../support/cli';
 import { inspectCertificate } from '../../core/certificates/inspect';
 import { REGISTRY_RESOURCE_TYPES } from '../../core/registry/custom-resources';
 import { buildHandler as buildExpiryHandler } from '../../lambda/ca-expiry/handler';
@@ -122,15 +122,10 @@ async function fails(event: CloudFormationCustomResourceEvent): Promise<Error> {
   return result.reason as Error;
 }
 
-async function fleetkit(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  logLines.push(stdout, stderr);
-  return { code, stdout, stderr };
+async function fleetkit(...argv: string[]): Promise<CliRun> {
+  const run = await runFleetkit(...argv);
+  logLines.push(run.stdout, run.stderr);
+  return run;
 }
 
 const read = (path: string) => readFileSync(path, 'utf8');

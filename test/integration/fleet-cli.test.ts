@@ -18,7 +18,7 @@ import {
   IoTClient,
   UpdateIndexingConfigurationCommand,
 } from '@aws-sdk/client-iot';
-import { main } from '../../cli/index';
+import { runFleetkit as fleetkit } from '../support/cli';
 import { inspectCertificate } from '../../core/certificates/inspect';
 import { clientConfig, itIf, resetTarget, uniqueName } from '../support/target';
 
@@ -26,23 +26,6 @@ jest.setTimeout(60_000);
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const iot = new IoTClient({ ...clientConfig(), maxAttempts: 3 });
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process, as an operator would, with the SDK settings of the environment. */
-async function fleetkit(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-  });
-  return { code, stdout, stderr };
-}
 
 interface Fleet {
   readonly prefix: string;

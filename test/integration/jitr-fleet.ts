@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Writable } from 'node:stream';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreatePolicyCommand,
@@ -18,7 +17,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { devicePolicyDocument } from '../../core/device-policy';
 import { ALLOW_LIST_KEY } from '../../core/onboarding/allow-list';
 import type { OnboardingRulesInput } from '../../core/onboarding/rules';
-import { main } from '../../cli/index';
+import { fleetkitOk as fleetkit } from '../support/cli';
 import {
   buildHandler,
   dependenciesFromEnvironment,
@@ -65,18 +64,6 @@ export interface Device {
   readonly thingName: string;
   readonly certificateId: string;
   readonly certificateArn: string;
-}
-
-/** Runs the fleetkit CLI in-process and fails with its stderr when it exits non-zero. */
-export async function fleetkit(...argv: string[]): Promise<string> {
-  let out = '';
-  let err = '';
-  const code = await main(argv, {
-    stdout: new Writable({ write: (c, _e, done) => ((out += String(c)), done()) }),
-    stderr: new Writable({ write: (c, _e, done) => ((err += String(c)), done()) }),
-  });
-  if (code !== 0) throw new Error(`fleetkit ${argv.join(' ')} exited ${code}: ${err}`);
-  return out;
 }
 
 export async function setUpJitrFleet(
