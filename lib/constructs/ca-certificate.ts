@@ -1,9 +1,10 @@
-import { ArnFormat, CustomResource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Stack, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
   REGISTRY_RESOURCE_TYPES,
   type CaCertificateResourceProperties,
 } from '../../core/registry/custom-resources';
+import { acknowledgeWildcardResources } from '../nag';
 import { RegistryProvider } from './registry-provider';
 import { containsPrivateKey } from '../../core/certificates/pem';
 
@@ -64,10 +65,11 @@ export class CaCertificate extends Construct {
       stack.formatArn({ service, resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     // Describe, update and delete any CA of the account and region: when a CA's PEM changes, CloudFormation deletes
     // the old registration after this policy already names the new one.
+    const anyCa = arn('iot', 'cacert', '*');
     provider.grant(
       'CaCertificateLifecycle',
       ['iot:DescribeCACertificate', 'iot:UpdateCACertificate', 'iot:DeleteCACertificate'],
-      [arn('iot', 'cacert', '*')],
+      [anyCa],
     );
     // Registering a CA, reading the registration code and listing a CA's certificates take no resource in IAM.
     provider.grant(
@@ -75,11 +77,11 @@ export class CaCertificate extends Construct {
       ['iot:RegisterCACertificate', 'iot:GetRegistrationCode', 'iot:ListCertificatesByCA'],
       ['*'],
     );
-    Validations.of(provider.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:cacert/*]',
-      reason:
-        'A CA replacement deletes the old registration, whose ID the policy no longer names; only Describe, Update and Delete of CA certificates are allowed.',
-    });
+    acknowledgeWildcardResources(
+      provider.role,
+      [anyCa],
+      'A CA replacement deletes the old registration, whose ID the policy no longer names; only Describe, Update and Delete of CA certificates are allowed.',
+    );
     if (props.verification.kind === 'kms') {
       // Only signing with this one key: the CA's private key never leaves KMS.
       provider.grant(

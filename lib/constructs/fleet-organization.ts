@@ -7,6 +7,7 @@ import {
   type ThingTypeResourceProperties,
 } from '../../core/registry/custom-resources';
 import type { FleetIndexing } from '../../core/registry/indexing';
+import { acknowledgeWildcardResources } from '../nag';
 import { RegistryProvider } from './registry-provider';
 import { StaticGroupTree, type GroupPolicyRef, type StaticGroupSpec } from './static-group-tree';
 
@@ -185,7 +186,13 @@ export class FleetOrganization extends Construct {
         [arn('index', 'AWS_Things'), arn('index', 'AWS_ThingGroups')],
       );
       provider.grant('FindDynamicGroups', ['iot:ListThingGroups'], ['*']);
-      provider.grant('DescribeDynamicGroups', ['iot:DescribeThingGroup'], [arn('thinggroup', '*')]);
+      const anyGroup = arn('thinggroup', '*');
+      provider.grant('DescribeDynamicGroups', ['iot:DescribeThingGroup'], [anyGroup]);
+      acknowledgeWildcardResources(
+        provider.role,
+        [anyGroup],
+        "When AWS refuses to turn indexing off, the provider describes the account's groups to name the dynamic ones that block it; those groups are not known at deploy time.",
+      );
       const properties: IndexingResourceProperties = { indexing: props.fleetIndexing };
       indexing = new CustomResource(this, 'FleetIndexing', {
         serviceToken: provider.serviceToken,

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -21,6 +21,7 @@ import {
   PROVISIONING_HOOK_METRICS,
   PROVISIONING_HOOK_SERVICE,
 } from '../../core/metrics';
+import { acknowledgeWildcardResources } from '../nag';
 import { occurrenceAlarm } from './alarms';
 import { lambdaEntry, nodejsFunctionDefaults } from './lambda-defaults';
 import { ProvisioningTemplate } from './provisioning-template';
@@ -122,11 +123,11 @@ export class FleetProvisioning extends Construct {
           resources: [anyCertificate],
         }),
       );
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:cert/*]',
-        reason:
-          'Device certificates are created by devices at run time (CreateKeysAndCertificate, CreateCertificateFromCsr), with IDs unknown at deploy time; the hook only describes the certificate stamped on an allow-list item, to tell a provisioned device from a provisioning that never finished.',
-      });
+      acknowledgeWildcardResources(
+        role,
+        [anyCertificate],
+        'Device certificates are created by devices at run time (CreateKeysAndCertificate, CreateCertificateFromCsr), with IDs unknown at deploy time; the hook only describes the certificate stamped on an allow-list item, to tell a provisioned device from a provisioning that never finished.',
+      );
     }
     this.hook = new nodejs.NodejsFunction(this, 'Hook', {
       ...nodejsFunctionDefaults(),

@@ -14,6 +14,7 @@ import { LAMBDA_ENVIRONMENT_MAX_BYTES } from '../../core/limits';
 import { FLEETKIT_METRICS_NAMESPACE, JITR_METRICS } from '../../core/metrics';
 import type { OnboardingRules } from '../../core/onboarding/rules';
 import { occurrenceAlarm } from './alarms';
+import { acknowledgeWildcardResources } from '../nag';
 import { lambdaEntry, nodejsFunctionDefaults } from './lambda-defaults';
 
 /** A registered CA whose registration events the pipeline handles. */
@@ -298,12 +299,7 @@ export class JitrPipeline extends Construct {
     });
     const runtimeIdsReason =
       'Device certificates and things are created at run time with IDs and names unknown at deploy time; the function may only describe/update certificates and create/update things, and attaches only the one device policy.';
-    for (const resource of ['cert', 'thing']) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:${resource}/*]`,
-        reason: runtimeIdsReason,
-      });
-    }
+    acknowledgeWildcardResources(role, [anyCertificate, anyThing], runtimeIdsReason);
   }
 }
 

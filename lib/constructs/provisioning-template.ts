@@ -1,4 +1,4 @@
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import {
   templateBodyJson,
   type ProvisioningTemplateBody,
 } from '../../core/provisioning';
+import { acknowledgeWildcardResources } from '../nag';
 
 /** Properties of {@link ProvisioningTemplate}. */
 export interface ProvisioningTemplateProps {
@@ -65,17 +66,11 @@ export class ProvisioningTemplate extends Construct {
     const wildcards = new Set(
       statements.flatMap((s) => s.resources).filter((r) => r === '*' || r.endsWith('/*')),
     );
-    for (const resource of wildcards) {
-      const finding =
-        resource === '*'
-          ? '*'
-          : `arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:${resource.split(':').pop()}`;
-      Validations.of(this.role).acknowledge({
-        id: `AwsSolutions-IAM5[Resource::${finding}]`,
-        reason:
-          'Provisioning creates things and registers certificates whose names and IDs are known only when a device connects; actions without resource types (RegisterThing) take *.',
-      });
-    }
+    acknowledgeWildcardResources(
+      this.role,
+      [...wildcards],
+      'Provisioning creates things and registers certificates whose names and IDs are known only when a device connects; actions without resource types (RegisterThing) take *.',
+    );
 
     const template = new iot.CfnProvisioningTemplate(this, 'Resource', {
       templateName: props.templateName,

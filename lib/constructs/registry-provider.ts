@@ -75,18 +75,11 @@ export class RegistryProvider extends Construct {
     });
     this.serviceToken = provider.serviceToken;
 
-    Validations.of(this.role).acknowledge(
-      {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'GetIndexingConfiguration, UpdateIndexingConfiguration, ListThings, ListThingGroups, RegisterCACertificate and GetRegistrationCode are account-level IoT APIs without resource-level permissions.',
-      },
-      {
-        id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thinggroup/*]',
-        reason:
-          "When AWS refuses to turn indexing off, the provider describes the account's groups to name the dynamic ones that block it; those groups are not known at deploy time.",
-      },
-    );
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'GetIndexingConfiguration, UpdateIndexingConfiguration, ListThings, ListThingGroups, RegisterCACertificate and GetRegistrationCode are account-level IoT APIs without resource-level permissions.',
+    });
     // The framework's functions invoke each other's versions (`<arn>:*`), as the CDK generates them.
     const stack = Stack.of(this);
     const invoked = [

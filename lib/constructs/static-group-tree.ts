@@ -1,10 +1,11 @@
-import { ArnFormat, CustomResource, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, CustomResource, Stack } from 'aws-cdk-lib';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct, type IDependable } from 'constructs';
 import {
   REGISTRY_RESOURCE_TYPES,
   type GroupPolicyResourceProperties,
 } from '../../core/registry/custom-resources';
+import { acknowledgeWildcardResources } from '../nag';
 import type { RegistryProvider } from './registry-provider';
 
 /** A policy a group attaches. */
@@ -83,10 +84,11 @@ export class StaticGroupTree extends Construct {
         groupArns,
       );
       if (!listed) {
-        Validations.of(props.provider.role).acknowledge({
-          id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iot:<AWS::Region>:<AWS::AccountId>:thinggroup/*]',
-          reason: `More than ${MAX_LISTED_GROUP_ARNS} groups attach policies; listing each group ARN would exceed IAM's inline policy size. Which policies are attached is decided by the stack's resources, not by IAM.`,
-        });
+        acknowledgeWildcardResources(
+          props.provider.role,
+          groupArns,
+          `More than ${MAX_LISTED_GROUP_ARNS} groups attach policies; listing each group ARN would exceed IAM's inline policy size. Which policies are attached is decided by the stack's resources, not by IAM.`,
+        );
       }
     }
 

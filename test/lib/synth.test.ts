@@ -28,21 +28,27 @@ beforeAll(async () => {
 });
 afterAll(() => outdirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
-const configs: [string, () => App][] = [
+/** The account and region of a configuration that sets `env`, as the README shows. */
+const ENV = { account: '123456789012', region: 'eu-west-1' } as const;
+
+/** A full synthesis of each configuration: as given (account and region left to CloudFormation), and with `env`. */
+const configs: [string, (env?: typeof ENV) => App][] = [
   [
     'the shipped example',
-    () => {
+    (env) => {
       const app = new App({ outdir: outdir() });
-      defineFleetStacks(app, loadFleetConfigFile('fleet.config.ts'));
+      const resolved = loadFleetConfigFile('fleet.config.ts');
+      defineFleetStacks(app, env ? { ...resolved, config: { ...resolved.config, env } } : resolved);
       return app;
     },
   ],
   [
     'two CAs, an allow-list and an alarm e-mail',
-    () =>
+    (env) =>
       synthFleet(
         files.dir,
         baseConfig({
+          ...(env && { env }),
           certificateAuthorities: [
             { name: 'factory', certificateFile: 'ca.pem', verificationCertificateFile: 'verification.pem' },
             { name: 'partner', certificateFile: 'other-ca.pem', mode: 'SNI_ONLY' },
@@ -54,11 +60,12 @@ const configs: [string, () => App][] = [
       ).app,
   ],
   [
-    'JITP, a KMS-held CA, fleet provisioning and a large group tree',
-    () =>
+    'JITP, a KMS-held CA, fleet provisioning and a large group tree with group policies',
+    (env) =>
       synthFleet(
         files.dir,
         baseConfig({
+          ...(env && { env }),
           certificateAuthorities: [
             { name: 'jitp', certificateFile: 'ca.pem', mode: 'SNI_ONLY', onboarding: 'JITP' },
             {
@@ -70,13 +77,25 @@ const configs: [string, () => App][] = [
           ],
           onboarding: { thingTypeName: 'sensor', thingGroupName: 'unassigned' },
           fleetProvisioning: { enabled: true },
+          iotPolicies: {
+            telemetry: {
+              statements: [
+                {
+                  actions: ['iot:Publish'],
+                  resources: ['topic/telemetry/${iot:Connection.Thing.ThingName}'],
+                },
+              ],
+            },
+          },
           thingGroups: {
             unassigned: {},
             'site-berlin': {},
+            // More than 20 groups with policies: the provider may attach to any group (an acknowledged wildcard).
             ...Object.fromEntries(
               Array.from({ length: 25 }, (_, a) => [
                 `region-${a}`,
                 {
+                  policies: ['telemetry'],
                   children: Object.fromEntries(Array.from({ length: 10 }, (_, b) => [`site-${a}-${b}`, {}])),
                 },
               ]),
@@ -88,7 +107,12 @@ const configs: [string, () => App][] = [
   ],
 ];
 
-describe.each(configs)('synthesizing %s', (_title, build) => {
+const cases = configs.flatMap(([title, build]) => [
+  [title, () => build()] as const,
+  [`${title}, with env (account ${ENV.account}, region ${ENV.region})`, () => build(ENV)] as const,
+]);
+
+describe.each(cases)('synthesizing %s', (_title, build) => {
   let assemblyDir: string;
   let app: App;
   beforeAll(() => {
