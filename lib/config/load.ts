@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { z } from 'zod';
 import { inspectCertificate, isIssuedBy, type CertificateInfo } from '../../core/certificates/inspect';
 import { TemplateValidationError, type ProvisioningTemplateBody } from '../../core/provisioning';
-import { checkAndUpdateLock } from './lock';
+import { checkAndUpdateLock, LockFileError } from './lock';
 import { fleetTemplateFor, jitpTemplateFor, TemplateFileError } from './templates';
 import { fleetConfigSchema, type CertificateAuthorityConfig, type FleetConfig } from './schema';
 import { containsPrivateKey } from '../../core/certificates/pem';
@@ -40,7 +40,7 @@ export interface ResolvedFleetConfig {
 
 /**
  * Loads a configuration file (`.ts`, `.js` or `.json`; a module's default export) and resolves it, then checks
- * it against `fleet.lock.json` beside it (see lock.ts) and records it there.
+ * it against the fleet's lock, `<name>.fleet.lock.json` beside it (see lock.ts), and records it there.
  *
  * @throws FleetConfigError naming each bad path, its value and the allowed range.
  */
@@ -63,7 +63,13 @@ export function loadFleetConfigFile(file: string, options: { lock?: boolean } = 
   }
   const resolved = resolveFleetConfig(raw, { source: file, baseDir: path.dirname(absolute) });
   if (options.lock !== false) {
-    const problems = checkAndUpdateLock(absolute, resolved);
+    let problems: string[];
+    try {
+      problems = checkAndUpdateLock(absolute, resolved);
+    } catch (error) {
+      if (error instanceof LockFileError) throw new FleetConfigError(file, [error.message], { cause: error });
+      throw error;
+    }
     if (problems.length > 0) throw new FleetConfigError(file, problems);
   }
   return resolved;

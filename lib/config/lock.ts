@@ -4,8 +4,9 @@ import { flattenGroups } from './organization';
 import type { CertificateAuthorityConfig, FleetConfig } from './schema';
 
 /**
- * `fleet.lock.json`, kept beside the configuration and committed with it: what the last synthesis created that
- * AWS IoT cannot change in place. Each static group's parent, which AWS fixes when the group is created (a change
+ * `<name>.fleet.lock.json`, kept beside the configuration and committed with it, one per fleet (`name` in the
+ * configuration), so that fleets whose configurations share a folder never check against each other's records:
+ * what the fleet's last synthesis created that AWS IoT cannot change in place. Each static group's parent, which AWS fixes when the group is created (a change
  * of parent would replace the group, losing its members and attached policies); and each CA's certificate and
  * onboarding mode, since a CA registered with a JITP template keeps it. Synthesis refuses such changes and says
  * how to make them deliberately.
@@ -37,7 +38,7 @@ export interface LockedCertificateAuthority {
 
 /** The parts of a resolved configuration the lock reads. */
 export interface LockInput {
-  readonly config: Pick<FleetConfig, 'thingGroups'>;
+  readonly config: Pick<FleetConfig, 'name' | 'thingGroups'>;
   readonly certificateAuthorities: readonly {
     readonly name: string;
     readonly onboarding: CertificateAuthorityConfig['onboarding'];
@@ -53,9 +54,25 @@ export interface GroupMove {
   readonly to: string | null;
 }
 
-/** The lock file of a configuration file. */
-export function lockFileFor(configFile: string): string {
-  return path.join(path.dirname(path.resolve(configFile)), 'fleet.lock.json');
+/**
+ * The lock file written before each fleet had its own: one per folder, shared by every fleet configured there
+ * (so two fleets in one folder blocked each other), and without the fleet's name. It is only read: a fleet
+ * without a lock of its own is checked against it once and carries its records over (see
+ * {@link checkAndUpdateLock}).
+ */
+export const LEGACY_LOCK_FILE_NAME = 'fleet.lock.json';
+
+/** The lock file of the fleet `fleetName` configured in `configFile`: `<fleetName>.fleet.lock.json` beside it. */
+export function lockFileFor(configFile: string, fleetName: string): string {
+  return path.join(path.dirname(path.resolve(configFile)), `${fleetName}.fleet.lock.json`);
+}
+
+/** A lock file that cannot be read as one (not JSON, not a Fleetkit lock). */
+export class LockFileError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LockFileError';
+  }
 }
 
 /** The lock the configuration implies, keeping what the previous lock must never forget. */
@@ -111,7 +128,7 @@ export function jitpToJitrChanges(previous: FleetLock, input: LockInput): string
           `it, so its devices would still be provisioned by the template. To move this CA's devices to JITR, ` +
           `register a new CA for JITR beside it (a rotation: add it, deploy, issue new device certificates from ` +
           `it, then remove the old CA), or set this CA's onboarding to NONE to stop auto-registration. If it was ` +
-          `never deployed with JITP, remove its ID from jitpCertificateIds in fleet.lock.json.`,
+          `never deployed with JITP, remove its ID from jitpCertificateIds in the fleet's lock file.`,
       );
     }
   });
@@ -137,34 +154,63 @@ export function describeMove(move: GroupMove): string {
     `${move.path}: group "${move.group}" moves from ${where(move.from)} to ${where(move.to)}. AWS IoT fixes a ` +
     `group's parent when it is created, so this replaces the group and drops its members and attached policies. ` +
     `To move it deliberately: remove the group from the configuration and deploy, then add it under its new ` +
-    `parent and deploy again (fleet.lock.json records the parents of the last synthesis).`
+    `parent and deploy again (the fleet's lock file records the parents of the last synthesis).`
   );
 }
 
+/** Reads a lock file, or `undefined` when there is none. @throws LockFileError when it is not a lock. */
+function readLock(file: string): FleetLock | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  let lock: FleetLock;
+  try {
+    lock = JSON.parse(fs.readFileSync(file, 'utf8')) as FleetLock;
+  } catch (error) {
+    throw new LockFileError(`${file} is not valid JSON; restore it from version control`, { cause: error });
+  }
+  if (
+    lock === null ||
+    typeof lock !== 'object' ||
+    lock.version !== 1 ||
+    typeof lock.thingGroups !== 'object' ||
+    lock.thingGroups === null
+  ) {
+    throw new LockFileError(
+      `${file} is not a Fleetkit lock file (version 1); restore it from version control`,
+    );
+  }
+  return lock;
+}
+
 /**
- * Reads the lock beside `configFile`, returns what it forbids (group moves, a JITP CA turned JITR), each
- * explained, and otherwise records the configuration in it. Written only when something changed, so a synthesis of an unchanged fleet touches no file.
+ * Reads the fleet's lock beside `configFile`, returns what it forbids (group moves, a JITP CA turned JITR), each
+ * explained, and otherwise records the configuration in it. Written only when something changed, so a synthesis
+ * of an unchanged fleet touches no file.
+ *
+ * A fleet without a lock of its own that finds the folder's {@link LEGACY_LOCK_FILE_NAME} is checked against it
+ * and carries its records over (the JITP certificate IDs among them, which are never forgotten); the legacy file
+ * is left as it is, for the other fleets of the folder to migrate from.
+ *
+ * @throws LockFileError when a lock file is corrupt.
  */
 export function checkAndUpdateLock(configFile: string, input: LockInput): string[] {
-  const file = lockFileFor(configFile);
-  let previous: FleetLock | undefined;
-  if (fs.existsSync(file)) {
-    try {
-      previous = JSON.parse(fs.readFileSync(file, 'utf8')) as FleetLock;
-    } catch (error) {
-      throw new Error(`${file} is not valid JSON; restore it from version control`, { cause: error });
-    }
-    if (previous.version !== 1 || typeof previous.thingGroups !== 'object' || previous.thingGroups === null) {
-      throw new Error(`${file} is not a Fleetkit lock file (version 1); restore it from version control`);
-    }
+  const file = lockFileFor(configFile, input.config.name);
+  const own = readLock(file);
+  const legacyFile = path.join(path.dirname(file), LEGACY_LOCK_FILE_NAME);
+  const previous = own ?? readLock(legacyFile);
+  if (previous !== undefined) {
+    // A move found in the shared legacy lock may be another fleet's record: say where it comes from.
+    const where =
+      own === undefined
+        ? ` (recorded in ${LEGACY_LOCK_FILE_NAME}, written before each fleet had its own lock; if the record is another fleet's, delete that file once every fleet of this folder has its own <name>.fleet.lock.json)`
+        : '';
     const problems = [
-      ...groupMoves(previous, input.config).map(describeMove),
+      ...groupMoves(previous, input.config).map((move) => `${describeMove(move)}${where}`),
       ...jitpToJitrChanges(previous, input),
     ];
     if (problems.length > 0) return problems;
   }
   const next = lockOf(input, previous);
-  if (previous !== undefined && JSON.stringify(previous) === JSON.stringify(next)) return [];
+  if (own !== undefined && JSON.stringify(own) === JSON.stringify(next)) return [];
   fs.writeFileSync(file, `${JSON.stringify(next, null, 2)}\n`);
   return [];
 }

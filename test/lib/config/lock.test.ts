@@ -15,9 +15,11 @@ const write = (config: unknown) => {
   return file;
 };
 const caId = () => inspectCertificate(files.caPem).certificateId;
-const lock = () => JSON.parse(fs.readFileSync(path.join(files.dir, 'fleet.lock.json'), 'utf8'));
+/** The lock of the fleet named `name` (baseConfig's fleet by default), beside the configuration. */
+const lockPath = (name = 'test-fleet') => path.join(files.dir, `${name}.fleet.lock.json`);
+const lock = (name?: string) => JSON.parse(fs.readFileSync(lockPath(name), 'utf8'));
 
-describe('fleet.lock.json', () => {
+describe('<name>.fleet.lock.json', () => {
   test('records each static group parent on first synthesis', () => {
     loadFleetConfigFile(write(baseConfig()));
     expect(lock()).toEqual({
@@ -134,7 +136,7 @@ describe('fleet.lock.json', () => {
 
     test('a lock written before CAs were recorded checks nothing and gains them', () => {
       fs.writeFileSync(
-        path.join(files.dir, 'fleet.lock.json'),
+        lockPath(),
         JSON.stringify({
           version: 1,
           thingGroups: { fleet: null, unassigned: 'fleet', 'site-berlin': 'fleet' },
@@ -145,10 +147,104 @@ describe('fleet.lock.json', () => {
     });
   });
 
-  test('fails clearly when the lock file is corrupt', () => {
-    fs.writeFileSync(path.join(files.dir, 'fleet.lock.json'), '{');
+  test('fails with a configuration error when the lock file is corrupt', () => {
+    fs.writeFileSync(lockPath(), '{');
+    let thrown: unknown;
+    try {
+      loadFleetConfigFile(write(baseConfig()));
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(FleetConfigError);
+    expect((thrown as FleetConfigError).problems).toEqual([
+      expect.stringMatching(
+        /test-fleet\.fleet\.lock\.json is not valid JSON; restore it from version control$/,
+      ),
+    ]);
+  });
+
+  test('fails with a configuration error when the lock file is not a lock', () => {
+    fs.writeFileSync(lockPath(), JSON.stringify({ version: 7 }));
+    expect(() => loadFleetConfigFile(write(baseConfig()))).toThrow(FleetConfigError);
     expect(() => loadFleetConfigFile(write(baseConfig()))).toThrow(
-      /fleet\.lock\.json is not valid JSON; restore it from version control/,
+      /test-fleet\.fleet\.lock\.json is not a Fleetkit lock file \(version 1\)/,
+    );
+  });
+});
+
+describe('two fleets in one folder', () => {
+  const writeAs = (file: string, config: unknown) => {
+    const at = path.join(files.dir, file);
+    fs.writeFileSync(at, JSON.stringify(config));
+    return at;
+  };
+  // The same group under different parents: in two accounts (dev and prod, say) that is two different groups.
+  const dev = () =>
+    baseConfig({
+      name: 'dev-fleet',
+      thingGroups: { fleet: { children: { unassigned: {} } }, 'site-berlin': {} },
+    });
+  const prod = () => baseConfig({ name: 'prod-fleet' });
+
+  test('each keeps its own lock, and neither blocks the other', () => {
+    for (let round = 0; round < 2; round += 1) {
+      expect(() => loadFleetConfigFile(writeAs('dev.config.json', dev()))).not.toThrow();
+      expect(() => loadFleetConfigFile(writeAs('prod.config.json', prod()))).not.toThrow();
+    }
+    expect(lock('dev-fleet').thingGroups['site-berlin']).toBeNull();
+    expect(lock('prod-fleet').thingGroups['site-berlin']).toBe('fleet');
+    expect(fs.existsSync(path.join(files.dir, 'fleet.lock.json'))).toBe(false);
+  });
+
+  test('a move in one fleet is still refused, and the other fleet is unaffected', () => {
+    loadFleetConfigFile(writeAs('dev.config.json', dev()));
+    loadFleetConfigFile(writeAs('prod.config.json', prod()));
+    const moved = baseConfig({ name: 'prod-fleet', thingGroups: dev().thingGroups });
+    expect(() => loadFleetConfigFile(writeAs('prod.config.json', moved))).toThrow(
+      /moves from "fleet" to the root/,
+    );
+    expect(() => loadFleetConfigFile(writeAs('dev.config.json', dev()))).not.toThrow();
+  });
+});
+
+describe('a fleet.lock.json written before locks were per fleet', () => {
+  const legacyPath = () => path.join(files.dir, 'fleet.lock.json');
+  const otherJitpId = 'a'.repeat(64);
+  const legacy = () => ({
+    version: 1,
+    thingGroups: { fleet: null, unassigned: 'fleet', 'site-berlin': 'fleet' },
+    certificateAuthorities: { factory: { certificateId: caId(), onboarding: 'JITP' } },
+    jitpCertificateIds: [otherJitpId],
+  });
+
+  test('is what each fleet without a lock of its own is checked against, and its records are carried over', () => {
+    fs.writeFileSync(legacyPath(), JSON.stringify(legacy()));
+    const before = fs.readFileSync(legacyPath(), 'utf8');
+    // Its CA was JITP: JITR stays refused, as it was with the single lock.
+    expect(() => loadFleetConfigFile(write(baseConfig()))).toThrow(/was synthesized for JITP before/);
+    expect(fs.existsSync(lockPath())).toBe(false);
+
+    const asNone = baseConfig({
+      certificateAuthorities: [
+        { name: 'factory', certificateFile: 'ca.pem', mode: 'SNI_ONLY', onboarding: 'NONE' },
+      ],
+    });
+    loadFleetConfigFile(write(asNone));
+    expect(lock().jitpCertificateIds).toEqual([caId(), otherJitpId].sort());
+    expect(lock().thingGroups).toEqual(legacy().thingGroups);
+    // Read, never rewritten: a second fleet of the folder migrates from it too.
+    expect(fs.readFileSync(legacyPath(), 'utf8')).toBe(before);
+    expect(() => loadFleetConfigFile(write(baseConfig()))).toThrow(/was synthesized for JITP before/);
+  });
+
+  test('a move against it names it, so that a record of another fleet can be told apart', () => {
+    fs.writeFileSync(
+      legacyPath(),
+      JSON.stringify({ ...legacy(), certificateAuthorities: {}, jitpCertificateIds: [] }),
+    );
+    const moved = baseConfig({ thingGroups: { fleet: { children: { unassigned: {} } }, 'site-berlin': {} } });
+    expect(() => loadFleetConfigFile(write(moved))).toThrow(
+      /moves from "fleet" to the root.*recorded in fleet\.lock\.json, written before each fleet had its own lock/,
     );
   });
 });
