@@ -5,6 +5,7 @@ import { inspectCertificate, isIssuedBy, type CertificateInfo } from '../../core
 import { TemplateValidationError, type ProvisioningTemplateBody } from '../../core/provisioning';
 import { checkAndUpdateLock, LockFileError } from './lock';
 import { fleetTemplateFor, jitpTemplateFor, TemplateFileError } from './templates';
+import { groupTreeShapeIssues } from './organization';
 import { fleetConfigSchema, type CertificateAuthorityConfig, type FleetConfig } from './schema';
 import { containsPrivateKey } from '../../core/certificates/pem';
 
@@ -84,6 +85,14 @@ export function resolveFleetConfig(
   raw: unknown,
   options: { source: string; baseDir: string },
 ): ResolvedFleetConfig {
+  // A group tree that loops or nests without end would overflow the stack in validation: checked first.
+  const shape = groupTreeShapeIssues((raw as { thingGroups?: unknown } | null)?.thingGroups);
+  if (shape.length > 0) {
+    throw new FleetConfigError(
+      options.source,
+      shape.map((found) => formatProblem(found.path, found.input, found.message)),
+    );
+  }
   const parsed = fleetConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     throw new FleetConfigError(options.source, parsed.error.issues.map(describeIssue));
@@ -197,6 +206,12 @@ function safeIsIssuedBy(certificatePem: string, caPem: string): boolean {
   }
 }
 
+/** One problem as one line: `<path>: got <value>; <message>`. */
+function formatProblem(path: readonly PropertyKey[], input: unknown, message: string): string {
+  const got = input !== undefined ? `got ${JSON.stringify(input)}; ` : '';
+  return `${path.length === 0 ? '(root)' : formatPath(path)}: ${got}${message}`;
+}
+
 function describeIssue(issue: z.core.$ZodIssue): string {
   const at = issue.path.length === 0 ? '(root)' : formatPath(issue.path);
   const got = 'input' in issue && issue.input !== undefined ? `got ${JSON.stringify(issue.input)}; ` : '';
@@ -210,7 +225,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_value') {
     return `${at}: ${got}must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
   }
-  return `${at}: ${got}${issue.message}`;
+  return formatProblem(issue.path, 'input' in issue ? issue.input : undefined, issue.message);
 }
 
 function formatPath(segments: readonly PropertyKey[]): string {

@@ -31,9 +31,13 @@ export interface GroupPlacement {
   readonly node: ThingGroupNode;
 }
 
-/** Every static group of a tree, parents before children. */
+/**
+ * Every static group of a tree, parents before children. A node that is its own ancestor (see
+ * {@link groupTreeShapeIssues}) is listed once and not descended into again.
+ */
 export function flattenGroups(tree: Readonly<Record<string, ThingGroupNode>>): GroupPlacement[] {
   const out: GroupPlacement[] = [];
+  const ancestors = new Set<ThingGroupNode>();
   const visit = (
     nodes: Readonly<Record<string, ThingGroupNode>>,
     parent: string | undefined,
@@ -43,11 +47,68 @@ export function flattenGroups(tree: Readonly<Record<string, ThingGroupNode>>): G
     for (const [name, node] of Object.entries(nodes)) {
       const at = [...path, name];
       out.push({ name, depth, path: at, node, ...(parent !== undefined && { parent }) });
-      if (node.children) visit(node.children, name, depth + 1, [...at, 'children']);
+      if (node.children && !ancestors.has(node)) {
+        ancestors.add(node);
+        visit(node.children, name, depth + 1, [...at, 'children']);
+        ancestors.delete(node);
+      }
     }
   };
   visit(tree, undefined, 1, ['thingGroups']);
   return out;
+}
+
+/** A problem found in the configuration, with the path, the bad value and the message. */
+export interface ConfigIssue {
+  readonly kind: 'cycle' | 'depth';
+  readonly path: readonly (string | number)[];
+  readonly input: unknown;
+  readonly message: string;
+}
+
+const depthMessage = (depth: number) => {
+  const { value, source } = REGISTRY_LIMITS.groupHierarchyDepth;
+  return `is at depth ${depth}; a group hierarchy can be at most ${value} deep (${source})`;
+};
+
+/**
+ * What keeps a group tree as written from being a tree AWS IoT can hold, found without recursing further than
+ * AWS allows: a group object that is its own descendant (a configuration in code can reuse an object, and a
+ * cycle would nest forever), and nesting past the depth limit (reported once, at the first group too deep). It
+ * reads the tree before schema validation, which would otherwise recurse through it.
+ */
+export function groupTreeShapeIssues(thingGroups: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const ancestors: { readonly node: object; readonly name: string; readonly path: string }[] = [];
+  const maxDepth = REGISTRY_LIMITS.groupHierarchyDepth.value;
+  const visit = (nodes: unknown, depth: number, path: readonly (string | number)[]) => {
+    // Anything but an object of groups is left to the schema, which names what is expected.
+    if (nodes === null || typeof nodes !== 'object' || Array.isArray(nodes)) return;
+    for (const [name, node] of Object.entries(nodes)) {
+      if (node === null || typeof node !== 'object') continue;
+      const at = [...path, name];
+      const loop = ancestors.findIndex((ancestor) => ancestor.node === node);
+      if (loop >= 0) {
+        const names = [...ancestors.slice(loop).map((ancestor) => ancestor.name), name].join(' -> ');
+        issues.push({
+          kind: 'cycle',
+          path: at,
+          input: name,
+          message: `the group tree loops: this group is the same object as its ancestor ${ancestors[loop]!.path} (${names}), so the tree never ends; give each group an object of its own`,
+        });
+        continue;
+      }
+      if (depth > maxDepth) {
+        issues.push({ kind: 'depth', path: at, input: depth, message: depthMessage(depth) });
+        continue;
+      }
+      ancestors.push({ node, name, path: at.join('.') });
+      visit((node as { children?: unknown }).children, depth + 1, [...at, 'children']);
+      ancestors.pop();
+    }
+  };
+  visit(thingGroups, 1, ['thingGroups']);
+  return issues;
 }
 
 /**
@@ -68,6 +129,12 @@ export function checkOrganization(config: OrganizationInput, ctx: z.core.$Refine
     dynamicGroupsPerAccount,
   } = REGISTRY_LIMITS;
 
+  const shape = groupTreeShapeIssues(config.thingGroups);
+  // A cycle would make every walk below endless; depth alone is reported group by group below.
+  if (shape.some((found) => found.kind === 'cycle')) {
+    for (const found of shape) issue(found.path, found.input, found.message);
+    return;
+  }
   const groups = flattenGroups(config.thingGroups);
   const seen = new Map<string, GroupPlacement>();
   for (const group of groups) {
@@ -88,13 +155,7 @@ export function checkOrganization(config: OrganizationInput, ctx: z.core.$Refine
       );
     }
     seen.set(group.name, group);
-    if (group.depth > depth.value) {
-      issue(
-        group.path,
-        group.depth,
-        `is at depth ${group.depth}; a group hierarchy can be at most ${depth.value} deep (${depth.source})`,
-      );
-    }
+    if (group.depth > depth.value) issue(group.path, group.depth, depthMessage(group.depth));
     const children = Object.keys(node.children ?? {}).length;
     if (children > fanOut.value) {
       issue(

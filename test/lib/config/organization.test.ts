@@ -1,4 +1,4 @@
-import type { FleetConfigInput, ThingGroupNode } from '../../../lib/config/schema';
+import { fleetConfigSchema, type FleetConfigInput, type ThingGroupNode } from '../../../lib/config/schema';
 import { FleetConfigError } from '../../../lib/config/load';
 import { baseConfig, caFiles, resolve, type CaFiles } from '../fixtures';
 
@@ -261,5 +261,52 @@ describe('organization checks at synth', () => {
         }),
       ),
     ).toEqual([]);
+  });
+
+  describe('a group tree that is not a tree', () => {
+    // A configuration in TypeScript can reuse an object; reused as its own descendant, the tree never ends.
+    function loop(): Record<string, ThingGroupNode> {
+      const root: { description: string; children?: Record<string, unknown> } = { description: 'loops' };
+      const middle = { children: { root } };
+      root.children = { middle };
+      return { root: root as ThingGroupNode };
+    }
+
+    test('fails naming the cycle, instead of overflowing the stack', () => {
+      expect(problemsOf(withOrganization({ thingGroups: loop() }))).toEqual([
+        'thingGroups.root.children.middle.children.root: got "root"; the group tree loops: this group is the ' +
+          'same object as its ancestor thingGroups.root (root -> middle -> root), so the tree never ends; ' +
+          'give each group an object of its own',
+      ]);
+    });
+
+    test('fails naming the cycle when the schema is used directly', () => {
+      const parsed = fleetConfigSchema.safeParse(withOrganization({ thingGroups: loop() }));
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([
+        [
+          'thingGroups.root.children.middle.children.root',
+          expect.stringContaining('same object as its ancestor thingGroups.root (root -> middle -> root)'),
+        ],
+      ]);
+    });
+
+    test('fails at the first group too deep when the nesting runs far past the limit', () => {
+      const problems = problemsOf(withOrganization({ thingGroups: chain(20_000) }));
+      expect(problems).toEqual([
+        expect.stringMatching(
+          /^thingGroups\.g1(\.children\.g\d+){7}: got 8; is at depth 8; a group hierarchy can be at most 7 deep/,
+        ),
+      ]);
+    });
+
+    test('accepts one object reused under two names (not a cycle)', () => {
+      const site = { attributes: { kind: 'site' } };
+      expect(
+        problemsOf(
+          withOrganization({ thingGroups: { a: { children: { x: site } }, b: { children: { y: site } } } }),
+        ),
+      ).toEqual([]);
+    });
   });
 });
