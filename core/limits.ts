@@ -77,6 +77,16 @@ export const REGISTRY_LIMITS = {
   ),
   /** Policies attached to one certificate. */
   policiesPerCertificate: limit(10, IOT_CORE_QUOTAS),
+  /** Thing group descriptions (`thingGroupDescription`), in characters. */
+  thingGroupDescriptionMaxLength: limit(
+    2028,
+    'https://docs.aws.amazon.com/iot/latest/apireference/API_ThingGroupProperties.html',
+  ),
+  /** Thing type descriptions (`thingTypeDescription`), in characters. */
+  thingTypeDescriptionMaxLength: limit(
+    2028,
+    'https://docs.aws.amazon.com/iot/latest/apireference/API_ThingTypeProperties.html',
+  ),
 } as const satisfies Record<string, Limit>;
 
 /** Thing names AWS IoT accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateThing.html */
@@ -103,6 +113,35 @@ export const ATTRIBUTE_VALUE_PATTERN = /^[a-zA-Z0-9_.,@/:#=\[\]-]{0,800}$/;
 export const LAMBDA_ENVIRONMENT_MAX_BYTES = limit(
   4096,
   'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html',
+);
+
+/**
+ * The share of the JITR function's environment ({@link LAMBDA_ENVIRONMENT_MAX_BYTES}) left to the onboarding
+ * rules, as JSON (`FLEETKIT_ONBOARDING_RULES`). The other variables take about 1.2 KB plus 65 bytes per JITR CA
+ * (queue URLs and the allow-list table name are counted at 256 bytes each), so this leaves room for a dozen CAs;
+ * the construct still checks the whole environment.
+ */
+export const ONBOARDING_RULES_MAX_BYTES = limit(2048, LAMBDA_ENVIRONMENT_MAX_BYTES.source);
+
+/**
+ * Values an onboarding group rule compares a certificate field with. RFC 5280's upper bounds for the subject
+ * attributes a rule reads are 64 characters (common name, organization, organizational unit, serial number)
+ * and 128 (state or province); the certificate ID is 64 hex digits. `dnQualifier` has no bound there and is
+ * held to the same 128: a longer value can match no certificate in practice.
+ * @see https://www.rfc-editor.org/rfc/rfc5280#appendix-A.1
+ */
+export const CERTIFICATE_FIELD_VALUE_MAX_LENGTH = limit(
+  128,
+  'https://www.rfc-editor.org/rfc/rfc5280#appendix-A.1',
+);
+
+/**
+ * E-mail addresses: at most 254 characters (a forward-path of 256 octets including its angle brackets).
+ * @see https://www.rfc-editor.org/rfc/rfc5321#section-4.5.3.1.3
+ */
+export const EMAIL_ADDRESS_MAX_LENGTH = limit(
+  254,
+  'https://www.rfc-editor.org/rfc/rfc5321#section-4.5.3.1.3',
 );
 
 /**
@@ -219,6 +258,24 @@ export const NAMED_SHADOWS_INDEXED = limit(
   10,
   'https://docs.aws.amazon.com/iot/latest/developerguide/managing-index.html',
 );
+
+const CREATE_FLEET_METRIC = 'https://docs.aws.amazon.com/iot/latest/apireference/API_CreateFleetMetric.html';
+
+/**
+ * Fleet metric fields CreateFleetMetric bounds: the description (up to 1024 characters) and each aggregation
+ * value (`aggregationType.values`: 1 to 12 of `[a-zA-Z0-9]`).
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateFleetMetric.html
+ */
+export const FLEET_METRIC_LIMITS = {
+  descriptionMaxLength: limit(1024, CREATE_FLEET_METRIC),
+  aggregationValueMaxLength: limit(
+    12,
+    'https://docs.aws.amazon.com/iot/latest/apireference/API_AggregationType.html',
+  ),
+} as const satisfies Record<string, Limit>;
+
+/** Aggregation values CreateFleetMetric accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_AggregationType.html */
+export const FLEET_METRIC_AGGREGATION_VALUE_PATTERN = /^[a-zA-Z0-9]{1,12}$/;
 
 /**
  * Fleet metrics: seconds between emissions, 60 to 86400, a multiple of 60.

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ATTRIBUTE_NAME_PATTERN, GROUP_NAME_PATTERN, REGISTRY_LIMITS } from '../limits';
+import { CERTIFICATE_FIELD_VALUE_MAX_LENGTH } from '../limits';
 import { CERTIFICATE_FIELDS } from './certificate-fields';
 
 /** Elliptic curves a device key may use. */
@@ -64,7 +65,12 @@ export const onboardingRulesSchema = z
         z
           .object({
             field,
-            equals: z.string().min(1),
+            equals: z
+              .string()
+              .min(1)
+              .max(CERTIFICATE_FIELD_VALUE_MAX_LENGTH.value, {
+                message: `must be 1 to ${CERTIFICATE_FIELD_VALUE_MAX_LENGTH.value} characters: no certificate field a rule reads is longer (${CERTIFICATE_FIELD_VALUE_MAX_LENGTH.source})`,
+              }),
             thingGroupName: z
               .string()
               .regex(GROUP_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9:_-]'),

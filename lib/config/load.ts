@@ -108,7 +108,7 @@ export function resolveFleetConfig(
     const pemCount = certificatePem.match(/-----BEGIN CERTIFICATE-----/g)?.length ?? 0;
     if (pemCount > 1) {
       problems.push(
-        `${at}.certificateFile: ${JSON.stringify(ca.certificateFile)} holds ${pemCount} certificates; give only the CA certificate to register (a chain file such as ca-chain.pem is for devices and openssl)`,
+        `${at}.certificateFile: ${shownValue(ca.certificateFile)} holds ${pemCount} certificates; give only the CA certificate to register (a chain file such as ca-chain.pem is for devices and openssl)`,
       );
       return;
     }
@@ -117,19 +117,19 @@ export function resolveFleetConfig(
       certificate = inspectCertificate(certificatePem);
     } catch (error) {
       problems.push(
-        `${at}.certificateFile: ${JSON.stringify(ca.certificateFile)} is not a PEM certificate (${(error as Error).message})`,
+        `${at}.certificateFile: ${shownValue(ca.certificateFile)} is not a PEM certificate (${(error as Error).message})`,
       );
       return;
     }
     if (!certificate.isCa) {
       problems.push(
-        `${at}.certificateFile: ${JSON.stringify(ca.certificateFile)} is not a CA certificate (basicConstraints CA:TRUE is missing); create one with \`npx fleetkit ca create\``,
+        `${at}.certificateFile: ${shownValue(ca.certificateFile)} is not a CA certificate (basicConstraints CA:TRUE is missing); create one with \`npx fleetkit ca create\``,
       );
     }
     const twin = seen.get(certificate.certificateId);
     if (twin !== undefined) {
       problems.push(
-        `${at}.certificateFile: ${JSON.stringify(ca.certificateFile)} is the same CA certificate as certificateAuthorities[${twin}]; register each CA once`,
+        `${at}.certificateFile: ${shownValue(ca.certificateFile)} is the same CA certificate as certificateAuthorities[${twin}]; register each CA once`,
       );
     }
     seen.set(certificate.certificateId, index);
@@ -142,7 +142,7 @@ export function resolveFleetConfig(
         !safeIsIssuedBy(verificationCertificatePem, certificatePem)
       ) {
         problems.push(
-          `${vPath}: ${JSON.stringify(ca.verificationCertificateFile)} is not signed by the CA in ${ca.certificateFile}; issue it with \`npx fleetkit ca verification-cert\``,
+          `${vPath}: ${shownValue(ca.verificationCertificateFile)} is not signed by the CA in ${ca.certificateFile}; issue it with \`npx fleetkit ca verification-cert\``,
         );
       }
     }
@@ -188,12 +188,12 @@ function readPem(baseDir: string, file: string, at: string, problems: string[]):
   try {
     const text = fs.readFileSync(absolute, 'utf8');
     if (containsPrivateKey(text)) {
-      problems.push(`${at}: ${JSON.stringify(file)} contains a private key; reference only the certificate`);
+      problems.push(`${at}: ${shownValue(file)} contains a private key; reference only the certificate`);
       return undefined;
     }
     return text;
   } catch {
-    problems.push(`${at}: ${JSON.stringify(file)} cannot be read (looked at ${absolute})`);
+    problems.push(`${at}: ${shownValue(file)} cannot be read (looked at ${shortened(absolute)})`);
     return undefined;
   }
 }
@@ -206,21 +206,54 @@ function safeIsIssuedBy(certificatePem: string, caPem: string): boolean {
   }
 }
 
+/** Characters of a value or a name shown in a problem; longer ones are cut, with their length given. */
+const SHOWN_VALUE_LENGTH = 60;
+const SHOWN_NAME_LENGTH = 32;
+
+/**
+ * A value as a problem shows it: JSON, cut after {@link SHOWN_VALUE_LENGTH} characters with the full length
+ * given (`"xxxx…" (5000 characters)`), so that a 5,000-character value still makes a one-line message.
+ */
+export function shownValue(value: unknown): string {
+  if (typeof value === 'string' && value.length > SHOWN_VALUE_LENGTH) {
+    return `${JSON.stringify(value.slice(0, SHOWN_VALUE_LENGTH)).slice(0, -1)}…" (${value.length} characters)`;
+  }
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length > SHOWN_VALUE_LENGTH
+    ? `${json.slice(0, SHOWN_VALUE_LENGTH)}… (${json.length} characters of JSON)`
+    : json;
+}
+
+/** A text cut like a value, without quotes (a path on disk). */
+const shortened = (text: string) =>
+  text.length > SHOWN_VALUE_LENGTH * 2
+    ? `${text.slice(0, SHOWN_VALUE_LENGTH * 2)}… (${text.length} characters)`
+    : text;
+
+/** A name in a path (a key of the configuration), cut like a value and on one line. */
+function shownName(name: string): string {
+  // Control characters (a line break in a key) are escaped, so that the problem stays one line.
+  const oneLine = /[\p{Cc}\u2028\u2029]/u.test(name) ? JSON.stringify(name) : name;
+  return oneLine.length > SHOWN_NAME_LENGTH
+    ? `${oneLine.slice(0, SHOWN_NAME_LENGTH)}… (${name.length} characters)`
+    : oneLine;
+}
+
 /** One problem as one line: `<path>: got <value>; <message>`. */
 function formatProblem(path: readonly PropertyKey[], input: unknown, message: string): string {
-  const got = input !== undefined ? `got ${JSON.stringify(input)}; ` : '';
+  const got = input !== undefined ? `got ${shownValue(input)}; ` : '';
   return `${path.length === 0 ? '(root)' : formatPath(path)}: ${got}${message}`;
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   const at = issue.path.length === 0 ? '(root)' : formatPath(issue.path);
-  const got = 'input' in issue && issue.input !== undefined ? `got ${JSON.stringify(issue.input)}; ` : '';
+  const got = 'input' in issue && issue.input !== undefined ? `got ${shownValue(issue.input)}; ` : '';
   if (issue.code === 'unrecognized_keys') {
     return `${at}: unknown key(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}`;
   }
   if (issue.code === 'invalid_key') {
     const key = issue.path[issue.path.length - 1];
-    return `${at}: the name ${JSON.stringify(key)} is not allowed: it ${issue.issues.map((i) => i.message).join('; ')}`;
+    return `${at}: the name ${shownValue(key)} is not allowed: it ${issue.issues.map((i) => i.message).join('; ')}`;
   }
   if (issue.code === 'invalid_value') {
     return `${at}: ${got}must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
@@ -231,7 +264,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 function formatPath(segments: readonly PropertyKey[]): string {
   return segments
     .map((segment, index) =>
-      typeof segment === 'number' ? `[${segment}]` : index === 0 ? String(segment) : `.${String(segment)}`,
+      typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${shownName(String(segment))}`,
     )
     .join('');
 }

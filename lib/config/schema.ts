@@ -3,8 +3,12 @@ import { SDK_MAX_ATTEMPTS } from '../../core/aws-client-config';
 import {
   ATTRIBUTE_NAME_PATTERN,
   ATTRIBUTE_VALUE_PATTERN,
+  EMAIL_ADDRESS_MAX_LENGTH,
+  FLEET_METRIC_AGGREGATION_VALUE_PATTERN,
+  FLEET_METRIC_LIMITS,
   FLEET_METRIC_PERIOD_SECONDS,
   GROUP_NAME_PATTERN,
+  ONBOARDING_RULES_MAX_BYTES,
   POLICY_NAME_PATTERN,
   PROVISIONING_TEMPLATE_NAME_PATTERN,
   REGISTRY_LIMITS,
@@ -35,6 +39,13 @@ const intRange = (min: Limit | number, max: Limit | number) => {
 const resourceName = z.string().regex(GROUP_NAME_PATTERN, {
   message: 'must be 1-128 characters of [a-zA-Z0-9:_-]',
 });
+
+/** An optional description of at most `max` characters, the limit named in the message. */
+const description = (max: Limit) =>
+  z
+    .string()
+    .max(max.value, { message: `must be at most ${max.value} characters (${max.source})` })
+    .optional();
 
 /** A CA certificate registered with AWS IoT for device certificates it issues. */
 export const certificateAuthoritySchema = z
@@ -119,7 +130,7 @@ export const certificateAuthoritySchema = z
 /** A thing type. @see https://docs.aws.amazon.com/iot/latest/developerguide/thing-types.html */
 export const thingTypeSchema = z
   .object({
-    description: z.string().max(2028).optional(),
+    description: description(REGISTRY_LIMITS.thingTypeDescriptionMaxLength),
     searchableAttributes: z
       .array(
         z
@@ -147,7 +158,7 @@ export interface ThingGroupNode {
 export const thingGroupSchema: z.ZodType<ThingGroupNode> = z.lazy(() =>
   z
     .object({
-      description: z.string().max(2028).optional(),
+      description: description(REGISTRY_LIMITS.thingGroupDescriptionMaxLength),
       attributes: z
         .record(
           z
@@ -182,7 +193,12 @@ export const jitrSchema = z
     /** Attempts per AWS call with adaptive retry before the event goes back to the queue. */
     sdkMaxAttempts: intRange(SDK_MAX_ATTEMPTS.min, SDK_MAX_ATTEMPTS.max).default(SDK_MAX_ATTEMPTS.default),
     /** E-mail address subscribed to the alarm topic. @default - no subscription */
-    alarmEmail: z.email({ message: 'must be an e-mail address' }).optional(),
+    alarmEmail: z
+      .email({ message: 'must be an e-mail address' })
+      .max(EMAIL_ADDRESS_MAX_LENGTH.value, {
+        message: `must be an e-mail address of at most ${EMAIL_ADDRESS_MAX_LENGTH.value} characters (${EMAIL_ADDRESS_MAX_LENGTH.source})`,
+      })
+      .optional(),
   })
   .strict();
 
@@ -227,9 +243,43 @@ export const iotPolicySchema = z
 export const dynamicGroupSchema = z
   .object({
     query: z.string().min(1),
-    description: z.string().max(2028).optional(),
+    description: description(REGISTRY_LIMITS.thingGroupDescriptionMaxLength),
   })
   .strict();
+
+/**
+ * Units a fleet metric can carry: CloudWatch's standard units.
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricDatum.html
+ */
+const CLOUDWATCH_UNITS = [
+  'Seconds',
+  'Microseconds',
+  'Milliseconds',
+  'Bytes',
+  'Kilobytes',
+  'Megabytes',
+  'Gigabytes',
+  'Terabytes',
+  'Bits',
+  'Kilobits',
+  'Megabits',
+  'Gigabits',
+  'Terabits',
+  'Percent',
+  'Count',
+  'Bytes/Second',
+  'Kilobytes/Second',
+  'Megabytes/Second',
+  'Gigabytes/Second',
+  'Terabytes/Second',
+  'Bits/Second',
+  'Kilobits/Second',
+  'Megabits/Second',
+  'Gigabits/Second',
+  'Terabits/Second',
+  'Count/Second',
+  'None',
+] as const;
 
 const PERIOD_MESSAGE = `must be from ${FLEET_METRIC_PERIOD_SECONDS.min.value} to ${FLEET_METRIC_PERIOD_SECONDS.max.value} seconds, a multiple of 60 (${FLEET_METRIC_PERIOD_SECONDS.max.source})`;
 
@@ -243,7 +293,13 @@ export const fleetMetricSchema = z
     /** Statistics (count, average, ...), Percentiles or Cardinality (distinct values). */
     aggregationType: z.enum(['Statistics', 'Percentiles', 'Cardinality']),
     /** Values for the aggregation: statistics names or percentiles. @default - all */
-    aggregationValues: z.array(z.string().min(1)).optional(),
+    aggregationValues: z
+      .array(
+        z.string().regex(FLEET_METRIC_AGGREGATION_VALUE_PATTERN, {
+          message: `must be 1 to ${FLEET_METRIC_LIMITS.aggregationValueMaxLength.value} letters and digits, such as count or 90 (${FLEET_METRIC_LIMITS.aggregationValueMaxLength.source})`,
+        }),
+      )
+      .optional(),
     /** The field aggregated, e.g. `attributes.firmwareVersion` or `connectivity.connected`. */
     aggregationField: z.string().min(1),
     /** Seconds between emissions, 60 to 86400 in multiples of 60. */
@@ -254,8 +310,9 @@ export const fleetMetricSchema = z
       .max(FLEET_METRIC_PERIOD_SECONDS.max.value, { message: PERIOD_MESSAGE })
       .refine((v) => v % 60 === 0, { message: PERIOD_MESSAGE })
       .default(300),
-    unit: z.string().optional(),
-    description: z.string().max(1024).optional(),
+    /** The CloudWatch unit of the metric. @default - none */
+    unit: z.enum(CLOUDWATCH_UNITS).optional(),
+    description: description(FLEET_METRIC_LIMITS.descriptionMaxLength),
   })
   .strict();
 
@@ -381,6 +438,21 @@ export const fleetConfigSchema = z
       }
       names.add(ca.name);
     });
+
+    // The JITR function receives the rules in its environment, which Lambda limits for all variables together.
+    // A rule already refused on its own (an over-long value) is not counted twice.
+    const rulesBytes = Buffer.byteLength(JSON.stringify(config.onboarding));
+    const rulesRefused = ctx.issues.some((issue) => issue.path?.[0] === 'onboarding');
+    if (config.certificateAuthorities.some((ca) => ca.onboarding === 'JITR') && !rulesRefused) {
+      if (rulesBytes > ONBOARDING_RULES_MAX_BYTES.value) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['onboarding'],
+          input: rulesBytes,
+          message: `the rules take ${rulesBytes} bytes as JSON, and the JITR function receives them in its environment, where they may take at most ${ONBOARDING_RULES_MAX_BYTES.value} bytes (Lambda allows 4 KB for all variables: ${ONBOARDING_RULES_MAX_BYTES.source}); use fewer or shorter group rules, attribute mappings or thing name pattern`,
+        });
+      }
+    }
 
     const { thingTypeName, thingGroupName, groupRules } = config.onboarding;
     if (thingTypeName !== undefined && !(thingTypeName in config.thingTypes)) {
