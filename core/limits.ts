@@ -242,6 +242,15 @@ export const PROVISIONING_TEMPLATE_NAME_PATTERN = /^[0-9A-Za-z_-]{1,36}$/;
 export const POLICY_NAME_PATTERN = /^[\w+=,.@-]{1,128}$/;
 
 /**
+ * IoT policy documents: at most 2048 characters, not counting whitespace (CreatePolicy `policyDocument`).
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html
+ */
+export const IOT_POLICY_DOCUMENT_MAX_LENGTH = limit(
+  2048,
+  'https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html',
+);
+
+/**
  * DynamoDB partition key values: at most 2048 bytes.
  * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html
  */

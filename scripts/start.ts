@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { App } from 'aws-cdk-lib';
 import { IOT_API_RATES_PER_SECOND } from '../core/limits';
 import { FleetConfigError, loadFleetConfigFile } from '../lib/config/load';
+import { groupPolicySummary } from '../lib/config/organization';
 import { defineFleetStacks } from '../lib/fleet-app';
 
 interface Template {
@@ -61,6 +62,11 @@ function main(): number {
     console.log(
       `  ${ca.name}: ${ca.mode}, onboarding ${ca.onboarding}, certificate ID ${ca.certificate.certificateId}, expires ${ca.certificate.notAfter.toISOString().slice(0, 10)}`,
     );
+  }
+  const groupPolicies = groupPolicySummary(config);
+  if (groupPolicies.length > 0) {
+    console.log('\nGroup policies (inherited by every device below the group)');
+    for (const line of groupPolicies) console.log(`  ${line}`);
   }
   const rules = config.onboarding;
   console.log('\nOnboarding (JITR)');

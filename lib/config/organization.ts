@@ -1,5 +1,10 @@
 import type { z } from 'zod';
 import { checkQuery, type QueryPurpose } from '../../core/fleet-index';
+import {
+  findingLocation,
+  groupPolicyFindings,
+  type GroupPolicyStatementInput,
+} from '../../core/group-policy';
 import { FLEETKIT_GROUP_NAME_PATTERN, REGISTRY_LIMITS } from '../../core/limits';
 import type { FleetIndexing } from '../../core/registry/indexing';
 import type { ThingGroupNode } from './schema';
@@ -294,4 +299,30 @@ function aggregationFieldProblem(
     return `${type} needs a Number field; ${field} is ${fieldType} (use Cardinality, or declare a Number custom field)`;
   }
   return undefined;
+}
+
+/**
+ * What `npm start` says about each group policy: the groups that attach it and, for one with
+ * `allowBroadAccess`, the reason and what it allows beyond the group policy rule.
+ */
+export function groupPolicySummary(config: {
+  readonly thingGroups: Readonly<Record<string, ThingGroupNode>>;
+  readonly iotPolicies: Readonly<
+    Record<
+      string,
+      {
+        readonly statements: readonly GroupPolicyStatementInput[];
+        readonly allowBroadAccess?: { readonly reason: string };
+      }
+    >
+  >;
+}): string[] {
+  const groups = flattenGroups(config.thingGroups);
+  return Object.entries(config.iotPolicies).map(([key, policy]) => {
+    const attached = groups.filter((group) => group.node.policies?.includes(key)).map((group) => group.name);
+    const where = attached.length > 0 ? `attached to ${attached.join(', ')}` : 'attached to no group';
+    if (policy.allowBroadAccess === undefined) return `${key}: ${where}; data plane, scoped (the rule holds)`;
+    const beyond = groupPolicyFindings(policy.statements).map(findingLocation);
+    return `${key}: ${where}; BROAD ACCESS allowed (allowBroadAccess: ${JSON.stringify(policy.allowBroadAccess.reason)})${beyond.length > 0 ? `: ${beyond.join(', ')}` : ', though nothing in it is beyond the rule'}`;
+  });
 }

@@ -8,6 +8,7 @@ import {
   FLEET_METRIC_LIMITS,
   FLEET_METRIC_PERIOD_SECONDS,
   GROUP_NAME_PATTERN,
+  IOT_POLICY_DOCUMENT_MAX_LENGTH,
   ONBOARDING_RULES_MAX_BYTES,
   POLICY_NAME_PATTERN,
   PROVISIONING_TEMPLATE_NAME_PATTERN,
@@ -17,6 +18,7 @@ import {
   SQS_MAX_RECEIVE_COUNT,
   type Limit,
 } from '../../core/limits';
+import { groupPolicyDocumentLength, groupPolicyFindings } from '../../core/group-policy';
 import { onboardingRulesSchema } from '../../core/onboarding/rules';
 import { DEFAULT_REPROVISIONING, REPROVISIONING_MODES } from '../../core/provisioning/allow-list';
 import { fleetIndexingSchema } from '../../core/registry/indexing';
@@ -205,10 +207,26 @@ export const jitrSchema = z
 /**
  * An IoT policy that can be attached to thing groups. Resources are written relative to the account and region
  * (`topic/telemetry/*`, `client/${iot:Connection.Thing.ThingName}`) and become full ARNs at synth.
+ *
+ * Every device below a group inherits its policies, so a group policy may allow only data-plane actions on
+ * resources scoped to the connected thing or to a fixed topic prefix (core/group-policy.ts), unless
+ * `allowBroadAccess` says why it must reach further; synthesis then reports it.
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/iot-policies.html
  */
 export const iotPolicySchema = z
   .object({
+    /**
+     * Allow what the group policy rule refuses (other actions, broader resources), deliberately: the reason is
+     * reported as a warning at synth and by `npm start`. @default - the rule applies
+     */
+    allowBroadAccess: z
+      .object({
+        reason: z.string().trim().min(10, {
+          message: 'must say in at least 10 characters why every device below the group needs this access',
+        }),
+      })
+      .strict()
+      .optional(),
     statements: z
       .array(
         z
@@ -216,7 +234,7 @@ export const iotPolicySchema = z
             effect: z.enum(['Allow', 'Deny']).default('Allow'),
             actions: z
               .array(
-                z.string().regex(/^iot:[A-Za-z]+$/, {
+                z.string().regex(/^(iot|iotjobsdata):[A-Za-z]+$/, {
                   message: 'must be one IoT action such as iot:Publish (no wildcards: list the actions)',
                 }),
               )
@@ -234,7 +252,28 @@ export const iotPolicySchema = z
       )
       .min(1),
   })
-  .strict();
+  .strict()
+  .superRefine((policy, ctx) => {
+    if (policy.allowBroadAccess === undefined) {
+      for (const finding of groupPolicyFindings(policy.statements)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['statements', finding.statement, finding.field, finding.index],
+          input: finding.value,
+          message: `${finding.why}; to allow it deliberately, set allowBroadAccess: { reason: '...' } on the policy`,
+        });
+      }
+    }
+    const length = groupPolicyDocumentLength(policy.statements);
+    if (length > IOT_POLICY_DOCUMENT_MAX_LENGTH.value) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['statements'],
+        input: length,
+        message: `the policy document takes up to ${length} characters without whitespace once its resources are ARNs; AWS IoT allows ${IOT_POLICY_DOCUMENT_MAX_LENGTH.value} (${IOT_POLICY_DOCUMENT_MAX_LENGTH.source}): split it into two policies`,
+      });
+    }
+  });
 
 /**
  * A dynamic thing group: its members are the things a fleet indexing query matches.

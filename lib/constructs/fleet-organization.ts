@@ -1,4 +1,4 @@
-import { ArnFormat, CustomResource, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CustomResource, Stack } from 'aws-cdk-lib';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
 import {
@@ -6,6 +6,7 @@ import {
   type IndexingResourceProperties,
   type ThingTypeResourceProperties,
 } from '../../core/registry/custom-resources';
+import { findingLocation, groupPolicyFindings } from '../../core/group-policy';
 import type { FleetIndexing } from '../../core/registry/indexing';
 import { acknowledgeWildcardResources } from '../nag';
 import { RegistryProvider } from './registry-provider';
@@ -23,6 +24,16 @@ export interface IotPolicyStatementSpec {
   readonly effect: 'Allow' | 'Deny';
   readonly actions: readonly string[];
   readonly resources: readonly string[];
+}
+
+/** A policy that groups may attach. */
+export interface IotPolicySpec {
+  readonly statements: readonly IotPolicyStatementSpec[];
+  /**
+   * Allow what the group policy rule refuses (core/group-policy.ts), with the reason; reported as a warning.
+   * @default - the rule applies: only data-plane actions, on the thing's own resources or a fixed topic prefix
+   */
+  readonly allowBroadAccess?: { readonly reason: string };
 }
 
 /** A fleet metric as configured. */
@@ -52,7 +63,7 @@ export interface FleetOrganizationProps {
    */
   readonly staticGroups?: readonly StaticGroupDraft[];
   /** Policies that groups may attach, by key. @default - none */
-  readonly iotPolicies?: Readonly<Record<string, { readonly statements: readonly IotPolicyStatementSpec[] }>>;
+  readonly iotPolicies?: Readonly<Record<string, IotPolicySpec>>;
   /** The shared device policy, which groups attach as `device`. */
   readonly devicePolicy?: { readonly policyName: string; readonly policyArn: string };
   /** Fleet indexing for the account; applied when not OFF. @default - indexing left as the account has it */
@@ -147,22 +158,37 @@ export class FleetOrganization extends Construct {
 
     const policies = new Map<string, iot.CfnPolicy>();
     for (const [key, policy] of Object.entries(props.iotPolicies ?? {})) {
-      policies.set(
-        key,
-        new iot.CfnPolicy(this, `Policy-${key}`, {
-          policyDocument: {
-            Version: '2012-10-17',
-            Statement: policy.statements.map((statement) => ({
-              Effect: statement.effect,
-              Action: [...statement.actions],
-              Resource: statement.resources.map((resource) => {
-                const [kind, ...rest] = resource.split('/');
-                return arn(kind!, rest.join('/'));
-              }),
-            })),
-          },
-        }),
-      );
+      // Every device below a group inherits its policies: the same rule as the configuration, for direct users.
+      const findings = groupPolicyFindings(policy.statements);
+      const beyond = findings.map(findingLocation).join(', ');
+      if (findings.length > 0 && policy.allowBroadAccess === undefined) {
+        throw new Error(
+          `${this.node.path}: group policy ${key} allows more than the group policy rule (${beyond}): ${findings[0]!.why}; or set allowBroadAccess with a reason`,
+        );
+      }
+      const cfnPolicy = new iot.CfnPolicy(this, `Policy-${key}`, {
+        policyDocument: {
+          Version: '2012-10-17',
+          Statement: policy.statements.map((statement) => ({
+            Effect: statement.effect,
+            Action: [...statement.actions],
+            Resource: statement.resources.map((resource) => {
+              const [kind, ...rest] = resource.split('/');
+              return arn(kind!, rest.join('/'));
+            }),
+          })),
+        },
+      });
+      if (policy.allowBroadAccess !== undefined) {
+        const reason = JSON.stringify(policy.allowBroadAccess.reason);
+        Annotations.of(cfnPolicy).addWarningV2(
+          'fleetkit:broad-group-policy',
+          findings.length > 0
+            ? `Group policy ${key} allows broad access (allowBroadAccess: ${reason}); every device below the groups that attach it inherits ${beyond}.`
+            : `Group policy ${key} sets allowBroadAccess (${reason}) but allows nothing beyond the group policy rule; remove the setting.`,
+        );
+      }
+      policies.set(key, cfnPolicy);
     }
 
     this.policies = policies;
