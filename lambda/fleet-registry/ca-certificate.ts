@@ -9,6 +9,7 @@ import {
 import { caCertificateResourceSchema } from '../../core/registry/custom-resources';
 import type { CaCertificateMode } from './iot-adapter';
 import type { CaKeys } from './kms-adapter';
+import { adoptedPhysicalId, parsePhysicalId } from './adoption';
 import type { ResourceContext, ResourceHandler } from './resource';
 import type { OnEventResponse } from './schema';
 import { PRIVATE_KEY_PEM as PRIVATE_KEY } from '../../core/certificates/pem';
@@ -283,12 +284,46 @@ async function register(
         keysOf,
       );
       await converge(properties, info.certificateId, existing, context);
+      // A Delete leaves the registration and gives back what it had; the physical ID is all a Delete sees.
       return {
-        PhysicalResourceId: info.certificateId,
+        PhysicalResourceId: adoptedPhysicalId(info.certificateId, {
+          status: existing.status,
+          ...(existing.autoRegistration !== undefined && {
+            autoRegistration: String(existing.autoRegistration),
+          }),
+        }),
         Data: data(info.certificateId, existing.certificateArn),
       };
     }
   }
+}
+
+/**
+ * Leaves a CA that was registered before the stack adopted it, giving back the status and auto-registration it
+ * had then (as recorded in the physical ID).
+ */
+async function restoreAdopted(
+  name: string,
+  certificateId: string,
+  existing: { readonly status: string; readonly autoRegistration?: boolean },
+  adopted: Readonly<Record<string, string>>,
+  context: ResourceContext,
+): Promise<void> {
+  const status: 'ACTIVE' | 'INACTIVE' | undefined =
+    adopted.status === 'ACTIVE' || adopted.status === 'INACTIVE' ? adopted.status : undefined;
+  const autoRegistration =
+    adopted.autoRegistration === undefined ? undefined : adopted.autoRegistration === 'true';
+  const changes = {
+    ...(status !== undefined && existing.status !== status && { status }),
+    ...(autoRegistration !== undefined &&
+      existing.autoRegistration !== autoRegistration && { autoRegistration }),
+  };
+  if (Object.keys(changes).length > 0) await context.registry.updateCaCertificate(certificateId, changes);
+  context.logger.info('CA certificate was registered before this stack; leaving it registered', {
+    caName: name,
+    caCertificateId: certificateId,
+    ...changes,
+  });
 }
 
 /** Brings status and auto-registration of a registered CA to the declared values. */
@@ -369,7 +404,9 @@ function inUseMessage(
  *   then deletes the old one through the guarded Delete. The same certificate in another mode fails (AWS IoT
  *   cannot change it). Otherwise status and auto-registration change in place (UpdateCACertificate).
  * - Delete: refused while device certificates issued by the CA are ACTIVE, naming them, unless `forceRemoval`;
- *   otherwise the CA is set INACTIVE and deleted. A CA already gone is a success.
+ *   otherwise the CA is set INACTIVE and deleted. A CA already gone is a success. A CA that was registered before
+ *   the Create adopted it (recorded in the physical ID, see adoption.ts) stays registered, with the status and
+ *   auto-registration it had.
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/manage-your-CA-certs.html
  */
@@ -405,23 +442,31 @@ export function createCaCertificateHandler(keys: CaKeys): ResourceHandler<CaCert
                 'in that mode beside it',
             );
           }
+          // The same CA keeps the ID it was given, record included: a new ID would make CloudFormation delete
+          // the old one, which names this very certificate.
+          const sameCa = parsePhysicalId(request.physicalResourceId ?? '').base === certificateId;
           const existing = await registry.describeCaCertificate(certificateId);
           if (existing === undefined) {
             logger.warn('CA certificate is no longer registered; registering it again', {
               caName: properties.name,
               caCertificateId: certificateId,
             });
-            return register(properties, keys, context);
+            const registered = await register(properties, keys, context);
+            return {
+              ...registered,
+              PhysicalResourceId: sameCa ? request.physicalResourceId! : certificateId,
+            };
           }
           await converge(properties, certificateId, existing, context);
           return {
-            PhysicalResourceId: certificateId,
+            PhysicalResourceId: sameCa ? request.physicalResourceId! : certificateId,
             Data: data(certificateId, existing.certificateArn),
           };
         }
 
         case 'Delete': {
-          if (request.physicalResourceId !== certificateId) {
+          const given = parsePhysicalId(request.physicalResourceId ?? '');
+          if (given.base !== certificateId) {
             // CloudFormation invents an ID when a Create never answered; this resource registered nothing.
             logger.warn('physical ID does not name this CA certificate; nothing to delete', {
               caName: properties.name,
@@ -434,7 +479,11 @@ export function createCaCertificateHandler(keys: CaKeys): ResourceHandler<CaCert
               caName: properties.name,
               caCertificateId: certificateId,
             });
-            return { PhysicalResourceId: certificateId };
+            return { PhysicalResourceId: request.physicalResourceId };
+          }
+          if (given.adopted) {
+            await restoreAdopted(properties.name, certificateId, existing, given.adopted, context);
+            return { PhysicalResourceId: request.physicalResourceId };
           }
           const active = await registry.certificatesByCa(certificateId, {
             status: 'ACTIVE',

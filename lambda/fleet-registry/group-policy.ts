@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { GROUP_NAME_PATTERN } from '../../core/limits';
 import { groupPolicyResourceSchema } from '../../core/registry/custom-resources';
 import { DynamicGroupPolicyError, PolicyNotFoundError, ThingGroupNotFoundError } from './errors';
+import { adoptedPhysicalId, parsePhysicalId } from './adoption';
 import type { ResourceContext, ResourceHandler } from './resource';
 
 /** Parsed properties of `Custom::FleetkitGroupPolicyAttachment`. */
@@ -22,7 +23,14 @@ function checkGroupPolicy(properties: GroupPolicyProperties): string[] {
     : [`thingGroupName: "${properties.thingGroupName}" must match ${GROUP_NAME_PATTERN.source}`];
 }
 
-async function attach(properties: GroupPolicyProperties, context: ResourceContext): Promise<string> {
+/**
+ * Makes the policy attached to the group and returns the group's ARN and whether the attachment existed
+ * already (made outside the stack, or by an earlier attempt that never answered).
+ */
+async function attach(
+  properties: GroupPolicyProperties,
+  context: ResourceContext,
+): Promise<{ readonly thingGroupArn: string; readonly preexisting: boolean }> {
   const { policyName, thingGroupName } = properties;
   const group = await context.registry.describeThingGroup(thingGroupName);
   if (group === undefined) {
@@ -38,6 +46,13 @@ async function attach(properties: GroupPolicyProperties, context: ResourceContex
         '(https://docs.aws.amazon.com/iot/latest/developerguide/dynamic-thing-groups.html)',
     );
   }
+  if (await context.registry.isPolicyAttached(policyName, group.thingGroupArn)) {
+    context.logger.info('policy is attached to the thing group already; adopting the attachment', {
+      policyName,
+      thingGroupName,
+    });
+    return { thingGroupArn: group.thingGroupArn, preexisting: true };
+  }
   if ((await context.registry.attachPolicy(policyName, group.thingGroupArn)) === 'not-found') {
     throw new PolicyNotFoundError(
       `policy ${policyName} does not exist (AttachPolicy to thing group ${thingGroupName} answered ` +
@@ -46,17 +61,20 @@ async function attach(properties: GroupPolicyProperties, context: ResourceContex
     );
   }
   context.logger.info('policy attached to thing group', { policyName, thingGroupName });
-  return group.thingGroupArn;
+  return { thingGroupArn: group.thingGroupArn, preexisting: false };
 }
 
 /**
  * `Custom::FleetkitGroupPolicyAttachment`: a policy attached to a static thing group, and so to its child groups
  * and their things.
  *
- * - Create: AttachPolicy with the group's ARN as the target.
+ * - Create: AttachPolicy with the group's ARN as the target. An attachment that exists already is adopted, and
+ *   its physical ID records it (`<policy>|<group>|adopted`, see adoption.ts).
  * - Update: attaches the new pair and returns its physical ID; when that differs, CloudFormation then sends a
- *   Delete for the old pair, which detaches it. New before old: there is no moment without the policy.
- * - Delete: DetachPolicy; an attachment, group or policy already gone is a success.
+ *   Delete for the old pair, which detaches it. New before old: there is no moment without the policy. The same
+ *   pair keeps its physical ID, record included.
+ * - Delete: DetachPolicy, unless the attachment was adopted, which is left; an attachment, group or policy
+ *   already gone is a success.
  *
  * @see https://docs.aws.amazon.com/iot/latest/apireference/API_AttachPolicy.html
  */
@@ -67,16 +85,22 @@ export const groupPolicyHandler: ResourceHandler<GroupPolicyProperties> = {
   async onEvent(request, context) {
     const { properties } = request;
     const physicalId = groupPolicyPhysicalId(properties);
+    const given = parsePhysicalId(request.physicalResourceId ?? '');
     if (request.requestType !== 'Delete') {
-      if (request.requestType === 'Update' && request.physicalResourceId !== physicalId) {
+      const samePair = request.requestType === 'Update' && given.base === physicalId;
+      if (request.requestType === 'Update' && !samePair) {
         context.logger.info('attachment replaced; CloudFormation detaches the old one after the update', {
           previous: request.physicalResourceId,
           next: physicalId,
         });
       }
-      const thingGroupArn = await attach(properties, context);
+      const { thingGroupArn, preexisting } = await attach(properties, context);
       return {
-        PhysicalResourceId: physicalId,
+        PhysicalResourceId: samePair
+          ? request.physicalResourceId!
+          : preexisting
+            ? adoptedPhysicalId(physicalId)
+            : physicalId,
         Data: {
           PolicyName: properties.policyName,
           ThingGroupName: properties.thingGroupName,
@@ -85,12 +109,19 @@ export const groupPolicyHandler: ResourceHandler<GroupPolicyProperties> = {
       };
     }
 
-    if (request.physicalResourceId !== physicalId) {
+    if (given.base !== physicalId) {
       // CloudFormation invents an ID when a Create never answered; this resource never attached anything.
       context.logger.warn('physical ID does not name this attachment; nothing to detach');
       return { PhysicalResourceId: request.physicalResourceId };
     }
     const { policyName, thingGroupName } = properties;
+    if (given.adopted) {
+      context.logger.info('the attachment existed before this stack; leaving it', {
+        policyName,
+        thingGroupName,
+      });
+      return { PhysicalResourceId: request.physicalResourceId };
+    }
     const group = await context.registry.describeThingGroup(thingGroupName);
     if (group === undefined) {
       context.logger.info('thing group is gone, and its attachments with it', { policyName, thingGroupName });
@@ -101,7 +132,7 @@ export const groupPolicyHandler: ResourceHandler<GroupPolicyProperties> = {
       outcome === 'detached' ? 'policy detached from thing group' : 'policy was not attached any more',
       { policyName, thingGroupName },
     );
-    return { PhysicalResourceId: physicalId };
+    return { PhysicalResourceId: request.physicalResourceId };
   },
 
   isComplete() {

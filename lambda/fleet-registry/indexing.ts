@@ -3,6 +3,7 @@ import { indexingResourceSchema } from '../../core/registry/custom-resources';
 import type { FleetIndexing } from '../../core/registry/indexing';
 import { DynamicGroupsBlockIndexingError, IotApiError } from './errors';
 import type { IndexingSettings } from './iot-adapter';
+import { adoptedPhysicalId, parsePhysicalId } from './adoption';
 import type { ResourceContext, ResourceHandler } from './resource';
 
 /** Parsed properties of `Custom::FleetkitIndexingConfiguration`. */
@@ -10,9 +11,18 @@ export type IndexingProperties = z.output<typeof indexingResourceSchema>;
 
 /**
  * Physical ID of the indexing configuration. There is one configuration per account and region, so the ID is
- * fixed: a second declaration updates the same thing rather than making another.
+ * fixed: a second declaration updates the same thing rather than making another. When an index was on before
+ * the resource was created, the ID records it (see adoption.ts): `fleet-indexing|adopted:thing=REGISTRY,group=ON`.
  */
 export const INDEXING_PHYSICAL_RESOURCE_ID = 'fleet-indexing';
+
+/** The indexes the account had on before this resource was created, which a Delete leaves on. */
+function adoptedIndexes(settings: IndexingSettings): Record<string, string> {
+  return {
+    ...(settings.thingIndexingMode !== 'OFF' && { thing: settings.thingIndexingMode }),
+    ...(settings.thingGroupIndexingMode !== 'OFF' && { group: settings.thingGroupIndexingMode }),
+  };
+}
 
 /** The indexing settings the configuration asks for. Named shadow indexing is ON exactly when names are given. */
 export function desiredIndexing(indexing: FleetIndexing): IndexingSettings {
@@ -89,7 +99,8 @@ function indexingData(settings: IndexingSettings): Record<string, string> {
  * - Create/Update: UpdateIndexingConfiguration, unless the account is already configured so (which would
  *   rebuild the index for nothing). isComplete then waits until the indexes in use are ACTIVE, so that dynamic
  *   groups and fleet metrics that depend on this resource are created against a usable index.
- * - Delete: turns thing and thing group indexing OFF; fails naming the dynamic groups that prevent it.
+ * - Delete: turns OFF the thing and thing group indexes this resource turned on; an index that was on before
+ *   its Create (recorded in the physical ID) is left on. Fails naming the dynamic groups that prevent it.
  *
  * @see https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateIndexingConfiguration.html
  * @see https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeIndex.html
@@ -99,24 +110,54 @@ export const indexingHandler: ResourceHandler<IndexingProperties> = {
 
   async onEvent(request, context) {
     const { registry, logger } = context;
+    const physicalId = request.physicalResourceId ?? INDEXING_PHYSICAL_RESOURCE_ID;
+    const parsed = parsePhysicalId(physicalId);
     if (request.requestType === 'Delete') {
-      if (request.physicalResourceId !== INDEXING_PHYSICAL_RESOURCE_ID) {
+      if (parsed.base !== INDEXING_PHYSICAL_RESOURCE_ID) {
         // CloudFormation invents an ID when a Create never answered; this resource never configured anything.
         logger.warn('physical ID is not the indexing configuration; leaving indexing as it is');
-        return { PhysicalResourceId: request.physicalResourceId };
+        return { PhysicalResourceId: physicalId };
+      }
+      // An index that was on before this resource stays on: other stacks, searches and metrics may use it.
+      const kept = { thing: parsed.adopted?.thing !== undefined, group: parsed.adopted?.group !== undefined };
+      if (kept.thing && kept.group) {
+        logger.info('fleet indexing was on before this stack; leaving it on', { adopted: parsed.adopted });
+        return { PhysicalResourceId: physicalId };
       }
       const applied = await registry.getIndexingConfiguration();
-      if (applied.thingIndexingMode === 'OFF' && applied.thingGroupIndexingMode === 'OFF') {
-        logger.info('fleet indexing is already OFF');
+      const off = {
+        thing: !kept.thing && applied.thingIndexingMode !== 'OFF',
+        group: !kept.group && applied.thingGroupIndexingMode !== 'OFF',
+      };
+      if (!off.thing && !off.group) {
+        logger.info('fleet indexing this stack turned on is already OFF', { adopted: parsed.adopted });
       } else {
-        await turningThingIndexingOff(context, () => registry.disableIndexing());
-        logger.info('fleet indexing turned OFF');
+        const disable = () => registry.disableIndexing(off);
+        await (off.thing ? turningThingIndexingOff(context, disable) : disable());
+        logger.info('fleet indexing this stack turned on is turned OFF', {
+          thingIndexOff: off.thing,
+          thingGroupIndexOff: off.group,
+          adopted: parsed.adopted,
+        });
       }
-      return { PhysicalResourceId: INDEXING_PHYSICAL_RESOURCE_ID };
+      return { PhysicalResourceId: physicalId };
     }
 
     const desired = desiredIndexing(request.properties.indexing);
     const applied = await registry.getIndexingConfiguration();
+    // Create records what was on already; an Update keeps the ID it was given (a new one would be deleted).
+    const adopted = adoptedIndexes(applied);
+    const resultId =
+      request.requestType === 'Create'
+        ? Object.keys(adopted).length > 0
+          ? adoptedPhysicalId(INDEXING_PHYSICAL_RESOURCE_ID, adopted)
+          : INDEXING_PHYSICAL_RESOURCE_ID
+        : parsed.base === INDEXING_PHYSICAL_RESOURCE_ID
+          ? physicalId
+          : INDEXING_PHYSICAL_RESOURCE_ID;
+    if (request.requestType === 'Create' && Object.keys(adopted).length > 0) {
+      logger.info('fleet indexing was on before this stack; a Delete leaves it on', { adopted });
+    }
     if (sameIndexing(applied, desired)) {
       logger.info('fleet indexing is already configured as declared; not updating it', { desired });
     } else {
@@ -128,7 +169,7 @@ export const indexingHandler: ResourceHandler<IndexingProperties> = {
       }
       logger.info('fleet indexing configuration updated', { desired, previous: applied });
     }
-    return { PhysicalResourceId: INDEXING_PHYSICAL_RESOURCE_ID, Data: indexingData(desired) };
+    return { PhysicalResourceId: resultId, Data: indexingData(desired) };
   },
 
   async isComplete(request, context) {

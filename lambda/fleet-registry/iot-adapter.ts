@@ -15,6 +15,7 @@ import {
   InternalFailureException,
   InternalServerException,
   IoTClient,
+  ListAttachedPoliciesCommand,
   ListCertificatesByCACommand,
   paginateListThingGroups,
   paginateListThings,
@@ -141,8 +142,11 @@ export interface FleetRegistry {
   getIndexingConfiguration(): Promise<IndexingSettings>;
   /** Applies thing and thing group indexing as given (customFields replace the current list). */
   updateIndexingConfiguration(settings: IndexingSettings): Promise<void>;
-  /** Turns thing indexing (with connectivity and named shadows) and thing group indexing OFF. */
-  disableIndexing(): Promise<void>;
+  /**
+   * Turns OFF the indexes given: thing indexing (with connectivity and named shadows) and/or thing group
+   * indexing; the other is left as it is.
+   */
+  disableIndexing(indexes: { readonly thing: boolean; readonly group: boolean }): Promise<void>;
   /** @returns ACTIVE, BUILDING or REBUILDING, or `undefined` when the index does not exist (yet). */
   indexStatus(indexName: IndexName): Promise<string | undefined>;
   /** Names of every dynamic thing group in the account and region. */
@@ -159,6 +163,8 @@ export interface FleetRegistry {
   thingsOfType(thingTypeName: string, sampleSize: number, countLimit: number): Promise<ThingsOfType>;
   describeThingGroup(thingGroupName: string): Promise<ThingGroupDescription | undefined>;
   attachPolicy(policyName: string, targetArn: string): Promise<'attached' | 'not-found'>;
+  /** Whether the policy is attached to the target itself (ListAttachedPolicies, every page, not recursive). */
+  isPolicyAttached(policyName: string, targetArn: string): Promise<boolean>;
   /** @returns `'not-attached'` when the policy, the target or the attachment does not exist. */
   detachPolicy(policyName: string, targetArn: string): Promise<'detached' | 'not-attached'>;
   /** The account's registration code for CA verification certificates (GetRegistrationCode). */
@@ -315,16 +321,18 @@ export function iotFleetRegistry(client: IoTClient): FleetRegistry {
       );
     },
 
-    async disableIndexing() {
+    async disableIndexing(indexes) {
       await call('UpdateIndexingConfiguration', 'the account', () =>
         client.send(
           new UpdateIndexingConfigurationCommand({
-            thingIndexingConfiguration: {
-              thingIndexingMode: 'OFF',
-              thingConnectivityIndexingMode: 'OFF',
-              namedShadowIndexingMode: 'OFF',
-            },
-            thingGroupIndexingConfiguration: { thingGroupIndexingMode: 'OFF' },
+            ...(indexes.thing && {
+              thingIndexingConfiguration: {
+                thingIndexingMode: 'OFF',
+                thingConnectivityIndexingMode: 'OFF',
+                namedShadowIndexingMode: 'OFF',
+              },
+            }),
+            ...(indexes.group && { thingGroupIndexingConfiguration: { thingGroupIndexingMode: 'OFF' } }),
           }),
         ),
       );
@@ -452,6 +460,25 @@ export function iotFleetRegistry(client: IoTClient): FleetRegistry {
           error,
         );
       }
+    },
+
+    async isPolicyAttached(policyName, targetArn) {
+      let marker: string | undefined;
+      do {
+        // A fresh input per page (the SDK paginator reuses and mutates one).
+        const page = await call('ListAttachedPolicies', `target ${targetArn}`, () =>
+          client.send(
+            new ListAttachedPoliciesCommand({
+              target: targetArn,
+              pageSize: PAGE_SIZE,
+              ...(marker !== undefined && { marker }),
+            }),
+          ),
+        );
+        if ((page.policies ?? []).some((policy) => policy.policyName === policyName)) return true;
+        marker = page.nextMarker ?? undefined;
+      } while (marker !== undefined);
+      return false;
     },
 
     async detachPolicy(policyName, targetArn) {

@@ -9,6 +9,7 @@ import {
   ThingTypeUndeprecatedError,
 } from './errors';
 import type { ThingsOfType, ThingTypeDescription } from './iot-adapter';
+import { adoptedPhysicalId, parsePhysicalId } from './adoption';
 import type { ResourceContext, ResourceHandler } from './resource';
 import type { OnEventResponse } from './schema';
 import { WAIT_STATE_KEY } from './schema';
@@ -81,8 +82,18 @@ function differences(
   return changes;
 }
 
-/** Makes the thing type exist as declared (creating or adopting it) and returns its ARN. */
-async function ensureThingType(properties: ThingTypeProperties, context: ResourceContext): Promise<string> {
+/** A thing type made to exist as declared: its ARN, and what it was like when it existed already. */
+interface EnsuredThingType {
+  readonly thingTypeArn: string;
+  /** Present when the type existed before (it was adopted): whether it was deprecated then. */
+  readonly adopted?: { readonly deprecated: boolean };
+}
+
+/** Makes the thing type exist as declared, creating or adopting it. */
+async function ensureThingType(
+  properties: ThingTypeProperties,
+  context: ResourceContext,
+): Promise<EnsuredThingType> {
   const { registry, logger } = context;
   const name = properties.thingTypeName;
   let current: ThingTypeDescription | undefined = await registry.describeThingType(name);
@@ -98,7 +109,7 @@ async function ensureThingType(properties: ThingTypeProperties, context: Resourc
         await registry.setThingTypeDeprecated(name, true);
         logger.info('thing type deprecated', { thingTypeName: name });
       }
-      return created.thingTypeArn;
+      return { thingTypeArn: created.thingTypeArn };
     }
     // Someone created it between our two calls: treat it as existing.
     current = await registry.describeThingType(name);
@@ -122,13 +133,25 @@ async function ensureThingType(properties: ThingTypeProperties, context: Resourc
     thingTypeName: name,
     deprecated: current.deprecated,
   });
-  if (current.deprecated !== properties.deprecated) {
-    await registry.setThingTypeDeprecated(name, properties.deprecated);
-    logger.info(properties.deprecated ? 'thing type deprecated' : 'thing type undeprecated', {
-      thingTypeName: name,
-    });
-  }
-  return current.thingTypeArn;
+  await deprecating(name, current.deprecated, properties.deprecated, context);
+  return { thingTypeArn: current.thingTypeArn, adopted: { deprecated: current.deprecated } };
+}
+
+/** Deprecates or undeprecates the type when `from` is not `to`. */
+async function deprecating(
+  name: string,
+  from: boolean,
+  to: boolean,
+  context: ResourceContext,
+): Promise<void> {
+  if (from === to) return;
+  await context.registry.setThingTypeDeprecated(name, to);
+  context.logger.info(to ? 'thing type deprecated' : 'thing type undeprecated', { thingTypeName: name });
+}
+
+/** The physical ID of a Create: the name, with the adoption record when the type existed already. */
+function createdId(name: string, ensured: EnsuredThingType): string {
+  return ensured.adopted ? adoptedPhysicalId(name, { deprecated: String(ensured.adopted.deprecated) }) : name;
 }
 
 function data(name: string, arn: string): Record<string, string> {
@@ -154,7 +177,9 @@ function inUseMessage(name: string, things: ThingsOfType): string {
  * - Update: only `deprecated` can change (DeprecateThingType, with `undoDeprecate` to revert); any other change
  *   fails with the way forward, because AWS IoT cannot change a thing type.
  * - Delete: refuses while any thing has the type, naming them; otherwise deprecates it, and isComplete deletes it
- *   once `deletionDelaySeconds` have passed since the deprecation. A type already gone is a success.
+ *   once `deletionDelaySeconds` have passed since the deprecation. A type already gone is a success. A type that
+ *   existed before the Create (recorded in the physical ID: `<name>|adopted:deprecated=false`, see adoption.ts)
+ *   is left in place, with the deprecation it had then.
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/thing-types.html
  */
@@ -168,8 +193,10 @@ export const thingTypeHandler: ResourceHandler<ThingTypeProperties> = {
     const name = properties.thingTypeName;
 
     switch (request.requestType) {
-      case 'Create':
-        return { PhysicalResourceId: name, Data: data(name, await ensureThingType(properties, context)) };
+      case 'Create': {
+        const ensured = await ensureThingType(properties, context);
+        return { PhysicalResourceId: createdId(name, ensured), Data: data(name, ensured.thingTypeArn) };
+      }
 
       case 'Update': {
         const old = request.oldProperties!;
@@ -179,16 +206,30 @@ export const thingTypeHandler: ResourceHandler<ThingTypeProperties> = {
             `thing type ${old.thingTypeName} cannot change: ${changes.join('; ')}. ${IMMUTABLE_ADVICE}`,
           );
         }
-        return { PhysicalResourceId: name, Data: data(name, await ensureThingType(properties, context)) };
+        const ensured = await ensureThingType(properties, context);
+        // The ID it was given, record included: a new one would make CloudFormation delete the old.
+        const given = parsePhysicalId(request.physicalResourceId ?? '');
+        return {
+          PhysicalResourceId: given.base === name ? request.physicalResourceId! : createdId(name, ensured),
+          Data: data(name, ensured.thingTypeArn),
+        };
       }
 
       case 'Delete': {
-        if (request.physicalResourceId !== name) {
+        const given = parsePhysicalId(request.physicalResourceId ?? '');
+        if (given.base !== name) {
           // CloudFormation invents an ID when a Create never answered; this resource never made the type.
           logger.warn('physical ID does not name the thing type; nothing to delete', { thingTypeName: name });
           return { PhysicalResourceId: request.physicalResourceId };
         }
         const current = await registry.describeThingType(name);
+        if (given.adopted) {
+          logger.info('thing type existed before this stack; leaving it', { thingTypeName: name });
+          if (current !== undefined && given.adopted.deprecated !== undefined) {
+            await deprecating(name, current.deprecated, given.adopted.deprecated === 'true', context);
+          }
+          return { PhysicalResourceId: request.physicalResourceId };
+        }
         if (current === undefined) {
           logger.info('thing type is already gone', { thingTypeName: name });
           return { PhysicalResourceId: name };
@@ -216,6 +257,7 @@ export const thingTypeHandler: ResourceHandler<ThingTypeProperties> = {
   async isComplete(request, context) {
     const { registry, logger } = context;
     const name = request.properties.thingTypeName;
+    // Only a type this stack created is deleted; an adopted one was left by onEvent.
     if (request.requestType !== 'Delete' || request.physicalResourceId !== name) return { IsComplete: true };
 
     const current = await registry.describeThingType(name);

@@ -105,7 +105,8 @@ export class CaCertificate extends Construct {
       resourceType: REGISTRY_RESOURCE_TYPES.caCertificate,
       properties,
     });
-    this.caCertificateId = this.resource.ref;
+    // Not the Ref: the physical ID of a CA adopted from the account carries the adoption record.
+    this.caCertificateId = this.resource.getAttString('CaCertificateId');
     this.caCertificateArn = this.resource.getAttString('CaCertificateArn');
   }
 }

@@ -75,7 +75,8 @@ export class StaticGroupTree extends Construct {
       ];
       props.provider.grant(
         `AttachGroupPolicies${this.node.addr.slice(0, 8)}`,
-        ['iot:AttachPolicy', 'iot:DetachPolicy'],
+        // ListAttachedPolicies: an attachment that exists before the stack is adopted, and left on Delete.
+        ['iot:AttachPolicy', 'iot:DetachPolicy', 'iot:ListAttachedPolicies'],
         [...policyArns, ...groupArns],
       );
       props.provider.grant(

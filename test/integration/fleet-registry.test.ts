@@ -2,21 +2,24 @@
  * The registry provider's two handlers, run in-process as the CDK Provider framework runs them (onEvent, then
  * isComplete until it answers true), against the integration target.
  *
- * moto implements what these cover: Get/UpdateIndexingConfiguration, thing types with deprecation,
- * ListThings by type, AttachPolicy/DetachPolicy/ListAttachedPolicies with a thing group ARN. It does not
+ * moto implements what these cover: Get/UpdateIndexingConfiguration (also one index at a time), thing types
+ * with deprecation, ListThings by type, AttachPolicy/DetachPolicy/ListAttachedPolicies with a thing group ARN. It does not
  * implement DescribeIndex (HTTP 500) nor dynamic thing groups, so waiting for an ACTIVE index and the dynamic
  * group refusal are covered by the unit tests only; here isComplete is only called for indexing declared OFF.
  */
 import {
+  AttachPolicyCommand,
   CreatePolicyCommand,
   CreateThingCommand,
   CreateThingGroupCommand,
+  CreateThingTypeCommand,
   DeleteThingGroupCommand,
   DescribeThingTypeCommand,
   GetIndexingConfigurationCommand,
   IoTClient,
   ListAttachedPoliciesCommand,
   ResourceNotFoundException,
+  UpdateIndexingConfigurationCommand,
 } from '@aws-sdk/client-iot';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { REGISTRY_RESOURCE_TYPES } from '../../core/registry/custom-resources';
@@ -189,7 +192,11 @@ describe('Custom::FleetkitThingType against the emulator', () => {
     });
     expect(described?.thingTypeMetadata?.deprecated).toBe(false);
 
-    expect(await onEvent(event)).toEqual(response);
+    // Retried, the Create finds the type and cannot tell it made it: it adopts it, and a Delete would leave it.
+    expect(await onEvent(event)).toEqual({
+      ...response,
+      PhysicalResourceId: `${name}|adopted:deprecated=false`,
+    });
 
     const message = await failingOnEvent(
       createEvent(THING_TYPE, 'OtherSensorType', { ...properties, description: 'Something else' }),
@@ -365,4 +372,83 @@ describe('Custom::FleetkitGroupPolicyAttachment against the emulator', () => {
     ).toContain(`policy ${missing} does not exist`);
     expect(await attached(site.arn)).toEqual([]);
   });
+});
+
+/*
+ * What the stack did not create survives its Delete (the stack's deletion, or the rollback of a failed first
+ * deploy): each resource finds what exists at Create, records it in its physical ID, and leaves it.
+ */
+describe('registry resources over what the account had before', () => {
+  itIf('reset')('an index that was on before the Create is left on after the Delete', async () => {
+    await iot.send(
+      new UpdateIndexingConfigurationCommand({
+        thingIndexingConfiguration: { thingIndexingMode: 'REGISTRY' },
+        thingGroupIndexingConfiguration: { thingGroupIndexingMode: 'OFF' },
+      }),
+    );
+    const declared: FleetIndexingInput = { thingIndexingMode: 'REGISTRY', thingGroupIndexingMode: 'ON' };
+    const created = await onEvent(createEvent(INDEXING, 'Indexing', { indexing: declared }));
+    expect(created.PhysicalResourceId).toBe('fleet-indexing|adopted:thing=REGISTRY');
+
+    const deleted = deleteEvent(INDEXING, 'Indexing', created.PhysicalResourceId!, { indexing: declared });
+    const response = await onEvent(deleted);
+    expect(await isComplete(completionOf(deleted, response))).toEqual({ IsComplete: true });
+
+    const applied = await iot.send(new GetIndexingConfigurationCommand({}));
+    // The thing index was the account's: still on. The group index was the stack's: off again.
+    expect(applied.thingIndexingConfiguration?.thingIndexingMode).toBe('REGISTRY');
+    expect(applied.thingGroupIndexingConfiguration?.thingGroupIndexingMode).toBe('OFF');
+  });
+
+  test('a thing type that existed before the Create survives the Delete, not deprecated', async () => {
+    const name = uniqueName('legacy');
+    await iot.send(
+      new CreateThingTypeCommand({
+        thingTypeName: name,
+        thingTypeProperties: { thingTypeDescription: 'Made by hand', searchableAttributes: ['site'] },
+      }),
+    );
+    const properties = {
+      thingTypeName: name,
+      description: 'Made by hand',
+      searchableAttributes: ['site'],
+      deletionDelaySeconds: '1',
+    };
+    const created = await onEvent(createEvent(THING_TYPE, 'LegacyType', properties));
+    expect(created.PhysicalResourceId).toBe(`${name}|adopted:deprecated=false`);
+
+    const deleted = deleteEvent(THING_TYPE, 'LegacyType', created.PhysicalResourceId!, properties);
+    const response = await onEvent(deleted);
+    expect(await isComplete(completionOf(deleted, response))).toEqual({ IsComplete: true });
+
+    const described = await thingType(name);
+    expect(described?.thingTypeName).toBe(name);
+    expect(described?.thingTypeMetadata?.deprecated).toBe(false);
+  });
+
+  test('a policy attached to the group before the Create stays attached after the Delete', async () => {
+    const policyName = uniqueName('device');
+    await iot.send(
+      new CreatePolicyCommand({
+        policyName,
+        policyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }],
+        }),
+      }),
+    );
+    const groupName = uniqueName('site');
+    const { thingGroupArn } = await iot.send(new CreateThingGroupCommand({ thingGroupName: groupName }));
+    await iot.send(new AttachPolicyCommand({ policyName, target: thingGroupArn! }));
+    const properties = { policyName, thingGroupName: groupName };
+
+    const created = await onEvent(createEvent(GROUP_POLICY, 'SitePolicy', properties));
+    expect(created.PhysicalResourceId).toBe(`${policyName}|${groupName}|adopted`);
+    await onEvent(deleteEvent(GROUP_POLICY, 'SitePolicy', created.PhysicalResourceId!, properties));
+
+    const { policies } = await iot.send(new ListAttachedPoliciesCommand({ target: thingGroupArn! }));
+    expect((policies ?? []).map((p) => p.policyName)).toEqual([policyName]);
+  });
+  // A CA registered before is covered by the unit tests only: moto registers the same CA certificate again
+  // without the ResourceAlreadyExistsException AWS IoT answers, so the Create never sees it as existing.
 });

@@ -321,7 +321,7 @@ describe('Custom::FleetkitCaCertificate Create', () => {
       { certificateId: localId, newStatus: 'ACTIVE' },
     ]);
     expect(response).toEqual({
-      PhysicalResourceId: localId,
+      PhysicalResourceId: `${localId}|adopted:status=INACTIVE,autoRegistration=true`,
       Data: { CaCertificateId: localId, CaCertificateArn: caArn(localId) },
     });
   });
@@ -741,5 +741,84 @@ describe('logging', () => {
       ]),
     );
     expect(JSON.stringify(lines)).not.toMatch(/-----BEGIN/);
+  });
+});
+
+describe('Custom::FleetkitCaCertificate over a CA registered outside the stack', () => {
+  const adopted = () => `${localId}|adopted:status=INACTIVE,autoRegistration=false`;
+
+  function registeredAlready(status: CACertificateStatus, autoRegistrationStatus: AutoRegistrationStatus) {
+    iot
+      .on(RegisterCACertificateCommand)
+      .rejects(new ResourceAlreadyExistsException({ message: 'exists', resourceId: localId, $metadata: {} }));
+    iot.on(DescribeCACertificateCommand).resolves({
+      certificateDescription: {
+        certificateId: localId,
+        certificateArn: caArn(localId),
+        status,
+        certificateMode: 'SNI_ONLY',
+        autoRegistrationStatus,
+      },
+    });
+  }
+
+  test('Create records in the physical ID that the CA was registered, with its status and auto-registration', async () => {
+    registeredAlready('INACTIVE', 'DISABLE');
+
+    const response = await now().onEvent(createEvent(TYPE, 'SniCa', sniProperties()));
+
+    expect(inputsOf(iot, UpdateCACertificateCommand)).toEqual([
+      { certificateId: localId, newStatus: 'ACTIVE', newAutoRegistrationStatus: 'ENABLE' },
+    ]);
+    expect(response).toEqual({
+      PhysicalResourceId: adopted(),
+      Data: { CaCertificateId: localId, CaCertificateArn: caArn(localId) },
+    });
+  });
+
+  test('Delete leaves the CA registered and gives back the status and auto-registration it had', async () => {
+    iot.on(DescribeCACertificateCommand).resolves({
+      certificateDescription: {
+        certificateId: localId,
+        certificateArn: caArn(localId),
+        status: 'ACTIVE',
+        autoRegistrationStatus: 'ENABLE',
+      },
+    });
+
+    const response = await now().onEvent(deleteEvent(TYPE, 'SniCa', adopted(), sniProperties()));
+
+    expect(sentCommands(iot)).toEqual(['DescribeCACertificateCommand', 'UpdateCACertificateCommand']);
+    expect(inputsOf(iot, UpdateCACertificateCommand)).toEqual([
+      { certificateId: localId, newStatus: 'INACTIVE', newAutoRegistrationStatus: 'DISABLE' },
+    ]);
+    expect(response).toEqual({ PhysicalResourceId: adopted() });
+  });
+
+  test('Delete of an adopted CA succeeds when the CA is gone', async () => {
+    iot.on(DescribeCACertificateCommand).rejects(NOT_FOUND);
+
+    await expect(now().onEvent(deleteEvent(TYPE, 'SniCa', adopted(), sniProperties()))).resolves.toEqual({
+      PhysicalResourceId: adopted(),
+    });
+    expect(sentCommands(iot)).toEqual(['DescribeCACertificateCommand']);
+  });
+
+  test('Update of the same CA keeps the record', async () => {
+    iot.on(DescribeCACertificateCommand).resolves({
+      certificateDescription: {
+        certificateId: localId,
+        certificateArn: caArn(localId),
+        status: 'ACTIVE',
+        certificateMode: 'SNI_ONLY',
+        autoRegistrationStatus: 'ENABLE',
+      },
+    });
+
+    const response = await now().onEvent(
+      updateEvent(TYPE, 'SniCa', adopted(), sniProperties({ status: 'INACTIVE' }), sniProperties()),
+    );
+
+    expect(response.PhysicalResourceId).toBe(adopted());
   });
 });

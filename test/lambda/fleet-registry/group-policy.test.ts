@@ -3,6 +3,7 @@ import {
   DescribeThingGroupCommand,
   DetachPolicyCommand,
   IoTClient,
+  ListAttachedPoliciesCommand,
   ResourceNotFoundException,
   ThrottlingException,
 } from '@aws-sdk/client-iot';
@@ -34,7 +35,11 @@ function staticGroup(name: string) {
     .resolves({ thingGroupName: name, thingGroupArn: groupArn(name), version: 1 });
 }
 
-beforeEach(() => iot.reset());
+beforeEach(() => {
+  iot.reset();
+  // No policy attached unless a test says otherwise.
+  iot.on(ListAttachedPoliciesCommand).resolves({ policies: [] });
+});
 
 describe('Custom::FleetkitGroupPolicyAttachment onEvent', () => {
   test('Create attaches the policy to the thing group ARN', async () => {
@@ -111,7 +116,11 @@ describe('Custom::FleetkitGroupPolicyAttachment onEvent', () => {
       updateEvent(TYPE, 'BerlinPolicy', 'acme-device|site-berlin', munich, BERLIN),
     );
 
-    expect(sentCommands(iot)).toEqual(['DescribeThingGroupCommand', 'AttachPolicyCommand']);
+    expect(sentCommands(iot)).toEqual([
+      'DescribeThingGroupCommand',
+      'ListAttachedPoliciesCommand',
+      'AttachPolicyCommand',
+    ]);
     expect(inputsOf(iot, AttachPolicyCommand)).toEqual([
       { policyName: 'acme-device', target: groupArn('site-munich') },
     ]);
@@ -214,5 +223,50 @@ describe('Custom::FleetkitGroupPolicyAttachment isComplete', () => {
       await handlers().isComplete(completionOf(event, { PhysicalResourceId: 'acme-device|site-berlin' })),
     ).toEqual({ IsComplete: true });
     expect(sentCommands(iot)).toEqual([]);
+  });
+});
+
+describe('Custom::FleetkitGroupPolicyAttachment over an attachment made outside the stack', () => {
+  const ADOPTED = 'acme-device|site-berlin|adopted';
+
+  test('Create finds the policy attached already, attaches nothing and records it', async () => {
+    staticGroup('site-berlin');
+    iot
+      .on(ListAttachedPoliciesCommand)
+      .resolvesOnce({ policies: [{ policyName: 'other', policyArn: 'arn:other' }], nextMarker: 'page-2' })
+      .resolves({ policies: [{ policyName: 'acme-device', policyArn: 'arn:acme-device' }] });
+
+    const response = await handlers().onEvent(createEvent(TYPE, 'BerlinPolicy', BERLIN));
+
+    expect(inputsOf(iot, ListAttachedPoliciesCommand)).toEqual([
+      { target: groupArn('site-berlin'), pageSize: 250 },
+      { target: groupArn('site-berlin'), pageSize: 250, marker: 'page-2' },
+    ]);
+    expect(inputsOf(iot, AttachPolicyCommand)).toEqual([]);
+    expect(response).toEqual({
+      PhysicalResourceId: ADOPTED,
+      Data: {
+        PolicyName: 'acme-device',
+        ThingGroupName: 'site-berlin',
+        ThingGroupArn: groupArn('site-berlin'),
+      },
+    });
+  });
+
+  test('Delete leaves the attachment it found (no AWS call)', async () => {
+    const response = await handlers().onEvent(deleteEvent(TYPE, 'BerlinPolicy', ADOPTED, BERLIN));
+
+    expect(sentCommands(iot)).toEqual([]);
+    expect(response).toEqual({ PhysicalResourceId: ADOPTED });
+  });
+
+  test('Update with the same pair attaches again and keeps the record', async () => {
+    staticGroup('site-berlin');
+    const response = await handlers().onEvent(updateEvent(TYPE, 'BerlinPolicy', ADOPTED, BERLIN, BERLIN));
+
+    expect(inputsOf(iot, AttachPolicyCommand)).toEqual([
+      { policyName: 'acme-device', target: groupArn('site-berlin') },
+    ]);
+    expect(response.PhysicalResourceId).toBe(ADOPTED);
   });
 });

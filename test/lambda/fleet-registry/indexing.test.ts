@@ -164,7 +164,7 @@ describe('Custom::FleetkitIndexingConfiguration onEvent', () => {
     const response = await handlers().onEvent(createEvent(TYPE, 'Indexing', { indexing: FULL }));
 
     expect(sentCommands(iot)).toEqual(['GetIndexingConfigurationCommand']);
-    expect(response.PhysicalResourceId).toBe(ID);
+    expect(response.PhysicalResourceId).toBe(`${ID}|adopted:thing=REGISTRY_AND_SHADOW,group=ON`);
   });
 
   test('Update applies the new configuration', async () => {
@@ -391,5 +391,84 @@ describe('Custom::FleetkitIndexingConfiguration isComplete', () => {
     await expect(handlers().isComplete(completion)).rejects.toThrow(
       'DescribeIndex for index AWS_Things failed: UnauthorizedException: not authorized',
     );
+  });
+});
+
+describe('Custom::FleetkitIndexingConfiguration over indexing the account had before', () => {
+  const THING_ONLY: GetIndexingConfigurationCommandOutput = {
+    $metadata: {},
+    thingIndexingConfiguration: {
+      thingIndexingMode: 'REGISTRY',
+      thingConnectivityIndexingMode: 'OFF',
+      namedShadowIndexingMode: 'OFF',
+      customFields: [],
+    },
+    thingGroupIndexingConfiguration: { thingGroupIndexingMode: 'OFF' },
+  };
+
+  test('Create records in the physical ID which indexes were on before it', async () => {
+    iot.on(GetIndexingConfigurationCommand).resolves(THING_ONLY);
+    const response = await handlers().onEvent(createEvent(TYPE, 'Indexing', { indexing: FULL }));
+
+    expect(inputsOf(iot, UpdateIndexingConfigurationCommand)).toEqual([FULL_UPDATE]);
+    expect(response.PhysicalResourceId).toBe('fleet-indexing|adopted:thing=REGISTRY');
+  });
+
+  test('Create over both indexes already on, as declared, records both and changes nothing', async () => {
+    iot.on(GetIndexingConfigurationCommand).resolves(FULL_CONFIGURATION);
+    const response = await handlers().onEvent(createEvent(TYPE, 'Indexing', { indexing: FULL }));
+
+    expect(sentCommands(iot)).toEqual(['GetIndexingConfigurationCommand']);
+    expect(response.PhysicalResourceId).toBe('fleet-indexing|adopted:thing=REGISTRY_AND_SHADOW,group=ON');
+  });
+
+  test('Delete leaves indexing on when both indexes were on before (no AWS call at all)', async () => {
+    const id = 'fleet-indexing|adopted:thing=REGISTRY_AND_SHADOW,group=ON';
+    const response = await handlers().onEvent(deleteEvent(TYPE, 'Indexing', id, { indexing: FULL }));
+
+    expect(sentCommands(iot)).toEqual([]);
+    expect(response).toEqual({ PhysicalResourceId: id });
+  });
+
+  test('Delete turns off only the index the stack turned on', async () => {
+    iot.on(GetIndexingConfigurationCommand).resolves(FULL_CONFIGURATION);
+    const id = 'fleet-indexing|adopted:thing=REGISTRY';
+    await handlers().onEvent(deleteEvent(TYPE, 'Indexing', id, { indexing: FULL }));
+
+    expect(inputsOf(iot, UpdateIndexingConfigurationCommand)).toEqual([
+      { thingGroupIndexingConfiguration: { thingGroupIndexingMode: 'OFF' } },
+    ]);
+  });
+
+  test('Delete turns off only the thing index when the group index was on before', async () => {
+    iot.on(GetIndexingConfigurationCommand).resolves(FULL_CONFIGURATION);
+    await handlers().onEvent(
+      deleteEvent(TYPE, 'Indexing', 'fleet-indexing|adopted:group=ON', { indexing: FULL }),
+    );
+
+    expect(inputsOf(iot, UpdateIndexingConfigurationCommand)).toEqual([
+      { thingIndexingConfiguration: TURN_OFF.thingIndexingConfiguration },
+    ]);
+  });
+
+  test('Update keeps the record of what was adopted', async () => {
+    iot.on(GetIndexingConfigurationCommand).resolves(FULL_CONFIGURATION);
+    const id = 'fleet-indexing|adopted:thing=REGISTRY';
+    const next = { ...FULL, thingConnectivityIndexingMode: 'OFF' };
+    const response = await handlers().onEvent(
+      updateEvent(TYPE, 'Indexing', id, { indexing: next }, { indexing: FULL }),
+    );
+
+    expect(response.PhysicalResourceId).toBe(id);
+  });
+
+  test('isComplete of a Create that adopted indexing waits for the indexes like any other', async () => {
+    iot.on(DescribeIndexCommand).resolves({ indexName: 'AWS_Things', indexStatus: 'ACTIVE' });
+    const event = createEvent(TYPE, 'Indexing', { indexing: { thingIndexingMode: 'REGISTRY' } });
+    const answer = await handlers().isComplete(
+      completionOf(event, { PhysicalResourceId: 'fleet-indexing|adopted:thing=REGISTRY' }),
+    );
+
+    expect(answer.IsComplete).toBe(true);
   });
 });

@@ -114,14 +114,14 @@ describe('Custom::FleetkitThingType Create', () => {
     ]);
   });
 
-  test('adopts a type that exists with the same properties (a retried deployment)', async () => {
+  test('adopts a type that exists with the same properties (a retried deployment), recording it', async () => {
     existing();
 
     const response = await handlers().onEvent(createEvent(TYPE, 'SensorType', SENSOR));
 
     expect(sentCommands(iot)).toEqual(['DescribeThingTypeCommand']);
     expect(response).toEqual({
-      PhysicalResourceId: 'sensor',
+      PhysicalResourceId: 'sensor|adopted:deprecated=false',
       Data: { ThingTypeName: 'sensor', ThingTypeArn: ARN },
     });
   });
@@ -435,5 +435,57 @@ describe('Custom::FleetkitThingType Delete isComplete', () => {
       .rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } }));
 
     expect(await handlers({ now: NOW }).isComplete(completionOf(deleted, {}))).toEqual({ IsComplete: false });
+  });
+});
+
+describe('Custom::FleetkitThingType over a type made outside the stack', () => {
+  const ADOPTED = 'sensor|adopted:deprecated=false';
+
+  test('Create records in the physical ID that the type existed, and whether it was deprecated', async () => {
+    existing({ deprecated: true, deprecationDate: new Date('2025-12-01T00:00:00Z') });
+
+    const response = await handlers().onEvent(createEvent(TYPE, 'SensorType', SENSOR));
+
+    expect(response).toEqual({
+      PhysicalResourceId: 'sensor|adopted:deprecated=true',
+      Data: { ThingTypeName: 'sensor', ThingTypeArn: ARN },
+    });
+  });
+
+  test('Delete leaves the type in place, neither deprecated nor deleted', async () => {
+    existing();
+
+    const deleted = deleteEvent(TYPE, 'SensorType', ADOPTED, SENSOR);
+    const response = await handlers({ now: NOW }).onEvent(deleted);
+
+    expect(sentCommands(iot)).toEqual(['DescribeThingTypeCommand']);
+    expect(response).toEqual({ PhysicalResourceId: ADOPTED });
+    expect(await handlers({ now: NOW }).isComplete(completionOf(deleted, response))).toEqual({
+      IsComplete: true,
+    });
+    expect(sentCommands(iot)).toEqual(['DescribeThingTypeCommand']);
+  });
+
+  test('Delete gives back the deprecation the type had when it was adopted', async () => {
+    existing({ deprecated: true, deprecationDate: new Date('2025-12-01T00:00:00Z') });
+
+    await handlers().onEvent(deleteEvent(TYPE, 'SensorType', ADOPTED, { ...SENSOR, deprecated: 'true' }));
+
+    expect(inputsOf(iot, DeprecateThingTypeCommand)).toEqual([
+      { thingTypeName: 'sensor', undoDeprecate: true },
+    ]);
+    expect(inputsOf(iot, DeleteThingTypeCommand)).toEqual([]);
+  });
+
+  test('Update keeps the record', async () => {
+    existing();
+    const response = await handlers().onEvent(
+      updateEvent(TYPE, 'SensorType', ADOPTED, { ...SENSOR, deprecated: 'true' }, SENSOR),
+    );
+
+    expect(response.PhysicalResourceId).toBe(ADOPTED);
+    expect(inputsOf(iot, DeprecateThingTypeCommand)).toEqual([
+      { thingTypeName: 'sensor', undoDeprecate: false },
+    ]);
   });
 });

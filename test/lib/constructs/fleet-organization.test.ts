@@ -175,6 +175,12 @@ describe('FleetOrganization', () => {
     expect(types).toContain(':thingtype/sensor');
     expect(types).toContain(':thingtype/lamp-v1');
     expect(types).not.toContain('thingtype/*');
+    // Listing a group's policies tells an attachment made outside the stack, which a Delete leaves.
+    expect(bySid('AttachGroupPolicies').Action).toEqual([
+      'iot:AttachPolicy',
+      'iot:DetachPolicy',
+      'iot:ListAttachedPolicies',
+    ]);
     const attach = JSON.stringify(bySid('AttachGroupPolicies').Resource);
     expect(attach).toContain(':thinggroup/fleet');
     expect(attach).toContain(':thinggroup/site-berlin');
