@@ -82,6 +82,19 @@ export const REGISTRY_LIMITS = {
 /** Thing names AWS IoT accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateThing.html */
 export const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
 
+/** One character of a thing name: the alphabet of {@link THING_NAME_PATTERN}. */
+export const THING_NAME_CHARACTER = /^[a-zA-Z0-9:_-]$/;
+
+/**
+ * MQTT client IDs: at most 128 bytes of UTF-8 ("Client ID size" in the message broker quotas), not starting with
+ * `$`; any other character is allowed (the data-plane API asks only that spaces, `/` and non-ASCII characters be
+ * percent-encoded in URLs). So client IDs are a wider alphabet than thing names.
+ *
+ * @see https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_iotdata_SendDirectMessage.html
+ */
+export const MQTT_CLIENT_ID_MAX_BYTES = limit(128, IOT_CORE_QUOTAS);
+
 /** Thing group and thing type names AWS IoT accepts. */
 export const GROUP_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
 

@@ -15,6 +15,7 @@ import {
 } from '../../core/limits';
 import { onboardingRulesSchema } from '../../core/onboarding/rules';
 import { DEFAULT_REPROVISIONING, REPROVISIONING_MODES } from '../../core/provisioning/allow-list';
+import { claimClientIdPrefixProblem } from '../../core/provisioning/claim-policy';
 import { fleetIndexingSchema } from '../../core/registry/indexing';
 import { checkOrganization, flattenGroups } from './organization';
 
@@ -296,6 +297,20 @@ export const fleetProvisioningSchema = z
       .default(''),
     /** A fleet provisioning template JSON file to use instead of the derived one. @default - derived */
     templateFile: z.string().min(1).optional(),
+    /**
+     * The client-ID namespace of claim certificates: the claim policy lets a claim connect only with a client ID
+     * that starts with this prefix. It must contain a character thing names cannot (`.`), so that a claim, shared
+     * and possibly leaked, can never connect with a provisioned device's client ID (its thing name) and knock it
+     * off. Part of the device contract: firmware connects with its claim as `<prefix><unique suffix>`.
+     * @default `<name>.claim.`
+     */
+    claimClientIdPrefix: z
+      .string()
+      .superRefine((prefix, ctx) => {
+        const problem = claimClientIdPrefixProblem(prefix);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', input: prefix, message: problem });
+      })
+      .optional(),
     /** Allow-list items' attributes that become parameter overrides, e.g. `{ thingGroupName: 'ThingGroupName' }`. */
     parameterOverrides: z.record(z.string(), z.string()).default({}),
     /**

@@ -32,6 +32,8 @@ export interface FleetProvisioningProps {
   readonly templateBody: ProvisioningTemplateBody;
   /** Fixed: `fleetkit claim rotate --policy-name` attaches it to claim certificates. */
   readonly claimPolicyName: string;
+  /** The client-ID namespace of claims: the claim policy allows no other client ID. */
+  readonly claimClientIdPrefix: string;
   /** The template parameter carrying the serial number the hook looks up. */
   readonly serialNumberParameter: string;
   /** Allow-list item attributes that become parameter overrides. */
@@ -196,6 +198,7 @@ export class FleetProvisioning extends Construct {
             arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
           }),
         [props.templateName],
+        props.claimClientIdPrefix,
       ),
     });
     this.claimPolicyName = props.claimPolicyName;

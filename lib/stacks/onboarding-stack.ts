@@ -9,6 +9,7 @@ import { FleetProvisioning } from '../constructs/fleet-provisioning';
 import { JitrPipeline } from '../constructs/jitr-pipeline';
 import type { ProvisioningTemplateBody } from '../../core/provisioning';
 import { fleetProvisioningTemplateName } from '../config/templates';
+import { claimClientIdPrefix, claimPolicyName } from '../config/contract-names';
 import type { FleetStack } from './fleet-stack';
 
 /** Properties of {@link OnboardingStack}. */
@@ -98,7 +99,8 @@ export class OnboardingStack extends Stack {
       this.fleetProvisioning = new FleetProvisioning(this, 'FleetProvisioning', {
         templateName: fleetProvisioningTemplateName(config),
         templateBody: props.fleetProvisioningTemplate,
-        claimPolicyName: `${config.name}-claim`,
+        claimPolicyName: claimPolicyName(config),
+        claimClientIdPrefix: claimClientIdPrefix(config),
         serialNumberParameter: config.fleetProvisioning.serialNumberParameter,
         parameterOverrides: config.fleetProvisioning.parameterOverrides,
         reprovisioning: config.fleetProvisioning.reprovisioning,
@@ -110,6 +112,11 @@ export class OnboardingStack extends Stack {
       new CfnOutput(this, 'ClaimPolicyName', {
         value: this.fleetProvisioning.claimPolicyName,
         description: 'Attach to claim certificates: npx fleetkit claim rotate --policy-name <this>',
+      });
+      new CfnOutput(this, 'ClaimClientIdPrefix', {
+        value: claimClientIdPrefix(config),
+        description:
+          'Devices connect with their claim as <this><unique suffix>; the claim policy allows no other client ID',
       });
       new CfnOutput(this, 'ProvisioningAllowListTableName', {
         value: this.fleetProvisioning.allowList.tableName,

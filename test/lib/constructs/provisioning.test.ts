@@ -321,11 +321,45 @@ describe('fleet provisioning by claim', () => {
     expect(metrics).not.toContain('AlreadyProvisioned');
   });
 
+  /** The claim policy's document, wherever the app defines it. */
+  const claimPolicy = (stacks: ReturnType<typeof synthFleet>) =>
+    [stacks.fleet, stacks.onboarding]
+      .flatMap((stack) => Object.values(Template.fromStack(stack).findResources('AWS::IoT::Policy')))
+      .find((p) => p.Properties.PolicyName === 'test-fleet-claim')!.Properties.PolicyDocument as {
+      Statement: { Sid: string; Action: string[]; Resource: unknown[] }[];
+    };
+
+  test('a claim connects only with a client ID in its own namespace, which no thing name can enter', () => {
+    const connect = claimPolicy(synthFleet(files.dir, config())).Statement.filter((s) =>
+      s.Action.includes('iot:Connect'),
+    );
+    expect(connect).toHaveLength(1);
+    expect(connect[0]!.Resource).toEqual([
+      {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':iot:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':client/test-fleet.claim.*',
+          ],
+        ],
+      },
+    ]);
+
+    const own = baseConfig({
+      fleetProvisioning: { ...config().fleetProvisioning, claimClientIdPrefix: 'factory.claim.' },
+    });
+    expect(JSON.stringify(claimPolicy(synthFleet(files.dir, own)))).toContain(':client/factory.claim.*');
+    expect(JSON.stringify(claimPolicy(synthFleet(files.dir, own)))).not.toContain(':client/*');
+  });
+
   test('the claim policy allows only creating a certificate and provisioning with this template', () => {
-    const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
-    const claim = Object.values(t.findResources('AWS::IoT::Policy')).find(
-      (p) => p.Properties.PolicyName === 'test-fleet-claim',
-    )!;
+    const claim = { Properties: { PolicyDocument: claimPolicy(synthFleet(files.dir, config())) } };
     const text = JSON.stringify(claim.Properties.PolicyDocument);
     expect(text).toContain('$aws/certificates/create/*');
     expect(text).toContain('$aws/certificates/create-from-csr/*');
