@@ -1,16 +1,12 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as iot from 'aws-cdk-lib/aws-iot';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
-  claimPolicyDocument,
   DEFAULT_REPROVISIONING,
-  PROVISIONING_ALLOW_LIST_KEY,
   type ProvisioningTemplateBody,
   RECLAIM_MIN_AGE_MS,
   RECLAIM_WINDOW_MS,
@@ -30,10 +26,11 @@ export interface FleetProvisioningProps {
   /** Fixed: it is part of the MQTT topics devices publish to. */
   readonly templateName: string;
   readonly templateBody: ProvisioningTemplateBody;
-  /** Fixed: `fleetkit claim rotate --policy-name` attaches it to claim certificates. */
-  readonly claimPolicyName: string;
-  /** The client-ID namespace of claims: the claim policy allows no other client ID. */
-  readonly claimClientIdPrefix: string;
+  /**
+   * The provisioning allow-list table (see `AllowListTable`), by its fixed name: it is state and lives in another
+   * stack, which this one refers to by name rather than through an export.
+   */
+  readonly allowListTableName: string;
   /** The template parameter carrying the serial number the hook looks up. */
   readonly serialNumberParameter: string;
   /** Allow-list item attributes that become parameter overrides. */
@@ -51,34 +48,31 @@ export interface FleetProvisioningProps {
 }
 
 /**
- * Fleet provisioning by claim: the FLEET_PROVISIONING template, the claim policy (only the create-certificate
- * and this template's provision topics), and a pre-provisioning hook that allows a device only when its serial
- * number is in the provisioning allow-list (and, by default, not yet provisioned with another certificate),
- * answering well inside AWS IoT's 5-second budget.
+ * Fleet provisioning by claim, the machinery: the FLEET_PROVISIONING template and a pre-provisioning hook that
+ * allows a device only when its serial number is in the provisioning allow-list (and, by default, not yet
+ * provisioned with another certificate), answering well inside AWS IoT's 5-second budget, with its alarms.
  *
- * The claim certificate itself is made with `fleetkit claim rotate`, never by the stack, so no private key is
- * in a template.
+ * The state it works with lives elsewhere: the allow-list table (`AllowListTable`) and the claim policy
+ * (`ClaimPolicy`). The claim certificate itself is made with `fleetkit claim rotate`, never by a stack, so no
+ * private key is in a template.
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/pre-provisioning-hook.html
  */
 export class FleetProvisioning extends Construct {
   public readonly template: ProvisioningTemplate;
-  public readonly allowList: dynamodb.TableV2;
   public readonly hook: nodejs.NodejsFunction;
-  public readonly claimPolicyName: string;
   public readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: FleetProvisioningProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const reprovisioning = props.reprovisioning ?? DEFAULT_REPROVISIONING;
-    this.allowList = new dynamodb.TableV2(this, 'AllowList', {
-      partitionKey: { name: PROVISIONING_ALLOW_LIST_KEY, type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+    const allowListArn = stack.formatArn({
+      service: 'dynamodb',
+      resource: 'table',
+      resourceName: props.allowListTableName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
 
     const logGroup = new logs.LogGroup(this, 'HookLogs', { retention: logs.RetentionDays.THREE_MONTHS });
@@ -106,7 +100,7 @@ export class FleetProvisioning extends Construct {
       new iam.PolicyStatement({
         sid: access.sid,
         actions: [access.action],
-        resources: [this.allowList.tableArn],
+        resources: [allowListArn],
       }),
     );
     if (reprovisioning === 'deny') {
@@ -140,7 +134,7 @@ export class FleetProvisioning extends Construct {
       role,
       logGroup,
       environment: {
-        FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: this.allowList.tableName,
+        FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: props.allowListTableName,
         FLEETKIT_SERIAL_NUMBER_PARAMETER: props.serialNumberParameter,
         FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify(props.parameterOverrides),
         FLEETKIT_REPROVISIONING: reprovisioning,
@@ -186,22 +180,6 @@ export class FleetProvisioning extends Construct {
       description: 'Fleetkit fleet provisioning by claim',
       preProvisioningHook: this.hook,
     });
-
-    new iot.CfnPolicy(this, 'ClaimPolicy', {
-      policyName: props.claimPolicyName,
-      policyDocument: claimPolicyDocument(
-        (resource, name) =>
-          stack.formatArn({
-            service: 'iot',
-            resource,
-            resourceName: name,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        [props.templateName],
-        props.claimClientIdPrefix,
-      ),
-    });
-    this.claimPolicyName = props.claimPolicyName;
   }
 }
 
