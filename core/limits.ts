@@ -225,6 +225,24 @@ export const DYNAMODB_PARTITION_KEY_MAX_BYTES = limit(
 );
 
 /**
+ * DynamoDB expressions (a condition, an update): at most 4 KB each.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-expression-parameters
+ */
+export const DYNAMODB_EXPRESSION_MAX_BYTES = limit(
+  4096,
+  'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-expression-parameters',
+);
+
+/**
+ * DynamoDB's `IN` comparator: at most 100 values in its list.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html
+ */
+export const DYNAMODB_IN_OPERANDS_MAX = limit(
+  100,
+  'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html',
+);
+
+/**
  * Fleet indexing: named shadows that can be indexed (filter.namedShadowNames).
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/managing-index.html
  */

@@ -30,6 +30,20 @@ export const PROVISIONING_HOOK_METRICS = {
   alreadyProvisioned: 'AlreadyProvisioned',
   /** Allowed after taking the serial number over from a certificate whose provisioning never finished. */
   reclaimed: 'Reclaimed',
+  /**
+   * Denied because the function's settings are invalid: every device is denied until a deploy fixes them (a
+   * configuration Fleetkit synthesizes cannot do this; a hand-edited environment can).
+   */
+  configurationError: 'ConfigurationError',
+  /** Denied because of an error the hook does not expect: a defect, logged with its stack. */
+  unexpectedError: 'UnexpectedError',
+  /**
+   * Denied because the allow-list item cannot decide a parameter the hook overrides (no value and no default, or
+   * a value that is not allowed): the operator's item needs fixing; the item is left unstamped.
+   */
+  invalidAllowListItem: 'InvalidAllowListItem',
+  /** Denied because the device sent a parameter the hook decides, such as its thing group. */
+  parameterFromDevice: 'ParameterFromDevice',
 } as const;
 
 /** The pre-provisioning hook's Powertools service name, the dimension of its metrics. */

@@ -145,7 +145,7 @@ export function resolveFleetConfig(
     try {
       return build();
     } catch (error) {
-      if (error instanceof TemplateFileError) problems.push(error.message);
+      if (error instanceof TemplateFileError) problems.push(...error.problems);
       else if (error instanceof TemplateValidationError)
         problems.push(`${at}: the derived template is invalid: ${error.message}`);
       else throw error;

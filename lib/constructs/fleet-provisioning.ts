@@ -12,6 +12,8 @@ import {
   RECLAIM_WINDOW_MS,
   type ReprovisioningMode,
 } from '../../core/provisioning';
+import { encodePreProvisioningHookEnvironment } from '../../core/contracts/pre-provisioning-hook';
+import type { ParameterOverrides } from '../../core/provisioning/parameter-overrides';
 import {
   FLEETKIT_METRICS_NAMESPACE,
   PROVISIONING_HOOK_METRICS,
@@ -33,8 +35,12 @@ export interface FleetProvisioningProps {
   readonly allowListTableName: string;
   /** The template parameter carrying the serial number the hook looks up. */
   readonly serialNumberParameter: string;
-  /** Allow-list item attributes that become parameter overrides. */
-  readonly parameterOverrides: Readonly<Record<string, string>>;
+  /**
+   * The parameters the hook decides, each from an allow-list item attribute, complete (defaults and allowed values
+   * resolved: see `fleetProvisioningHookOverrides`). Parameters with allowed values limit the provisioning role
+   * to the resources those values name.
+   */
+  readonly parameterOverrides: ParameterOverrides;
   /**
    * Whether an allow-listed serial number may provision again with another certificate. With `deny` the hook
    * claims the item for the first certificate (a conditional UpdateItem) and may not read it otherwise, and may
@@ -134,10 +140,13 @@ export class FleetProvisioning extends Construct {
       role,
       logGroup,
       environment: {
-        FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: props.allowListTableName,
-        FLEETKIT_SERIAL_NUMBER_PARAMETER: props.serialNumberParameter,
-        FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify(props.parameterOverrides),
-        FLEETKIT_REPROVISIONING: reprovisioning,
+        // The hook decodes these with the same schema (core/contracts); encoding validates them first.
+        ...encodePreProvisioningHookEnvironment({
+          tableName: props.allowListTableName,
+          serialNumberParameter: props.serialNumberParameter,
+          parameterOverrides: props.parameterOverrides,
+          reprovisioning,
+        }),
         POWERTOOLS_SERVICE_NAME: PROVISIONING_HOOK_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -157,6 +166,26 @@ export class FleetProvisioning extends Construct {
         ...(props.alarmTopic && { alarmTopic: props.alarmTopic }),
       });
     this.alarms = [
+      hookAlarm(
+        'ConfigurationErrorAlarm',
+        PROVISIONING_HOOK_METRICS.configurationError,
+        "The pre-provisioning hook's settings are invalid and it denies every device. Its log says which variable is wrong; a Fleetkit synthesis cannot produce this, so look for a hand-edited environment and deploy again.",
+      ),
+      hookAlarm(
+        'UnexpectedErrorAlarm',
+        PROVISIONING_HOOK_METRICS.unexpectedError,
+        'The pre-provisioning hook failed unexpectedly and denied a device (fail closed). Its log has the error and stack: a defect to report.',
+      ),
+      hookAlarm(
+        'InvalidAllowListItemAlarm',
+        PROVISIONING_HOOK_METRICS.invalidAllowListItem,
+        "An allow-listed device was denied because its allow-list item cannot decide a parameter the hook decides (no value and no default, or a value that is not allowed, such as a group onboarding may not use). The log names the serial number and the attribute; fix the item and the device's next attempt is allowed (the item was not stamped).",
+      ),
+      hookAlarm(
+        'ParameterFromDeviceAlarm',
+        PROVISIONING_HOOK_METRICS.parameterFromDevice,
+        'A device sent a parameter the hook decides (such as its thing group) and was denied: firmware out of date, or someone with a claim certificate trying to choose their own group and its policies.',
+      ),
       hookAlarm(
         'LookupFailedAlarm',
         PROVISIONING_HOOK_METRICS.lookupFailed,
@@ -179,6 +208,11 @@ export class FleetProvisioning extends Construct {
       templateBody: props.templateBody,
       description: 'Fleetkit fleet provisioning by claim',
       preProvisioningHook: this.hook,
+      parameterValues: Object.fromEntries(
+        Object.values(props.parameterOverrides)
+          .filter((override) => override.allowedValues !== undefined)
+          .map((override) => [override.parameter, override.allowedValues!]),
+      ),
     });
   }
 }

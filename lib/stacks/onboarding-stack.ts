@@ -9,7 +9,7 @@ import { CaExpiryMonitor } from '../constructs/ca-expiry-monitor';
 import { FleetProvisioning } from '../constructs/fleet-provisioning';
 import { JitrPipeline } from '../constructs/jitr-pipeline';
 import type { ProvisioningTemplateBody } from '../../core/provisioning';
-import { fleetProvisioningTemplateName } from '../config/templates';
+import { fleetProvisioningHookOverrides, fleetProvisioningTemplateName } from '../config/templates';
 import { allowListTableName, provisioningAllowListTableName } from '../config/contract-names';
 import type { FleetStack } from './fleet-stack';
 
@@ -110,7 +110,7 @@ export class OnboardingStack extends Stack {
         templateBody: props.fleetProvisioningTemplate,
         allowListTableName: provisioningAllowListTableName(config),
         serialNumberParameter: config.fleetProvisioning.serialNumberParameter,
-        parameterOverrides: config.fleetProvisioning.parameterOverrides,
+        parameterOverrides: fleetProvisioningHookOverrides(config, props.fleetProvisioningTemplate),
         reprovisioning: config.fleetProvisioning.reprovisioning,
         alarmTopic: this.alarmTopic,
       });

@@ -254,6 +254,30 @@ describe('provisioningRoleStatements', () => {
     ]);
   });
 
+  test('a group from a parameter whose values are known names those groups; any other, every group', () => {
+    const body = fleetProvisioningTemplate({
+      parameters: { SerialNumber: {}, ThingGroupName: {}, Other: {} },
+      thing: { thingName: ref('SerialNumber'), thingGroups: [ref('ThingGroupName'), 'fleet'] },
+      policyName: 'fleet-device',
+    });
+    const groups = (options?: Parameters<typeof provisioningRoleStatements>[2]) =>
+      provisioningRoleStatements(body, resourceArn, options).find((s) => s.sid === 'JoinThingGroups')
+        ?.resources;
+
+    expect(groups({ parameterValues: { ThingGroupName: ['unassigned', 'site-berlin'] } })).toEqual([
+      `${ARN}:thing/*`,
+      `${ARN}:thinggroup/unassigned`,
+      `${ARN}:thinggroup/site-berlin`,
+      `${ARN}:thinggroup/fleet`,
+    ]);
+    // Values of another parameter say nothing about this one.
+    expect(groups({ parameterValues: { Other: ['x'] } })).toEqual([
+      `${ARN}:thing/*`,
+      `${ARN}:thinggroup/*`,
+      `${ARN}:thinggroup/fleet`,
+    ]);
+  });
+
   test('REPLACE on groups needs every group; a policy document needs CreatePolicy', () => {
     const statements = provisioningRoleStatements(
       {

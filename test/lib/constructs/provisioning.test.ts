@@ -318,6 +318,59 @@ describe('fleet provisioning by claim', () => {
     expect(metrics).not.toContain('AlreadyProvisioned');
   });
 
+  test('the provisioning role may add things only to the groups the hook may choose, never to any group', () => {
+    const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('ProvisioningRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid: string; Resource: unknown }[]);
+    const join = statements.find((s) => s.Sid === 'JoinThingGroups')!;
+    const groups = [JSON.stringify(join.Resource).matchAll(/:thinggroup\/([^"]+)"/g)].flatMap((m) =>
+      [...m].map((match) => match[1]),
+    );
+    expect(groups).toEqual(['unassigned', 'site-berlin']);
+    expect(JSON.stringify(statements)).not.toContain('thinggroup/*');
+  });
+
+  test("the hook's environment carries the overrides the synthesis decided, for the hook's own schema", () => {
+    const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Fleetkit pre-provisioning hook: allow devices by serial number',
+      Environment: {
+        Variables: Match.objectLike({
+          FLEETKIT_PARAMETER_OVERRIDES: Match.serializedJson({
+            thingGroupName: {
+              parameter: 'ThingGroupName',
+              default: 'unassigned',
+              allowedValues: ['unassigned', 'site-berlin'],
+            },
+          }),
+          FLEETKIT_LOOKUP_TIMEOUT_MS: '3000',
+        }),
+      },
+    });
+  });
+
+  test('alarms when the hook is misconfigured, fails unexpectedly, meets an unusable item or a device choosing a parameter', () => {
+    const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
+    for (const metricName of [
+      'ConfigurationError',
+      'UnexpectedError',
+      'InvalidAllowListItem',
+      'ParameterFromDevice',
+    ]) {
+      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'Fleetkit',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'service', Value: 'fleetkit-pre-provisioning-hook' }],
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
+      });
+    }
+  });
+
   /** The claim policy's document, wherever the app defines it. */
   const claimPolicy = (stacks: ReturnType<typeof synthFleet>) =>
     [stacks.fleet, stacks.onboarding]
