@@ -11,9 +11,15 @@ import type { FleetConfig } from './schema';
 /**
  * The claim policy's name. Fixed: `fleetkit claim rotate --policy-name` attaches it to claim certificates, which
  * CloudFormation does not know about.
+ *
+ * Not `<name>-claim`, the name of the claim policy earlier versions kept in the onboarding stack, which allowed
+ * any client ID: on an upgrade that one stays, attached to the claims already in devices (AWS IoT refuses to
+ * delete an attached policy, and CloudFormation skips it), so devices built with old firmware keep provisioning
+ * until their claims are revoked, while new claims get this policy. Reusing the name would fail the upgrade (the
+ * fleet stack could not create a policy that still exists) and lock out the devices in stock.
  */
 export function claimPolicyName(config: Pick<FleetConfig, 'name'>): string {
-  return `${config.name}-claim`;
+  return `${config.name}-provisioning-claim`;
 }
 
 /**

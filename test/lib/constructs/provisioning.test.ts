@@ -375,7 +375,7 @@ describe('fleet provisioning by claim', () => {
   const claimPolicy = (stacks: ReturnType<typeof synthFleet>) =>
     [stacks.fleet, stacks.onboarding]
       .flatMap((stack) => Object.values(Template.fromStack(stack).findResources('AWS::IoT::Policy')))
-      .find((p) => p.Properties.PolicyName === 'test-fleet-claim')!.Properties.PolicyDocument as {
+      .find((p) => p.Properties.PolicyName === 'test-fleet-provisioning-claim')!.Properties.PolicyDocument as {
       Statement: { Sid: string; Action: string[]; Resource: unknown[] }[];
     };
 

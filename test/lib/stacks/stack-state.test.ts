@@ -88,7 +88,7 @@ describe('state lives in the fleet stack', () => {
     fleet.hasResource('AWS::IoT::Policy', {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
-      Properties: Match.objectLike({ PolicyName: 'test-fleet-claim' }),
+      Properties: Match.objectLike({ PolicyName: 'test-fleet-provisioning-claim' }),
     });
   });
 
@@ -96,7 +96,7 @@ describe('state lives in the fleet stack', () => {
     const outputs = templates(true).fleet.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(outputs.AllowListTableName?.Value).toBe('test-fleet-allow-list');
     expect(outputs.ProvisioningAllowListTableName?.Value).toBe('test-fleet-provisioning-allow-list');
-    expect(outputs.ClaimPolicyName?.Value).toBe('test-fleet-claim');
+    expect(outputs.ClaimPolicyName?.Value).toBe('test-fleet-provisioning-claim');
     expect(outputs.ClaimClientIdPrefix?.Value).toBe('test-fleet.claim.');
   });
 });
