@@ -170,19 +170,25 @@ export const parameterOverridesSchema = z
 /** The overrides as written in the configuration. */
 export type ParameterOverridesInput = z.input<typeof parameterOverridesSchema>;
 
-/** Issues of a serial number parameter against the overrides: the serial number is the device's to give. */
-export function serialNumberOverrideIssues(
-  serialNumberParameter: string,
-  overrides: ParameterOverrides,
-): { path: string[]; input: string; message: string }[] {
-  return Object.entries(overrides)
-    .filter(([, override]) => override.parameter === serialNumberParameter)
-    .map(([attribute]) => ({
-      path: [attribute, 'parameter'],
-      input: serialNumberParameter,
+/**
+ * Refuses an override of the serial number parameter: the serial number is the device's to give, and the
+ * allow-list is looked up by it. A refinement for any schema with `serialNumberParameter` and `parameterOverrides`
+ * (the hook's settings, the fleet configuration's `fleetProvisioning`).
+ */
+export function refineSerialNumberNotOverridden(
+  settings: { readonly serialNumberParameter: string; readonly parameterOverrides: ParameterOverrides },
+  ctx: z.RefinementCtx,
+): void {
+  for (const [attribute, override] of Object.entries(settings.parameterOverrides)) {
+    if (override.parameter !== settings.serialNumberParameter) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['parameterOverrides', attribute, 'parameter'],
+      input: override.parameter,
       message:
         'is the serial number parameter, which the device gives and the allow-list is looked up by; the hook cannot decide it',
-    }));
+    });
+  }
 }
 
 /** The hook's settings. */
@@ -209,14 +215,7 @@ export const preProvisioningHookSettingsSchema = z
     reprovisioning: z.enum(REPROVISIONING_MODES).default(DEFAULT_REPROVISIONING),
   })
   .strict()
-  .superRefine((settings, ctx) => {
-    for (const issue of serialNumberOverrideIssues(
-      settings.serialNumberParameter,
-      settings.parameterOverrides,
-    )) {
-      ctx.addIssue({ code: 'custom', ...issue, path: ['parameterOverrides', ...issue.path] });
-    }
-  });
+  .superRefine(refineSerialNumberNotOverridden);
 
 /** The hook's settings, defaults applied. */
 export type PreProvisioningHookSettings = z.output<typeof preProvisioningHookSettingsSchema>;

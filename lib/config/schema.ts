@@ -21,7 +21,7 @@ import {
 } from '../../core/provisioning/allow-list';
 import {
   parameterOverridesSchema,
-  serialNumberOverrideIssues,
+  refineSerialNumberNotOverridden,
   templateParameterNameSchema,
 } from '../../core/contracts/pre-provisioning-hook';
 import { claimClientIdPrefixProblem } from '../../core/provisioning/claim-policy';
@@ -343,14 +343,7 @@ export const fleetProvisioningSchema = z
     reprovisioning: z.enum(REPROVISIONING_MODES).default(DEFAULT_REPROVISIONING),
   })
   .strict()
-  .superRefine((settings, ctx) => {
-    for (const issue of serialNumberOverrideIssues(
-      settings.serialNumberParameter,
-      settings.parameterOverrides,
-    )) {
-      ctx.addIssue({ code: 'custom', ...issue, path: ['parameterOverrides', ...issue.path] });
-    }
-  });
+  .superRefine(refineSerialNumberNotOverridden);
 
 /** The whole fleet configuration. */
 export const fleetConfigSchema = z

@@ -106,6 +106,17 @@ function quietMetrics(): Metrics {
 describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
   const dynamo = new DynamoDBClient({ ...clientConfig(), maxAttempts: 3 });
   let table: string;
+  /** The item of `serialNumber`, read consistently. */
+  const itemOf = async (serialNumber: string) =>
+    (
+      await dynamo.send(
+        new GetItemCommand({
+          TableName: table,
+          Key: { serialNumber: { S: serialNumber } },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item;
 
   beforeAll(async () => {
     table = uniqueName('provisioning-allow-list');
@@ -149,16 +160,6 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
   });
 
   describe('the device chooses nothing the hook decides', () => {
-    const itemOf = async (serialNumber: string) =>
-      (
-        await dynamo.send(
-          new GetItemCommand({
-            TableName: table,
-            Key: { serialNumber: { S: serialNumber } },
-            ConsistentRead: true,
-          }),
-        )
-      ).Item;
     const put = (item: Record<string, AttributeValue>) =>
       dynamo.send(new PutItemCommand({ TableName: table, Item: item }));
 
@@ -248,16 +249,7 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
 
   describe('one certificate per serial number (reprovisioning denied, the default)', () => {
     const serial = 'SN-0100';
-    const item = async () =>
-      (
-        await dynamo.send(
-          new GetItemCommand({
-            TableName: table,
-            Key: { serialNumber: { S: serial } },
-            ConsistentRead: true,
-          }),
-        )
-      ).Item;
+    const item = () => itemOf(serial);
 
     /**
      * What the README's `aws dynamodb update-item --key '{"serialNumber":{"S":"<serial>"}}' --update-expression
@@ -427,17 +419,6 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
       );
       return serialNumber;
     }
-
-    const itemOf = async (serialNumber: string) =>
-      (
-        await dynamo.send(
-          new GetItemCommand({
-            TableName: table,
-            Key: { serialNumber: { S: serialNumber } },
-            ConsistentRead: true,
-          }),
-        )
-      ).Item;
 
     /** A certificate ID nothing in the registry has. */
     const missingCertificate = () => randomBytes(32).toString('hex');

@@ -1,9 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { FleetConfigError } from '../../../lib/config/load';
 import { fleetProvisioningHookOverrides } from '../../../lib/config/templates';
 import type { FleetConfigInput } from '../../../lib/config/schema';
-import { baseConfig, caFiles, resolve, type CaFiles } from '../fixtures';
+import { baseConfig, caFiles, configProblems, resolve, type CaFiles } from '../fixtures';
 
 let files: CaFiles;
 beforeAll(async () => {
@@ -17,15 +16,7 @@ const withFleetProvisioning = (
   baseConfig({ fleetProvisioning: { enabled: true, thingNamePrefix: 'sensor-', ...settings } });
 
 /** Every problem synthesis reports for `config`, or none. */
-const problemsOf = (config: unknown): string[] => {
-  try {
-    resolve(files.dir, config);
-    return [];
-  } catch (error) {
-    if (error instanceof FleetConfigError) return [...error.problems];
-    throw error;
-  }
-};
+const problemsOf = (config: unknown): string[] => configProblems(files.dir, config);
 
 describe('fleetProvisioning.claimClientIdPrefix', () => {
   test('defaults to a namespace of the fleet that no thing name can enter', () => {

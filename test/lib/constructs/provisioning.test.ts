@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { FleetConfigError } from '../../../lib/config/load';
-import { baseConfig, caFiles, resolve, synthFleet, type CaFiles } from '../fixtures';
+import { baseConfig, caFiles, configProblems, stackArn, synthFleet, type CaFiles } from '../fixtures';
 
 let files: CaFiles;
 beforeAll(async () => {
@@ -21,15 +20,7 @@ const jitpConfig = () =>
     },
   });
 
-const problemsOf = (config: unknown): string[] => {
-  try {
-    resolve(files.dir, config);
-    return [];
-  } catch (error) {
-    if (error instanceof FleetConfigError) return [...error.problems];
-    throw error;
-  }
-};
+const problemsOf = (config: unknown): string[] => configProblems(files.dir, config);
 
 describe('JITP', () => {
   test('registers the CA with the JITP template derived from the onboarding rules, created first', () => {
@@ -249,20 +240,7 @@ describe('fleet provisioning by claim', () => {
             Sid: 'DescribeStampedCertificates',
             Effect: 'Allow',
             Action: 'iot:DescribeCertificate',
-            Resource: {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':iot:',
-                  { Ref: 'AWS::Region' },
-                  ':',
-                  { Ref: 'AWS::AccountId' },
-                  ':cert/*',
-                ],
-              ],
-            },
+            Resource: stackArn('iot', 'cert/*'),
           }),
         ]),
       },
@@ -292,20 +270,23 @@ describe('fleet provisioning by claim', () => {
     expect(hookActions(t)).toEqual(['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
   });
 
+  /** Asserts an alarm on the first occurrence of the hook's `metricName`, notifying the alarm topic. */
+  const hookAlarmOn = (t: Template, metricName: string) =>
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Fleetkit',
+      MetricName: metricName,
+      Dimensions: [{ Name: 'service', Value: 'fleetkit-pre-provisioning-hook' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
+    });
+
   test('alarms when the hook cannot read the allow-list, and when a provisioned serial asks again', () => {
     const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
-    const alarmOn = (metricName: string) =>
-      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'Fleetkit',
-        MetricName: metricName,
-        Dimensions: [{ Name: 'service', Value: 'fleetkit-pre-provisioning-hook' }],
-        Statistic: 'Sum',
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
-      });
-    alarmOn('LookupFailed');
-    alarmOn('AlreadyProvisioned');
+    hookAlarmOn(t, 'LookupFailed');
+    hookAlarmOn(t, 'AlreadyProvisioned');
 
     // Without the one-certificate rule there is nothing to alarm on.
     const allowing = baseConfig({
@@ -358,16 +339,7 @@ describe('fleet provisioning by claim', () => {
       'InvalidAllowListItem',
       'ParameterFromDevice',
     ]) {
-      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'Fleetkit',
-        MetricName: metricName,
-        Dimensions: [{ Name: 'service', Value: 'fleetkit-pre-provisioning-hook' }],
-        Statistic: 'Sum',
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
-        AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
-      });
+      hookAlarmOn(t, metricName);
     }
   });
 
@@ -375,7 +347,8 @@ describe('fleet provisioning by claim', () => {
   const claimPolicy = (stacks: ReturnType<typeof synthFleet>) =>
     [stacks.fleet, stacks.onboarding]
       .flatMap((stack) => Object.values(Template.fromStack(stack).findResources('AWS::IoT::Policy')))
-      .find((p) => p.Properties.PolicyName === 'test-fleet-provisioning-claim')!.Properties.PolicyDocument as {
+      .find((p) => p.Properties.PolicyName === 'test-fleet-provisioning-claim')!.Properties
+      .PolicyDocument as {
       Statement: { Sid: string; Action: string[]; Resource: unknown[] }[];
     };
 
@@ -384,22 +357,7 @@ describe('fleet provisioning by claim', () => {
       s.Action.includes('iot:Connect'),
     );
     expect(connect).toHaveLength(1);
-    expect(connect[0]!.Resource).toEqual([
-      {
-        'Fn::Join': [
-          '',
-          [
-            'arn:',
-            { Ref: 'AWS::Partition' },
-            ':iot:',
-            { Ref: 'AWS::Region' },
-            ':',
-            { Ref: 'AWS::AccountId' },
-            ':client/test-fleet.claim.*',
-          ],
-        ],
-      },
-    ]);
+    expect(connect[0]!.Resource).toEqual([stackArn('iot', 'client/test-fleet.claim.*')]);
 
     const own = baseConfig({
       fleetProvisioning: { ...config().fleetProvisioning, claimClientIdPrefix: 'factory.claim.' },

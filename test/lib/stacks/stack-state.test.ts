@@ -1,6 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { FleetConfigInput } from '../../../lib/config/schema';
-import { baseConfig, caFiles, synthFleet, type CaFiles } from '../fixtures';
+import { baseConfig, caFiles, stackArn, synthFleet, type CaFiles } from '../fixtures';
 
 /*
  * What lives in which stack: state (tables, the claim policy) in the fleet stack, and nothing that ties the
@@ -38,22 +38,6 @@ const exportsOf = (t: Template): string[] =>
     .map((output) => (output as { Export?: { Name?: unknown } }).Export?.Name)
     .filter((name) => name !== undefined)
     .map((name) => JSON.stringify(name));
-
-/** An ARN in the deploying account and region, as the stack formats it. */
-const arn = (service: string, resource: string) => ({
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      `:${service}:`,
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      `:${resource}`,
-    ],
-  ],
-});
 
 describe('state lives in the fleet stack', () => {
   test('both allow-list tables are in the fleet stack: fixed names, retained, deletion-protected, recoverable', () => {
@@ -124,7 +108,7 @@ describe('the onboarding stack refers to the fleet stack by name, not by export'
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: 'dynamodb:GetItem',
-            Resource: arn('dynamodb', 'table/test-fleet-allow-list'),
+            Resource: stackArn('dynamodb', 'table/test-fleet-allow-list'),
           }),
         ]),
       },
@@ -146,7 +130,7 @@ describe('the onboarding stack refers to the fleet stack by name, not by export'
         Statement: Match.arrayWith([
           Match.objectLike({
             Action: 'dynamodb:UpdateItem',
-            Resource: arn('dynamodb', 'table/test-fleet-provisioning-allow-list'),
+            Resource: stackArn('dynamodb', 'table/test-fleet-provisioning-allow-list'),
           }),
         ]),
       },
