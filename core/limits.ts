@@ -91,7 +91,7 @@ export const THING_NAME_CHARACTER = /^[a-zA-Z0-9:_-]$/;
  * percent-encoded in URLs). So client IDs are a wider alphabet than thing names.
  *
  * @see https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
- * @see https://docs.aws.amazon.com/iot/latest/apireference/API_iotdata_SendDirectMessage.html
+ * @see https://docs.aws.amazon.com/goto/WebAPI/iot-data-2015-05-28/SendDirectMessage
  */
 export const MQTT_CLIENT_ID_MAX_BYTES = limit(128, IOT_CORE_QUOTAS);
 
