@@ -14,7 +14,7 @@ import { sqsDeadLetters, type DeadLetterSink } from './dead-letter-adapter';
 import { retryDelaySeconds, sqsRetryScheduler, type RetryScheduler } from './retry-adapter';
 import { iotRegistry } from './iot-adapter';
 import { onboardCertificate, type OnboardingDependencies } from './onboard';
-import { RECENT_CERTIFICATES_DEFAULTS, RecentCertificates, registrationKey } from './recent-certificates';
+import { RECENT_CERTIFICATES_DEFAULTS, RecentCertificates, sentTimestampOf } from './recent-certificates';
 import { parseRegistrationMessage } from './schema';
 
 /** What the handler is built from; tests pass their own. */
@@ -56,7 +56,9 @@ export function buildHandler(
         persistentKeys: { certificateId: event.certificateId, caCertificateId: event.caCertificateId },
       });
       const outcome = deps.caCertificateIds.has(event.caCertificateId)
-        ? await recent.run(registrationKey(event), () => onboardCertificate(event, deps))
+        ? await recent.run(event.certificateId, { sentAt: sentTimestampOf(record.attributes) }, () =>
+            onboardCertificate(event, deps),
+          )
         : await onboardCertificate(event, deps);
       switch (outcome.kind) {
         case 'provisioned':

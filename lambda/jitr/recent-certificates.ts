@@ -13,13 +13,19 @@ export interface RecentCertificatesOptions {
   readonly now: () => number;
 }
 
+/** What the queue says about a record that the memory needs. */
+export interface QueuedRecord {
+  /**
+   * When SQS received the message (the record's `SentTimestamp` attribute), in milliseconds since the epoch.
+   * Without it the record is never answered from memory.
+   */
+  readonly sentAt?: number;
+}
+
 /**
  * Defaults: a registration event repeats while a device retries with a PENDING_ACTIVATION certificate, and queue
- * redeliveries repeat it too; a repeat within 10 minutes of the environment seeing the certificate settled is
- * answered from memory. Entries are keyed by certificate ID and registration time, so a certificate deleted and
- * registered again (a new event with a new registration time) is never answered from memory; should AWS IoT
- * ever send a new registration time with a repeat, that repeat is simply handled in full. 20,000 entries are a
- * few MB of the function's memory.
+ * redeliveries repeat it too; such a repeat is answered from memory within 10 minutes of the environment reading
+ * the certificate settled. 20,000 entries are a few MB of the function's memory.
  */
 export const RECENT_CERTIFICATES_DEFAULTS = { ttlMs: 10 * 60_000, maxEntries: 20_000 } as const;
 
@@ -32,9 +38,24 @@ export const RECENT_CERTIFICATES_DEFAULTS = { ttlMs: 10 * 60_000, maxEntries: 20
  * seen the certificate. Two records of one certificate in one batch (processed in parallel) share one attempt:
  * the second waits for the first and is a duplicate when it succeeds, and fails with it when it fails, so both are
  * retried. Only final states are remembered; a failed attempt is not.
+ *
+ * Which registration a repeat belongs to. A certificate can be deleted and registered again (an operator deletes
+ * a revoked certificate, the device connects again, AWS IoT registers it anew as PENDING_ACTIVATION): an event of
+ * the new registration must not be answered with what the old one became. The event cannot tell them apart:
+ * real events carry `certificateRegistrationTimestamp: null`, and `timestamp` is the time of publication, in
+ * varying units (see schema.ts). So entries are keyed by certificate ID alone and hold the time the environment
+ * started the attempt that read the certificate settled (before its DescribeCertificate); a record is answered
+ * from memory only when SQS received it no later than that (its `SentTimestamp`, which SQS sets and no sender
+ * can choose). Such an event was published before that read, when the registration the read saw already
+ * existed (certificate IDs are unique, so an older registration was deleted before it): it belongs to that
+ * registration or to an older one, and either way needs nothing more. An event of a later registration reaches
+ * the queue after the read and is handled in full. The price is small: a repeat published during the few
+ * hundred milliseconds of the attempt itself costs one DescribeCertificate. SQS's clock and the function's can
+ * differ by milliseconds; a registration made within that margin of the read would at worst be answered from
+ * memory until the entry expires (10 minutes), while the device keeps retrying.
  */
 export class RecentCertificates {
-  private readonly settled = new Map<string, { readonly status: Settled; readonly at: number }>();
+  private readonly settled = new Map<string, { readonly status: Settled; readonly readAt: number }>();
   private readonly inFlight = new Map<string, Promise<Outcome>>();
 
   constructor(private readonly options: RecentCertificatesOptions) {
@@ -46,24 +67,24 @@ export class RecentCertificates {
   }
 
   /**
-   * Runs `attempt` for the certificate unless this environment saw it settled recently or is attempting it now.
-   *
-   * @param key the certificate's registration: its ID and, when the event carries it, its registration time.
+   * Runs `attempt` for the certificate unless this environment saw it settled after the record was queued, or
+   * is attempting it now.
    */
-  async run(key: string, attempt: () => Promise<Outcome>): Promise<Outcome> {
-    const recent = this.settled.get(key);
+  async run(certificateId: string, queued: QueuedRecord, attempt: () => Promise<Outcome>): Promise<Outcome> {
+    const recent = this.settled.get(certificateId);
     if (recent !== undefined) {
-      const ageMs = this.options.now() - recent.at;
-      if (ageMs < this.options.ttlMs) {
+      const ageMs = this.options.now() - recent.readAt;
+      if (ageMs >= this.options.ttlMs) {
+        this.settled.delete(certificateId);
+      } else if (queued.sentAt !== undefined && queued.sentAt <= recent.readAt) {
         return {
           kind: 'skipped',
           reason: recent.status === 'ACTIVE' ? 'ALREADY_ACTIVE' : 'ALREADY_REVOKED',
-          detail: `seen ${recent.status} by this environment ${Math.round(ageMs / 1000)} s ago (duplicate event, answered without an AWS call)`,
+          detail: `seen ${recent.status} by this environment ${Math.round(ageMs / 1000)} s ago, after this event was queued (duplicate event, answered without an AWS call)`,
         };
       }
-      this.settled.delete(key);
     }
-    const running = this.inFlight.get(key);
+    const running = this.inFlight.get(certificateId);
     if (running !== undefined) {
       await running;
       return {
@@ -72,15 +93,16 @@ export class RecentCertificates {
         detail: 'another record of this batch carried the same certificate (duplicate event)',
       };
     }
+    const readAt = this.options.now();
     const promise = attempt();
-    this.inFlight.set(key, promise);
+    this.inFlight.set(certificateId, promise);
     try {
       const outcome = await promise;
       const status = settledStatus(outcome);
-      if (status !== undefined) this.remember(key, status);
+      if (status !== undefined) this.remember(certificateId, status, readAt);
       return outcome;
     } finally {
-      this.inFlight.delete(key);
+      this.inFlight.delete(certificateId);
     }
   }
 
@@ -89,9 +111,10 @@ export class RecentCertificates {
     return this.settled.size;
   }
 
-  private remember(key: string, status: Settled): void {
-    this.settled.delete(key);
-    this.settled.set(key, { status, at: this.options.now() });
+  private remember(certificateId: string, status: Settled, readAt: number): void {
+    const known = this.settled.get(certificateId);
+    this.settled.delete(certificateId);
+    this.settled.set(certificateId, { status, readAt: Math.max(readAt, known?.readAt ?? readAt) });
     if (this.settled.size > this.options.maxEntries) {
       // Maps iterate in insertion order: the first key is the oldest.
       this.settled.delete(this.settled.keys().next().value!);
@@ -107,12 +130,8 @@ function settledStatus(outcome: Outcome): Settled | undefined {
   return undefined;
 }
 
-/** The key of a certificate's registration in {@link RecentCertificates}. */
-export function registrationKey(event: {
-  readonly certificateId: string;
-  readonly certificateRegistrationTimestamp?: string | number;
-}): string {
-  return event.certificateRegistrationTimestamp === undefined
-    ? event.certificateId
-    : `${event.certificateId}@${event.certificateRegistrationTimestamp}`;
+/** The SQS `SentTimestamp` of a record, or `undefined` when it is missing or not a time. */
+export function sentTimestampOf(attributes: { readonly SentTimestamp?: string }): number | undefined {
+  const value = Number(attributes.SentTimestamp);
+  return attributes.SentTimestamp !== undefined && Number.isFinite(value) && value > 0 ? value : undefined;
 }

@@ -17,6 +17,7 @@ import {
   planEvents,
   processCpuSeconds,
   registrationEventBody,
+  stormEventShape,
   seededRandom,
   SimulatedCrashError,
 } from '../../bench/storm';
@@ -105,7 +106,7 @@ const expectedOf = (d: BenchDevice): ExpectedDevice => ({
 async function miniStorm(registry: Registry, state: () => RegistryState, maxReceiveCount = 3) {
   const recorder = new LogRecorder();
   const queue = new SqsQueueModel({ visibilityTimeoutMs: 250, maxReceiveCount });
-  for (const d of devices) queue.send(registrationEventBody(d.certificateId, caId));
+  devices.forEach((d, i) => queue.send(registrationEventBody(d.certificateId, caId, stormEventShape(i))));
   const stats = await runEventSource({
     queue,
     batchSize: 5,
@@ -267,13 +268,26 @@ describe('crashingRegistry', () => {
 });
 
 describe('helpers', () => {
-  test('the registration event body is one the JITR handler accepts', () => {
-    const event = parseRegistrationMessage(registrationEventBody(devices[0]!.certificateId, caId));
-    expect(event).toMatchObject({
-      certificateId: devices[0]!.certificateId,
-      caCertificateId: caId,
-      certificateStatus: 'PENDING_ACTIVATION',
-    });
+  test.each(['documented', 'captured'] as const)(
+    'the registration event body in the %s shape is one the JITR handler accepts',
+    (shape) => {
+      const body = registrationEventBody(devices[0]!.certificateId, caId, shape);
+      expect(parseRegistrationMessage(body)).toEqual({
+        certificateId: devices[0]!.certificateId,
+        caCertificateId: caId,
+        certificateStatus: 'PENDING_ACTIVATION',
+        awsAccountId: '123456789012',
+      });
+      expect(JSON.parse(body)).toMatchObject(
+        shape === 'captured'
+          ? { certificateRegistrationTimestamp: null, sourceIp: expect.any(String) }
+          : { certificateRegistrationTimestamp: expect.stringMatching(/^\d+$/) },
+      );
+    },
+  );
+
+  test('the storm sends every other event in the shape captured from real accounts', () => {
+    expect([0, 1, 2, 3].map(stormEventShape)).toEqual(['documented', 'captured', 'documented', 'captured']);
   });
 
   test('generated devices: IDs are the DER SHA-256, every fourth accepted one is in site-berlin, the reject share expired', () => {

@@ -23,6 +23,7 @@ import {
   dependenciesFromEnvironment,
   type HandlerDependencies,
 } from '../../lambda/jitr/handler';
+import { registrationEventOfShape, type RegistrationEventShape } from '../support/registration-events';
 import { clientConfig, uniqueName } from '../support/target';
 
 /**
@@ -222,20 +223,19 @@ function expectArnInAccount(arn: string, account: string): void {
   if (arn.split(':')[4] !== account) throw new Error(`${arn} is not in account ${account}`);
 }
 
-/** The SQS event the queue delivers for registration events, one record each. */
-export function sqsEvent(...events: { certificateId: string; caCertificateId: string }[]): SQSEvent {
+/**
+ * The SQS event the queue delivers for registration events, one record each, in the documented shape unless an
+ * event names its shape (see test/support/registration-events.ts).
+ */
+export function sqsEvent(
+  ...events: { certificateId: string; caCertificateId: string; shape?: RegistrationEventShape }[]
+): SQSEvent {
   return {
-    Records: events.map((event, index) => ({
-      messageId: `m-${index}-${event.certificateId.slice(0, 8)}`,
+    Records: events.map(({ shape = 'documented', ...ids }, index) => ({
+      messageId: `m-${index}-${ids.certificateId.slice(0, 8)}`,
       receiptHandle: `rh-${index}`,
-      body: JSON.stringify({
-        ...event,
-        timestamp: Math.floor(Date.now() / 1000),
-        certificateStatus: 'PENDING_ACTIVATION',
-        awsAccountId: '123456789012',
-        certificateRegistrationTimestamp: String(Date.now()),
-      }),
-      attributes: {} as SQSEvent['Records'][number]['attributes'],
+      body: JSON.stringify(registrationEventOfShape(shape, ids)),
+      attributes: { SentTimestamp: String(Date.now()) } as SQSEvent['Records'][number]['attributes'],
       messageAttributes: {},
       md5OfBody: '',
       eventSource: 'aws:sqs',

@@ -111,6 +111,23 @@ describe('JITR against the emulator', () => {
     await expectProvisioned(device);
   });
 
+  test('provisions devices whose events come in the shape captured from real accounts, and in the documented one', async () => {
+    fleet = await setUpJitrFleet();
+    const captured = await fleet.device('sensor-captured');
+    const documented = await fleet.device('sensor-documented');
+    const response = await buildHandler(fleet.dependencies())(
+      sqsEvent(
+        { certificateId: captured.certificateId, caCertificateId: fleet.caCertificateId, shape: 'captured' },
+        { certificateId: documented.certificateId, caCertificateId: fleet.caCertificateId },
+      ),
+      lambdaContext,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    await expectProvisioned(captured);
+    await expectProvisioned(documented);
+    expect(await deadLetters()).toEqual([]);
+  });
+
   test('puts a device in the static group its certificate fields pick', async () => {
     fleet = await setUpJitrFleet();
     const device = await fleet.device('sensor-berlin', ['--organizational-unit', 'berlin']);

@@ -18,7 +18,7 @@ import { buildHandler, type HandlerDependencies } from '../../../lambda/jitr/han
 import { sqsDeadLetters } from '../../../lambda/jitr/dead-letter-adapter';
 import { sqsRetryScheduler } from '../../../lambda/jitr/retry-adapter';
 import { iotRegistry } from '../../../lambda/jitr/iot-adapter';
-import { certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
+import { capturedRegistrationEvent, certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
 
 const iot = mockClient(IoTClient);
 const sqs = mockClient(SQSClient);
@@ -76,22 +76,41 @@ function handler(extra: Partial<HandlerDependencies> = {}) {
     rules: onboardingRulesSchema.parse({}),
     caCertificateIds: new Set([ca.id]),
     devicePolicyName: 'fleet-device',
-    now: () => new Date(),
+    now: () => NOW,
     logger,
     metrics: new Metrics({ namespace: 'Fleetkit', serviceName: 'fleetkit-jitr' }),
     ...extra,
   });
 }
 
-function record(messageId: string, body: unknown, receiveCount?: number): SQSRecord {
+/** What SQS adds to a record: its receive count, when it received the message, the message attributes. */
+interface RecordOptions {
+  readonly receiveCount?: number;
+  /** SentTimestamp, ms. @default SENT_AT */
+  readonly sentAt?: number;
+  readonly messageAttributes?: SQSRecord['messageAttributes'];
+}
+
+/** The handler's clock, fixed per test file; the certificates are issued at the real time just before. */
+const NOW = new Date();
+/** When the test queue received its messages: before the handler's clock starts any attempt. */
+const SENT_AT = NOW.getTime() - 2_000;
+
+function record(messageId: string, body: unknown, options: number | RecordOptions = {}): SQSRecord {
+  const {
+    receiveCount,
+    sentAt = SENT_AT,
+    messageAttributes = {},
+  } = typeof options === 'number' ? { receiveCount: options } : options;
   return {
     messageId,
     receiptHandle: `rh-${messageId}`,
     body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: (receiveCount === undefined
-      ? {}
-      : { ApproximateReceiveCount: String(receiveCount) }) as SQSRecord['attributes'],
-    messageAttributes: {},
+    attributes: {
+      SentTimestamp: String(sentAt),
+      ...(receiveCount !== undefined && { ApproximateReceiveCount: String(receiveCount) }),
+    } as SQSRecord['attributes'],
+    messageAttributes,
     md5OfBody: '',
     eventSource: 'aws:sqs',
     eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:jitr',
@@ -414,5 +433,59 @@ describe('JITR handler, permanent failures', () => {
     const detail = input.MessageAttributes!.FleetkitFailureDetail!.StringValue!;
     expect(detail).toHaveLength(1_000);
     expect(detail.endsWith('…')).toBe(true);
+  });
+});
+
+describe('JITR handler, event shapes AWS really sends', () => {
+  test.each([
+    ['documented', registrationEvent],
+    ['captured from real accounts', capturedRegistrationEvent],
+  ])('provisions a device whose event has the %s shape', async (_shape, shape) => {
+    const response = await handler()({ Records: [record('m1', shape(good.id, ca.id))] }, context);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: good.id,
+      newStatus: 'ACTIVE',
+    });
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  test('a repeat without a registration time, queued before the certificate was settled, makes no AWS call', async () => {
+    const run = handler();
+    await run({ Records: [record('a', capturedRegistrationEvent(good.id, ca.id))] }, context);
+    iot.resetHistory();
+    const repeat = record('b', capturedRegistrationEvent(good.id, ca.id), { sentAt: SENT_AT + 1_000 });
+    expect((await run({ Records: [repeat] }, context)).batchItemFailures).toEqual([]);
+    expect(iot.calls()).toHaveLength(0);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ messageId: 'b', outcome: 'skipped', reason: 'ALREADY_ACTIVE' }),
+    );
+  });
+
+  test('a certificate deleted and registered again is handled anew, though its events carry no registration time', async () => {
+    // The first registration: this environment finds the certificate revoked and remembers it.
+    const described = (status: 'REVOKED' | 'PENDING_ACTIVATION') => ({
+      certificateDescription: {
+        certificateId: good.id,
+        certificateArn: certificateArn(good.id),
+        certificatePem: good.certificatePem,
+        status,
+      },
+    });
+    iot
+      .on(DescribeCertificateCommand, { certificateId: good.id })
+      .resolvesOnce(described('REVOKED'))
+      .resolves(described('PENDING_ACTIVATION'));
+    const run = handler();
+    await run({ Records: [record('a', capturedRegistrationEvent(good.id, ca.id))] }, context);
+    // An operator deleted it; the device connected again and AWS IoT registered it anew. That event reaches
+    // the queue after this environment read the certificate, so memory cannot answer it.
+    const again = record('b', capturedRegistrationEvent(good.id, ca.id), { sentAt: NOW.getTime() + 60_000 });
+    expect((await run({ Records: [again] }, context)).batchItemFailures).toEqual([]);
+    expect(iot).toHaveReceivedCommandTimes(DescribeCertificateCommand, 2);
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: good.id,
+      newStatus: 'ACTIVE',
+    });
   });
 });

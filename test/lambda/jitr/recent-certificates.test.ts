@@ -1,11 +1,14 @@
 import type { Outcome } from '../../../lambda/jitr/onboard';
-import { RecentCertificates, registrationKey } from '../../../lambda/jitr/recent-certificates';
+import { RecentCertificates, sentTimestampOf } from '../../../lambda/jitr/recent-certificates';
 
 const provisioned: Outcome = {
   kind: 'provisioned',
   identity: { thingName: 'sensor-1', attributes: {} },
 };
 const rejected: Outcome = { kind: 'rejected', code: 'EXPIRED', detail: 'expired' };
+
+/** A record SQS received before any attempt of the tests started. */
+const queued = { sentAt: 999_000 };
 
 function setUp(options: { ttlMs?: number; maxEntries?: number } = {}) {
   let clock = 1_000_000;
@@ -21,31 +24,33 @@ describe('RecentCertificates', () => {
   test('a certificate this environment activated is answered without a second attempt until the TTL passes', async () => {
     const { recent, advance } = setUp({ ttlMs: 60_000 });
     const attempt = jest.fn(async () => provisioned);
-    expect(await recent.run('c1', attempt)).toBe(provisioned);
+    expect(await recent.run('c1', queued, attempt)).toBe(provisioned);
     advance(59_000);
-    expect(await recent.run('c1', attempt)).toEqual({
+    expect(await recent.run('c1', queued, attempt)).toEqual({
       kind: 'skipped',
       reason: 'ALREADY_ACTIVE',
       detail: expect.stringMatching(/seen ACTIVE by this environment 59 s ago/),
     });
     expect(attempt).toHaveBeenCalledTimes(1);
     advance(1_000);
-    await recent.run('c1', attempt);
+    await recent.run('c1', queued, attempt);
     expect(attempt).toHaveBeenCalledTimes(2);
   });
 
   test('a revoked certificate is remembered as revoked', async () => {
     const { recent } = setUp();
-    await recent.run('c1', async () => rejected);
-    expect(await recent.run('c1', async () => provisioned)).toMatchObject({ reason: 'ALREADY_REVOKED' });
+    await recent.run('c1', queued, async () => rejected);
+    expect(await recent.run('c1', queued, async () => provisioned)).toMatchObject({
+      reason: 'ALREADY_REVOKED',
+    });
   });
 
   test('two records of one certificate at once share one attempt; the second is a duplicate', async () => {
     const { recent } = setUp();
     let finish!: (o: Outcome) => void;
     const attempt = jest.fn(() => new Promise<Outcome>((resolve) => (finish = resolve)));
-    const first = recent.run('c1', attempt);
-    const second = recent.run('c1', attempt);
+    const first = recent.run('c1', queued, attempt);
+    const second = recent.run('c1', queued, attempt);
     finish(provisioned);
     expect(await first).toBe(provisioned);
     expect(await second).toMatchObject({ kind: 'skipped', reason: 'IN_PROGRESS' });
@@ -55,46 +60,79 @@ describe('RecentCertificates', () => {
   test('when the shared attempt fails both records fail, and nothing is remembered', async () => {
     const { recent } = setUp();
     const failing = () => Promise.reject(new Error('throttled'));
-    const first = recent.run('c1', failing);
-    const second = recent.run('c1', failing);
+    const first = recent.run('c1', queued, failing);
+    const second = recent.run('c1', queued, failing);
     await expect(first).rejects.toThrow('throttled');
     await expect(second).rejects.toThrow('throttled');
     expect(recent.size).toBe(0);
     const retry = jest.fn(async () => provisioned);
-    expect(await recent.run('c1', retry)).toBe(provisioned);
+    expect(await recent.run('c1', queued, retry)).toBe(provisioned);
     expect(retry).toHaveBeenCalledTimes(1);
   });
 
   test('outcomes that are not final are not remembered', async () => {
     const { recent } = setUp();
     for (const reason of ['CERTIFICATE_NOT_FOUND', 'NOT_PENDING', 'UNKNOWN_CA'] as const) {
-      await recent.run('c1', async () => ({ kind: 'skipped', reason, detail: '' }));
+      await recent.run('c1', queued, async () => ({ kind: 'skipped', reason, detail: '' }));
     }
     expect(recent.size).toBe(0);
   });
 
   test('forgets the oldest certificate beyond maxEntries', async () => {
     const { recent } = setUp({ maxEntries: 2 });
-    for (const id of ['c1', 'c2', 'c3']) await recent.run(id, async () => provisioned);
+    for (const id of ['c1', 'c2', 'c3']) await recent.run(id, queued, async () => provisioned);
     expect(recent.size).toBe(2);
     const attempt = jest.fn(async () => provisioned);
-    await recent.run('c1', attempt);
+    await recent.run('c1', queued, attempt);
     expect(attempt).toHaveBeenCalledTimes(1);
-    await recent.run('c3', attempt);
+    await recent.run('c3', queued, attempt);
     expect(attempt).toHaveBeenCalledTimes(1);
   });
 
-  test('a certificate registered again (a new registration time) is not answered from memory', async () => {
-    const { recent } = setUp();
-    const id = 'a'.repeat(64);
-    const first = registrationKey({ certificateId: id, certificateRegistrationTimestamp: '1700000000000' });
-    const again = registrationKey({ certificateId: id, certificateRegistrationTimestamp: '1700000999000' });
-    await recent.run(first, async () => rejected);
+  test('a record queued after the environment read the certificate settled is handled in full', async () => {
+    // A certificate deleted and registered again: the events of the new registration reach the queue after the
+    // read that settled the old one, whatever (or nothing) they say about registration times.
+    const { recent, advance } = setUp();
+    await recent.run('c1', queued, async () => rejected);
+    advance(5_000);
     const attempt = jest.fn(async () => provisioned);
-    expect(await recent.run(again, attempt)).toBe(provisioned);
-    expect(await recent.run(first, attempt)).toMatchObject({ reason: 'ALREADY_REVOKED' });
+    expect(await recent.run('c1', { sentAt: 1_000_001 }, attempt)).toBe(provisioned);
     expect(attempt).toHaveBeenCalledTimes(1);
-    expect(registrationKey({ certificateId: id })).toBe(id);
+    // What the new attempt found is remembered from its own read on.
+    expect(await recent.run('c1', { sentAt: 1_004_000 }, attempt)).toMatchObject({
+      reason: 'ALREADY_ACTIVE',
+    });
+    expect(attempt).toHaveBeenCalledTimes(1);
+  });
+
+  test('the read time is taken before the attempt: a record queued while it ran is handled in full', async () => {
+    const { recent, advance } = setUp();
+    await recent.run('c1', queued, async () => {
+      advance(300);
+      return provisioned;
+    });
+    const attempt = jest.fn(async () => provisioned);
+    await recent.run('c1', { sentAt: 1_000_100 }, attempt);
+    expect(attempt).toHaveBeenCalledTimes(1);
+    await recent.run('c1', { sentAt: 1_000_000 }, attempt);
+    expect(attempt).toHaveBeenCalledTimes(1);
+  });
+
+  test('a record without a SentTimestamp is never answered from memory', async () => {
+    const { recent } = setUp();
+    await recent.run('c1', queued, async () => provisioned);
+    const attempt = jest.fn(async () => provisioned);
+    await recent.run('c1', {}, attempt);
+    expect(attempt).toHaveBeenCalledTimes(1);
+  });
+
+  test.each([
+    [{ SentTimestamp: '1700000000000' }, 1_700_000_000_000],
+    [{}, undefined],
+    [{ SentTimestamp: 'yesterday' }, undefined],
+    [{ SentTimestamp: '0' }, undefined],
+  ])('reads the SentTimestamp of %j', (attributes, expected) => {
+    expect(sentTimestampOf(attributes)).toBe(expected);
   });
 
   test('refuses settings that cannot work', () => {
