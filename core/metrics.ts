@@ -15,6 +15,11 @@ export const JITR_METRICS = {
   ignored: 'Ignored',
   /** Events the function sent to the dead-letter queue itself because retrying cannot help. */
   deadLettered: 'DeadLettered',
+  /**
+   * Events set aside: the certificate is left PENDING_ACTIVATION and the event goes to the dead-letter queue with
+   * its reason, for a person to fix the cause (see docs/jitr.md).
+   */
+  setAside: 'SetAside',
 } as const;
 
 /** Pre-provisioning hook answers, per RegisterThing request. */

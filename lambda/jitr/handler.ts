@@ -13,7 +13,7 @@ import { classifyFailure, PERMANENT_FAILURE_RECEIVES } from './errors';
 import { sqsDeadLetters, type DeadLetterSink } from './dead-letter-adapter';
 import { retryDelaySeconds, sqsRetryScheduler, type RetryScheduler } from './retry-adapter';
 import { iotRegistry } from './iot-adapter';
-import { onboardCertificate, type OnboardingDependencies } from './onboard';
+import { onboardCertificate, type OnboardingDependencies, type Outcome } from './onboard';
 import { RECENT_CERTIFICATES_DEFAULTS, RecentCertificates, sentTimestampOf } from './recent-certificates';
 import { parseRegistrationMessage } from './schema';
 
@@ -48,6 +48,26 @@ export function buildHandler(
     ...deps.recentCertificates,
     now: () => deps.now().getTime(),
   });
+  const setAside = async (
+    record: SQSRecord,
+    outcome: Extract<Outcome, { kind: 'setAside' }>,
+    log: Logger,
+  ): Promise<void> => {
+    if (deps.deadLetters === undefined) {
+      // Deployed, the queue is always configured; without one (a local run) the device's next attempt repeats it.
+      log.warn('no dead-letter queue is configured; the set-aside event is dropped', {
+        reason: outcome.code,
+      });
+      return;
+    }
+    await deps.deadLetters({
+      body: record.body,
+      messageId: record.messageId,
+      receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+      code: outcome.code,
+      detail: outcome.detail,
+    });
+  };
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     let log = deps.logger.createChild({ persistentKeys: { messageId: record.messageId } });
     try {
@@ -55,11 +75,16 @@ export function buildHandler(
       log = log.createChild({
         persistentKeys: { certificateId: event.certificateId, caCertificateId: event.caCertificateId },
       });
+      // A set-aside event is on the dead-letter queue before the attempt counts as done: should the send fail,
+      // the attempt fails (and is not remembered), and the record is retried.
+      const attempt = async (): Promise<Outcome> => {
+        const outcome = await onboardCertificate(event, deps);
+        if (outcome.kind === 'setAside') await setAside(record, outcome, log);
+        return outcome;
+      };
       const outcome = deps.caCertificateIds.has(event.caCertificateId)
-        ? await recent.run(event.certificateId, { sentAt: sentTimestampOf(record.attributes) }, () =>
-            onboardCertificate(event, deps),
-          )
-        : await onboardCertificate(event, deps);
+        ? await recent.run(event, { sentAt: sentTimestampOf(record.attributes) }, attempt)
+        : await attempt();
       switch (outcome.kind) {
         case 'provisioned':
           deps.metrics.addMetric(JITR_METRICS.provisioned, MetricUnit.Count, 1);
@@ -68,6 +93,14 @@ export function buildHandler(
         case 'rejected':
           deps.metrics.addMetric(JITR_METRICS.rejected, MetricUnit.Count, 1);
           log.warn('certificate rejected and revoked', {
+            outcome: outcome.kind,
+            reason: outcome.code,
+            detail: outcome.detail,
+          });
+          break;
+        case 'setAside':
+          deps.metrics.addMetric(JITR_METRICS.setAside, MetricUnit.Count, 1);
+          log.error('event set aside; the certificate is left PENDING_ACTIVATION', {
             outcome: outcome.kind,
             reason: outcome.code,
             detail: outcome.detail,

@@ -18,6 +18,11 @@ export interface RegisteredCertificate {
   readonly certificateArn: string;
   readonly certificatePem: string;
   readonly status: string;
+  /**
+   * The CA the certificate is registered under. AWS IoT returns it for a certificate registered with a CA;
+   * moto omits it, and the function then verifies the signature against the managed CAs itself.
+   */
+  readonly caCertificateId?: string;
 }
 
 /** The registry operations onboarding needs. Each one converges when repeated. */
@@ -52,7 +57,12 @@ export function iotRegistry(client: IoTClient): Registry {
         if (!d?.certificateArn || !d.certificatePem || !d.status) {
           throw new Error(`DescribeCertificate returned an incomplete description for ${certificateId}`);
         }
-        return { certificateArn: d.certificateArn, certificatePem: d.certificatePem, status: d.status };
+        return {
+          certificateArn: d.certificateArn,
+          certificatePem: d.certificatePem,
+          status: d.status,
+          ...(d.caCertificateId && { caCertificateId: d.caCertificateId }),
+        };
       } catch (error) {
         if (error instanceof ResourceNotFoundException) return undefined;
         throw error;

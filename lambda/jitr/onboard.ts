@@ -16,6 +16,16 @@ export type SkipReason =
   /** Another record of the same batch carried the certificate (see recent-certificates.ts). */
   | 'IN_PROGRESS';
 
+/**
+ * Why an event was set aside: the certificate is left PENDING_ACTIVATION and the event goes to the dead-letter
+ * queue with this code (`FleetkitFailureCode`), for a person to fix the cause and redrive.
+ *
+ * - `CA_MISMATCH`: the event names another CA than the one the certificate is registered under (the registry's
+ *   answer wins) or, where the registry does not say, than the managed CA that issued it. A misrouted rule or
+ *   anyone with SendMessage on the queue can send such an event; the event from the right CA follows.
+ */
+export type SetAsideCode = 'CA_MISMATCH';
+
 /** What happened to one registration event. */
 export type Outcome =
   | { readonly kind: 'provisioned'; readonly identity: DeviceIdentity }
@@ -24,6 +34,7 @@ export type Outcome =
       readonly code: RejectionCode | 'UNREADABLE_CERTIFICATE';
       readonly detail: string;
     }
+  | { readonly kind: 'setAside'; readonly code: SetAsideCode; readonly detail: string }
   | { readonly kind: 'skipped'; readonly reason: SkipReason; readonly detail: string };
 
 /** What {@link onboardCertificate} works with. */
@@ -75,6 +86,15 @@ export async function onboardCertificate(
       };
   }
 
+  // The registry's word on the issuing CA wins over the event's. Real AWS returns it; moto does not.
+  if (registered.caCertificateId !== undefined && registered.caCertificateId !== event.caCertificateId) {
+    return {
+      kind: 'setAside',
+      code: 'CA_MISMATCH',
+      detail: `the event names CA ${event.caCertificateId}, but the certificate is registered under CA ${registered.caCertificateId}${deps.caCertificateIds.has(registered.caCertificateId) ? '' : ', which this pipeline does not manage'}`,
+    };
+  }
+
   let certificate: CertificateInfo;
   try {
     certificate = inspectCertificate(registered.certificatePem);
@@ -83,9 +103,21 @@ export async function onboardCertificate(
     return { kind: 'rejected', code: 'UNREADABLE_CERTIFICATE', detail: (error as Error).message };
   }
   const caPem = await deps.registry.caCertificatePem(event.caCertificateId);
+  const issuedByEventCa = isIssuedBy(registered.certificatePem, caPem);
+  if (!issuedByEventCa) {
+    // Revoked below (NOT_ISSUED_BY_CA) only when none of the managed CAs issued it.
+    const issuer = await managedIssuer(registered.certificatePem, event.caCertificateId, deps);
+    if (issuer !== undefined) {
+      return {
+        kind: 'setAside',
+        code: 'CA_MISMATCH',
+        detail: `the event names CA ${event.caCertificateId}, but the certificate was issued by CA ${issuer}`,
+      };
+    }
+  }
   const verdict = evaluateCertificate({
     certificate,
-    issuedByExpectedCa: isIssuedBy(registered.certificatePem, caPem),
+    issuedByExpectedCa: issuedByEventCa,
     rules: deps.rules,
     now: deps.now(),
   });
@@ -114,4 +146,20 @@ export async function onboardCertificate(
   }
   await deps.registry.setCertificateStatus(event.certificateId, 'ACTIVE');
   return { kind: 'provisioned', identity };
+}
+
+/**
+ * The managed CA, other than `exceptCaId`, that issued the certificate, if any. Called only when the event's CA
+ * did not: each CA certificate is read once per container.
+ */
+async function managedIssuer(
+  certificatePem: string,
+  exceptCaId: string,
+  deps: OnboardingDependencies,
+): Promise<string | undefined> {
+  for (const caId of deps.caCertificateIds) {
+    if (caId === exceptCaId) continue;
+    if (isIssuedBy(certificatePem, await deps.registry.caCertificatePem(caId))) return caId;
+  }
+  return undefined;
 }

@@ -67,10 +67,17 @@ export class RecentCertificates {
   }
 
   /**
-   * Runs `attempt` for the certificate unless this environment saw it settled after the record was queued, or
-   * is attempting it now.
+   * Runs `attempt` for the event's certificate unless this environment saw it settled after the record was
+   * queued, or is attempting it now for an event naming the same CA (an event naming another CA is not the same
+   * event: it may be set aside where the right one onboards).
    */
-  async run(certificateId: string, queued: QueuedRecord, attempt: () => Promise<Outcome>): Promise<Outcome> {
+  async run(
+    event: { readonly certificateId: string; readonly caCertificateId: string },
+    queued: QueuedRecord,
+    attempt: () => Promise<Outcome>,
+  ): Promise<Outcome> {
+    const { certificateId } = event;
+    const inFlightKey = `${certificateId}/${event.caCertificateId}`;
     const recent = this.settled.get(certificateId);
     if (recent !== undefined) {
       const ageMs = this.options.now() - recent.readAt;
@@ -84,7 +91,7 @@ export class RecentCertificates {
         };
       }
     }
-    const running = this.inFlight.get(certificateId);
+    const running = this.inFlight.get(inFlightKey);
     if (running !== undefined) {
       await running;
       return {
@@ -95,14 +102,14 @@ export class RecentCertificates {
     }
     const readAt = this.options.now();
     const promise = attempt();
-    this.inFlight.set(certificateId, promise);
+    this.inFlight.set(inFlightKey, promise);
     try {
       const outcome = await promise;
       const status = settledStatus(outcome);
       if (status !== undefined) this.remember(certificateId, status, readAt);
       return outcome;
     } finally {
-      this.inFlight.delete(certificateId);
+      this.inFlight.delete(inFlightKey);
     }
   }
 
@@ -125,6 +132,7 @@ export class RecentCertificates {
 function settledStatus(outcome: Outcome): Settled | undefined {
   if (outcome.kind === 'provisioned') return 'ACTIVE';
   if (outcome.kind === 'rejected') return 'REVOKED';
+  if (outcome.kind !== 'skipped') return undefined;
   if (outcome.reason === 'ALREADY_ACTIVE') return 'ACTIVE';
   if (outcome.reason === 'ALREADY_REVOKED') return 'REVOKED';
   return undefined;

@@ -40,6 +40,8 @@ export interface JitrFleet {
   readonly deadLetterQueueUrl: string;
   readonly dir: string;
   readonly caCertificateId: string;
+  /** A second managed CA (option `secondCa`). */
+  readonly secondCaCertificateId?: string;
   readonly policyName: string;
   readonly thingTypeName: string;
   readonly groupName: string;
@@ -51,9 +53,10 @@ export interface JitrFleet {
   /** Prefix of every thing name in this fleet, unique to the test run (targets without reset share state). */
   readonly prefix: string;
   /**
-   * Issues a device certificate with the CLI for thing `<prefix>-<name>` and registers it PENDING_ACTIVATION.
+   * Issues a device certificate with the CLI for thing `<prefix>-<name>` and registers it PENDING_ACTIVATION,
+   * from the first CA or (with option `secondCa`) the second.
    */
-  device(name: string, extra?: string[]): Promise<Device>;
+  device(name: string, extra?: string[], issuer?: 'first' | 'second'): Promise<Device>;
   /** Puts a thing name on the allow-list. */
   allow(thingName: string): Promise<void>;
   /** Handler dependencies read from `env`, as in Lambda. */
@@ -68,7 +71,14 @@ export interface Device {
 }
 
 export async function setUpJitrFleet(
-  options: { allowList?: boolean; rules?: OnboardingRulesInput } = {},
+  options: {
+    allowList?: boolean;
+    rules?: OnboardingRulesInput;
+    /** Register a second CA, also managed by the pipeline. */
+    secondCa?: boolean;
+    /** Rules added to the default ones. */
+    extraRules?: Partial<OnboardingRulesInput>;
+  } = {},
 ): Promise<JitrFleet> {
   const config = clientConfig();
   const iot = new IoTClient({ ...config, maxAttempts: 3 });
@@ -77,27 +87,11 @@ export async function setUpJitrFleet(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkit-jitr-it-'));
   const caDir = path.join(dir, 'ca');
 
-  await fleetkit('ca', 'create', '--out-dir', caDir, '--common-name', 'Fleetkit Integration CA');
-  const { registrationCode } = await iot.send(new GetRegistrationCodeCommand({}));
-  await fleetkit(
-    'ca',
-    'verification-cert',
-    '--ca-dir',
-    caDir,
-    '--registration-code',
-    registrationCode!,
-    '--out-dir',
-    caDir,
-  );
-  const caPem = fs.readFileSync(path.join(caDir, 'ca.pem'), 'utf8');
-  const { certificateId: caCertificateId } = await iot.send(
-    new RegisterCACertificateCommand({
-      caCertificate: caPem,
-      verificationCertificate: fs.readFileSync(path.join(caDir, 'verification.pem'), 'utf8'),
-      setAsActive: true,
-      allowAutoRegistration: true,
-    }),
-  );
+  const cas = [await registerCa(iot, caDir, 'Fleetkit Integration CA')];
+  if (options.secondCa) {
+    cas.push(await registerCa(iot, path.join(dir, 'ca2'), 'Fleetkit Integration CA 2'));
+  }
+  const caCertificateId = cas[0]!.caCertificateId;
 
   const prefix = uniqueName('it');
   const policyName = uniqueName('device');
@@ -147,10 +141,11 @@ export async function setUpJitrFleet(
     thingGroupName: groupName,
     groupRules: [{ field: 'OrganizationalUnit', equals: 'berlin', thingGroupName: siteGroupName }],
     requireAllowList: options.allowList ?? false,
+    ...options.extraRules,
   };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    FLEETKIT_CA_CERTIFICATE_IDS: caCertificateId!,
+    FLEETKIT_CA_CERTIFICATE_IDS: cas.map((ca) => ca.caCertificateId).join(','),
     FLEETKIT_DEVICE_POLICY_NAME: policyName,
     FLEETKIT_ONBOARDING_RULES: JSON.stringify(rules),
     FLEETKIT_SDK_MAX_ATTEMPTS: '8',
@@ -164,7 +159,8 @@ export async function setUpJitrFleet(
     sqs,
     deadLetterQueueUrl: deadLetterQueueUrl!,
     dir,
-    caCertificateId: caCertificateId!,
+    caCertificateId,
+    ...(cas[1] !== undefined && { secondCaCertificateId: cas[1].caCertificateId }),
     policyName,
     thingTypeName,
     groupName,
@@ -172,14 +168,16 @@ export async function setUpJitrFleet(
     ...(allowListTable !== undefined && { allowListTable }),
     env,
     prefix,
-    async device(name, extra = []) {
+    async device(name, extra = [], issuer = 'first') {
+      const ca = issuer === 'second' ? cas[1] : cas[0];
+      if (ca === undefined) throw new Error('the fleet was set up without a second CA');
       const thingName = `${prefix}-${name}`;
       const out = path.join(dir, 'devices');
       await fleetkit(
         'device',
         'issue',
         '--ca-dir',
-        caDir,
+        ca.dir,
         '--thing-name',
         thingName,
         '--serial-number',
@@ -192,7 +190,7 @@ export async function setUpJitrFleet(
       const registered = await iot.send(
         new RegisterCertificateCommand({
           certificatePem,
-          caCertificatePem: caPem,
+          caCertificatePem: ca.pem,
           status: 'PENDING_ACTIVATION',
         }),
       );
@@ -217,6 +215,36 @@ export async function setUpJitrFleet(
       };
     },
   };
+}
+
+/** Creates a CA with the CLI in `caDir` and registers it with its verification certificate, auto-registration on. */
+async function registerCa(
+  iot: IoTClient,
+  caDir: string,
+  commonName: string,
+): Promise<{ dir: string; pem: string; caCertificateId: string }> {
+  await fleetkit('ca', 'create', '--out-dir', caDir, '--common-name', commonName);
+  const { registrationCode } = await iot.send(new GetRegistrationCodeCommand({}));
+  await fleetkit(
+    'ca',
+    'verification-cert',
+    '--ca-dir',
+    caDir,
+    '--registration-code',
+    registrationCode!,
+    '--out-dir',
+    caDir,
+  );
+  const pem = fs.readFileSync(path.join(caDir, 'ca.pem'), 'utf8');
+  const { certificateId } = await iot.send(
+    new RegisterCACertificateCommand({
+      caCertificate: pem,
+      verificationCertificate: fs.readFileSync(path.join(caDir, 'verification.pem'), 'utf8'),
+      setAsActive: true,
+      allowAutoRegistration: true,
+    }),
+  );
+  return { dir: caDir, pem, caCertificateId: certificateId! };
 }
 
 function expectArnInAccount(arn: string, account: string): void {

@@ -188,6 +188,27 @@ describe('JITR against the emulator', () => {
     expect(await certificateStatus(device.certificateId)).toBe('PENDING_ACTIVATION');
   });
 
+  test('an event naming the other managed CA is set aside without revoking; the correct event provisions the device', async () => {
+    fleet = await setUpJitrFleet({ secondCa: true });
+    const device = await fleet.device('sensor-misrouted');
+    const handler = buildHandler(fleet.dependencies());
+    const misrouted = sqsEvent({
+      certificateId: device.certificateId,
+      caCertificateId: fleet.secondCaCertificateId!,
+      shape: 'captured',
+    });
+    expect((await handler(misrouted, lambdaContext)).batchItemFailures).toEqual([]);
+    expect(await certificateStatus(device.certificateId)).toBe('PENDING_ACTIVATION');
+    const letters = await deadLetters();
+    expect(letters.map((l) => l.MessageAttributes?.FleetkitFailureCode?.StringValue)).toEqual([
+      'CA_MISMATCH',
+    ]);
+
+    const correct = sqsEvent({ certificateId: device.certificateId, caCertificateId: fleet.caCertificateId });
+    expect((await handler(correct, lambdaContext)).batchItemFailures).toEqual([]);
+    await expectProvisioned(device);
+  });
+
   test('a device whose group is missing is retried once, then dead-lettered with the reason; after the group exists, a redrive provisions it', async () => {
     fleet = await setUpJitrFleet();
     const device = await fleet.device('sensor-orphan');

@@ -489,3 +489,45 @@ describe('JITR handler, event shapes AWS really sends', () => {
     });
   });
 });
+
+describe('JITR handler, an event naming the wrong CA', () => {
+  let secondCa: Awaited<ReturnType<typeof testCa>>;
+  beforeAll(async () => {
+    secondCa = await testCa('Second Managed CA');
+  });
+
+  test.each([
+    ['in one batch', true],
+    ['in consecutive batches', false],
+  ])(
+    'a misrouted event is set aside with CA_MISMATCH and the correct one, %s, provisions the device',
+    async (_title, oneBatch) => {
+      iot.on(DescribeCACertificateCommand, { certificateId: secondCa.id }).resolves({
+        certificateDescription: { certificatePem: secondCa.certificatePem },
+      });
+      const run = handler({
+        caCertificateIds: new Set([ca.id, secondCa.id]),
+        deadLetters: sqsDeadLetters(new SQSClient({}), DLQ_URL),
+      });
+      const misrouted = record('m-wrong', registrationEvent(good.id, secondCa.id));
+      const correct = record('m-right', registrationEvent(good.id, ca.id));
+      const responses = oneBatch
+        ? [await run({ Records: [misrouted, correct] }, context)]
+        : [await run({ Records: [misrouted] }, context), await run({ Records: [correct] }, context)];
+      for (const response of responses) expect(response.batchItemFailures).toEqual([]);
+      expect(iot).not.toHaveReceivedCommandWith(UpdateCertificateCommand, { newStatus: 'REVOKED' });
+      expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+        certificateId: good.id,
+        newStatus: 'ACTIVE',
+      });
+      expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+      expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+        MessageBody: misrouted.body,
+        MessageAttributes: expect.objectContaining({
+          FleetkitFailureCode: { DataType: 'String', StringValue: 'CA_MISMATCH' },
+          FleetkitSourceMessageId: { DataType: 'String', StringValue: 'm-wrong' },
+        }),
+      });
+    },
+  );
+});

@@ -176,6 +176,65 @@ describe('onboardCertificate', () => {
     expect(iot).not.toHaveReceivedCommand(AttachPolicyCommand);
   });
 
+  describe('the registry names the issuing CA, not the event', () => {
+    let secondCa: Awaited<ReturnType<typeof testCa>>;
+    beforeAll(async () => {
+      secondCa = await testCa('Second Managed CA');
+    });
+    const twoCas = () => deps({ caCertificateIds: new Set([ca.id, secondCa.id]) });
+    /** DescribeCertificate as real AWS answers it: with the CA the certificate was registered under. */
+    const registeredUnder = (caId: string) =>
+      iot.on(DescribeCertificateCommand, { certificateId: device.id }).resolves({
+        certificateDescription: {
+          certificateId: device.id,
+          caCertificateId: caId,
+          certificateArn: certificateArn(device.id),
+          certificatePem: device.certificatePem,
+          status: 'PENDING_ACTIVATION',
+        },
+      });
+    const bothCasReadable = () =>
+      iot.on(DescribeCACertificateCommand, { certificateId: secondCa.id }).resolves({
+        certificateDescription: { certificateId: secondCa.id, certificatePem: secondCa.certificatePem },
+      });
+
+    test('an event naming another managed CA than the registry is set aside, and the correct one onboards', async () => {
+      registered(device.certificatePem, device.id);
+      registeredUnder(ca.id);
+      bothCasReadable();
+      const shared = twoCas();
+      const misrouted = await onboardCertificate(registrationEvent(device.id, secondCa.id), shared);
+      expect(misrouted).toMatchObject({ kind: 'setAside', code: 'CA_MISMATCH' });
+      expect(misrouted.kind === 'setAside' && misrouted.detail).toContain(ca.id);
+      expect(iot).not.toHaveReceivedCommand(UpdateCertificateCommand);
+      expect(iot).not.toHaveReceivedCommand(CreateThingCommand);
+
+      const correct = await onboardCertificate(registrationEvent(device.id, ca.id), shared);
+      expect(correct.kind).toBe('provisioned');
+    });
+
+    test('without the registry saying (moto), a certificate issued by another managed CA is set aside, not revoked', async () => {
+      registered(device.certificatePem, device.id);
+      bothCasReadable();
+      const shared = twoCas();
+      const misrouted = await onboardCertificate(registrationEvent(device.id, secondCa.id), shared);
+      expect(misrouted).toMatchObject({ kind: 'setAside', code: 'CA_MISMATCH' });
+      expect(iot).not.toHaveReceivedCommand(UpdateCertificateCommand);
+
+      const correct = await onboardCertificate(registrationEvent(device.id, ca.id), shared);
+      expect(correct.kind).toBe('provisioned');
+    });
+
+    test('a certificate the registry holds under a CA this pipeline does not manage is left alone', async () => {
+      registered(device.certificatePem, device.id);
+      registeredUnder(otherCa.id);
+      const outcome = await onboardCertificate(registrationEvent(device.id, ca.id), deps());
+      expect(outcome).toMatchObject({ kind: 'setAside', code: 'CA_MISMATCH' });
+      expect(outcome.kind === 'setAside' && outcome.detail).toMatch(/does not manage/);
+      expect(iot).not.toHaveReceivedCommand(UpdateCertificateCommand);
+    });
+  });
+
   test('revokes an expired certificate', async () => {
     const old = await testDevice(
       ca,

@@ -7,6 +7,9 @@ const provisioned: Outcome = {
 };
 const rejected: Outcome = { kind: 'rejected', code: 'EXPIRED', detail: 'expired' };
 
+/** An event of certificate `id` naming the (only) CA. */
+const ev = (id: string) => ({ certificateId: id, caCertificateId: 'f'.repeat(64) });
+
 /** A record SQS received before any attempt of the tests started. */
 const queued = { sentAt: 999_000 };
 
@@ -24,23 +27,23 @@ describe('RecentCertificates', () => {
   test('a certificate this environment activated is answered without a second attempt until the TTL passes', async () => {
     const { recent, advance } = setUp({ ttlMs: 60_000 });
     const attempt = jest.fn(async () => provisioned);
-    expect(await recent.run('c1', queued, attempt)).toBe(provisioned);
+    expect(await recent.run(ev('c1'), queued, attempt)).toBe(provisioned);
     advance(59_000);
-    expect(await recent.run('c1', queued, attempt)).toEqual({
+    expect(await recent.run(ev('c1'), queued, attempt)).toEqual({
       kind: 'skipped',
       reason: 'ALREADY_ACTIVE',
       detail: expect.stringMatching(/seen ACTIVE by this environment 59 s ago/),
     });
     expect(attempt).toHaveBeenCalledTimes(1);
     advance(1_000);
-    await recent.run('c1', queued, attempt);
+    await recent.run(ev('c1'), queued, attempt);
     expect(attempt).toHaveBeenCalledTimes(2);
   });
 
   test('a revoked certificate is remembered as revoked', async () => {
     const { recent } = setUp();
-    await recent.run('c1', queued, async () => rejected);
-    expect(await recent.run('c1', queued, async () => provisioned)).toMatchObject({
+    await recent.run(ev('c1'), queued, async () => rejected);
+    expect(await recent.run(ev('c1'), queued, async () => provisioned)).toMatchObject({
       reason: 'ALREADY_REVOKED',
     });
   });
@@ -49,43 +52,55 @@ describe('RecentCertificates', () => {
     const { recent } = setUp();
     let finish!: (o: Outcome) => void;
     const attempt = jest.fn(() => new Promise<Outcome>((resolve) => (finish = resolve)));
-    const first = recent.run('c1', queued, attempt);
-    const second = recent.run('c1', queued, attempt);
+    const first = recent.run(ev('c1'), queued, attempt);
+    const second = recent.run(ev('c1'), queued, attempt);
     finish(provisioned);
     expect(await first).toBe(provisioned);
     expect(await second).toMatchObject({ kind: 'skipped', reason: 'IN_PROGRESS' });
     expect(attempt).toHaveBeenCalledTimes(1);
   });
 
+  test('events of one certificate naming different CAs do not share an attempt', async () => {
+    const { recent } = setUp();
+    let finish!: (o: Outcome) => void;
+    const first = recent.run(ev('c1'), queued, () => new Promise<Outcome>((resolve) => (finish = resolve)));
+    const other = jest.fn(async () => provisioned);
+    const second = recent.run({ certificateId: 'c1', caCertificateId: 'e'.repeat(64) }, queued, other);
+    expect(await second).toBe(provisioned);
+    finish({ kind: 'setAside', code: 'CA_MISMATCH', detail: '' });
+    expect(await first).toMatchObject({ kind: 'setAside' });
+    expect(other).toHaveBeenCalledTimes(1);
+  });
+
   test('when the shared attempt fails both records fail, and nothing is remembered', async () => {
     const { recent } = setUp();
     const failing = () => Promise.reject(new Error('throttled'));
-    const first = recent.run('c1', queued, failing);
-    const second = recent.run('c1', queued, failing);
+    const first = recent.run(ev('c1'), queued, failing);
+    const second = recent.run(ev('c1'), queued, failing);
     await expect(first).rejects.toThrow('throttled');
     await expect(second).rejects.toThrow('throttled');
     expect(recent.size).toBe(0);
     const retry = jest.fn(async () => provisioned);
-    expect(await recent.run('c1', queued, retry)).toBe(provisioned);
+    expect(await recent.run(ev('c1'), queued, retry)).toBe(provisioned);
     expect(retry).toHaveBeenCalledTimes(1);
   });
 
   test('outcomes that are not final are not remembered', async () => {
     const { recent } = setUp();
     for (const reason of ['CERTIFICATE_NOT_FOUND', 'NOT_PENDING', 'UNKNOWN_CA'] as const) {
-      await recent.run('c1', queued, async () => ({ kind: 'skipped', reason, detail: '' }));
+      await recent.run(ev('c1'), queued, async () => ({ kind: 'skipped', reason, detail: '' }));
     }
     expect(recent.size).toBe(0);
   });
 
   test('forgets the oldest certificate beyond maxEntries', async () => {
     const { recent } = setUp({ maxEntries: 2 });
-    for (const id of ['c1', 'c2', 'c3']) await recent.run(id, queued, async () => provisioned);
+    for (const id of ['c1', 'c2', 'c3']) await recent.run(ev(id), queued, async () => provisioned);
     expect(recent.size).toBe(2);
     const attempt = jest.fn(async () => provisioned);
-    await recent.run('c1', queued, attempt);
+    await recent.run(ev('c1'), queued, attempt);
     expect(attempt).toHaveBeenCalledTimes(1);
-    await recent.run('c3', queued, attempt);
+    await recent.run(ev('c3'), queued, attempt);
     expect(attempt).toHaveBeenCalledTimes(1);
   });
 
@@ -93,13 +108,13 @@ describe('RecentCertificates', () => {
     // A certificate deleted and registered again: the events of the new registration reach the queue after the
     // read that settled the old one, whatever (or nothing) they say about registration times.
     const { recent, advance } = setUp();
-    await recent.run('c1', queued, async () => rejected);
+    await recent.run(ev('c1'), queued, async () => rejected);
     advance(5_000);
     const attempt = jest.fn(async () => provisioned);
-    expect(await recent.run('c1', { sentAt: 1_000_001 }, attempt)).toBe(provisioned);
+    expect(await recent.run(ev('c1'), { sentAt: 1_000_001 }, attempt)).toBe(provisioned);
     expect(attempt).toHaveBeenCalledTimes(1);
     // What the new attempt found is remembered from its own read on.
-    expect(await recent.run('c1', { sentAt: 1_004_000 }, attempt)).toMatchObject({
+    expect(await recent.run(ev('c1'), { sentAt: 1_004_000 }, attempt)).toMatchObject({
       reason: 'ALREADY_ACTIVE',
     });
     expect(attempt).toHaveBeenCalledTimes(1);
@@ -107,22 +122,22 @@ describe('RecentCertificates', () => {
 
   test('the read time is taken before the attempt: a record queued while it ran is handled in full', async () => {
     const { recent, advance } = setUp();
-    await recent.run('c1', queued, async () => {
+    await recent.run(ev('c1'), queued, async () => {
       advance(300);
       return provisioned;
     });
     const attempt = jest.fn(async () => provisioned);
-    await recent.run('c1', { sentAt: 1_000_100 }, attempt);
+    await recent.run(ev('c1'), { sentAt: 1_000_100 }, attempt);
     expect(attempt).toHaveBeenCalledTimes(1);
-    await recent.run('c1', { sentAt: 1_000_000 }, attempt);
+    await recent.run(ev('c1'), { sentAt: 1_000_000 }, attempt);
     expect(attempt).toHaveBeenCalledTimes(1);
   });
 
   test('a record without a SentTimestamp is never answered from memory', async () => {
     const { recent } = setUp();
-    await recent.run('c1', queued, async () => provisioned);
+    await recent.run(ev('c1'), queued, async () => provisioned);
     const attempt = jest.fn(async () => provisioned);
-    await recent.run('c1', {}, attempt);
+    await recent.run(ev('c1'), {}, attempt);
     expect(attempt).toHaveBeenCalledTimes(1);
   });
 
