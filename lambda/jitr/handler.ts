@@ -10,7 +10,7 @@ import { JITR_METRICS } from '../../core/metrics';
 import { dynamoAllowList } from './allow-list-adapter';
 import { readJitrConfig } from './config';
 import { classifyFailure, PERMANENT_FAILURE_RECEIVES } from './errors';
-import { sqsDeadLetters, type DeadLetterSink } from './dead-letter-adapter';
+import { DEAD_LETTER_ATTRIBUTES, sqsDeadLetters, type DeadLetterSink } from './dead-letter-adapter';
 import { retryDelaySeconds, sqsRetryScheduler, type RetryScheduler } from './retry-adapter';
 import { iotRegistry } from './iot-adapter';
 import { onboardCertificate, type OnboardingDependencies, type Outcome } from './onboard';
@@ -31,8 +31,12 @@ export interface HandlerDependencies extends OnboardingDependencies {
    * applies.
    */
   readonly retryScheduler?: RetryScheduler;
-  /** How this environment remembers settled certificates. @default RECENT_CERTIFICATES_DEFAULTS */
-  readonly recentCertificates?: { readonly ttlMs?: number; readonly maxEntries?: number };
+  /** How this environment remembers settled and set-aside certificates. @default RECENT_CERTIFICATES_DEFAULTS */
+  readonly recentCertificates?: {
+    readonly ttlMs?: number;
+    readonly setAsideWindowMs?: number;
+    readonly maxEntries?: number;
+  };
 }
 
 /**
@@ -47,6 +51,12 @@ export function buildHandler(
     ...RECENT_CERTIFICATES_DEFAULTS,
     ...deps.recentCertificates,
     now: () => deps.now().getTime(),
+    // A device set aside for the allow-list onboards at its next attempt once listed: one GetItem, no IoT call.
+    mayHaveCleared: async (aside) =>
+      aside.code === 'NOT_ALLOW_LISTED' &&
+      aside.thingName !== undefined &&
+      deps.allowList !== undefined &&
+      deps.allowList(aside.thingName),
   });
   const setAside = async (
     record: SQSRecord,
@@ -83,7 +93,14 @@ export function buildHandler(
         return outcome;
       };
       const outcome = deps.caCertificateIds.has(event.caCertificateId)
-        ? await recent.run(event, { sentAt: sentTimestampOf(record.attributes) }, attempt)
+        ? await recent.run(
+            event,
+            {
+              sentAt: sentTimestampOf(record.attributes),
+              redriven: record.messageAttributes?.[DEAD_LETTER_ATTRIBUTES.code] !== undefined,
+            },
+            attempt,
+          )
         : await attempt();
       switch (outcome.kind) {
         case 'provisioned':

@@ -1,6 +1,12 @@
 import type { CertificateInfo } from '../../core/certificates/inspect';
 import { inspectCertificate, isIssuedBy } from '../../core/certificates/inspect';
-import { evaluateCertificate, type DeviceIdentity, type RejectionCode } from '../../core/onboarding/evaluate';
+import {
+  evaluateCertificate,
+  revokes,
+  type DeviceIdentity,
+  type OperatorRejectionCode,
+  type RevocationCode,
+} from '../../core/onboarding/evaluate';
 import type { OnboardingRules } from '../../core/onboarding/rules';
 import type { AllowList } from './allow-list-adapter';
 import type { Registry } from './iot-adapter';
@@ -14,27 +20,33 @@ export type SkipReason =
   | 'ALREADY_REVOKED'
   | 'NOT_PENDING'
   /** Another record of the same batch carried the certificate (see recent-certificates.ts). */
-  | 'IN_PROGRESS';
+  | 'IN_PROGRESS'
+  /** The certificate was set aside for the same cause moments ago (see recent-certificates.ts). */
+  | 'SET_ASIDE_REPEAT';
 
 /**
  * Why an event was set aside: the certificate is left PENDING_ACTIVATION and the event goes to the dead-letter
  * queue with this code (`FleetkitFailureCode`), for a person to fix the cause and redrive.
  *
+ * - The refusals that depend on the operator's configuration or allow-list ({@link OperatorRejectionCode}, see
+ *   `REJECTION_ACTIONS` in core/onboarding/evaluate.ts).
  * - `CA_MISMATCH`: the event names another CA than the one the certificate is registered under (the registry's
  *   answer wins) or, where the registry does not say, than the managed CA that issued it. A misrouted rule or
  *   anyone with SendMessage on the queue can send such an event; the event from the right CA follows.
  */
-export type SetAsideCode = 'CA_MISMATCH';
+export type SetAsideCode = OperatorRejectionCode | 'CA_MISMATCH';
 
 /** What happened to one registration event. */
 export type Outcome =
   | { readonly kind: 'provisioned'; readonly identity: DeviceIdentity }
+  | { readonly kind: 'rejected'; readonly code: RevocationCode; readonly detail: string }
   | {
-      readonly kind: 'rejected';
-      readonly code: RejectionCode | 'UNREADABLE_CERTIFICATE';
+      readonly kind: 'setAside';
+      readonly code: SetAsideCode;
       readonly detail: string;
+      /** The thing name the certificate maps to, when the refusal came after it was known. */
+      readonly thingName?: string;
     }
-  | { readonly kind: 'setAside'; readonly code: SetAsideCode; readonly detail: string }
   | { readonly kind: 'skipped'; readonly reason: SkipReason; readonly detail: string };
 
 /** What {@link onboardCertificate} works with. */
@@ -48,7 +60,8 @@ export interface OnboardingDependencies {
 }
 
 /**
- * Onboards the certificate of one registration event, or revokes it.
+ * Onboards the certificate of one registration event, revokes it for a fault of its own, or sets the event aside
+ * (leaving the certificate pending) for a cause on the operator's side.
  *
  * Every step converges when repeated, and activation comes last: a crash between any two steps leaves the
  * certificate PENDING_ACTIVATION (the device still cannot connect), and the retry, or the duplicate event that
@@ -122,6 +135,7 @@ export async function onboardCertificate(
     now: deps.now(),
   });
   if (!verdict.accepted) {
+    if (!revokes(verdict.code)) return { kind: 'setAside', code: verdict.code, detail: verdict.detail };
     await deps.registry.setCertificateStatus(event.certificateId, 'REVOKED');
     return { kind: 'rejected', code: verdict.code, detail: verdict.detail };
   }
@@ -129,11 +143,12 @@ export async function onboardCertificate(
   if (deps.rules.requireAllowList) {
     if (!deps.allowList) throw new Error('the onboarding rules require an allow-list but none is configured');
     if (!(await deps.allowList(identity.thingName))) {
-      await deps.registry.setCertificateStatus(event.certificateId, 'REVOKED');
+      // The operator may add it later: the device must not be bricked for that.
       return {
-        kind: 'rejected',
+        kind: 'setAside',
         code: 'NOT_ALLOW_LISTED',
         detail: `thing name "${identity.thingName}" is not on the allow-list`,
+        thingName: identity.thingName,
       };
     }
   }

@@ -1,16 +1,32 @@
-import type { Outcome } from './onboard';
+import type { Outcome, SetAsideCode } from './onboard';
 
 /** The status JITR left a certificate in. */
 type Settled = 'ACTIVE' | 'REVOKED';
+
+/** A set-aside event this environment remembers. */
+export interface RememberedSetAside {
+  readonly code: SetAsideCode;
+  readonly detail: string;
+  readonly thingName?: string;
+  /** When it was set aside (ms). */
+  readonly at: number;
+}
 
 /** Settings of {@link RecentCertificates}. */
 export interface RecentCertificatesOptions {
   /** How long a settled certificate is remembered. */
   readonly ttlMs: number;
-  /** Most certificates remembered; the oldest is forgotten first. */
+  /** How long a set-aside event is remembered: its repeats in that time are not queued again. */
+  readonly setAsideWindowMs: number;
+  /** Most certificates remembered (settled, and set aside, each); the oldest is forgotten first. */
   readonly maxEntries: number;
   /** Milliseconds clock. */
   readonly now: () => number;
+  /**
+   * Whether the cause of a remembered set-aside may be gone, checked without an IoT call (a thing name now on
+   * the allow-list). When it answers true the repeat is handled in full. @default - never
+   */
+  readonly mayHaveCleared?: (setAside: RememberedSetAside) => Promise<boolean>;
 }
 
 /** What the queue says about a record that the memory needs. */
@@ -20,14 +36,25 @@ export interface QueuedRecord {
    * Without it the record is never answered from memory.
    */
   readonly sentAt?: number;
+  /**
+   * The message is one the function dead-lettered, handed back by a redrive: a person fixed something and
+   * wants it handled, so it is never answered from the set-aside memory.
+   */
+  readonly redriven?: boolean;
 }
 
 /**
  * Defaults: a registration event repeats while a device retries with a PENDING_ACTIVATION certificate, and queue
  * redeliveries repeat it too; such a repeat is answered from memory within 10 minutes of the environment reading
- * the certificate settled. 20,000 entries are a few MB of the function's memory.
+ * the certificate settled. A set-aside event is queued for a person at most once an hour per certificate and
+ * execution environment (see {@link RecentCertificates}). 20,000 entries of each kind are a few MB of the
+ * function's memory.
  */
-export const RECENT_CERTIFICATES_DEFAULTS = { ttlMs: 10 * 60_000, maxEntries: 20_000 } as const;
+export const RECENT_CERTIFICATES_DEFAULTS = {
+  ttlMs: 10 * 60_000,
+  setAsideWindowMs: 60 * 60_000,
+  maxEntries: 20_000,
+} as const;
 
 /**
  * Per execution environment: answers repeated registration events of a certificate without an AWS call, once the
@@ -56,12 +83,18 @@ export const RECENT_CERTIFICATES_DEFAULTS = { ttlMs: 10 * 60_000, maxEntries: 20
  */
 export class RecentCertificates {
   private readonly settled = new Map<string, { readonly status: Settled; readonly readAt: number }>();
+  private readonly setAside = new Map<string, RememberedSetAside>();
   private readonly inFlight = new Map<string, Promise<Outcome>>();
 
   constructor(private readonly options: RecentCertificatesOptions) {
-    if (!(options.ttlMs >= 0) || !Number.isInteger(options.maxEntries) || options.maxEntries < 1) {
+    if (
+      !(options.ttlMs >= 0) ||
+      !(options.setAsideWindowMs >= 0) ||
+      !Number.isInteger(options.maxEntries) ||
+      options.maxEntries < 1
+    ) {
       throw new RangeError(
-        `RecentCertificates needs ttlMs >= 0 and an integer maxEntries >= 1, got ${options.ttlMs} and ${options.maxEntries}`,
+        `RecentCertificates needs ttlMs >= 0, setAsideWindowMs >= 0 and an integer maxEntries >= 1, got ${options.ttlMs}, ${options.setAsideWindowMs} and ${options.maxEntries}`,
       );
     }
   }
@@ -93,12 +126,24 @@ export class RecentCertificates {
     }
     const running = this.inFlight.get(inFlightKey);
     if (running !== undefined) {
-      await running;
-      return {
-        kind: 'skipped',
-        reason: 'IN_PROGRESS',
-        detail: 'another record of this batch carried the same certificate (duplicate event)',
-      };
+      const shared = await running;
+      return shared.kind === 'setAside'
+        ? repeatOf(shared, 0)
+        : {
+            kind: 'skipped',
+            reason: 'IN_PROGRESS',
+            detail: 'another record of this batch carried the same certificate (duplicate event)',
+          };
+    }
+    const aside = this.setAside.get(inFlightKey);
+    if (aside !== undefined && !queued.redriven) {
+      const ageMs = this.options.now() - aside.at;
+      const settledSince = (this.settled.get(certificateId)?.readAt ?? -Infinity) >= aside.at;
+      if (ageMs >= this.options.setAsideWindowMs || settledSince) {
+        this.setAside.delete(inFlightKey);
+      } else if (!(await this.options.mayHaveCleared?.(aside))) {
+        return repeatOf(aside, ageMs);
+      }
     }
     const readAt = this.options.now();
     const promise = attempt();
@@ -107,26 +152,49 @@ export class RecentCertificates {
       const outcome = await promise;
       const status = settledStatus(outcome);
       if (status !== undefined) this.remember(certificateId, status, readAt);
+      if (outcome.kind === 'setAside') {
+        bounded(this.setAside, inFlightKey, { ...outcome, at: readAt }, this.options.maxEntries);
+      } else {
+        this.setAside.delete(inFlightKey);
+      }
       return outcome;
     } finally {
       this.inFlight.delete(inFlightKey);
     }
   }
 
-  /** Certificates remembered now (for tests and the bound). */
+  /** Certificates remembered settled now (for tests and the bound). */
   get size(): number {
     return this.settled.size;
   }
 
   private remember(certificateId: string, status: Settled, readAt: number): void {
     const known = this.settled.get(certificateId);
-    this.settled.delete(certificateId);
-    this.settled.set(certificateId, { status, readAt: Math.max(readAt, known?.readAt ?? readAt) });
-    if (this.settled.size > this.options.maxEntries) {
-      // Maps iterate in insertion order: the first key is the oldest.
-      this.settled.delete(this.settled.keys().next().value!);
-    }
+    bounded(
+      this.settled,
+      certificateId,
+      { status, readAt: Math.max(readAt, known?.readAt ?? readAt) },
+      this.options.maxEntries,
+    );
   }
+}
+
+/** Sets `key` as the newest entry of `map`, forgetting the oldest beyond `maxEntries`. */
+function bounded<T>(map: Map<string, T>, key: string, value: T, maxEntries: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > maxEntries) {
+    // Maps iterate in insertion order: the first key is the oldest.
+    map.delete(map.keys().next().value!);
+  }
+}
+
+function repeatOf(aside: { readonly code: SetAsideCode; readonly detail: string }, ageMs: number): Outcome {
+  return {
+    kind: 'skipped',
+    reason: 'SET_ASIDE_REPEAT',
+    detail: `set aside ${Math.round(ageMs / 1000)} s ago (${aside.code}: ${aside.detail}); the repeat is not queued again`,
+  };
 }
 
 function settledStatus(outcome: Outcome): Settled | undefined {

@@ -63,6 +63,32 @@ async function deadLetters(): Promise<Message[]> {
   return Messages ?? [];
 }
 
+/** What a redrive of a dead letter hands the function: the letter's body and attributes, as Lambda shows them. */
+function redriven(letter: Message): SQSEvent {
+  const [template] = sqsEvent({ certificateId: 'a'.repeat(64), caCertificateId: 'b'.repeat(64) }).Records;
+  return {
+    Records: [
+      {
+        ...template!,
+        messageId: letter.MessageId!,
+        body: letter.Body!,
+        attributes: { ...template!.attributes, SentTimestamp: String(Date.now()) },
+        messageAttributes: Object.fromEntries(
+          Object.entries(letter.MessageAttributes ?? {}).map(([name, value]) => [
+            name,
+            {
+              dataType: value.DataType!,
+              stringValue: value.StringValue!,
+              stringListValues: [],
+              binaryListValues: [],
+            },
+          ]),
+        ),
+      },
+    ],
+  };
+}
+
 function withReceiveCount(event: SQSEvent, receiveCount: number): SQSEvent {
   return {
     Records: event.Records.map((r) => ({
@@ -233,10 +259,7 @@ describe('JITR against the emulator', () => {
 
     // The operator creates the group and redrives: the same message, handed back, completes the onboarding.
     await fleet.iot.send(new CreateThingGroupCommand({ thingGroupName: fleet.groupName }));
-    const redriven = {
-      Records: [{ ...event.Records[0]!, messageId: letters[0]!.MessageId!, body: letters[0]!.Body! }],
-    };
-    expect((await handler(redriven, lambdaContext)).batchItemFailures).toEqual([]);
+    expect((await handler(redriven(letters[0]!), lambdaContext)).batchItemFailures).toEqual([]);
     await expectProvisioned(device);
   });
 
@@ -252,22 +275,32 @@ describe('JITR against the emulator', () => {
   });
 
   describe('with an allow-list in DynamoDB', () => {
-    test('provisions a listed device and revokes an unlisted one', async () => {
+    test('provisions a listed device; an unlisted one is set aside pending, and once listed a redrive provisions it', async () => {
       fleet = await setUpJitrFleet({ allowList: true });
       const listed = await fleet.device('sensor-listed');
       await fleet.allow(listed.thingName);
-      const unlisted = await fleet.device('sensor-unlisted');
-      const response = await buildHandler(fleet.dependencies())(
+      const late = await fleet.device('sensor-late');
+      const handler = buildHandler(fleet.dependencies());
+      const response = await handler(
         sqsEvent(
           { certificateId: listed.certificateId, caCertificateId: fleet.caCertificateId },
-          { certificateId: unlisted.certificateId, caCertificateId: fleet.caCertificateId },
+          { certificateId: late.certificateId, caCertificateId: fleet.caCertificateId, shape: 'captured' },
         ),
         lambdaContext,
       );
       expect(response.batchItemFailures).toEqual([]);
       await expectProvisioned(listed);
-      expect(await certificateStatus(unlisted.certificateId)).toBe('REVOKED');
+      expect(await certificateStatus(late.certificateId)).toBe('PENDING_ACTIVATION');
       expect(await thingCount()).toBe(1);
+      const letters = await deadLetters();
+      expect(letters.map((l) => l.MessageAttributes?.FleetkitFailureCode?.StringValue)).toEqual([
+        'NOT_ALLOW_LISTED',
+      ]);
+
+      // The operator adds the item and redrives: the letter, handed back to the same environment, onboards it.
+      await fleet.allow(late.thingName);
+      expect((await handler(redriven(letters[0]!), lambdaContext)).batchItemFailures).toEqual([]);
+      await expectProvisioned(late);
     });
   });
 

@@ -1,5 +1,11 @@
 import type { CertificateInfo } from '../../../core/certificates/inspect';
-import { evaluateCertificate, type Verdict } from '../../../core/onboarding/evaluate';
+import {
+  evaluateCertificate,
+  NOT_BEFORE_CLOCK_SKEW_MS,
+  REJECTION_ACTIONS,
+  REJECTION_CODES,
+  type Verdict,
+} from '../../../core/onboarding/evaluate';
 import { onboardingRulesSchema, type OnboardingRulesInput } from '../../../core/onboarding/rules';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
@@ -155,8 +161,16 @@ describe('evaluateCertificate', () => {
       certificate(),
       { thingName: { field: 'CommonName', pattern: '^device-' } },
       true,
-      'INVALID_THING_NAME',
+      'THING_NAME_NOT_MATCHED',
       /does not match/,
+    ],
+    [
+      'a pattern whose capture is not a valid thing name',
+      certificate({ subject: { CN: 'device:a b' } }),
+      { thingName: { field: 'CommonName', pattern: '^device:(.+)$' } },
+      true,
+      'THING_NAME_NOT_MATCHED',
+      /"a b", which is not a valid thing name/,
     ],
     [
       'a missing attribute field',
@@ -193,6 +207,40 @@ describe('evaluateCertificate', () => {
   test('accepts a certificate at the exact edges of its validity', () => {
     expect(evaluate(certificate({ notBefore: NOW })).accepted).toBe(true);
     expect(evaluate(certificate({ notAfter: NOW })).accepted).toBe(true);
+  });
+
+  test(`tolerates a notBefore up to ${NOT_BEFORE_CLOCK_SKEW_MS / 60_000} minutes ahead of the clock, not more`, () => {
+    const ahead = (ms: number) => certificate({ notBefore: new Date(NOW.getTime() + ms) });
+    expect(evaluate(ahead(4 * 60_000)).accepted).toBe(true);
+    expect(evaluate(ahead(NOT_BEFORE_CLOCK_SKEW_MS)).accepted).toBe(true);
+    expect(evaluate(ahead(NOT_BEFORE_CLOCK_SKEW_MS + 1_000))).toMatchObject({
+      accepted: false,
+      code: 'NOT_YET_VALID',
+    });
+  });
+});
+
+describe('what a rejection does to the certificate', () => {
+  // Revoked: the certificate itself is at fault, and no change on the operator's side can make it acceptable.
+  // Set aside: the operator's configuration or allow-list decides, and a fix plus a redrive onboards the device.
+  test.each([
+    ['NOT_ISSUED_BY_CA', 'revoke'],
+    ['IS_CA_CERTIFICATE', 'revoke'],
+    ['NOT_YET_VALID', 'revoke'],
+    ['EXPIRED', 'revoke'],
+    ['KEY_NOT_ACCEPTED', 'revoke'],
+    ['UNREADABLE_CERTIFICATE', 'revoke'],
+    ['INVALID_THING_NAME', 'revoke'],
+    ['MISSING_FIELD', 'setAside'],
+    ['THING_NAME_NOT_MATCHED', 'setAside'],
+    ['INVALID_ATTRIBUTE_VALUE', 'setAside'],
+    ['NOT_ALLOW_LISTED', 'setAside'],
+  ] as const)('%s: %s', (code, action) => {
+    expect(REJECTION_ACTIONS[code]).toBe(action);
+  });
+
+  test('every rejection code has its action', () => {
+    expect(Object.keys(REJECTION_ACTIONS).sort()).toEqual([...REJECTION_CODES].sort());
   });
 });
 

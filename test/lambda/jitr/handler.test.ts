@@ -10,7 +10,12 @@ import {
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageCommand,
+  SQSClient,
+  type SendMessageCommandInput,
+} from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { onboardingRulesSchema } from '../../../core/onboarding/rules';
@@ -18,6 +23,7 @@ import { buildHandler, type HandlerDependencies } from '../../../lambda/jitr/han
 import { sqsDeadLetters } from '../../../lambda/jitr/dead-letter-adapter';
 import { sqsRetryScheduler } from '../../../lambda/jitr/retry-adapter';
 import { iotRegistry } from '../../../lambda/jitr/iot-adapter';
+import { RECENT_CERTIFICATES_DEFAULTS } from '../../../lambda/jitr/recent-certificates';
 import { capturedRegistrationEvent, certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
 
 const iot = mockClient(IoTClient);
@@ -530,4 +536,142 @@ describe('JITR handler, an event naming the wrong CA', () => {
       });
     },
   );
+});
+
+describe('JITR handler, events set aside for the operator', () => {
+  const withDeadLetters = (extra: Partial<HandlerDependencies> = {}) =>
+    handler({ deadLetters: sqsDeadLetters(new SQSClient({}), DLQ_URL), ...extra });
+  let listed: Set<string>;
+  const withAllowList = (extra: Partial<HandlerDependencies> = {}) =>
+    withDeadLetters({
+      rules: onboardingRulesSchema.parse({ requireAllowList: true }),
+      allowList: async (thingName) => listed.has(thingName),
+      ...extra,
+    });
+  const total = (name: string) =>
+    metricLines.flatMap((line) => [line[name] ?? []].flat() as number[]).reduce((a, b) => a + b, 0);
+  /** What a redrive hands back: the letter's body and attributes, as Lambda presents them. */
+  const redriven = (messageId: string, letter: SendMessageCommandInput, sentAt: number): SQSRecord =>
+    record(messageId, letter.MessageBody!, {
+      sentAt,
+      messageAttributes: Object.fromEntries(
+        Object.entries(letter.MessageAttributes ?? {}).map(([name, value]) => [
+          name,
+          {
+            dataType: value.DataType!,
+            stringValue: value.StringValue!,
+            stringListValues: [],
+            binaryListValues: [],
+          },
+        ]),
+      ),
+    });
+  const letters = () => sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+
+  beforeEach(() => {
+    listed = new Set();
+  });
+
+  test('a device not yet on the allow-list is set aside pending; once listed, the redriven event provisions it', async () => {
+    const run = withAllowList();
+    const body = registrationEvent(good.id, ca.id);
+    expect((await run({ Records: [record('m1', body)] }, context)).batchItemFailures).toEqual([]);
+    expect(iot).not.toHaveReceivedCommand(UpdateCertificateCommand);
+    expect(letters()).toEqual([
+      expect.objectContaining({
+        QueueUrl: DLQ_URL,
+        MessageBody: JSON.stringify(body),
+        MessageAttributes: expect.objectContaining({
+          FleetkitFailureCode: { DataType: 'String', StringValue: 'NOT_ALLOW_LISTED' },
+          FleetkitFailureDetail: {
+            DataType: 'String',
+            StringValue: 'thing name "sensor-good" is not on the allow-list',
+          },
+        }),
+      }),
+    ]);
+    expect(total('SetAside')).toBe(1);
+    expect(total('Rejected')).toBe(0);
+
+    listed.add('sensor-good');
+    const again = redriven('m-redriven', letters()[0]!, NOW.getTime() + 60_000);
+    expect((await run({ Records: [again] }, context)).batchItemFailures).toEqual([]);
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: good.id,
+      newStatus: 'ACTIVE',
+    });
+    expect(total('Provisioned')).toBe(1);
+  });
+
+  test('a device retrying while set aside makes one letter per window and no IoT call per repeat', async () => {
+    let clock = NOW.getTime();
+    const run = withAllowList({ now: () => new Date(clock) });
+    for (let i = 0; i < 5; i++) {
+      const retry = record(`m${i}`, registrationEvent(good.id, ca.id), { sentAt: clock - 1 });
+      expect((await run({ Records: [retry] }, context)).batchItemFailures).toEqual([]);
+      clock += 5_000;
+    }
+    expect(letters()).toHaveLength(1);
+    expect(iot).toHaveReceivedCommandTimes(DescribeCertificateCommand, 1);
+    expect(total('SetAside')).toBe(1);
+    expect(total('Duplicate')).toBe(4);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ messageId: 'm4', outcome: 'skipped', reason: 'SET_ASIDE_REPEAT' }),
+    );
+
+    // After the window the refusal is queued again, once.
+    clock += RECENT_CERTIFICATES_DEFAULTS.setAsideWindowMs;
+    await run(
+      { Records: [record('m-later', registrationEvent(good.id, ca.id), { sentAt: clock })] },
+      context,
+    );
+    expect(letters()).toHaveLength(2);
+  });
+
+  test("once listed, the device's next attempt onboards it without a redrive", async () => {
+    const run = withAllowList();
+    await run({ Records: [record('m1', registrationEvent(good.id, ca.id))] }, context);
+    listed.add('sensor-good');
+    const next = record('m2', registrationEvent(good.id, ca.id), { sentAt: NOW.getTime() + 5_000 });
+    expect((await run({ Records: [next] }, context)).batchItemFailures).toEqual([]);
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: good.id,
+      newStatus: 'ACTIVE',
+    });
+    expect(letters()).toHaveLength(1);
+  });
+
+  test('two records of a refused certificate in one batch make one letter', async () => {
+    const run = withAllowList();
+    await run(
+      {
+        Records: [
+          record('a', registrationEvent(good.id, ca.id)),
+          record('b', capturedRegistrationEvent(good.id, ca.id)),
+        ],
+      },
+      context,
+    );
+    expect(letters()).toHaveLength(1);
+    expect(logLines).toContainEqual(expect.objectContaining({ messageId: 'b', reason: 'SET_ASIDE_REPEAT' }));
+  });
+
+  test('a redrive before the fix sets the event aside again rather than dropping it', async () => {
+    const run = withAllowList();
+    await run({ Records: [record('m1', registrationEvent(good.id, ca.id))] }, context);
+    const again = redriven('m-redriven', letters()[0]!, NOW.getTime() + 1_000);
+    await run({ Records: [again] }, context);
+    expect(letters()).toHaveLength(2);
+    expect(letters()[1]!.MessageAttributes?.FleetkitFailureCode?.StringValue).toBe('NOT_ALLOW_LISTED');
+  });
+
+  test('when the letter cannot be sent the record fails, and its retry sends it', async () => {
+    sqs.on(SendMessageCommand).rejectsOnce(new Error('connect ECONNREFUSED')).resolves({ MessageId: 'x' });
+    const run = withAllowList();
+    const first = await run({ Records: [record('m1', registrationEvent(good.id, ca.id), 1)] }, context);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    const retry = await run({ Records: [record('m1', registrationEvent(good.id, ca.id), 2)] }, context);
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 2);
+  });
 });

@@ -19,7 +19,8 @@ import { onboardingRulesSchema, type OnboardingRulesInput } from '../../../core/
 import { dynamoAllowList } from '../../../lambda/jitr/allow-list-adapter';
 import { iotRegistry } from '../../../lambda/jitr/iot-adapter';
 import { onboardCertificate, type OnboardingDependencies } from '../../../lambda/jitr/onboard';
-import { certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
+import { createCertificateAuthority } from '../../../core/certificates/issue';
+import { certificateArn, certificateIdOf, registrationEvent, testCa, testDevice } from './fixtures';
 
 const iot = mockClient(IoTClient);
 const dynamo = mockClient(DynamoDBClient);
@@ -267,6 +268,124 @@ describe('onboardCertificate', () => {
     });
   });
 
+  describe('revokes for faults of the certificate, sets aside for causes on the operator side', () => {
+    type Case = [
+      title: string,
+      certificate: () => Promise<{ certificatePem: string; id: string }>,
+      rules: OnboardingRulesInput,
+      expected: { kind: 'rejected' | 'setAside'; code: string },
+    ];
+    const revoked = (code: string) => ({ kind: 'rejected' as const, code });
+    const setAside = (code: string) => ({ kind: 'setAside' as const, code });
+    const issued = (
+      subject: Parameters<typeof testDevice>[1],
+      options: Parameters<typeof testDevice>[2] = {},
+    ) => testDevice(ca, subject, options);
+    const DAY = 24 * 60 * 60 * 1000;
+    const cases: Case[] = [
+      [
+        'issued by no managed CA',
+        () => testDevice(otherCa, { CN: 'x', serialNumber: 'S' }),
+        RULES,
+        revoked('NOT_ISSUED_BY_CA'),
+      ],
+      [
+        'a CA certificate',
+        async () => {
+          const sub = await createCertificateAuthority({
+            subject: { CN: 'sub-ca', serialNumber: 'S' },
+            issuer: ca,
+          });
+          return { certificatePem: sub.certificatePem, id: certificateIdOf(sub.certificatePem) };
+        },
+        RULES,
+        revoked('IS_CA_CERTIFICATE'),
+      ],
+      [
+        'expired',
+        () =>
+          issued({ CN: 'x', serialNumber: 'S' }, { now: new Date(Date.now() - 40 * DAY), validityDays: 30 }),
+        RULES,
+        revoked('EXPIRED'),
+      ],
+      [
+        'valid only from tomorrow',
+        () => issued({ CN: 'x', serialNumber: 'S' }, { now: new Date(Date.now() + DAY) }),
+        RULES,
+        revoked('NOT_YET_VALID'),
+      ],
+      [
+        'an RSA key the policy refuses',
+        () => issued({ CN: 'x', serialNumber: 'S' }, { keyAlgorithm: 'RSA_2048' }),
+        RULES,
+        revoked('KEY_NOT_ACCEPTED'),
+      ],
+      [
+        'a name field that cannot be a thing name',
+        () => issued({ CN: 'sensor 1/a', serialNumber: 'S' }),
+        RULES,
+        revoked('INVALID_THING_NAME'),
+      ],
+      ['no field for a mapped attribute', () => issued({ CN: 'x' }), RULES, setAside('MISSING_FIELD')],
+      [
+        'no field for the thing name',
+        () => issued({ CN: 'x', serialNumber: 'S' }),
+        { ...RULES, thingName: { field: 'DistinguishedNameQualifier' } },
+        setAside('MISSING_FIELD'),
+      ],
+      [
+        'a name the pattern does not match',
+        () => issued({ CN: 'x', serialNumber: 'S' }),
+        { ...RULES, thingName: { field: 'CommonName', pattern: '^device-(.+)$' } },
+        setAside('THING_NAME_NOT_MATCHED'),
+      ],
+      [
+        'an attribute value a rule cannot use',
+        () => issued({ CN: 'x', serialNumber: 'S', O: 'Acme, Inc.' }),
+        { ...RULES, attributes: { org: 'Organization' } },
+        setAside('INVALID_ATTRIBUTE_VALUE'),
+      ],
+      [
+        'a thing name not on the allow-list yet',
+        () => issued({ CN: 'x', serialNumber: 'S' }),
+        { ...RULES, requireAllowList: true },
+        setAside('NOT_ALLOW_LISTED'),
+      ],
+    ];
+
+    test.each(cases)('%s', async (_title, make, rules, expected) => {
+      const certificate = await make();
+      registered(certificate.certificatePem, certificate.id);
+      const outcome = await onboardCertificate(
+        registrationEvent(certificate.id, ca.id),
+        deps({ rules, allowList: async () => false }),
+      );
+      expect(outcome).toMatchObject(expected);
+      if (expected.kind === 'rejected') {
+        expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+          certificateId: certificate.id,
+          newStatus: 'REVOKED',
+        });
+      } else {
+        // Left PENDING_ACTIVATION: a fix on the operator's side and a redrive onboard the device.
+        expect(iot).not.toHaveReceivedCommand(UpdateCertificateCommand);
+      }
+      expect(iot).not.toHaveReceivedCommand(CreateThingCommand);
+      expect(iot).not.toHaveReceivedCommand(AttachPolicyCommand);
+    });
+
+    test('a certificate valid from three minutes ahead of this clock is not refused (clock skew)', async () => {
+      // The issuer back-dates notBefore by five minutes: issued eight minutes ahead, it is valid from three.
+      const early = await issued(
+        { CN: 'early', serialNumber: 'S' },
+        { now: new Date(Date.now() + 8 * 60_000) },
+      );
+      registered(early.certificatePem, early.id);
+      const outcome = await onboardCertificate(registrationEvent(early.id, ca.id), deps());
+      expect(outcome.kind).toBe('provisioned');
+    });
+  });
+
   describe('with an allow-list', () => {
     const allowListRules = { ...RULES, requireAllowList: true };
     const allowList = () => dynamoAllowList(new DynamoDBClient({}), 'allow-list');
@@ -286,18 +405,20 @@ describe('onboardCertificate', () => {
       });
     });
 
-    test('revokes a device that is not listed', async () => {
+    test('sets aside a device that is not listed yet, leaving its certificate pending', async () => {
       registered(device.certificatePem, device.id);
       dynamo.on(GetItemCommand).resolves({});
       const outcome = await onboardCertificate(
         registrationEvent(device.id, ca.id),
         deps({ rules: allowListRules, allowList: allowList() }),
       );
-      expect(outcome).toMatchObject({ kind: 'rejected', code: 'NOT_ALLOW_LISTED' });
-      expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
-        certificateId: device.id,
-        newStatus: 'REVOKED',
+      expect(outcome).toEqual({
+        kind: 'setAside',
+        code: 'NOT_ALLOW_LISTED',
+        detail: 'thing name "sensor-0001" is not on the allow-list',
+        thingName: 'sensor-0001',
       });
+      expect(iot).not.toHaveReceivedCommand(UpdateCertificateCommand);
       expect(iot).not.toHaveReceivedCommand(CreateThingCommand);
     });
   });

@@ -1,5 +1,9 @@
 import type { Outcome } from '../../../lambda/jitr/onboard';
-import { RecentCertificates, sentTimestampOf } from '../../../lambda/jitr/recent-certificates';
+import {
+  RecentCertificates,
+  sentTimestampOf,
+  type RecentCertificatesOptions,
+} from '../../../lambda/jitr/recent-certificates';
 
 const provisioned: Outcome = {
   kind: 'provisioned',
@@ -13,12 +17,20 @@ const ev = (id: string) => ({ certificateId: id, caCertificateId: 'f'.repeat(64)
 /** A record SQS received before any attempt of the tests started. */
 const queued = { sentAt: 999_000 };
 
-function setUp(options: { ttlMs?: number; maxEntries?: number } = {}) {
+function setUp(
+  options: {
+    ttlMs?: number;
+    maxEntries?: number;
+    mayHaveCleared?: RecentCertificatesOptions['mayHaveCleared'];
+  } = {},
+) {
   let clock = 1_000_000;
   const recent = new RecentCertificates({
     ttlMs: options.ttlMs ?? 60_000,
+    setAsideWindowMs: 3_600_000,
     maxEntries: options.maxEntries ?? 100,
     now: () => clock,
+    ...(options.mayHaveCleared && { mayHaveCleared: options.mayHaveCleared }),
   });
   return { recent, advance: (ms: number) => (clock += ms) };
 }
@@ -150,8 +162,61 @@ describe('RecentCertificates', () => {
     expect(sentTimestampOf(attributes)).toBe(expected);
   });
 
+  describe('set-aside events', () => {
+    const notListed: Outcome = {
+      kind: 'setAside',
+      code: 'NOT_ALLOW_LISTED',
+      detail: 'thing name "sensor-1" is not on the allow-list',
+      thingName: 'sensor-1',
+    };
+
+    test('a repeat within the window is answered without an attempt; after it, handled again', async () => {
+      const { recent, advance } = setUp();
+      const attempt = jest.fn(async () => notListed);
+      expect(await recent.run(ev('c1'), queued, attempt)).toBe(notListed);
+      advance(3_599_000);
+      expect(await recent.run(ev('c1'), queued, attempt)).toMatchObject({
+        kind: 'skipped',
+        reason: 'SET_ASIDE_REPEAT',
+        detail: expect.stringMatching(/^set aside 3599 s ago \(NOT_ALLOW_LISTED: /),
+      });
+      expect(attempt).toHaveBeenCalledTimes(1);
+      advance(1_000);
+      await recent.run(ev('c1'), queued, attempt);
+      expect(attempt).toHaveBeenCalledTimes(2);
+    });
+
+    test('a redriven record is always handled in full', async () => {
+      const { recent } = setUp();
+      const attempt = jest.fn(async () => notListed);
+      await recent.run(ev('c1'), queued, attempt);
+      await recent.run(ev('c1'), { ...queued, redriven: true }, attempt);
+      expect(attempt).toHaveBeenCalledTimes(2);
+    });
+
+    test('a repeat whose cause may be gone is handled in full, and then not remembered as set aside', async () => {
+      const cleared = jest.fn(async () => true);
+      const { recent } = setUp({ mayHaveCleared: cleared });
+      await recent.run(ev('c1'), queued, async () => notListed);
+      const attempt = jest.fn(async () => provisioned);
+      expect(await recent.run(ev('c1'), { sentAt: 1_000_001 }, attempt)).toBe(provisioned);
+      expect(cleared).toHaveBeenCalledWith(expect.objectContaining({ thingName: 'sensor-1', at: 1_000_000 }));
+      expect(attempt).toHaveBeenCalledTimes(1);
+    });
+
+    test('a certificate set aside for one CA is not a repeat for an event naming another', async () => {
+      const { recent } = setUp();
+      await recent.run(ev('c1'), queued, async () => ({ kind: 'setAside', code: 'CA_MISMATCH', detail: '' }));
+      const attempt = jest.fn(async () => provisioned);
+      await recent.run({ certificateId: 'c1', caCertificateId: 'e'.repeat(64) }, queued, attempt);
+      expect(attempt).toHaveBeenCalledTimes(1);
+    });
+  });
+
   test('refuses settings that cannot work', () => {
-    expect(() => new RecentCertificates({ ttlMs: -1, maxEntries: 1, now: Date.now })).toThrow(RangeError);
-    expect(() => new RecentCertificates({ ttlMs: 0, maxEntries: 0, now: Date.now })).toThrow(RangeError);
+    const ok = { ttlMs: 0, setAsideWindowMs: 0, maxEntries: 1, now: Date.now };
+    expect(() => new RecentCertificates({ ...ok, ttlMs: -1 })).toThrow(RangeError);
+    expect(() => new RecentCertificates({ ...ok, setAsideWindowMs: -1 })).toThrow(RangeError);
+    expect(() => new RecentCertificates({ ...ok, maxEntries: 0 })).toThrow(RangeError);
   });
 });
