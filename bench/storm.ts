@@ -304,8 +304,10 @@ export function crashingRegistry(
   return {
     describeCertificate: (id) => step('other', id, () => inner.describeCertificate(id)),
     caCertificatePem: (id) => step('other', undefined, () => inner.caCertificatePem(id)),
-    ensureThing: (identity) =>
-      step('ensureThing', lookup.byThing.get(identity.thingName), () => inner.ensureThing(identity)),
+    describeThing: (thing) => step('other', undefined, () => inner.describeThing(thing)),
+    listThingPrincipals: (thing) => step('other', undefined, () => inner.listThingPrincipals(thing)),
+    ensureThing: (identity, write) =>
+      step('ensureThing', lookup.byThing.get(identity.thingName), () => inner.ensureThing(identity, write)),
     attachPolicy: (policy, arn) =>
       step('attachPolicy', lookup.byArn.get(arn), () => inner.attachPolicy(policy, arn)),
     attachCertificateToThing: (thing, arn) =>

@@ -20,6 +20,12 @@ export const JITR_METRICS = {
    * its reason, for a person to fix the cause (see docs/jitr.md).
    */
   setAside: 'SetAside',
+  /**
+   * Of the set-aside events, those of a certificate refused an existing thing: the thing is bound to another CA,
+   * or has another ACTIVE certificate and rotation is off. A device reset with a new certificate, or an attempt
+   * to take a device's identity over; alarmed.
+   */
+  takeoverRefused: 'TakeoverRefused',
 } as const;
 
 /** Pre-provisioning hook answers, per RegisterThing request. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ATTRIBUTE_NAME_PATTERN, GROUP_NAME_PATTERN, REGISTRY_LIMITS } from '../limits';
+import { ONBOARDING_BINDING_ATTRIBUTE } from './binding';
 import { CERTIFICATE_FIELDS } from './certificate-fields';
 
 /** Elliptic curves a device key may use. */
@@ -41,12 +42,15 @@ export const onboardingRulesSchema = z
       })
       .strict()
       .default({ field: 'CommonName' }),
-    /** Thing type for every onboarded thing. @default - no thing type (at most 3 attributes) */
+    /** Thing type for every onboarded thing. @default - no thing type (at most 3 attributes, one the binding) */
     thingTypeName: z
       .string()
       .regex(GROUP_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9:_-]')
       .optional(),
-    /** Thing attributes, each read from a certificate field. */
+    /**
+     * Thing attributes, each read from a certificate field. JITR adds one more,
+     * {@link ONBOARDING_BINDING_ATTRIBUTE}, which counts towards the thing's limit.
+     */
     attributes: z
       .record(
         z.string().regex(ATTRIBUTE_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9_.,@/:#-]'),
@@ -87,6 +91,13 @@ export const onboardingRulesSchema = z
       .default({ ecCurves: ['P-256', 'P-384'] }),
     /** Accept only devices whose thing name is in the allow-list table. */
     requireAllowList: z.boolean().default(false),
+    /**
+     * Let a second certificate from the thing's own CA onboard a thing that still has an ACTIVE certificate (or
+     * one being onboarded), for certificate rotation. Off, such a certificate is set aside
+     * (`THING_HAS_CERTIFICATE`). A certificate from another CA is refused either way. JITR only: JITP and
+     * fleet provisioning do not read it.
+     */
+    allowCertificateRotation: z.boolean().default(false),
   })
   .strict()
   .superRefine((rules, ctx) => {
@@ -94,12 +105,21 @@ export const onboardingRulesSchema = z
     const max = rules.thingTypeName
       ? REGISTRY_LIMITS.attributesPerTypedThing
       : REGISTRY_LIMITS.attributesPerUntypedThing;
-    if (count > max.value) {
+    if (ONBOARDING_BINDING_ATTRIBUTE in rules.attributes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['attributes', ONBOARDING_BINDING_ATTRIBUTE],
+        input: ONBOARDING_BINDING_ATTRIBUTE,
+        message: `is reserved: JITR records the onboarding binding under ${ONBOARDING_BINDING_ATTRIBUTE}; map the field under another name`,
+      });
+    }
+    // One attribute is the onboarding binding (core/onboarding/binding.ts).
+    if (count + 1 > max.value) {
       ctx.addIssue({
         code: 'custom',
         path: ['attributes'],
         input: count,
-        message: `${count} attributes mapped; a thing ${rules.thingTypeName ? 'with' : 'without'} a thing type can have at most ${max.value} (${max.source})`,
+        message: `${count} attributes mapped; a thing ${rules.thingTypeName ? 'with' : 'without'} a thing type can have at most ${max.value} (${max.source}), one of them ${ONBOARDING_BINDING_ATTRIBUTE}, the onboarding binding: map at most ${max.value - 1}${rules.thingTypeName ? '' : ', or give onboarded things a type'}`,
       });
     }
   });

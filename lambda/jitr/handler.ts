@@ -60,6 +60,7 @@ export function buildHandler(
   });
   const setAside = async (
     record: SQSRecord,
+    attemptId: string,
     outcome: Extract<Outcome, { kind: 'setAside' }>,
     log: Logger,
   ): Promise<void> => {
@@ -72,7 +73,7 @@ export function buildHandler(
     }
     await deps.deadLetters({
       body: record.body,
-      messageId: record.messageId,
+      messageId: attemptId,
       receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
       code: outcome.code,
       detail: outcome.detail,
@@ -87,9 +88,12 @@ export function buildHandler(
       });
       // A set-aside event is on the dead-letter queue before the attempt counts as done: should the send fail,
       // the attempt fails (and is not remembered), and the record is retried.
+      // Retries of this event, and a redrive of its letter, are the same attempt (see claimThing in onboard.ts).
+      const attemptId =
+        record.messageAttributes?.[DEAD_LETTER_ATTRIBUTES.sourceMessageId]?.stringValue ?? record.messageId;
       const attempt = async (): Promise<Outcome> => {
-        const outcome = await onboardCertificate(event, deps);
-        if (outcome.kind === 'setAside') await setAside(record, outcome, log);
+        const outcome = await onboardCertificate(event, deps, { attemptId });
+        if (outcome.kind === 'setAside') await setAside(record, attemptId, outcome, log);
         return outcome;
       };
       const outcome = deps.caCertificateIds.has(event.caCertificateId)
@@ -117,6 +121,9 @@ export function buildHandler(
           break;
         case 'setAside':
           deps.metrics.addMetric(JITR_METRICS.setAside, MetricUnit.Count, 1);
+          if (outcome.code === 'CA_BINDING_MISMATCH' || outcome.code === 'THING_HAS_CERTIFICATE') {
+            deps.metrics.addMetric(JITR_METRICS.takeoverRefused, MetricUnit.Count, 1);
+          }
           log.error('event set aside; the certificate is left PENDING_ACTIVATION', {
             outcome: outcome.kind,
             reason: outcome.code,

@@ -4,7 +4,8 @@ import { inspectCertificate } from '../../core/certificates/inspect';
 import { createCertificateAuthority, type KeyAndCertificate } from '../../core/certificates/issue';
 import { onboardingRulesSchema } from '../../core/onboarding/rules';
 import { buildHandler } from '../../lambda/jitr/handler';
-import type { Registry, RegisteredCertificate } from '../../lambda/jitr/iot-adapter';
+import type { RegisteredCertificate } from '../../lambda/jitr/iot-adapter';
+import { InMemoryRegistry } from '../support/in-memory-registry';
 import { parseRegistrationMessage } from '../../lambda/jitr/schema';
 import { BENCH_RULES, generateDevices, pickedEvenly, type BenchDevice } from '../../bench/devices';
 import { summarizeEndState, type ExpectedDevice, type RegistryState } from '../../bench/end-state';
@@ -36,50 +37,26 @@ beforeAll(async () => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-/** An in-memory registry with the semantics the handler relies on; `sabotage` changes one behaviour. */
-class FakeRegistry implements Registry {
-  readonly certificates = new Map<string, { arn: string; pem: string; status: string }>();
-  readonly things = new Set<string>();
-  readonly policyTargets = new Set<string>();
-  readonly principalThings = new Map<string, string[]>();
-  readonly thingGroups = new Map<string, string[]>();
-
+/** The in-memory registry with AWS IoT's semantics; `sabotage` changes one behaviour. */
+class FakeRegistry extends InMemoryRegistry {
   constructor(
     registered: readonly BenchDevice[],
     private readonly sabotage: { dropActivationOf?: string; failDescribeOf?: string } = {},
   ) {
+    super((id) => `arn:aws:iot:us-east-1:123456789012:cert/${id}`);
+    this.cas.set(caId, ca.certificatePem);
     for (const d of registered) {
-      this.certificates.set(d.certificateId, {
-        arn: arnOf(d),
-        pem: d.certificatePem,
-        status: 'PENDING_ACTIVATION',
-      });
+      this.certificates.set(d.certificateId, { pem: d.certificatePem, status: 'PENDING_ACTIVATION' });
     }
   }
-  async describeCertificate(id: string): Promise<RegisteredCertificate | undefined> {
+  override async describeCertificate(id: string): Promise<RegisteredCertificate | undefined> {
     if (id === this.sabotage.failDescribeOf)
       throw Object.assign(new Error('boom'), { name: 'InternalFailureException' });
-    const c = this.certificates.get(id);
-    return c && { certificateArn: c.arn, certificatePem: c.pem, status: c.status };
+    return super.describeCertificate(id);
   }
-  async caCertificatePem(): Promise<string> {
-    return ca.certificatePem;
-  }
-  async ensureThing(identity: { thingName: string }): Promise<void> {
-    this.things.add(identity.thingName);
-  }
-  async attachPolicy(_policy: string, arn: string): Promise<void> {
-    this.policyTargets.add(arn);
-  }
-  async attachCertificateToThing(thing: string, arn: string): Promise<void> {
-    this.principalThings.set(arn, [thing]);
-  }
-  async addThingToGroup(thing: string, group: string): Promise<void> {
-    this.thingGroups.set(thing, [...new Set([...(this.thingGroups.get(thing) ?? []), group])]);
-  }
-  async setCertificateStatus(id: string, status: 'ACTIVE' | 'REVOKED'): Promise<void> {
+  override async setCertificateStatus(id: string, status: 'ACTIVE' | 'REVOKED'): Promise<void> {
     if (id === this.sabotage.dropActivationOf && status === 'ACTIVE') return;
-    this.certificates.get(id)!.status = status;
+    return super.setCertificateStatus(id, status);
   }
   state(): RegistryState {
     return {
@@ -103,7 +80,7 @@ const expectedOf = (d: BenchDevice): ExpectedDevice => ({
 });
 
 /** Runs the real handler over the queue model against a registry; returns the end-state summary. */
-async function miniStorm(registry: Registry, state: () => RegistryState, maxReceiveCount = 3) {
+async function miniStorm(registry: InMemoryRegistry, state: () => RegistryState, maxReceiveCount = 3) {
   const recorder = new LogRecorder();
   const queue = new SqsQueueModel({ visibilityTimeoutMs: 250, maxReceiveCount });
   devices.forEach((d, i) => queue.send(registrationEventBody(d.certificateId, caId, stormEventShape(i))));
@@ -256,9 +233,9 @@ describe('crashingRegistry', () => {
       lookup(),
       env,
     );
-    await expect(registry.ensureThing({ thingName: d().thingName, attributes: {} })).rejects.toBeInstanceOf(
-      SimulatedCrashError,
-    );
+    await expect(
+      registry.ensureThing({ thingName: d().thingName, attributes: {} }, { binding: 'b' }),
+    ).rejects.toBeInstanceOf(SimulatedCrashError);
     expect(env.stopped).toBe(true);
     await expect(registry.attachPolicy('p', arnOf(devices[1]!))).rejects.toBeInstanceOf(
       EnvironmentStoppedError,

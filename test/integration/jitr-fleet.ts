@@ -59,8 +59,8 @@ export interface JitrFleet {
   device(name: string, extra?: string[], issuer?: 'first' | 'second'): Promise<Device>;
   /** Puts a thing name on the allow-list. */
   allow(thingName: string): Promise<void>;
-  /** Handler dependencies read from `env`, as in Lambda. */
-  dependencies(): HandlerDependencies;
+  /** Handler dependencies read from `env`, as in Lambda; `rules` changes the onboarding rules (a redeploy). */
+  dependencies(rules?: Partial<OnboardingRulesInput>): HandlerDependencies;
 }
 
 /** A device whose certificate is registered. */
@@ -68,6 +68,8 @@ export interface Device {
   readonly thingName: string;
   readonly certificateId: string;
   readonly certificateArn: string;
+  /** The CA that issued it, and under which it is registered. */
+  readonly caCertificateId: string;
 }
 
 export async function setUpJitrFleet(
@@ -153,6 +155,7 @@ export async function setUpJitrFleet(
     ...(allowListTable !== undefined && { FLEETKIT_ALLOW_LIST_TABLE: allowListTable }),
   };
 
+  let issued = 0;
   return {
     iot,
     dynamo,
@@ -172,7 +175,8 @@ export async function setUpJitrFleet(
       const ca = issuer === 'second' ? cas[1] : cas[0];
       if (ca === undefined) throw new Error('the fleet was set up without a second CA');
       const thingName = `${prefix}-${name}`;
-      const out = path.join(dir, 'devices');
+      // One folder per certificate: a thing name can get a second one (rotation, takeover attempts).
+      const out = path.join(dir, 'devices', String(issued++));
       await fleetkit(
         'device',
         'issue',
@@ -199,6 +203,7 @@ export async function setUpJitrFleet(
         thingName,
         certificateId: registered.certificateId!,
         certificateArn: registered.certificateArn!,
+        caCertificateId: ca.caCertificateId,
       };
     },
     async allow(thingName) {
@@ -206,11 +211,15 @@ export async function setUpJitrFleet(
         new PutItemCommand({ TableName: allowListTable!, Item: { [ALLOW_LIST_KEY]: { S: thingName } } }),
       );
     },
-    dependencies() {
+    dependencies(changed) {
       // The deployed wiring, with logs and metrics kept out of the test output (the unit tests assert them).
       process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+      const deployed =
+        changed === undefined
+          ? env
+          : { ...env, FLEETKIT_ONBOARDING_RULES: JSON.stringify({ ...rules, ...changed }) };
       return {
-        ...dependenciesFromEnvironment(env),
+        ...dependenciesFromEnvironment(deployed),
         logger: new Logger({ serviceName: 'fleetkit-jitr', logLevel: 'CRITICAL' }),
       };
     },

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import { ONBOARDING_BINDING_ATTRIBUTE } from '../../core/onboarding/binding';
 import type { Registry } from '../../lambda/jitr/iot-adapter';
 import { onboardCertificate } from '../../lambda/jitr/onboard';
 import { currentTarget, itIf, resetTarget } from '../support/target';
@@ -41,7 +42,12 @@ async function expectProvisioned(device: Device) {
   expect(await certificateStatus(device.certificateId)).toBe('ACTIVE');
   const thing = await fleet.iot.send(new DescribeThingCommand({ thingName }));
   expect(thing.thingTypeName).toBe(fleet.thingTypeName);
-  expect(thing.attributes).toEqual({ serialNumber: `SN-${thingName}` });
+  expect(thing.attributes).toEqual({
+    serialNumber: `SN-${thingName}`,
+    [ONBOARDING_BINDING_ATTRIBUTE]: expect.stringMatching(
+      new RegExp(`^${device.caCertificateId}/${device.certificateId}/`),
+    ),
+  });
   const principals = await fleet.iot.send(new ListThingPrincipalsCommand({ thingName }));
   expect(principals.principals).toEqual([device.certificateArn]);
   const policies = await fleet.iot.send(new ListAttachedPoliciesCommand({ target: device.certificateArn }));
@@ -235,6 +241,68 @@ describe('JITR against the emulator', () => {
     await expectProvisioned(device);
   });
 
+  describe('a second certificate for a thing that exists', () => {
+    /** A second device certificate for the same thing name (the CLI issues one per call). */
+    const again = (first: Device, issuer: 'first' | 'second') =>
+      fleet.device(first.thingName.slice(fleet.prefix.length + 1), [], issuer);
+
+    test('from the other managed CA is set aside: the thing keeps its CA, certificate and attributes', async () => {
+      fleet = await setUpJitrFleet({ secondCa: true });
+      const original = await fleet.device('sensor-owned');
+      const handler = buildHandler(fleet.dependencies());
+      const first = sqsEvent({
+        certificateId: original.certificateId,
+        caCertificateId: fleet.caCertificateId,
+      });
+      expect((await handler(first, lambdaContext)).batchItemFailures).toEqual([]);
+      const before = await fleet.iot.send(new DescribeThingCommand({ thingName: original.thingName }));
+
+      const intruder = await again(original, 'second');
+      expect(intruder.certificateId).not.toBe(original.certificateId);
+      const takeover = sqsEvent({
+        certificateId: intruder.certificateId,
+        caCertificateId: fleet.secondCaCertificateId!,
+        shape: 'captured',
+      });
+      expect((await handler(takeover, lambdaContext)).batchItemFailures).toEqual([]);
+
+      expect(await certificateStatus(intruder.certificateId)).toBe('PENDING_ACTIVATION');
+      const letters = await deadLetters();
+      expect(letters.map((l) => l.MessageAttributes?.FleetkitFailureCode?.StringValue)).toEqual([
+        'CA_BINDING_MISMATCH',
+      ]);
+      await expectProvisioned(original);
+      const after = await fleet.iot.send(new DescribeThingCommand({ thingName: original.thingName }));
+      expect(after.attributes).toEqual(before.attributes);
+    });
+
+    test('from the same CA is set aside while the first is ACTIVE, and joins it when rotation is allowed', async () => {
+      fleet = await setUpJitrFleet();
+      const original = await fleet.device('sensor-rotating');
+      await buildHandler(fleet.dependencies())(
+        sqsEvent({ certificateId: original.certificateId, caCertificateId: fleet.caCertificateId }),
+        lambdaContext,
+      );
+      const next = await again(original, 'first');
+      const event = sqsEvent({ certificateId: next.certificateId, caCertificateId: fleet.caCertificateId });
+      expect((await buildHandler(fleet.dependencies())(event, lambdaContext)).batchItemFailures).toEqual([]);
+      expect(await certificateStatus(next.certificateId)).toBe('PENDING_ACTIVATION');
+      expect((await deadLetters()).map((l) => l.MessageAttributes?.FleetkitFailureCode?.StringValue)).toEqual(
+        ['THING_HAS_CERTIFICATE'],
+      );
+
+      // The operator allows rotation and deploys (a new environment), then redrives.
+      const rotating = fleet.dependencies({ allowCertificateRotation: true });
+      expect((await buildHandler(rotating)(event, lambdaContext)).batchItemFailures).toEqual([]);
+      expect(await certificateStatus(next.certificateId)).toBe('ACTIVE');
+      expect(await certificateStatus(original.certificateId)).toBe('ACTIVE');
+      const principals = await fleet.iot.send(
+        new ListThingPrincipalsCommand({ thingName: original.thingName }),
+      );
+      expect(principals.principals?.sort()).toEqual([original.certificateArn, next.certificateArn].sort());
+    });
+  });
+
   test('a device whose group is missing is retried once, then dead-lettered with the reason; after the group exists, a redrive provisions it', async () => {
     fleet = await setUpJitrFleet();
     const device = await fleet.device('sensor-orphan');
@@ -330,10 +398,15 @@ describe('JITR against the emulator', () => {
             throw new Error(`simulated crash after ${crashAfter}`);
           },
         };
-        const fullEvent = JSON.parse(sqsEvent(event).Records[0]!.body);
-        await expect(onboardCertificate(fullEvent, { ...real, registry: crashing })).rejects.toThrow(
-          'simulated crash',
-        );
+        const [queued] = sqsEvent(event).Records;
+        // The first delivery of the queued event dies after the step; the handler below is its retry.
+        await expect(
+          onboardCertificate(
+            JSON.parse(queued!.body),
+            { ...real, registry: crashing },
+            { attemptId: queued!.messageId },
+          ),
+        ).rejects.toThrow('simulated crash');
         expect(await certificateStatus(device.certificateId)).toBe('PENDING_ACTIVATION');
 
         const response = await buildHandler(fleet.dependencies())(sqsEvent(event), lambdaContext);

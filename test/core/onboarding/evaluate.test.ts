@@ -255,12 +255,45 @@ describe('onboardingRulesSchema', () => {
     );
   });
 
-  test('allows up to 50 attributes with a thing type', () => {
+  test('keeps one attribute of a thing without a type for the onboarding binding: at most 2 mapped', () => {
+    expect(onboardingRulesSchema.safeParse({ attributes: { a: 'CommonName', b: 'Country' } }).success).toBe(
+      true,
+    );
+    const result = onboardingRulesSchema.safeParse({
+      attributes: { a: 'CommonName', b: 'Country', c: 'Organization' },
+    });
+    expect(result.error?.issues[0]).toMatchObject({
+      path: ['attributes'],
+      message: expect.stringMatching(
+        /^3 attributes mapped; a thing without a thing type can have at most 3 \(https:.*\), one of them fleetkitOnboardedBy/,
+      ),
+    });
+  });
+
+  test('fails when a mapped attribute takes the name of the onboarding binding', () => {
+    const result = onboardingRulesSchema.safeParse({
+      thingTypeName: 't',
+      attributes: { fleetkitOnboardedBy: 'CommonName' },
+    });
+    expect(result.error?.issues[0]).toMatchObject({
+      path: ['attributes', 'fleetkitOnboardedBy'],
+      message: expect.stringMatching(/reserved/),
+    });
+  });
+
+  test('certificate rotation is off unless configured', () => {
+    expect(onboardingRulesSchema.parse({}).allowCertificateRotation).toBe(false);
+    expect(onboardingRulesSchema.parse({ allowCertificateRotation: true }).allowCertificateRotation).toBe(
+      true,
+    );
+  });
+
+  test('allows up to 49 mapped attributes with a thing type (50, one the binding)', () => {
     const attributes = Object.fromEntries(
-      Array.from({ length: 50 }, (_, i) => [`a${i}`, 'CommonName' as const]),
+      Array.from({ length: 49 }, (_, i) => [`a${i}`, 'CommonName' as const]),
     );
     expect(onboardingRulesSchema.safeParse({ thingTypeName: 't', attributes }).success).toBe(true);
-    const tooMany = { ...attributes, a50: 'CommonName' as const };
+    const tooMany = { ...attributes, a49: 'CommonName' as const };
     expect(onboardingRulesSchema.safeParse({ thingTypeName: 't', attributes: tooMany }).success).toBe(false);
   });
 

@@ -2,6 +2,7 @@ import {
   AttachPolicyCommand,
   DescribeCACertificateCommand,
   DescribeCertificateCommand,
+  DescribeThingCommand,
   IoTClient,
   ResourceNotFoundException,
   ThrottlingException,
@@ -18,6 +19,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { ONBOARDING_BINDING_ATTRIBUTE } from '../../../core/onboarding/binding';
 import { onboardingRulesSchema } from '../../../core/onboarding/rules';
 import { buildHandler, type HandlerDependencies } from '../../../lambda/jitr/handler';
 import { sqsDeadLetters } from '../../../lambda/jitr/dead-letter-adapter';
@@ -53,6 +55,10 @@ beforeEach(() => {
   iot
     .on(DescribeCACertificateCommand)
     .resolves({ certificateDescription: { certificatePem: ca.certificatePem } });
+  // No thing of the devices' names yet.
+  iot
+    .on(DescribeThingCommand)
+    .rejects(new ResourceNotFoundException({ message: 'thing not found', $metadata: {} }));
   for (const device of [good, throttled]) {
     iot.on(DescribeCertificateCommand, { certificateId: device.id }).resolves({
       certificateDescription: {
@@ -654,6 +660,19 @@ describe('JITR handler, events set aside for the operator', () => {
     );
     expect(letters()).toHaveLength(1);
     expect(logLines).toContainEqual(expect.objectContaining({ messageId: 'b', reason: 'SET_ASIDE_REPEAT' }));
+  });
+
+  test('a certificate refused a thing bound to another CA counts TakeoverRefused, which is alarmed', async () => {
+    iot.on(DescribeThingCommand, { thingName: 'sensor-good' }).resolves({
+      thingName: 'sensor-good',
+      version: 2,
+      attributes: { [ONBOARDING_BINDING_ATTRIBUTE]: `${'e'.repeat(64)}/${'f'.repeat(64)}/m-0` },
+    });
+    await withDeadLetters()({ Records: [record('m1', registrationEvent(good.id, ca.id))] }, context);
+    expect(letters()[0]!.MessageAttributes?.FleetkitFailureCode?.StringValue).toBe('CA_BINDING_MISMATCH');
+    expect(total('SetAside')).toBe(1);
+    expect(total('TakeoverRefused')).toBe(1);
+    expect(iot).not.toHaveReceivedCommand(UpdateCertificateCommand);
   });
 
   test('a redrive before the fix sets the event aside again rather than dropping it', async () => {
