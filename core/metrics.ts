@@ -6,13 +6,23 @@
 /** Namespace of every Fleetkit metric. */
 export const FLEETKIT_METRICS_NAMESPACE = 'Fleetkit';
 
-/** JITR outcomes, per registration event. */
+/** JITR outcomes, per registration event (see docs/jitr.md). */
 export const JITR_METRICS = {
+  /** Certificates activated: once per certificate, by the attempt that claimed its thing. */
   provisioned: 'Provisioned',
+  /** Certificates revoked for a fault of their own. */
   rejected: 'Rejected',
+  /** Attempts that failed and are retried (or dead-lettered when retrying cannot help). */
   failed: 'Failed',
+  /**
+   * Repeats of a certificate already handled: found or remembered ACTIVE, REVOKED or INACTIVE, carried by another
+   * record of the batch, completed alongside the attempt that claimed its thing, or set aside moments ago.
+   */
   duplicate: 'Duplicate',
+  /** Events naming a CA the pipeline does not manage. */
   ignored: 'Ignored',
+  /** Events whose certificate no longer exists (deleted before the event was handled). */
+  certificateNotFound: 'CertificateNotFound',
   /** Events the function sent to the dead-letter queue itself because retrying cannot help. */
   deadLettered: 'DeadLettered',
   /**

@@ -13,9 +13,25 @@ import { classifyFailure, PERMANENT_FAILURE_RECEIVES } from './errors';
 import { DEAD_LETTER_ATTRIBUTES, sqsDeadLetters, type DeadLetterSink } from './dead-letter-adapter';
 import { retryDelaySeconds, sqsRetryScheduler, type RetryScheduler } from './retry-adapter';
 import { iotRegistry } from './iot-adapter';
-import { onboardCertificate, type OnboardingDependencies, type Outcome } from './onboard';
+import { onboardCertificate, type OnboardingDependencies, type Outcome, type SkipReason } from './onboard';
 import { RECENT_CERTIFICATES_DEFAULTS, RecentCertificates, sentTimestampOf } from './recent-certificates';
 import { parseRegistrationMessage } from './schema';
+
+/**
+ * The metric of each kind of event that needed no action. Duplicate is only for repeats of a certificate this
+ * pipeline already handled; a certificate that no longer exists (deleted before its event was handled) and a
+ * CA the pipeline does not manage have metrics of their own.
+ */
+const SKIP_METRICS: Readonly<Record<SkipReason, string>> = {
+  UNKNOWN_CA: JITR_METRICS.ignored,
+  CERTIFICATE_NOT_FOUND: JITR_METRICS.certificateNotFound,
+  ALREADY_ACTIVE: JITR_METRICS.duplicate,
+  ALREADY_REVOKED: JITR_METRICS.duplicate,
+  NOT_PENDING: JITR_METRICS.duplicate,
+  IN_PROGRESS: JITR_METRICS.duplicate,
+  SET_ASIDE_REPEAT: JITR_METRICS.duplicate,
+  CONCURRENT: JITR_METRICS.duplicate,
+};
 
 /** What the handler is built from; tests pass their own. */
 export interface HandlerDependencies extends OnboardingDependencies {
@@ -131,11 +147,7 @@ export function buildHandler(
           });
           break;
         case 'skipped':
-          deps.metrics.addMetric(
-            outcome.reason === 'UNKNOWN_CA' ? JITR_METRICS.ignored : JITR_METRICS.duplicate,
-            MetricUnit.Count,
-            1,
-          );
+          deps.metrics.addMetric(SKIP_METRICS[outcome.reason], MetricUnit.Count, 1);
           (outcome.reason === 'UNKNOWN_CA' ? log.error.bind(log) : log.info.bind(log))('no action taken', {
             outcome: outcome.kind,
             reason: outcome.reason,

@@ -292,6 +292,16 @@ describe('helpers', () => {
     expect(processCpuSeconds(2 ** 30)).toBeUndefined();
   });
 
+  test('certificateLogs takes a CONCURRENT completion as the final time when the claiming attempt died', () => {
+    const recorder = new LogRecorder(() => 70);
+    const log = recorder.logger().createChild({ persistentKeys: { certificateId: 'c2' } });
+    log.info('no action taken', { outcome: 'skipped', reason: 'CONCURRENT' });
+    expect(certificateLogs(recorder.records).get('c2')).toMatchObject({
+      finalAt: 70,
+      skipped: { CONCURRENT: 1 },
+    });
+  });
+
   test('certificateLogs takes a later ALREADY_ACTIVE as the final time when the attempt that activated died', () => {
     let now = 0;
     const recorder = new LogRecorder(() => now);

@@ -26,6 +26,7 @@ import { sqsDeadLetters } from '../../../lambda/jitr/dead-letter-adapter';
 import { sqsRetryScheduler } from '../../../lambda/jitr/retry-adapter';
 import { iotRegistry } from '../../../lambda/jitr/iot-adapter';
 import { RECENT_CERTIFICATES_DEFAULTS } from '../../../lambda/jitr/recent-certificates';
+import { InMemoryRegistry } from '../../support/in-memory-registry';
 import { capturedRegistrationEvent, certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
 
 const iot = mockClient(IoTClient);
@@ -692,5 +693,52 @@ describe('JITR handler, events set aside for the operator', () => {
     const retry = await run({ Records: [record('m1', registrationEvent(good.id, ca.id), 2)] }, context);
     expect(retry.batchItemFailures).toEqual([]);
     expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 2);
+  });
+});
+
+describe('JITR handler, metrics that count each device once', () => {
+  const total = (name: string) =>
+    metricLines.flatMap((line) => [line[name] ?? []].flat() as number[]).reduce((a, b) => a + b, 0);
+
+  test('two environments racing on one certificate count one Provisioned and one Duplicate', async () => {
+    const registry = new InMemoryRegistry(certificateArn);
+    registry.cas.set(ca.id, ca.certificatePem);
+    registry.certificates.set(good.id, { pem: good.certificatePem, status: 'PENDING_ACTIVATION' });
+    // Both read the thing (absent) before either writes it: the tightest race.
+    let arrived = 0;
+    let release!: () => void;
+    const bothRead = new Promise<void>((resolve) => (release = resolve));
+    const racing = Object.create(registry) as InMemoryRegistry;
+    racing.describeThing = async (thingName) => {
+      const thing = await registry.describeThing(thingName);
+      if (++arrived === 2) release();
+      await bothRead;
+      return thing;
+    };
+    // Two device attempts (two events, two messages), each in its own execution environment.
+    const [a, b] = await Promise.all([
+      handler({ registry: racing })({ Records: [record('m-a', registrationEvent(good.id, ca.id))] }, context),
+      handler({ registry: racing })(
+        { Records: [record('m-b', capturedRegistrationEvent(good.id, ca.id))] },
+        context,
+      ),
+    ]);
+    expect([...a.batchItemFailures, ...b.batchItemFailures]).toEqual([]);
+    expect(registry.certificates.get(good.id)?.status).toBe('ACTIVE');
+    expect(total('Provisioned')).toBe(1);
+    expect(total('Duplicate')).toBe(1);
+    expect(logLines).toContainEqual(expect.objectContaining({ outcome: 'skipped', reason: 'CONCURRENT' }));
+  });
+
+  test('a certificate that no longer exists counts CertificateNotFound, not Duplicate', async () => {
+    iot
+      .on(DescribeCertificateCommand, { certificateId: good.id })
+      .rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+    await handler()({ Records: [record('m1', registrationEvent(good.id, ca.id))] }, context);
+    expect(total('CertificateNotFound')).toBe(1);
+    expect(total('Duplicate')).toBe(0);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ messageId: 'm1', reason: 'CERTIFICATE_NOT_FOUND' }),
+    );
   });
 });
