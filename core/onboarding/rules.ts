@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ATTRIBUTE_NAME_PATTERN, GROUP_NAME_PATTERN, REGISTRY_LIMITS } from '../limits';
 import { ONBOARDING_BINDING_ATTRIBUTE } from './binding';
 import { CERTIFICATE_FIELDS } from './certificate-fields';
+import { findCatastrophicBacktracking } from './regex-safety';
 
 /** Elliptic curves a device key may use. */
 export const EC_CURVES = ['P-256', 'P-384', 'P-521'] as const;
@@ -11,17 +12,29 @@ export const MIN_RSA_BITS = 2048;
 
 const field = z.enum(CERTIFICATE_FIELDS);
 
-const regex = z.string().refine(
-  (source) => {
-    try {
-      new RegExp(source);
-      return true;
-    } catch {
-      return false;
+const regex = z
+  .string()
+  .refine(
+    (source) => {
+      try {
+        new RegExp(source);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be a valid JavaScript regular expression', abort: true },
+  )
+  .superRefine((source, ctx) => {
+    const nested = findCatastrophicBacktracking(source);
+    if (nested !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        input: source,
+        message: `repeats a group that itself repeats or alternates (${nested}), which takes exponential time on a near-miss (catastrophic backtracking); write it without the nesting, e.g. a character class ([ab]+) or a single repetition`,
+      });
     }
-  },
-  { message: 'must be a valid JavaScript regular expression' },
-);
+  });
 
 /**
  * How a device certificate becomes a thing: which certificate field names it, which fields become attributes,
@@ -38,6 +51,10 @@ export const onboardingRulesSchema = z
     thingName: z
       .object({
         field: field.default('CommonName'),
+        /**
+         * Refused at validation when it nests repetitions (see core/onboarding/regex-safety.ts); run on at
+         * most THING_NAME_SOURCE_MAX_CHARS characters (core/onboarding/evaluate.ts).
+         */
         pattern: regex.optional(),
       })
       .strict()

@@ -4,6 +4,7 @@ import {
   NOT_BEFORE_CLOCK_SKEW_MS,
   REJECTION_ACTIONS,
   REJECTION_CODES,
+  THING_NAME_SOURCE_MAX_CHARS,
   type Verdict,
 } from '../../../core/onboarding/evaluate';
 import { onboardingRulesSchema, type OnboardingRulesInput } from '../../../core/onboarding/rules';
@@ -72,6 +73,17 @@ describe('evaluateCertificate', () => {
       groupRules: [{ field: 'OrganizationalUnit', equals: 'berlin', thingGroupName: 'site-berlin' }],
     });
     expect(verdict.accepted && verdict.identity.thingGroupName).toBe('unassigned');
+  });
+
+  test('does not run the thing name pattern on a value over 256 characters, and revokes it', () => {
+    const verdict = evaluate(certificate({ subject: { CN: 'a'.repeat(THING_NAME_SOURCE_MAX_CHARS + 1) } }), {
+      thingName: { field: 'CommonName', pattern: '^(a+)$' },
+    });
+    expect(verdict).toEqual({
+      accepted: false,
+      code: 'INVALID_THING_NAME',
+      detail: `CommonName is 257 characters; the thing name pattern runs on at most ${THING_NAME_SOURCE_MAX_CHARS}`,
+    });
   });
 
   test('takes the first capture group of the thing name pattern', () => {
@@ -300,6 +312,29 @@ describe('onboardingRulesSchema', () => {
   test('fails when the thing name pattern is not a regular expression', () => {
     const result = onboardingRulesSchema.safeParse({ thingName: { field: 'CommonName', pattern: '(' } });
     expect(result.error?.issues[0]?.message).toBe('must be a valid JavaScript regular expression');
+  });
+
+  test('fails on a thing name pattern with nested quantifiers, the classic (a+)+$', () => {
+    const result = onboardingRulesSchema.safeParse({
+      thingName: { field: 'CommonName', pattern: '^(a+)+$' },
+    });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['thingName', 'pattern'],
+        message: expect.stringMatching(
+          /^repeats a group that itself repeats or alternates \(\(a\+\)\+\), .*catastrophic backtracking/,
+        ),
+      }),
+    ]);
+  });
+
+  test('accepts the narrowing patterns thing names need', () => {
+    for (const pattern of ['^device:([a-z0-9-]+)\\.', '^(sensor-\\d+)$', '([A-Z]{2}-\\d{4})']) {
+      expect(onboardingRulesSchema.safeParse({ thingName: { field: 'CommonName', pattern } }).success).toBe(
+        true,
+      );
+    }
   });
 
   test('fails on an RSA minimum below 2048 bits', () => {
