@@ -144,6 +144,7 @@ export function buildHandler(
             outcome: outcome.kind,
             reason: outcome.code,
             detail: outcome.detail,
+            ...(outcome.thingName !== undefined && { thingName: outcome.thingName }),
           });
           break;
         case 'skipped':

@@ -201,7 +201,7 @@ function settledStatus(outcome: Outcome): Settled | undefined {
   if (outcome.kind === 'provisioned') return 'ACTIVE';
   if (outcome.kind === 'rejected') return 'REVOKED';
   if (outcome.kind !== 'skipped') return undefined;
-  if (outcome.reason === 'ALREADY_ACTIVE') return 'ACTIVE';
+  if (outcome.reason === 'ALREADY_ACTIVE' || outcome.reason === 'CONCURRENT') return 'ACTIVE';
   if (outcome.reason === 'ALREADY_REVOKED') return 'REVOKED';
   return undefined;
 }

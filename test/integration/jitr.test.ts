@@ -13,6 +13,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { ONBOARDING_BINDING_ATTRIBUTE } from '../../core/onboarding/binding';
 import type { Registry } from '../../lambda/jitr/iot-adapter';
 import { onboardCertificate } from '../../lambda/jitr/onboard';
+import { lambdaMessageAttributes } from '../support/registration-events';
 import { currentTarget, itIf, resetTarget } from '../support/target';
 import { ThrottlingProxy } from '../support/throttling-proxy';
 import {
@@ -79,17 +80,7 @@ function redriven(letter: Message): SQSEvent {
         messageId: letter.MessageId!,
         body: letter.Body!,
         attributes: { ...template!.attributes, SentTimestamp: String(Date.now()) },
-        messageAttributes: Object.fromEntries(
-          Object.entries(letter.MessageAttributes ?? {}).map(([name, value]) => [
-            name,
-            {
-              dataType: value.DataType!,
-              stringValue: value.StringValue!,
-              stringListValues: [],
-              binaryListValues: [],
-            },
-          ]),
-        ),
+        messageAttributes: lambdaMessageAttributes(letter.MessageAttributes),
       },
     ],
   };

@@ -4,6 +4,7 @@
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html
  */
+import type { SQSRecord } from 'aws-lambda';
 
 /** The two shapes: as the AWS documentation shows it, and as captured from real accounts. */
 export const REGISTRATION_EVENT_SHAPES = ['documented', 'captured'] as const;
@@ -68,4 +69,29 @@ export function registrationEventOfShape(
   ids: RegistrationIds,
 ): RegistrationIds & { readonly certificateStatus: string } {
   return shape === 'captured' ? capturedRegistrationEvent(ids) : documentedRegistrationEvent(ids);
+}
+
+/** Message attributes as SQS takes and returns them (SendMessage, ReceiveMessage). */
+type SqsMessageAttributes = Readonly<
+  Record<string, { readonly DataType?: string; readonly StringValue?: string }>
+>;
+
+/**
+ * String message attributes as Lambda presents them in an SQS record: what a redrive of a dead letter hands the
+ * function.
+ */
+export function lambdaMessageAttributes(
+  attributes: SqsMessageAttributes | undefined,
+): SQSRecord['messageAttributes'] {
+  return Object.fromEntries(
+    Object.entries(attributes ?? {}).map(([name, value]) => [
+      name,
+      {
+        dataType: value.DataType!,
+        stringValue: value.StringValue!,
+        stringListValues: [],
+        binaryListValues: [],
+      },
+    ]),
+  );
 }

@@ -27,6 +27,7 @@ import { sqsRetryScheduler } from '../../../lambda/jitr/retry-adapter';
 import { iotRegistry } from '../../../lambda/jitr/iot-adapter';
 import { RECENT_CERTIFICATES_DEFAULTS } from '../../../lambda/jitr/recent-certificates';
 import { InMemoryRegistry } from '../../support/in-memory-registry';
+import { lambdaMessageAttributes } from '../../support/registration-events';
 import { capturedRegistrationEvent, certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
 
 const iot = mockClient(IoTClient);
@@ -561,17 +562,7 @@ describe('JITR handler, events set aside for the operator', () => {
   const redriven = (messageId: string, letter: SendMessageCommandInput, sentAt: number): SQSRecord =>
     record(messageId, letter.MessageBody!, {
       sentAt,
-      messageAttributes: Object.fromEntries(
-        Object.entries(letter.MessageAttributes ?? {}).map(([name, value]) => [
-          name,
-          {
-            dataType: value.DataType!,
-            stringValue: value.StringValue!,
-            stringListValues: [],
-            binaryListValues: [],
-          },
-        ]),
-      ),
+      messageAttributes: lambdaMessageAttributes(letter.MessageAttributes),
     });
   const letters = () => sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
 

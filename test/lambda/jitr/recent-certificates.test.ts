@@ -52,6 +52,14 @@ describe('RecentCertificates', () => {
     expect(attempt).toHaveBeenCalledTimes(2);
   });
 
+  test('a certificate completed alongside another event is remembered as active', async () => {
+    const { recent } = setUp();
+    await recent.run(ev('c1'), queued, async () => ({ kind: 'skipped', reason: 'CONCURRENT', detail: '' }));
+    expect(await recent.run(ev('c1'), queued, async () => provisioned)).toMatchObject({
+      reason: 'ALREADY_ACTIVE',
+    });
+  });
+
   test('a revoked certificate is remembered as revoked', async () => {
     const { recent } = setUp();
     await recent.run(ev('c1'), queued, async () => rejected);
