@@ -51,8 +51,9 @@ export interface JitrPipelineProps {
  * Just-In-Time Registration: a topic rule on each CA's certificate-registered events feeds a queue that the JITR
  * function drains at a bounded concurrency; failures retry, then land in a dead-letter queue with an alarm.
  *
- * The function validates each certificate and either provisions it (thing, policy, exclusive attachment, group,
- * then activation last) or revokes it.
+ * The function validates each certificate and provisions it (thing, policy, exclusive attachment, group, then
+ * activation last), revokes it for a fault of its own, or leaves it pending and sets the event aside in the
+ * dead-letter queue with its reason (docs/jitr.md).
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html
  */
