@@ -101,7 +101,10 @@ export function certificateLogs(records: readonly LogRecord[]): Map<string, Cert
     } else if (outcome === 'skipped') {
       const reason = String(record.keys.reason ?? 'unknown');
       entry.skipped[reason] = (entry.skipped[reason] ?? 0) + 1;
-      if (reason === 'ALREADY_ACTIVE' || reason === 'ALREADY_REVOKED') entry.alreadyFinalAt ??= record.at;
+      // CONCURRENT: this attempt completed the onboarding alongside the one that claimed the thing.
+      if (reason === 'ALREADY_ACTIVE' || reason === 'ALREADY_REVOKED' || reason === 'CONCURRENT') {
+        entry.alreadyFinalAt ??= record.at;
+      }
     } else if (record.keys.error !== undefined && (record.level === 'WARN' || record.level === 'ERROR')) {
       const name = errorName(record.keys.error);
       entry.failures[name] = (entry.failures[name] ?? 0) + 1;

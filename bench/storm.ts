@@ -29,6 +29,11 @@ import { buildHandler, dependenciesFromEnvironment } from '../lambda/jitr/handle
 import type { Registry } from '../lambda/jitr/iot-adapter';
 import { iotRegistry } from '../lambda/jitr/iot-adapter';
 import { resetMoto } from '../test/support/emulator';
+import {
+  capturedRegistrationEvent,
+  documentedRegistrationEvent,
+  type RegistrationEventShape,
+} from '../test/support/registration-events';
 import { FAKE_CREDENTIALS } from '../test/support/target';
 import {
   IOT_OPERATIONS,
@@ -125,6 +130,8 @@ export interface StormResult {
   readonly throttle: boolean;
   readonly devices: number;
   readonly events: number;
+  /** Of the events, those sent in the shape captured from real accounts (see {@link stormEventShape}). */
+  readonly capturedShapeEvents: number;
   readonly settings: JitrSettings;
   readonly visibilityTimeoutMs: number;
   readonly functionTimeoutMs: number;
@@ -239,22 +246,27 @@ export function planEvents(
   return keyed.sort((a, b) => a.key - b.key).map((k) => k.event);
 }
 
-/** The certificate-registered event AWS IoT publishes, as the topic rule forwards it to the queue. */
+/**
+ * The certificate-registered event AWS IoT publishes, as the topic rule forwards it to the queue: the documented
+ * shape, or the shape captured from real accounts (null registration time, extra sourceIp). The storm sends both.
+ */
 export function registrationEventBody(
   certificateId: string,
   caCertificateId: string,
+  shape: RegistrationEventShape = 'documented',
   registeredAt: number = Date.now(),
 ): string {
-  return JSON.stringify({
-    certificateId,
-    caCertificateId,
-    timestamp: Math.floor(Date.now() / 1000),
-    certificateStatus: 'PENDING_ACTIVATION',
-    awsAccountId: '123456789012',
-    // The certificate's registration time: the same in every event for one registration (a repeat comes from
-    // the device presenting the same registered certificate again).
-    certificateRegistrationTimestamp: String(registeredAt),
-  });
+  const ids = { certificateId, caCertificateId };
+  // The registration time of the documented shape is the same in every event for one registration (a repeat
+  // comes from the device presenting the same registered certificate again).
+  return JSON.stringify(
+    shape === 'captured' ? capturedRegistrationEvent(ids) : documentedRegistrationEvent(ids, registeredAt),
+  );
+}
+
+/** The shape of the `index`-th event of a storm: every other one as captured from real accounts. */
+export function stormEventShape(index: number): RegistrationEventShape {
+  return index % 2 === 1 ? 'captured' : 'documented';
 }
 
 /** Environment state shared by a registry wrapper and its container. */
@@ -292,8 +304,10 @@ export function crashingRegistry(
   return {
     describeCertificate: (id) => step('other', id, () => inner.describeCertificate(id)),
     caCertificatePem: (id) => step('other', undefined, () => inner.caCertificatePem(id)),
-    ensureThing: (identity) =>
-      step('ensureThing', lookup.byThing.get(identity.thingName), () => inner.ensureThing(identity)),
+    describeThing: (thing) => step('other', undefined, () => inner.describeThing(thing)),
+    listThingPrincipals: (thing) => step('other', undefined, () => inner.listThingPrincipals(thing)),
+    ensureThing: (identity, write) =>
+      step('ensureThing', lookup.byThing.get(identity.thingName), () => inner.ensureThing(identity, write)),
     attachPolicy: (policy, arn) =>
       step('attachPolicy', lookup.byArn.get(arn), () => inner.attachPolicy(policy, arn)),
     attachCertificateToThing: (thing, arn) =>
@@ -524,7 +538,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
     plannedEvents.forEach((event, i) => {
       const device = options.devices[event.device]!;
       const id = queue.send(
-        registrationEventBody(device.certificateId, fleet.caCertificateId, registeredAt),
+        registrationEventBody(device.certificateId, fleet.caCertificateId, stormEventShape(i), registeredAt),
         `m-${i + 1}`,
       );
       messageDevice.set(id, event.device);
@@ -670,6 +684,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
       throttle: options.throttle,
       devices: options.devices.length,
       events: plannedEvents.length,
+      capturedShapeEvents: plannedEvents.filter((_, i) => stormEventShape(i) === 'captured').length,
       settings,
       visibilityTimeoutMs,
       functionTimeoutMs,

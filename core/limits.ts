@@ -92,6 +92,19 @@ export const REGISTRY_LIMITS = {
 /** Thing names AWS IoT accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateThing.html */
 export const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
 
+/** One character of a thing name: the alphabet of {@link THING_NAME_PATTERN}. */
+export const THING_NAME_CHARACTER = /^[a-zA-Z0-9:_-]$/;
+
+/**
+ * MQTT client IDs: at most 128 bytes of UTF-8 ("Client ID size" in the message broker quotas), not starting with
+ * `$`; any other character is allowed (the data-plane API asks only that spaces, `/` and non-ASCII characters be
+ * percent-encoded in URLs). So client IDs are a wider alphabet than thing names.
+ *
+ * @see https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
+ * @see https://docs.aws.amazon.com/goto/WebAPI/iot-data-2015-05-28/SendDirectMessage
+ */
+export const MQTT_CLIENT_ID_MAX_BYTES = limit(128, IOT_CORE_QUOTAS);
+
 /** Thing group and thing type names AWS IoT accepts. */
 export const GROUP_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
 
@@ -260,6 +273,24 @@ export const DYNAMODB_PARTITION_KEY_MAX_BYTES = limit(
 );
 
 /**
+ * DynamoDB expressions (a condition, an update): at most 4 KB each.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-expression-parameters
+ */
+export const DYNAMODB_EXPRESSION_MAX_BYTES = limit(
+  4096,
+  'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html#limits-expression-parameters',
+);
+
+/**
+ * DynamoDB's `IN` comparator: at most 100 values in its list.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html
+ */
+export const DYNAMODB_IN_OPERANDS_MAX = limit(
+  100,
+  'https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.OperatorsAndFunctions.html',
+);
+
+/**
  * Fleet indexing: named shadows that can be indexed (filter.namedShadowNames).
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/managing-index.html
  */
@@ -294,3 +325,75 @@ export const FLEET_METRIC_PERIOD_SECONDS = {
   min: limit(60, 'https://docs.aws.amazon.com/iot/latest/apireference/API_CreateFleetMetric.html'),
   max: limit(86400, 'https://docs.aws.amazon.com/iot/latest/apireference/API_CreateFleetMetric.html'),
 } as const;
+
+const CREATE_JOB = 'https://docs.aws.amazon.com/iot/latest/apireference/API_CreateJob.html';
+const JOB_EXECUTION_STATE =
+  'https://docs.aws.amazon.com/iot/latest/apireference/API_iot-jobs-data_JobExecutionState.html';
+
+/**
+ * Job document limits, shared by the document builders and parser (`core/jobs/document.ts`), the CLI, the
+ * job-template constructs and the device agent.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateJob.html
+ */
+export const JOB_DOCUMENT_LIMITS = {
+  /** Size of a job document, in bytes of its JSON text (`document`: "Maximum length of 32768"). */
+  documentMaxBytes: limit(32768, CREATE_JOB),
+  /**
+   * Substitutions (`${aws:iot:...}` placeholders) in one job document (`documentParameters`: at most 10 entries;
+   * the facts file's "up to 10 substitutions").
+   */
+  placeholdersPerDocument: limit(10, CREATE_JOB),
+  /** Length of a job ID (`jobId`: 1 to 64 of `[a-zA-Z0-9_-]`). */
+  jobIdMaxLength: limit(64, CREATE_JOB),
+} as const satisfies Record<string, Limit>;
+
+/** Job IDs AWS IoT accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateJob.html */
+export const JOB_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+
+/**
+ * Limits of the jobs data plane (what a device sends in UpdateJobExecution and StartNextPendingJobExecution).
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_iot-jobs-data_JobExecutionState.html
+ */
+export const JOBS_DATA_PLANE_LIMITS = {
+  /** Length of a `statusDetails` key (1 to 128 of `[a-zA-Z0-9:_-]`). */
+  statusDetailsKeyMaxLength: limit(128, JOB_EXECUTION_STATE),
+  /** Length of a `statusDetails` value ("The maximum length of the value in the name/value pair is 1,024 characters"). */
+  statusDetailsValueMaxLength: limit(1024, JOB_EXECUTION_STATE),
+} as const satisfies Record<string, Limit>;
+
+/**
+ * MQTT CONNECT requests per second from one client ID (not adjustable): a device must wait at least one second
+ * between two connection attempts, whatever its backoff says.
+ * @see https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
+ */
+export const MQTT_CONNECTS_PER_SECOND_PER_CLIENT_ID = limit(
+  1,
+  'https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits',
+);
+
+const SOFTWARE_PACKAGE = 'https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePackage.html';
+const SOFTWARE_PACKAGE_VERSION =
+  'https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePackageVersion.html';
+
+/**
+ * Software package catalog names: a package name is 1 to 128 and a version name 1 to 64 of `[a-zA-Z0-9-_.]`.
+ * Job documents carry both, and the device reports them in the reserved `$package` shadow.
+ */
+export const SOFTWARE_PACKAGE_LIMITS = {
+  packageNameMaxLength: limit(128, SOFTWARE_PACKAGE),
+  versionNameMaxLength: limit(64, SOFTWARE_PACKAGE_VERSION),
+} as const satisfies Record<string, Limit>;
+
+/** Software package names AWS IoT accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePackage.html */
+export const SOFTWARE_PACKAGE_NAME_PATTERN = /^[a-zA-Z0-9._-]{1,128}$/;
+/** Software package version names AWS IoT accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePackageVersion.html */
+export const SOFTWARE_PACKAGE_VERSION_PATTERN = /^[a-zA-Z0-9._-]{1,64}$/;
+
+/**
+ * Named shadow names: 1 to 64 of `[a-zA-Z0-9:_-]`; names starting with `$` are reserved (`$package` is the
+ * software package catalog's).
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/iot-device-shadows.html
+ */
+export const SHADOW_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,64}$/;

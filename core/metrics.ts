@@ -6,15 +6,36 @@
 /** Namespace of every Fleetkit metric. */
 export const FLEETKIT_METRICS_NAMESPACE = 'Fleetkit';
 
-/** JITR outcomes, per registration event. */
+/** JITR outcomes, per registration event (see docs/jitr.md). */
 export const JITR_METRICS = {
+  /** Certificates activated: once per certificate, by the attempt that claimed its thing. */
   provisioned: 'Provisioned',
+  /** Certificates revoked for a fault of their own. */
   rejected: 'Rejected',
+  /** Attempts that failed and are retried (or dead-lettered when retrying cannot help). */
   failed: 'Failed',
+  /**
+   * Repeats of a certificate already handled: found or remembered ACTIVE, REVOKED or INACTIVE, carried by another
+   * record of the batch, completed alongside the attempt that claimed its thing, or set aside moments ago.
+   */
   duplicate: 'Duplicate',
+  /** Events naming a CA the pipeline does not manage. */
   ignored: 'Ignored',
+  /** Events whose certificate no longer exists (deleted before the event was handled). */
+  certificateNotFound: 'CertificateNotFound',
   /** Events the function sent to the dead-letter queue itself because retrying cannot help. */
   deadLettered: 'DeadLettered',
+  /**
+   * Events set aside: the certificate is left PENDING_ACTIVATION and the event goes to the dead-letter queue with
+   * its reason, for a person to fix the cause (see docs/jitr.md).
+   */
+  setAside: 'SetAside',
+  /**
+   * Of the set-aside events, those of a certificate refused an existing thing: the thing is bound to another CA,
+   * or has another ACTIVE certificate and rotation is off. A device reset with a new certificate, or an attempt
+   * to take a device's identity over; alarmed.
+   */
+  takeoverRefused: 'TakeoverRefused',
 } as const;
 
 /** Pre-provisioning hook answers, per RegisterThing request. */
@@ -30,6 +51,20 @@ export const PROVISIONING_HOOK_METRICS = {
   alreadyProvisioned: 'AlreadyProvisioned',
   /** Allowed after taking the serial number over from a certificate whose provisioning never finished. */
   reclaimed: 'Reclaimed',
+  /**
+   * Denied because the function's settings are invalid: every device is denied until a deploy fixes them (a
+   * configuration Fleetkit synthesizes cannot do this; a hand-edited environment can).
+   */
+  configurationError: 'ConfigurationError',
+  /** Denied because of an error the hook does not expect: a defect, logged with its stack. */
+  unexpectedError: 'UnexpectedError',
+  /**
+   * Denied because the allow-list item cannot decide a parameter the hook overrides (no value and no default, or
+   * a value that is not allowed): the operator's item needs fixing; the item is left unstamped.
+   */
+  invalidAllowListItem: 'InvalidAllowListItem',
+  /** Denied because the device sent a parameter the hook decides, such as its thing group. */
+  parameterFromDevice: 'ParameterFromDevice',
 } as const;
 
 /** The pre-provisioning hook's Powertools service name, the dimension of its metrics. */

@@ -29,7 +29,7 @@ export function defineFleetStacks(app: App, resolved: ResolvedFleetConfig): Flee
     fleet: resolved,
     staticGroups: plan.fleetStack,
     env,
-    description: `Fleetkit ${config.name}: CAs, device policy, thing types and groups`,
+    description: `Fleetkit ${config.name}: CAs, device policy, thing types, groups, allow-lists and claim policy`,
   });
   // Each slice deploys after the one before it, so every parent group exists before its children.
   const groups: GroupsStack[] = [];

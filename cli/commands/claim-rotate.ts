@@ -44,6 +44,11 @@ gives it the claim policy (the one that allows only the provisioning topics). St
   2. attach the claim policy (AttachPolicy);
   3. activate the certificate (UpdateCertificate ACTIVE), last, so that it never works without its policy.
 
+Devices connect with the claim using a client ID in the claims' namespace: the fleet's claim client-ID prefix
+(stack output ClaimClientIdPrefix; by default "<fleet name>.claim.") followed by something unique to the device,
+such as its serial number. The claim policy refuses any other client ID, so that a claim can never connect as a
+provisioned device (whose client ID is its thing name) and knock it off.
+
 Then put the new claim into manufacturing. The old claim keeps working for devices already built with it;
 once none remains in stock or in transit, revoke it:
   fleetkit claim revoke --certificate-id <old claim id>
@@ -156,6 +161,9 @@ export function createClaimRotateCommand(iot: IotClientProvider): Command {
           `New claim certificate ${certificateId} (ACTIVE, policy ${policyName}, valid until ${formatDate(info.notAfter)})`,
           `  certificate   ${join(outDir, `${name}.pem`)}`,
           `  private key   ${join(outDir, `${name}.key`)} (mode 0600: goes only to the manufacturing line)`,
+          '',
+          'Devices connect with it as <claim client-ID prefix><unique suffix>, e.g. <prefix>SN0001: the prefix is the',
+          'stack output ClaimClientIdPrefix (by default "<fleet name>.claim."); the claim policy refuses other client IDs.',
           '',
           'Next: build devices with the new claim. When no device with the old claim is left in stock, revoke it:',
           '  fleetkit claim revoke --certificate-id <old claim id>',

@@ -20,7 +20,9 @@ for the fleet provisioning template NAME and writes
 Hand both to the device (with its other settings). The claim expires ${LIFETIME} minutes after it is issued: within
 that time the device must connect with it, call CreateKeysAndCertificate or CreateCertificateFromCsr, then
 RegisterThing on $aws/provisioning-templates/NAME/provision/json. Temporary claims do not appear in the
-account's certificate list.
+account's certificate list. The device connects with a client ID in the claims' namespace, the fleet's claim
+client-ID prefix (stack output ClaimClientIdPrefix; by default "<fleet name>.claim.") followed by something
+unique to it: never a thing name, or it would disconnect the device of that name.
 
 The caller needs iot:CreateProvisioningClaim on the template's ARN
 (arn:aws:iot:<region>:<account>:provisioningtemplate/NAME) and nothing else.
@@ -88,7 +90,9 @@ export function createProvisioningClaimCommand(
             ? `  expires         (not returned; claims last ${LIFETIME} minutes)`
             : `  expires         ${formatDate(expiry)} (${minutesLeft} minute(s) from now)`,
           '',
-          `The device must connect with this claim and complete RegisterThing before it expires.`,
+          `The device must connect with this claim and complete RegisterThing before it expires. It connects with a`,
+          `client ID that starts with the claim client-ID prefix (stack output ClaimClientIdPrefix, by default`,
+          `"<fleet name>.claim."), never with a thing name, which would disconnect the device of that name.`,
           '',
         ].join('\n'),
       );

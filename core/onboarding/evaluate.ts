@@ -3,17 +3,73 @@ import { ATTRIBUTE_VALUE_PATTERN, THING_NAME_PATTERN } from '../limits';
 import { readCertificateField } from './certificate-fields';
 import type { OnboardingRules } from './rules';
 
-/** Why a device certificate is refused. Stable codes: they appear in logs, metrics and tests. */
-export type RejectionCode =
-  | 'NOT_ISSUED_BY_CA'
-  | 'IS_CA_CERTIFICATE'
-  | 'NOT_YET_VALID'
-  | 'EXPIRED'
-  | 'KEY_NOT_ACCEPTED'
-  | 'MISSING_FIELD'
-  | 'INVALID_THING_NAME'
-  | 'INVALID_ATTRIBUTE_VALUE'
-  | 'NOT_ALLOW_LISTED';
+/**
+ * What refusing a certificate does to it, by the reason: `revoke` when the certificate itself is at fault and no
+ * change on the operator's side could make it acceptable, `setAside` when the operator's configuration or
+ * allow-list decides, so that the certificate stays PENDING_ACTIVATION and the device onboards once the cause is
+ * fixed (a redrive, or the device's next attempt). Revocation is for good: the device needs a new certificate.
+ *
+ * - `NOT_ISSUED_BY_CA`: signed by none of the CAs the pipeline manages. Revoked.
+ * - `IS_CA_CERTIFICATE`: basicConstraints CA:TRUE; a CA is not a device identity. Revoked.
+ * - `NOT_YET_VALID`, `EXPIRED`: outside its validity (beyond {@link NOT_BEFORE_CLOCK_SKEW_MS}). Revoked.
+ * - `KEY_NOT_ACCEPTED`: a key type, curve or size the key policy refuses (a weak key). Revoked.
+ * - `UNREADABLE_CERTIFICATE`: the registry's PEM does not parse. Revoked.
+ * - `INVALID_THING_NAME`: the value that names the thing can never be a thing name: without a pattern, the
+ *   field's value is not one; with a pattern, the value is too long to be matched at all
+ *   ({@link THING_NAME_SOURCE_MAX_CHARS}). Revoked.
+ * - `MISSING_FIELD`: the certificate lacks a field a rule maps (the thing name's or an attribute's). Set aside.
+ * - `THING_NAME_NOT_MATCHED`: the thing name pattern does not match, or its capture is not a thing name. Set
+ *   aside.
+ * - `INVALID_ATTRIBUTE_VALUE`: a mapped field's value is not a valid attribute value. Set aside.
+ * - `NOT_ALLOW_LISTED`: the thing name is not on the allow-list (yet). Set aside.
+ */
+export const REJECTION_ACTIONS = {
+  NOT_ISSUED_BY_CA: 'revoke',
+  IS_CA_CERTIFICATE: 'revoke',
+  NOT_YET_VALID: 'revoke',
+  EXPIRED: 'revoke',
+  KEY_NOT_ACCEPTED: 'revoke',
+  UNREADABLE_CERTIFICATE: 'revoke',
+  INVALID_THING_NAME: 'revoke',
+  MISSING_FIELD: 'setAside',
+  THING_NAME_NOT_MATCHED: 'setAside',
+  INVALID_ATTRIBUTE_VALUE: 'setAside',
+  NOT_ALLOW_LISTED: 'setAside',
+} as const satisfies Record<string, 'revoke' | 'setAside'>;
+
+/** Why a device certificate is refused. Stable codes: they appear in logs, metrics, dead letters and tests. */
+export type RejectionCode = keyof typeof REJECTION_ACTIONS;
+
+/** Every {@link RejectionCode}. */
+export const REJECTION_CODES = Object.keys(REJECTION_ACTIONS) as readonly RejectionCode[];
+
+/** A refusal that revokes the certificate. */
+export type RevocationCode = {
+  [C in RejectionCode]: (typeof REJECTION_ACTIONS)[C] extends 'revoke' ? C : never;
+}[RejectionCode];
+
+/** A refusal that leaves the certificate pending and sets the event aside. */
+export type OperatorRejectionCode = Exclude<RejectionCode, RevocationCode>;
+
+/** Whether a refusal revokes the certificate (see {@link REJECTION_ACTIONS}). */
+export function revokes(code: RejectionCode): code is RevocationCode {
+  return REJECTION_ACTIONS[code] === 'revoke';
+}
+
+/**
+ * How far ahead of the function's clock a certificate's notBefore may be and still be valid: five minutes.
+ * A device is often issued its certificate moments before it first connects, by an issuer whose clock can run a
+ * little ahead of AWS's; revoking such a certificate would brick the device for a fault of neither. Five minutes
+ * is the customary tolerance (Kerberos' default skew; the back-dating Fleetkit's own issuer applies).
+ */
+export const NOT_BEFORE_CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * The longest field value the thing name pattern is run on: 256 characters, twice the longest thing name and
+ * above X.509's upper bounds for the subject fields a rule can read (64 for a common name or serial number). A
+ * bound on the input bounds the pattern's running time, even for one the configuration check lets through.
+ */
+export const THING_NAME_SOURCE_MAX_CHARS = 256;
 
 /** What a device becomes in the registry. */
 export interface DeviceIdentity {
@@ -62,10 +118,10 @@ export function evaluateCertificate({
       'a CA certificate (basicConstraints CA:TRUE) cannot be a device identity',
     );
   }
-  if (now < certificate.notBefore) {
+  if (now.getTime() + NOT_BEFORE_CLOCK_SKEW_MS < certificate.notBefore.getTime()) {
     return reject(
       'NOT_YET_VALID',
-      `valid from ${certificate.notBefore.toISOString()}, now ${now.toISOString()}`,
+      `valid from ${certificate.notBefore.toISOString()}, now ${now.toISOString()} (${NOT_BEFORE_CLOCK_SKEW_MS / 60_000} minutes of clock skew allowed)`,
     );
   }
   if (now > certificate.notAfter) {
@@ -80,16 +136,27 @@ export function evaluateCertificate({
   }
   let thingName = source;
   if (rules.thingName.pattern !== undefined) {
+    if (source.length > THING_NAME_SOURCE_MAX_CHARS) {
+      return reject(
+        'INVALID_THING_NAME',
+        `${rules.thingName.field} is ${source.length} characters; the thing name pattern runs on at most ${THING_NAME_SOURCE_MAX_CHARS}`,
+      );
+    }
     const match = new RegExp(rules.thingName.pattern).exec(source);
     if (!match) {
       return reject(
-        'INVALID_THING_NAME',
+        'THING_NAME_NOT_MATCHED',
         `${rules.thingName.field} "${source}" does not match /${rules.thingName.pattern}/`,
       );
     }
     thingName = match[1] ?? match[0];
-  }
-  if (!THING_NAME_PATTERN.test(thingName)) {
+    if (!THING_NAME_PATTERN.test(thingName)) {
+      return reject(
+        'THING_NAME_NOT_MATCHED',
+        `/${rules.thingName.pattern}/ takes "${thingName}", which is not a valid thing name (1-128 characters of [a-zA-Z0-9:_-])`,
+      );
+    }
+  } else if (!THING_NAME_PATTERN.test(thingName)) {
     return reject(
       'INVALID_THING_NAME',
       `"${thingName}" is not a valid thing name (1-128 characters of [a-zA-Z0-9:_-])`,

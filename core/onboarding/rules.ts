@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { ATTRIBUTE_NAME_PATTERN, GROUP_NAME_PATTERN, REGISTRY_LIMITS } from '../limits';
 import { CERTIFICATE_FIELD_VALUE_MAX_LENGTH } from '../limits';
+import { ONBOARDING_BINDING_ATTRIBUTE } from './binding';
 import { CERTIFICATE_FIELDS } from './certificate-fields';
+import { findCatastrophicBacktracking } from './regex-safety';
 
 /** Elliptic curves a device key may use. */
 export const EC_CURVES = ['P-256', 'P-384', 'P-521'] as const;
@@ -11,17 +13,29 @@ export const MIN_RSA_BITS = 2048;
 
 const field = z.enum(CERTIFICATE_FIELDS);
 
-const regex = z.string().refine(
-  (source) => {
-    try {
-      new RegExp(source);
-      return true;
-    } catch {
-      return false;
+const regex = z
+  .string()
+  .refine(
+    (source) => {
+      try {
+        new RegExp(source);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be a valid JavaScript regular expression', abort: true },
+  )
+  .superRefine((source, ctx) => {
+    const nested = findCatastrophicBacktracking(source);
+    if (nested !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        input: source,
+        message: `repeats a group that itself repeats or alternates (${nested}), which takes exponential time on a near-miss (catastrophic backtracking); write it without the nesting, e.g. a character class ([ab]+) or a single repetition`,
+      });
     }
-  },
-  { message: 'must be a valid JavaScript regular expression' },
-);
+  });
 
 /**
  * How a device certificate becomes a thing: which certificate field names it, which fields become attributes,
@@ -38,16 +52,23 @@ export const onboardingRulesSchema = z
     thingName: z
       .object({
         field: field.default('CommonName'),
+        /**
+         * Refused at validation when it nests repetitions (see core/onboarding/regex-safety.ts); run on at
+         * most THING_NAME_SOURCE_MAX_CHARS characters (core/onboarding/evaluate.ts).
+         */
         pattern: regex.optional(),
       })
       .strict()
       .default({ field: 'CommonName' }),
-    /** Thing type for every onboarded thing. @default - no thing type (at most 3 attributes) */
+    /** Thing type for every onboarded thing. @default - no thing type (at most 3 attributes, one the binding) */
     thingTypeName: z
       .string()
       .regex(GROUP_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9:_-]')
       .optional(),
-    /** Thing attributes, each read from a certificate field. */
+    /**
+     * Thing attributes, each read from a certificate field. JITR adds one more,
+     * {@link ONBOARDING_BINDING_ATTRIBUTE}, which counts towards the thing's limit.
+     */
     attributes: z
       .record(
         z.string().regex(ATTRIBUTE_NAME_PATTERN, 'must be 1-128 characters of [a-zA-Z0-9_.,@/:#-]'),
@@ -93,6 +114,13 @@ export const onboardingRulesSchema = z
       .default({ ecCurves: ['P-256', 'P-384'] }),
     /** Accept only devices whose thing name is in the allow-list table. */
     requireAllowList: z.boolean().default(false),
+    /**
+     * Let a second certificate from the thing's own CA onboard a thing that still has an ACTIVE certificate (or
+     * one being onboarded), for certificate rotation. Off, such a certificate is set aside
+     * (`THING_HAS_CERTIFICATE`). A certificate from another CA is refused either way. JITR only: JITP and
+     * fleet provisioning do not read it.
+     */
+    allowCertificateRotation: z.boolean().default(false),
   })
   .strict()
   .superRefine((rules, ctx) => {
@@ -100,12 +128,21 @@ export const onboardingRulesSchema = z
     const max = rules.thingTypeName
       ? REGISTRY_LIMITS.attributesPerTypedThing
       : REGISTRY_LIMITS.attributesPerUntypedThing;
-    if (count > max.value) {
+    if (ONBOARDING_BINDING_ATTRIBUTE in rules.attributes) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['attributes', ONBOARDING_BINDING_ATTRIBUTE],
+        input: ONBOARDING_BINDING_ATTRIBUTE,
+        message: `is reserved: JITR records the onboarding binding under ${ONBOARDING_BINDING_ATTRIBUTE}; map the field under another name`,
+      });
+    }
+    // One attribute is the onboarding binding (core/onboarding/binding.ts).
+    if (count + 1 > max.value) {
       ctx.addIssue({
         code: 'custom',
         path: ['attributes'],
         input: count,
-        message: `${count} attributes mapped; a thing ${rules.thingTypeName ? 'with' : 'without'} a thing type can have at most ${max.value} (${max.source})`,
+        message: `${count} attributes mapped; a thing ${rules.thingTypeName ? 'with' : 'without'} a thing type can have at most ${max.value} (${max.source}), one of them ${ONBOARDING_BINDING_ATTRIBUTE}, the onboarding binding: map at most ${max.value - 1}${rules.thingTypeName ? '' : ', or give onboarded things a type'}`,
       });
     }
   });

@@ -25,15 +25,27 @@ export interface ProvisioningRoleStatement {
   readonly resources: readonly string[];
 }
 
+/** Options of {@link provisioningRoleStatements}. */
+export interface ProvisioningRoleOptions {
+  /**
+   * The only values some parameters can take when the template runs (those the pre-provisioning hook decides
+   * from a closed list): a name given as `{"Ref": parameter}` stands for these values rather than for any name.
+   * @default - none: a name from a parameter may be any name
+   */
+  readonly parameterValues?: Readonly<Record<string, readonly string[]>>;
+}
+
 /**
  * The statements a provisioning role needs for `body` (a template that passed validation).
  *
- * Names given as literal strings are used as they are; a name computed from parameters widens to all resources of
- * that type (`thing/*`).
+ * Names given as literal strings are used as they are, and a `{"Ref": parameter}` whose values are known (see
+ * {@link ProvisioningRoleOptions.parameterValues}) as those values; any other name computed from parameters
+ * widens to all resources of that type (`thing/*`).
  */
 export function provisioningRoleStatements(
   body: unknown,
   arn: IotResourceArnFormatter,
+  options: ProvisioningRoleOptions = {},
 ): ProvisioningRoleStatement[] {
   const resources = isRecord(body) && isRecord(body.Resources) ? Object.values(body.Resources) : [];
   const ofType = (type: string) =>
@@ -44,8 +56,14 @@ export function provisioningRoleStatements(
         properties: isRecord(resource.Properties) ? resource.Properties : {},
         overrides: isRecord(resource.OverrideSettings) ? resource.OverrideSettings : {},
       }));
+  const known = options.parameterValues ?? {};
+  const namesOf = (value: unknown): readonly string[] => {
+    if (typeof value === 'string') return [value];
+    const parameter = isRecord(value) && typeof value.Ref === 'string' ? known[value.Ref] : undefined;
+    return parameter ?? ['*'];
+  };
   const names = (type: IotResourceType, values: readonly unknown[]): string[] => [
-    ...new Set(values.map((value) => arn(type, typeof value === 'string' ? value : '*'))),
+    ...new Set(values.flatMap(namesOf).map((name) => arn(type, name))),
   ];
   const anyCertificate = arn('cert', '*');
   const statements: ProvisioningRoleStatement[] = [
@@ -145,4 +163,39 @@ export function provisioningRoleStatements(
     });
   }
   return statements;
+}
+
+/** Where the thing groups of a template's thing come from. */
+export interface ThingGroupSources {
+  /** Parameters a group is given by, as `{"Ref": parameter}`. */
+  readonly parameters: readonly string[];
+  /**
+   * Paths (`ThingGroups[1]`, or `ThingGroups` for a list that is not written out) of groups computed otherwise
+   * (`Fn::Join`, `Fn::Sub`, `Fn::FindInMap`, ...), whose values no configuration can list.
+   */
+  readonly computed: readonly string[];
+}
+
+/**
+ * Where the groups of `body`'s thing come from: literal names, parameters, or computations. The provisioning role
+ * can be limited to the groups a template may use only when each group is a literal or a parameter whose values
+ * are known.
+ */
+export function thingGroupSources(body: unknown): ThingGroupSources {
+  const resources = isRecord(body) && isRecord(body.Resources) ? Object.values(body.Resources) : [];
+  const thing = resources.filter(isRecord).find((resource) => resource.Type === 'AWS::IoT::Thing');
+  const groups = thing !== undefined && isRecord(thing.Properties) ? thing.Properties.ThingGroups : undefined;
+  if (groups === undefined) return { parameters: [], computed: [] };
+  if (!Array.isArray(groups)) return { parameters: [], computed: ['ThingGroups'] };
+  const parameters: string[] = [];
+  const computed: string[] = [];
+  groups.forEach((group: unknown, index) => {
+    if (typeof group === 'string') return;
+    if (isRecord(group) && typeof group.Ref === 'string' && Object.keys(group).length === 1) {
+      parameters.push(group.Ref);
+    } else {
+      computed.push(`ThingGroups[${index}]`);
+    }
+  });
+  return { parameters: [...new Set(parameters)], computed };
 }

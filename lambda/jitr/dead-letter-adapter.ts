@@ -1,5 +1,12 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { PermanentFailureCode } from './errors';
+import type { SetAsideCode } from './onboard';
+
+/**
+ * Why the function put a message on the dead-letter queue (the `FleetkitFailureCode` attribute): a failure
+ * retrying cannot fix, or an event set aside with its certificate left PENDING_ACTIVATION.
+ */
+export type FleetkitFailureCode = PermanentFailureCode | SetAsideCode;
 
 /** A registration message the function sets aside, with why. */
 export interface DeadLetter {
@@ -7,7 +14,7 @@ export interface DeadLetter {
   readonly body: string;
   readonly messageId: string;
   readonly receiveCount: number;
-  readonly code: PermanentFailureCode;
+  readonly code: FleetkitFailureCode;
   /** What failed, for the person reading the queue (the AWS error message, say). */
   readonly detail: string;
 }

@@ -14,6 +14,17 @@ export class ConfigurationError extends Error {
   }
 }
 
+/**
+ * A thing changed between each read and conditional write of the attempt to claim it (another writer is busy
+ * with it). Retryable: the record comes back after a backoff.
+ */
+export class ThingContentionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ThingContentionError';
+  }
+}
+
 /** Why a failure cannot be fixed by retrying the same event; the code travels with the dead-lettered message. */
 export type PermanentFailureCode =
   'MALFORMED_EVENT' | 'INVALID_REQUEST' | 'RESOURCE_NOT_FOUND' | 'LIMIT_EXCEEDED' | 'NOT_AUTHORIZED';

@@ -10,12 +10,28 @@ import { JITR_METRICS } from '../../core/metrics';
 import { dynamoAllowList } from './allow-list-adapter';
 import { readJitrConfig } from './config';
 import { classifyFailure, PERMANENT_FAILURE_RECEIVES } from './errors';
-import { sqsDeadLetters, type DeadLetterSink } from './dead-letter-adapter';
+import { DEAD_LETTER_ATTRIBUTES, sqsDeadLetters, type DeadLetterSink } from './dead-letter-adapter';
 import { retryDelaySeconds, sqsRetryScheduler, type RetryScheduler } from './retry-adapter';
 import { iotRegistry } from './iot-adapter';
-import { onboardCertificate, type OnboardingDependencies } from './onboard';
-import { RECENT_CERTIFICATES_DEFAULTS, RecentCertificates, registrationKey } from './recent-certificates';
+import { onboardCertificate, type OnboardingDependencies, type Outcome, type SkipReason } from './onboard';
+import { RECENT_CERTIFICATES_DEFAULTS, RecentCertificates, sentTimestampOf } from './recent-certificates';
 import { parseRegistrationMessage } from './schema';
+
+/**
+ * The metric of each kind of event that needed no action. Duplicate is only for repeats of a certificate this
+ * pipeline already handled; a certificate that no longer exists (deleted before its event was handled) and a
+ * CA the pipeline does not manage have metrics of their own.
+ */
+const SKIP_METRICS: Readonly<Record<SkipReason, string>> = {
+  UNKNOWN_CA: JITR_METRICS.ignored,
+  CERTIFICATE_NOT_FOUND: JITR_METRICS.certificateNotFound,
+  ALREADY_ACTIVE: JITR_METRICS.duplicate,
+  ALREADY_REVOKED: JITR_METRICS.duplicate,
+  NOT_PENDING: JITR_METRICS.duplicate,
+  IN_PROGRESS: JITR_METRICS.duplicate,
+  SET_ASIDE_REPEAT: JITR_METRICS.duplicate,
+  CONCURRENT: JITR_METRICS.duplicate,
+};
 
 /** What the handler is built from; tests pass their own. */
 export interface HandlerDependencies extends OnboardingDependencies {
@@ -31,8 +47,12 @@ export interface HandlerDependencies extends OnboardingDependencies {
    * applies.
    */
   readonly retryScheduler?: RetryScheduler;
-  /** How this environment remembers settled certificates. @default RECENT_CERTIFICATES_DEFAULTS */
-  readonly recentCertificates?: { readonly ttlMs?: number; readonly maxEntries?: number };
+  /** How this environment remembers settled and set-aside certificates. @default RECENT_CERTIFICATES_DEFAULTS */
+  readonly recentCertificates?: {
+    readonly ttlMs?: number;
+    readonly setAsideWindowMs?: number;
+    readonly maxEntries?: number;
+  };
 }
 
 /**
@@ -47,7 +67,34 @@ export function buildHandler(
     ...RECENT_CERTIFICATES_DEFAULTS,
     ...deps.recentCertificates,
     now: () => deps.now().getTime(),
+    // A device set aside for the allow-list onboards at its next attempt once listed: one GetItem, no IoT call.
+    mayHaveCleared: async (aside) =>
+      aside.code === 'NOT_ALLOW_LISTED' &&
+      aside.thingName !== undefined &&
+      deps.allowList !== undefined &&
+      deps.allowList(aside.thingName),
   });
+  const setAside = async (
+    record: SQSRecord,
+    attemptId: string,
+    outcome: Extract<Outcome, { kind: 'setAside' }>,
+    log: Logger,
+  ): Promise<void> => {
+    if (deps.deadLetters === undefined) {
+      // Deployed, the queue is always configured; without one (a local run) the device's next attempt repeats it.
+      log.warn('no dead-letter queue is configured; the set-aside event is dropped', {
+        reason: outcome.code,
+      });
+      return;
+    }
+    await deps.deadLetters({
+      body: record.body,
+      messageId: attemptId,
+      receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+      code: outcome.code,
+      detail: outcome.detail,
+    });
+  };
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     let log = deps.logger.createChild({ persistentKeys: { messageId: record.messageId } });
     try {
@@ -55,9 +102,26 @@ export function buildHandler(
       log = log.createChild({
         persistentKeys: { certificateId: event.certificateId, caCertificateId: event.caCertificateId },
       });
+      // A set-aside event is on the dead-letter queue before the attempt counts as done: should the send fail,
+      // the attempt fails (and is not remembered), and the record is retried.
+      // Retries of this event, and a redrive of its letter, are the same attempt (see claimThing in onboard.ts).
+      const attemptId =
+        record.messageAttributes?.[DEAD_LETTER_ATTRIBUTES.sourceMessageId]?.stringValue ?? record.messageId;
+      const attempt = async (): Promise<Outcome> => {
+        const outcome = await onboardCertificate(event, deps, { attemptId });
+        if (outcome.kind === 'setAside') await setAside(record, attemptId, outcome, log);
+        return outcome;
+      };
       const outcome = deps.caCertificateIds.has(event.caCertificateId)
-        ? await recent.run(registrationKey(event), () => onboardCertificate(event, deps))
-        : await onboardCertificate(event, deps);
+        ? await recent.run(
+            event,
+            {
+              sentAt: sentTimestampOf(record.attributes),
+              redriven: record.messageAttributes?.[DEAD_LETTER_ATTRIBUTES.code] !== undefined,
+            },
+            attempt,
+          )
+        : await attempt();
       switch (outcome.kind) {
         case 'provisioned':
           deps.metrics.addMetric(JITR_METRICS.provisioned, MetricUnit.Count, 1);
@@ -71,12 +135,20 @@ export function buildHandler(
             detail: outcome.detail,
           });
           break;
+        case 'setAside':
+          deps.metrics.addMetric(JITR_METRICS.setAside, MetricUnit.Count, 1);
+          if (outcome.code === 'CA_BINDING_MISMATCH' || outcome.code === 'THING_HAS_CERTIFICATE') {
+            deps.metrics.addMetric(JITR_METRICS.takeoverRefused, MetricUnit.Count, 1);
+          }
+          log.error('event set aside; the certificate is left PENDING_ACTIVATION', {
+            outcome: outcome.kind,
+            reason: outcome.code,
+            detail: outcome.detail,
+            ...(outcome.thingName !== undefined && { thingName: outcome.thingName }),
+          });
+          break;
         case 'skipped':
-          deps.metrics.addMetric(
-            outcome.reason === 'UNKNOWN_CA' ? JITR_METRICS.ignored : JITR_METRICS.duplicate,
-            MetricUnit.Count,
-            1,
-          );
+          deps.metrics.addMetric(SKIP_METRICS[outcome.reason], MetricUnit.Count, 1);
           (outcome.reason === 'UNKNOWN_CA' ? log.error.bind(log) : log.info.bind(log))('no action taken', {
             outcome: outcome.kind,
             reason: outcome.reason,

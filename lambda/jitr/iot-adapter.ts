@@ -5,12 +5,16 @@ import {
   CreateThingCommand,
   DescribeCACertificateCommand,
   DescribeCertificateCommand,
+  DescribeThingCommand,
   IoTClient,
+  ListThingPrincipalsCommand,
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
   UpdateCertificateCommand,
   UpdateThingCommand,
+  VersionConflictException,
 } from '@aws-sdk/client-iot';
+import { ONBOARDING_BINDING_ATTRIBUTE } from '../../core/onboarding/binding';
 import type { DeviceIdentity } from '../../core/onboarding/evaluate';
 
 /** A device certificate as the registry holds it. */
@@ -18,6 +22,29 @@ export interface RegisteredCertificate {
   readonly certificateArn: string;
   readonly certificatePem: string;
   readonly status: string;
+  /**
+   * The CA the certificate is registered under. AWS IoT returns it for a certificate registered with a CA;
+   * moto omits it, and the function then verifies the signature against the managed CAs itself.
+   */
+  readonly caCertificateId?: string;
+}
+
+/** A thing as the registry holds it. */
+export interface RegisteredThing {
+  /** The registry's version of the thing record, for a conditional update. */
+  readonly version: number;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/** How {@link Registry.ensureThing} writes. */
+export interface ThingWrite {
+  /** The onboarding binding attribute's value (core/onboarding/binding.ts). */
+  readonly binding: string;
+  /**
+   * The version read: the thing is updated only if it still has it. Absent, the thing is created, only if no
+   * thing of that name exists with other attributes.
+   */
+  readonly expectedVersion?: number;
 }
 
 /** The registry operations onboarding needs. Each one converges when repeated. */
@@ -26,8 +53,18 @@ export interface Registry {
   describeCertificate(certificateId: string): Promise<RegisteredCertificate | undefined>;
   /** @returns the CA certificate PEM. */
   caCertificatePem(caCertificateId: string): Promise<string>;
-  /** Creates the thing, or brings an existing one to the given type and attributes. */
-  ensureThing(identity: DeviceIdentity): Promise<void>;
+  /** @returns the thing, or `undefined` when there is none of that name. */
+  describeThing(thingName: string): Promise<RegisteredThing | undefined>;
+  /** @returns the ARNs of the principals (certificates, mostly) attached to the thing. */
+  listThingPrincipals(thingName: string): Promise<string[]>;
+  /**
+   * Creates the thing with the identity's type and attributes plus the binding, or updates an existing one
+   * (attributes merged) at the expected version.
+   *
+   * @returns `conflict` when a thing of that name was created meanwhile with other attributes, or the thing
+   *   changed since its version was read: read it again.
+   */
+  ensureThing(identity: DeviceIdentity, write: ThingWrite): Promise<'written' | 'conflict'>;
   attachPolicy(policyName: string, certificateArn: string): Promise<void>;
   /** Attaches the certificate to the thing and to no other (EXCLUSIVE_THING). */
   attachCertificateToThing(thingName: string, certificateArn: string): Promise<void>;
@@ -52,7 +89,12 @@ export function iotRegistry(client: IoTClient): Registry {
         if (!d?.certificateArn || !d.certificatePem || !d.status) {
           throw new Error(`DescribeCertificate returned an incomplete description for ${certificateId}`);
         }
-        return { certificateArn: d.certificateArn, certificatePem: d.certificatePem, status: d.status };
+        return {
+          certificateArn: d.certificateArn,
+          certificatePem: d.certificatePem,
+          status: d.status,
+          ...(d.caCertificateId && { caCertificateId: d.caCertificateId }),
+        };
       } catch (error) {
         if (error instanceof ResourceNotFoundException) return undefined;
         throw error;
@@ -76,27 +118,59 @@ export function iotRegistry(client: IoTClient): Registry {
       return pem;
     },
 
-    async ensureThing(identity) {
-      const attributePayload = { attributes: { ...identity.attributes } };
+    async describeThing(thingName) {
       try {
-        await client.send(
-          new CreateThingCommand({
-            thingName: identity.thingName,
-            thingTypeName: identity.thingTypeName,
-            attributePayload,
-          }),
-        );
+        const thing = await client.send(new DescribeThingCommand({ thingName }));
+        if (thing.version === undefined) {
+          throw new Error(`DescribeThing returned no version for thing ${thingName}`);
+        }
+        return { version: thing.version, attributes: thing.attributes ?? {} };
       } catch (error) {
-        // CreateThing is idempotent for identical input; a thing that exists with other attributes or type
-        // (an earlier configuration, or made by hand) is brought to what the rules say, keeping other attributes.
-        if (!(error instanceof ResourceAlreadyExistsException)) throw error;
-        await client.send(
-          new UpdateThingCommand({
-            thingName: identity.thingName,
-            thingTypeName: identity.thingTypeName,
-            attributePayload: { ...attributePayload, merge: true },
-          }),
-        );
+        if (error instanceof ResourceNotFoundException) return undefined;
+        throw error;
+      }
+    },
+
+    async listThingPrincipals(thingName) {
+      const principals: string[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await client.send(new ListThingPrincipalsCommand({ thingName, nextToken }));
+        principals.push(...(page.principals ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return principals;
+    },
+
+    async ensureThing(identity, write) {
+      const attributes = { ...identity.attributes, [ONBOARDING_BINDING_ATTRIBUTE]: write.binding };
+      try {
+        if (write.expectedVersion === undefined) {
+          // Idempotent for identical input; a thing of that name with other attributes is a conflict.
+          await client.send(
+            new CreateThingCommand({
+              thingName: identity.thingName,
+              thingTypeName: identity.thingTypeName,
+              attributePayload: { attributes },
+            }),
+          );
+        } else {
+          // Other attributes of the thing (set by hand, say) are kept.
+          await client.send(
+            new UpdateThingCommand({
+              thingName: identity.thingName,
+              thingTypeName: identity.thingTypeName,
+              expectedVersion: write.expectedVersion,
+              attributePayload: { attributes, merge: true },
+            }),
+          );
+        }
+        return 'written';
+      } catch (error) {
+        if (error instanceof ResourceAlreadyExistsException || error instanceof VersionConflictException) {
+          return 'conflict';
+        }
+        throw error;
       }
     },
 

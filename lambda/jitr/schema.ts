@@ -7,6 +7,12 @@ const certificateId = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be 64 
  * The event AWS IoT publishes on `$aws/events/certificates/registered/<caCertificateId>` when it auto-registers a
  * device certificate. It carries IDs only, never the certificate.
  *
+ * Only the fields the function uses are read; any others are accepted and dropped. The documented event has
+ * `timestamp` (seconds) and `certificateRegistrationTimestamp` (a string of milliseconds); events captured from
+ * real accounts carry `"certificateRegistrationTimestamp": null`, `timestamp` in milliseconds and an extra
+ * `sourceIp`. Neither time is relied on: duplicates are recognised by the queue's own SentTimestamp and the
+ * registry (see recent-certificates.ts).
+ *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html
  */
 export const registrationEventSchema = z.object({
@@ -14,8 +20,6 @@ export const registrationEventSchema = z.object({
   caCertificateId: certificateId,
   certificateStatus: z.string(),
   awsAccountId: z.string().regex(/^\d{12}$/),
-  timestamp: z.number().optional(),
-  certificateRegistrationTimestamp: z.union([z.string(), z.number()]).optional(),
 });
 
 /** A certificate-registered event. */

@@ -9,15 +9,31 @@ import type {
 import type { CertificateStatusLookup } from './certificate-adapter';
 import { CertificateLookupError, describeError, LookupTimeoutError } from './errors';
 import type { PreProvisioningHookEvent } from './schema';
+import {
+  parametersSetByDevice,
+  resolveOverrideValues,
+  type OverrideProblem,
+  type ParameterOverrides,
+} from '../../core/provisioning/parameter-overrides';
 
-/** Why a request is denied. Stable codes: they appear in logs, metrics and tests. */
+/**
+ * Why a request is denied. Stable codes: they appear in logs, metrics and tests.
+ *
+ * - `PARAMETER_SET_BY_DEVICE`: the device sent a parameter the hook decides (its thing group, say).
+ * - `MISSING_OVERRIDE_VALUE`, `INVALID_OVERRIDE_VALUE`: the allow-list item cannot decide a parameter the hook
+ *   decides (no value and no default; a value that is not a non-empty string or not an allowed one).
+ * - `UNEXPECTED_ERROR`: a defect; the handler logs it with its stack.
+ */
 export type DenyReason =
   | 'MALFORMED_EVENT'
   | 'CONFIGURATION_ERROR'
+  | 'UNEXPECTED_ERROR'
   | 'MISSING_SERIAL_NUMBER'
   | 'INVALID_SERIAL_NUMBER'
+  | 'PARAMETER_SET_BY_DEVICE'
   | 'NOT_ALLOW_LISTED'
   | 'ALREADY_PROVISIONED'
+  | OverrideProblem
   | 'LOOKUP_TIMEOUT'
   | 'LOOKUP_FAILED';
 
@@ -32,6 +48,7 @@ export type DenyReason =
  * - `RECLAIMED`: the stamped certificate does not exist or is neither ACTIVE nor REVOKED (its provisioning never
  *   finished); the item was re-claimed for this certificate.
  * - `RECLAIM_LOST`: as `RECLAIMED`, but another certificate re-claimed the item first.
+ * - `RECLAIM_REFUSED`: as `RECLAIMED`, but the item cannot decide a parameter the hook decides: not re-claimed.
  */
 export type StampOutcome =
   | 'STAMP_UNDATED'
@@ -40,7 +57,8 @@ export type StampOutcome =
   | 'CERTIFICATE_ACTIVE'
   | 'CERTIFICATE_REVOKED'
   | 'RECLAIMED'
-  | 'RECLAIM_LOST';
+  | 'RECLAIM_LOST'
+  | 'RECLAIM_REFUSED';
 
 /** The stamp another certificate left on the item, and what the hook made of it: logged with the decision. */
 export interface StampCheck {
@@ -89,8 +107,8 @@ export interface DecisionDependencies {
    */
   readonly reclaiming?: ReclaimDependencies;
   readonly serialNumberParameter: string;
-  /** Item attribute → template parameter. */
-  readonly parameterOverrides: Readonly<Record<string, string>>;
+  /** The parameters the hook decides, by the item attribute that decides each. */
+  readonly parameterOverrides: ParameterOverrides;
   /** Milliseconds the whole lookup (every call it makes) may take before the request is denied. */
   readonly lookupTimeoutMs: number;
   /** The clock stamps are dated against. @default - the system clock */
@@ -98,9 +116,15 @@ export interface DecisionDependencies {
 }
 
 /**
- * Allows a RegisterThing request when its serial number is on the allow-list, with the item's mapped attributes
- * as parameter overrides; denies it otherwise. Whether a serial number already provisioned with another
- * certificate is denied (`ALREADY_PROVISIONED`) is the allow-list's to say: see its `reprovisioning` mode.
+ * Allows a RegisterThing request when its serial number is on the allow-list, answering a value for every
+ * parameter the hook decides (the item's, else the configured default); denies it otherwise. Whether a serial
+ * number already provisioned with another certificate is denied (`ALREADY_PROVISIONED`) is the allow-list's to
+ * say: see its `reprovisioning` mode.
+ *
+ * The device chooses nothing the hook decides: a request that carries such a parameter is denied before any
+ * lookup (`PARAMETER_SET_BY_DEVICE`), whatever AWS IoT would make of the device's value beside the override. An
+ * item that cannot decide a parameter denies the request and, in deny mode, is not stamped (the claim's
+ * condition requires the values), so the operator's fix is all a retry needs.
  *
  * In deny mode, a serial number stamped with another certificate between {@link RECLAIM_MIN_AGE_MS} and
  * {@link RECLAIM_WINDOW_MS} ago is re-claimed for this certificate when the stamped one does not exist or is
@@ -130,6 +154,15 @@ export async function decide(event: PreProvisioningHookEvent, deps: DecisionDepe
         serialNumber.trim() === ''
           ? `${deps.serialNumberParameter} is empty`
           : `${deps.serialNumberParameter} is ${bytes} bytes; an allow-list key is at most ${DYNAMODB_PARTITION_KEY_MAX_BYTES.value}`,
+    };
+  }
+  const chosen = parametersSetByDevice(event.parameters, deps.parameterOverrides);
+  if (chosen.length > 0) {
+    return {
+      allow: false,
+      reason: 'PARAMETER_SET_BY_DEVICE',
+      detail: `the device sent ${chosen.join(', ')}, which the allow-list decides, not the device`,
+      serialNumber,
     };
   }
 
@@ -174,12 +207,24 @@ export async function decide(event: PreProvisioningHookEvent, deps: DecisionDepe
       ...stamp,
     };
   }
-  const parameterOverrides: Record<string, string> = {};
-  for (const [attribute, parameter] of Object.entries(deps.parameterOverrides)) {
-    const value = answer.entry.attributes[attribute];
-    if (value !== undefined) parameterOverrides[parameter] = value;
+  // An ALLOWED claim already met the same rule as its condition; checking again costs nothing and keeps a
+  // GetItem (allow mode) and a claim to one rule.
+  const values = resolveOverrideValues(answer.entry, deps.parameterOverrides);
+  if (!values.ok) {
+    return { allow: false, reason: values.reason, detail: values.detail, serialNumber, ...stamp };
   }
-  return { allow: true, serialNumber, parameterOverrides, ...stamp };
+  if (answer.status === 'INVALID_ITEM') {
+    // The condition refused the item but the rule finds nothing wrong: it changed in between. Deny; a retry reads
+    // it again.
+    return {
+      allow: false,
+      reason: 'INVALID_OVERRIDE_VALUE',
+      detail: 'the allow-list item changed while it was claimed; the device may retry',
+      serialNumber,
+      ...stamp,
+    };
+  }
+  return { allow: true, serialNumber, parameterOverrides: values.values, ...stamp };
 }
 
 /**
@@ -229,7 +274,13 @@ async function lookUp(
     { ...request, previousCertificateId: stamp.stampedCertificateId },
     signal,
   );
-  return settle(again.status === 'ALLOWED' ? 'RECLAIMED' : 'RECLAIM_LOST', again);
+  const outcomes: Record<AllowListAnswer['status'], StampOutcome> = {
+    ALLOWED: 'RECLAIMED',
+    INVALID_ITEM: 'RECLAIM_REFUSED',
+    ALREADY_PROVISIONED: 'RECLAIM_LOST',
+    NOT_ALLOW_LISTED: 'RECLAIM_LOST',
+  };
+  return settle(outcomes[again.status], again);
 }
 
 /** Runs `work` with an abort signal; rejects with {@link LookupTimeoutError} and aborts it after `timeoutMs`. */

@@ -23,8 +23,8 @@ const DENY: PreProvisioningHookResponse = { allowProvisioning: false };
 
 /**
  * Builds the pre-provisioning hook: allows a RegisterThing request whose serial number is on the allow-list (and,
- * unless reprovisioning is allowed, not yet provisioned with another certificate), with parameter overrides from
- * the item, and denies everything else with a logged reason.
+ * unless reprovisioning is allowed, not yet provisioned with another certificate), answering a value for every
+ * parameter it decides, and denies everything else with a logged reason.
  *
  * Never throws: AWS IoT treats a failed invocation as a denial anyway, but then nothing says why.
  *
@@ -39,12 +39,16 @@ export function buildHandler(
     fields: Record<string, unknown>,
   ): PreProvisioningHookResponse => {
     deps.metrics.addMetric(PROVISIONING_HOOK_METRICS.denied, MetricUnit.Count, 1);
-    if (reason === 'ALREADY_PROVISIONED') {
-      deps.metrics.addMetric(PROVISIONING_HOOK_METRICS.alreadyProvisioned, MetricUnit.Count, 1);
-    }
+    const count = (metric: string) => deps.metrics.addMetric(metric, MetricUnit.Count, 1);
+    if (reason === 'ALREADY_PROVISIONED') count(PROVISIONING_HOOK_METRICS.alreadyProvisioned);
+    if (reason === 'PARAMETER_SET_BY_DEVICE') count(PROVISIONING_HOOK_METRICS.parameterFromDevice);
     if (reason === 'LOOKUP_FAILED' || reason === 'LOOKUP_TIMEOUT') {
-      deps.metrics.addMetric(PROVISIONING_HOOK_METRICS.lookupFailed, MetricUnit.Count, 1);
+      count(PROVISIONING_HOOK_METRICS.lookupFailed);
       log.error('provisioning denied: the allow-list could not be read', { reason, ...fields });
+    } else if (reason === 'MISSING_OVERRIDE_VALUE' || reason === 'INVALID_OVERRIDE_VALUE') {
+      // The operator's item is at fault, not the device: an error, counted for the alarm.
+      count(PROVISIONING_HOOK_METRICS.invalidAllowListItem);
+      log.error('provisioning denied: the allow-list item cannot decide a parameter', { reason, ...fields });
     } else {
       log.warn('provisioning denied', { reason, ...fields });
     }
@@ -83,7 +87,11 @@ export function buildHandler(
       return { allowProvisioning: true, parameterOverrides: decision.parameterOverrides };
     } catch (error) {
       deps.metrics.addMetric(PROVISIONING_HOOK_METRICS.denied, MetricUnit.Count, 1);
-      log.error('provisioning denied: unexpected error', { error });
+      deps.metrics.addMetric(PROVISIONING_HOOK_METRICS.unexpectedError, MetricUnit.Count, 1);
+      log.error('provisioning denied: unexpected error', {
+        reason: 'UNEXPECTED_ERROR' satisfies DenyReason,
+        error,
+      });
       return DENY;
     } finally {
       try {
@@ -107,13 +115,16 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
   return {
     allowList: dynamoProvisioningAllowList(dynamodb, {
       tableName: config.tableName,
-      attributes: Object.keys(config.parameterOverrides),
+      parameterOverrides: config.parameterOverrides,
       reprovisioning: config.reprovisioning,
     }),
     ...(config.reprovisioning === 'deny' && {
       reclaiming: {
         certificateStatus: iotCertificateStatus(hookIotClient()),
-        reclaim: dynamoAllowListReclaim(dynamodb, { tableName: config.tableName }),
+        reclaim: dynamoAllowListReclaim(dynamodb, {
+          tableName: config.tableName,
+          parameterOverrides: config.parameterOverrides,
+        }),
       },
     }),
     serialNumberParameter: config.serialNumberParameter,
@@ -127,7 +138,11 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
 // Built once per container, on the first invocation, from the environment.
 let built: ReturnType<typeof buildHandler> | undefined;
 
-/** The Lambda entry point. A configuration error denies every request, logged, rather than failing them. */
+/**
+ * The Lambda entry point. A configuration error denies every request, logged and counted (metric
+ * `ConfigurationError`, which the stack alarms on), rather than failing them: AWS IoT would deny a failed
+ * invocation anyway, with nothing to say why. The environment is read again at the next request.
+ */
 export const handler = async (event: unknown, context: Context): Promise<PreProvisioningHookResponse> => {
   if (built === undefined) {
     try {
@@ -137,6 +152,14 @@ export const handler = async (event: unknown, context: Context): Promise<PreProv
         reason: 'CONFIGURATION_ERROR' satisfies DenyReason,
         error,
       });
+      const metrics = new Metrics();
+      try {
+        metrics.addMetric(PROVISIONING_HOOK_METRICS.denied, MetricUnit.Count, 1);
+        metrics.addMetric(PROVISIONING_HOOK_METRICS.configurationError, MetricUnit.Count, 1);
+        metrics.publishStoredMetrics();
+      } catch (metricsError) {
+        new Logger().error('could not publish metrics', { error: metricsError });
+      }
       return DENY;
     }
   }

@@ -160,7 +160,7 @@ export function resolveFleetConfig(
     try {
       return build();
     } catch (error) {
-      if (error instanceof TemplateFileError) problems.push(error.message);
+      if (error instanceof TemplateFileError) problems.push(...error.problems);
       else if (error instanceof TemplateValidationError)
         problems.push(`${at}: the derived template is invalid: ${error.message}`);
       else throw error;
@@ -206,35 +206,39 @@ function safeIsIssuedBy(certificatePem: string, caPem: string): boolean {
   }
 }
 
-/** Characters of a value or a name shown in a problem; longer ones are cut, with their length given. */
-const SHOWN_VALUE_LENGTH = 60;
+/**
+ * Values and names longer than this are shown cut, with their length: a value AWS bounds at all is rarely
+ * longer, and anything longer would drown the line.
+ */
+const SHOWN_IN_FULL = 200;
+/** Characters of a cut value, and of a cut name in a path. */
+const SHOWN_VALUE_LENGTH = 80;
 const SHOWN_NAME_LENGTH = 32;
 
 /**
- * A value as a problem shows it: JSON, cut after {@link SHOWN_VALUE_LENGTH} characters with the full length
- * given (`"xxxx…" (5000 characters)`), so that a 5,000-character value still makes a one-line message.
+ * A value as a problem shows it: JSON, and beyond {@link SHOWN_IN_FULL} characters its first
+ * {@link SHOWN_VALUE_LENGTH} with the full length (`"xxxx…" (5000 characters)`), so that a 5,000-character
+ * value still makes a one-line message.
  */
 export function shownValue(value: unknown): string {
-  if (typeof value === 'string' && value.length > SHOWN_VALUE_LENGTH) {
+  if (typeof value === 'string' && value.length > SHOWN_IN_FULL) {
     return `${JSON.stringify(value.slice(0, SHOWN_VALUE_LENGTH)).slice(0, -1)}…" (${value.length} characters)`;
   }
   const json = JSON.stringify(value) ?? String(value);
-  return json.length > SHOWN_VALUE_LENGTH
+  return json.length > SHOWN_IN_FULL
     ? `${json.slice(0, SHOWN_VALUE_LENGTH)}… (${json.length} characters of JSON)`
     : json;
 }
 
 /** A text cut like a value, without quotes (a path on disk). */
 const shortened = (text: string) =>
-  text.length > SHOWN_VALUE_LENGTH * 2
-    ? `${text.slice(0, SHOWN_VALUE_LENGTH * 2)}… (${text.length} characters)`
-    : text;
+  text.length > SHOWN_IN_FULL ? `${text.slice(0, SHOWN_IN_FULL)}… (${text.length} characters)` : text;
 
 /** A name in a path (a key of the configuration), cut like a value and on one line. */
 function shownName(name: string): string {
   // Control characters (a line break in a key) are escaped, so that the problem stays one line.
   const oneLine = /[\p{Cc}\u2028\u2029]/u.test(name) ? JSON.stringify(name) : name;
-  return oneLine.length > SHOWN_NAME_LENGTH
+  return oneLine.length > SHOWN_IN_FULL
     ? `${oneLine.slice(0, SHOWN_NAME_LENGTH)}… (${name.length} characters)`
     : oneLine;
 }

@@ -20,7 +20,17 @@ import {
 } from '../../core/limits';
 import { groupPolicyDocumentLength, groupPolicyFindings } from '../../core/group-policy';
 import { onboardingRulesSchema } from '../../core/onboarding/rules';
-import { DEFAULT_REPROVISIONING, REPROVISIONING_MODES } from '../../core/provisioning/allow-list';
+import {
+  DEFAULT_REPROVISIONING,
+  DEFAULT_SERIAL_NUMBER_PARAMETER,
+  REPROVISIONING_MODES,
+} from '../../core/provisioning/allow-list';
+import {
+  parameterOverridesSchema,
+  refineSerialNumberNotOverridden,
+  templateParameterNameSchema,
+} from '../../core/contracts/pre-provisioning-hook';
+import { claimClientIdPrefixProblem } from '../../core/provisioning/claim-policy';
 import { fleetIndexingSchema } from '../../core/registry/indexing';
 import { checkOrganization, flattenGroups } from './organization';
 
@@ -381,10 +391,7 @@ export const fleetProvisioningSchema = z
       .regex(PROVISIONING_TEMPLATE_NAME_PATTERN, { message: 'must be 1-36 characters of [0-9A-Za-z_-]' })
       .optional(),
     /** The parameter that carries the device's serial number. */
-    serialNumberParameter: z
-      .string()
-      .regex(/^[A-Za-z0-9_]{1,64}$/)
-      .default('SerialNumber'),
+    serialNumberParameter: templateParameterNameSchema.default(DEFAULT_SERIAL_NUMBER_PARAMETER),
     /** Thing names are this prefix followed by the serial number. @default - the serial number alone */
     thingNamePrefix: z
       .string()
@@ -392,8 +399,30 @@ export const fleetProvisioningSchema = z
       .default(''),
     /** A fleet provisioning template JSON file to use instead of the derived one. @default - derived */
     templateFile: z.string().min(1).optional(),
-    /** Allow-list items' attributes that become parameter overrides, e.g. `{ thingGroupName: 'ThingGroupName' }`. */
-    parameterOverrides: z.record(z.string(), z.string()).default({}),
+    /**
+     * The client-ID namespace of claim certificates: the claim policy lets a claim connect only with a client ID
+     * that starts with this prefix. It must contain a character thing names cannot (`.`), so that a claim, shared
+     * and possibly leaked, can never connect with a provisioned device's client ID (its thing name) and knock it
+     * off. Part of the device contract: firmware connects with its claim as `<prefix><unique suffix>`.
+     * @default `<name>.claim.`
+     */
+    claimClientIdPrefix: z
+      .string()
+      .superRefine((prefix, ctx) => {
+        const problem = claimClientIdPrefixProblem(prefix);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', input: prefix, message: problem });
+      })
+      .optional(),
+    /**
+     * The template parameters the pre-provisioning hook decides, each from an allow-list item attribute:
+     * `{ thingGroupName: 'ThingGroupName' }`, or `{ thingGroupName: { parameter: 'ThingGroupName', default:
+     * 'unassigned', allowedValues: ['unassigned', 'site-berlin'] } }`. The hook answers a value for each on every
+     * request it allows (the item's, else `default`, else the template's default, else it denies), and refuses a
+     * device that sends one. A parameter that places the thing in a group may take only `allowedValues`, by
+     * default the onboarding groups (`onboarding.thingGroupName` and the `groupRules` groups); the provisioning
+     * role may add things to those groups only. Validated with the hook's own schema.
+     */
+    parameterOverrides: parameterOverridesSchema.default({}),
     /**
      * Whether an allow-listed serial number may provision again with another certificate. `deny`: the hook
      * stamps the item with the first certificate's ID (`provisionedCertificateId`, `provisionedAt`) and denies
@@ -409,7 +438,8 @@ export const fleetProvisioningSchema = z
      */
     reprovisioning: z.enum(REPROVISIONING_MODES).default(DEFAULT_REPROVISIONING),
   })
-  .strict();
+  .strict()
+  .superRefine(refineSerialNumberNotOverridden);
 
 /** The whole fleet configuration. */
 export const fleetConfigSchema = z

@@ -1,21 +1,19 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as iot from 'aws-cdk-lib/aws-iot';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import {
-  claimPolicyDocument,
   DEFAULT_REPROVISIONING,
-  PROVISIONING_ALLOW_LIST_KEY,
   type ProvisioningTemplateBody,
   RECLAIM_MIN_AGE_MS,
   RECLAIM_WINDOW_MS,
   type ReprovisioningMode,
 } from '../../core/provisioning';
+import { encodePreProvisioningHookEnvironment } from '../../core/contracts/pre-provisioning-hook';
+import type { ParameterOverrides } from '../../core/provisioning/parameter-overrides';
 import {
   FLEETKIT_METRICS_NAMESPACE,
   PROVISIONING_HOOK_METRICS,
@@ -31,12 +29,19 @@ export interface FleetProvisioningProps {
   /** Fixed: it is part of the MQTT topics devices publish to. */
   readonly templateName: string;
   readonly templateBody: ProvisioningTemplateBody;
-  /** Fixed: `fleetkit claim rotate --policy-name` attaches it to claim certificates. */
-  readonly claimPolicyName: string;
+  /**
+   * The provisioning allow-list table (see `AllowListTable`), by its fixed name: it is state and lives in another
+   * stack, which this one refers to by name rather than through an export.
+   */
+  readonly allowListTableName: string;
   /** The template parameter carrying the serial number the hook looks up. */
   readonly serialNumberParameter: string;
-  /** Allow-list item attributes that become parameter overrides. */
-  readonly parameterOverrides: Readonly<Record<string, string>>;
+  /**
+   * The parameters the hook decides, each from an allow-list item attribute, complete (defaults and allowed values
+   * resolved: see `fleetProvisioningHookOverrides`). Parameters with allowed values limit the provisioning role
+   * to the resources those values name.
+   */
+  readonly parameterOverrides: ParameterOverrides;
   /**
    * Whether an allow-listed serial number may provision again with another certificate. With `deny` the hook
    * claims the item for the first certificate (a conditional UpdateItem) and may not read it otherwise, and may
@@ -50,34 +55,31 @@ export interface FleetProvisioningProps {
 }
 
 /**
- * Fleet provisioning by claim: the FLEET_PROVISIONING template, the claim policy (only the create-certificate
- * and this template's provision topics), and a pre-provisioning hook that allows a device only when its serial
- * number is in the provisioning allow-list (and, by default, not yet provisioned with another certificate),
- * answering well inside AWS IoT's 5-second budget.
+ * Fleet provisioning by claim, the machinery: the FLEET_PROVISIONING template and a pre-provisioning hook that
+ * allows a device only when its serial number is in the provisioning allow-list (and, by default, not yet
+ * provisioned with another certificate), answering well inside AWS IoT's 5-second budget, with its alarms.
  *
- * The claim certificate itself is made with `fleetkit claim rotate`, never by the stack, so no private key is
- * in a template.
+ * The state it works with lives elsewhere: the allow-list table (`AllowListTable`) and the claim policy
+ * (`ClaimPolicy`). The claim certificate itself is made with `fleetkit claim rotate`, never by a stack, so no
+ * private key is in a template.
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/pre-provisioning-hook.html
  */
 export class FleetProvisioning extends Construct {
   public readonly template: ProvisioningTemplate;
-  public readonly allowList: dynamodb.TableV2;
   public readonly hook: nodejs.NodejsFunction;
-  public readonly claimPolicyName: string;
   public readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: FleetProvisioningProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const reprovisioning = props.reprovisioning ?? DEFAULT_REPROVISIONING;
-    this.allowList = new dynamodb.TableV2(this, 'AllowList', {
-      partitionKey: { name: PROVISIONING_ALLOW_LIST_KEY, type: dynamodb.AttributeType.STRING },
-      billing: dynamodb.Billing.onDemand(),
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      deletionProtection: true,
-      removalPolicy: RemovalPolicy.RETAIN,
+    const allowListArn = stack.formatArn({
+      service: 'dynamodb',
+      resource: 'table',
+      resourceName: props.allowListTableName,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
 
     const logGroup = new logs.LogGroup(this, 'HookLogs', { retention: logs.RetentionDays.THREE_MONTHS });
@@ -105,7 +107,7 @@ export class FleetProvisioning extends Construct {
       new iam.PolicyStatement({
         sid: access.sid,
         actions: [access.action],
-        resources: [this.allowList.tableArn],
+        resources: [allowListArn],
       }),
     );
     if (reprovisioning === 'deny') {
@@ -139,10 +141,13 @@ export class FleetProvisioning extends Construct {
       role,
       logGroup,
       environment: {
-        FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: this.allowList.tableName,
-        FLEETKIT_SERIAL_NUMBER_PARAMETER: props.serialNumberParameter,
-        FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify(props.parameterOverrides),
-        FLEETKIT_REPROVISIONING: reprovisioning,
+        // The hook decodes these with the same schema (core/contracts); encoding validates them first.
+        ...encodePreProvisioningHookEnvironment({
+          tableName: props.allowListTableName,
+          serialNumberParameter: props.serialNumberParameter,
+          parameterOverrides: props.parameterOverrides,
+          reprovisioning,
+        }),
         POWERTOOLS_SERVICE_NAME: PROVISIONING_HOOK_SERVICE,
         POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -162,6 +167,26 @@ export class FleetProvisioning extends Construct {
         ...(props.alarmTopic && { alarmTopic: props.alarmTopic }),
       });
     this.alarms = [
+      hookAlarm(
+        'ConfigurationErrorAlarm',
+        PROVISIONING_HOOK_METRICS.configurationError,
+        "The pre-provisioning hook's settings are invalid and it denies every device. Its log says which variable is wrong; a Fleetkit synthesis cannot produce this, so look for a hand-edited environment and deploy again.",
+      ),
+      hookAlarm(
+        'UnexpectedErrorAlarm',
+        PROVISIONING_HOOK_METRICS.unexpectedError,
+        'The pre-provisioning hook failed unexpectedly and denied a device (fail closed). Its log has the error and stack: a defect to report.',
+      ),
+      hookAlarm(
+        'InvalidAllowListItemAlarm',
+        PROVISIONING_HOOK_METRICS.invalidAllowListItem,
+        "An allow-listed device was denied because its allow-list item cannot decide a parameter the hook decides (no value and no default, or a value that is not allowed, such as a group onboarding may not use). The log names the serial number and the attribute; fix the item and the device's next attempt is allowed (the item was not stamped).",
+      ),
+      hookAlarm(
+        'ParameterFromDeviceAlarm',
+        PROVISIONING_HOOK_METRICS.parameterFromDevice,
+        'A device sent a parameter the hook decides (such as its thing group) and was denied: firmware out of date, or someone with a claim certificate trying to choose their own group and its policies.',
+      ),
       hookAlarm(
         'LookupFailedAlarm',
         PROVISIONING_HOOK_METRICS.lookupFailed,
@@ -184,22 +209,12 @@ export class FleetProvisioning extends Construct {
       templateBody: props.templateBody,
       description: 'Fleetkit fleet provisioning by claim',
       preProvisioningHook: this.hook,
-    });
-
-    new iot.CfnPolicy(this, 'ClaimPolicy', {
-      policyName: props.claimPolicyName,
-      policyDocument: claimPolicyDocument(
-        (resource, name) =>
-          stack.formatArn({
-            service: 'iot',
-            resource,
-            resourceName: name,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        [props.templateName],
+      parameterValues: Object.fromEntries(
+        Object.values(props.parameterOverrides)
+          .filter((override) => override.allowedValues !== undefined)
+          .map((override) => [override.parameter, override.allowedValues!]),
       ),
     });
-    this.claimPolicyName = props.claimPolicyName;
   }
 }
 

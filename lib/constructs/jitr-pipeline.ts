@@ -52,8 +52,9 @@ export interface JitrPipelineProps {
  * Just-In-Time Registration: a topic rule on each CA's certificate-registered events feeds a queue that the JITR
  * function drains at a bounded concurrency; failures retry, then land in a dead-letter queue with an alarm.
  *
- * The function validates each certificate and either provisions it (thing, policy, exclusive attachment, group,
- * then activation last) or revokes it.
+ * The function validates each certificate and provisions it (thing, policy, exclusive attachment, group, then
+ * activation last), revokes it for a fault of its own, or leaves it pending and sets the event aside in the
+ * dead-letter queue with its reason (docs/jitr.md).
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html
  */
@@ -169,10 +170,12 @@ export class JitrPipeline extends Construct {
         resources: props.caCertificates.map((ca) => ca.caCertificateArn),
       }),
     );
+    // DescribeThing and ListThingPrincipals: a thing that exists is checked for its CA binding and its other
+    // certificates before a new certificate may join it (lambda/jitr/onboard.ts, claimThing).
     role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'CreateThings',
-        actions: ['iot:CreateThing', 'iot:UpdateThing'],
+        actions: ['iot:CreateThing', 'iot:UpdateThing', 'iot:DescribeThing', 'iot:ListThingPrincipals'],
         resources: [anyThing],
       }),
     );
@@ -290,6 +293,17 @@ export class JitrPipeline extends Construct {
           period: Duration.minutes(5),
         }),
         'JITR attempts failed (they are retried; persistent failures reach the dead-letter queue).',
+      ),
+      alarm(
+        'TakeoverRefusedAlarm',
+        new cloudwatch.Metric({
+          namespace: FLEETKIT_METRICS_NAMESPACE,
+          metricName: JITR_METRICS.takeoverRefused,
+          dimensionsMap: { service: 'fleetkit-jitr' },
+          statistic: 'Sum',
+          period: Duration.minutes(5),
+        }),
+        'JITR refused a certificate for a thing bound to another CA or holding another ACTIVE certificate: a device reset with a new certificate, or an attempt to take a device over. The event is in the dead-letter queue with its reason.',
       ),
     ];
 

@@ -20,6 +20,11 @@ export interface ProvisioningTemplateProps {
   readonly description?: string;
   /** Fleet provisioning: the function that allows or denies each device. @default - none */
   readonly preProvisioningHook?: lambda.IFunction;
+  /**
+   * The only values some parameters take (those the hook decides from a closed list): the role may use only the
+   * resources they name (the groups a thing may join, say). @default - none
+   */
+  readonly parameterValues?: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -53,7 +58,9 @@ export class ProvisioningTemplate extends Construct {
       }),
       description: `Provisioning role of the ${props.templateType} template ${props.templateName}: only what the template does`,
     });
-    const statements = provisioningRoleStatements(props.templateBody, arn);
+    const statements = provisioningRoleStatements(props.templateBody, arn, {
+      ...(props.parameterValues !== undefined && { parameterValues: props.parameterValues }),
+    });
     for (const statement of statements) {
       this.role.addToPolicy(
         new iam.PolicyStatement({

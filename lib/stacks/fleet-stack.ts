@@ -6,7 +6,16 @@ import { CaCertificate } from '../constructs/ca-certificate';
 import { DevicePolicy } from '../constructs/device-policy';
 import { FleetOrganization, type StaticGroupDraft } from '../constructs/fleet-organization';
 import { ProvisioningTemplate } from '../constructs/provisioning-template';
-import { jitpTemplateName } from '../config/templates';
+import { fleetProvisioningTemplateName, jitpTemplateName } from '../config/templates';
+import {
+  allowListTableName,
+  claimClientIdPrefix,
+  claimPolicyName,
+  provisioningAllowListTableName,
+} from '../config/contract-names';
+import { ClaimPolicy } from '../constructs/claim-policy';
+import { ALLOW_LIST_KEY } from '../../core/onboarding/allow-list';
+import { PROVISIONING_ALLOW_LIST_KEY } from '../../core/provisioning/allow-list';
 
 /** Properties of {@link FleetStack}. */
 export interface FleetStackProps extends StackProps {
@@ -25,14 +34,23 @@ export interface RegisteredCa {
 }
 
 /**
- * The fleet's stateful resources: CA registrations, the shared device policy, thing types, static groups and
- * the allow-list table. Changing them affects devices in the field, so they live apart from the functions.
+ * The fleet's stateful resources: CA registrations, the shared device policy, thing types, static groups, the
+ * allow-list tables and the claim policy. Changing them affects devices in the field, so they live apart from
+ * the functions.
+ *
+ * Nothing here is exported to the onboarding stack: what it needs has a fixed name (see
+ * `lib/config/contract-names.ts`) or an ID known at synth, so the two stacks never block each other's changes.
  */
 export class FleetStack extends Stack {
   public readonly certificateAuthorities: readonly RegisteredCa[];
   public readonly devicePolicy: DevicePolicy;
   public readonly organization: FleetOrganization;
+  /** The JITR allow-list (thing names), when `onboarding.requireAllowList` is set. */
   public readonly allowList?: AllowListTable;
+  /** The fleet provisioning allow-list (serial numbers), when fleet provisioning is on. */
+  public readonly provisioningAllowList?: AllowListTable;
+  /** The policy of fleet provisioning claim certificates, when fleet provisioning is on. */
+  public readonly claimPolicy?: ClaimPolicy;
   public readonly jitpTemplate?: ProvisioningTemplate;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
@@ -89,11 +107,39 @@ export class FleetStack extends Stack {
       dynamicGroups: config.dynamicGroups,
       fleetMetrics: config.fleetMetrics,
     });
+    // Outputs give the fixed names, not the resources' tokens, so that they read the same in every stack.
     if (config.onboarding.requireAllowList) {
-      this.allowList = new AllowListTable(this, 'AllowList');
+      this.allowList = new AllowListTable(this, 'AllowList', {
+        tableName: allowListTableName(config),
+        partitionKey: ALLOW_LIST_KEY,
+      });
       new CfnOutput(this, 'AllowListTableName', {
-        value: this.allowList.table.tableName,
+        value: allowListTableName(config),
         description: 'DynamoDB table of thing names allowed to onboard',
+      });
+    }
+    if (config.fleetProvisioning.enabled) {
+      this.provisioningAllowList = new AllowListTable(this, 'ProvisioningAllowList', {
+        tableName: provisioningAllowListTableName(config),
+        partitionKey: PROVISIONING_ALLOW_LIST_KEY,
+      });
+      new CfnOutput(this, 'ProvisioningAllowListTableName', {
+        value: provisioningAllowListTableName(config),
+        description: 'DynamoDB table of serial numbers allowed to provision (key serialNumber)',
+      });
+      this.claimPolicy = new ClaimPolicy(this, 'ClaimPolicy', {
+        policyName: claimPolicyName(config),
+        templateNames: [fleetProvisioningTemplateName(config)],
+        clientIdPrefix: claimClientIdPrefix(config),
+      });
+      new CfnOutput(this, 'ClaimPolicyName', {
+        value: claimPolicyName(config),
+        description: 'Attach to claim certificates: npx fleetkit claim rotate --policy-name <this>',
+      });
+      new CfnOutput(this, 'ClaimClientIdPrefix', {
+        value: claimClientIdPrefix(config),
+        description:
+          'Devices connect with their claim as <this><unique suffix>; the claim policy allows no other client ID',
       });
     }
   }

@@ -1,4 +1,5 @@
 import { ArnFormat, CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { Construct } from 'constructs';
@@ -8,7 +9,8 @@ import { CaExpiryMonitor } from '../constructs/ca-expiry-monitor';
 import { FleetProvisioning } from '../constructs/fleet-provisioning';
 import { JitrPipeline } from '../constructs/jitr-pipeline';
 import type { ProvisioningTemplateBody } from '../../core/provisioning';
-import { fleetProvisioningTemplateName } from '../config/templates';
+import { fleetProvisioningHookOverrides, fleetProvisioningTemplateName } from '../config/templates';
+import { allowListTableName, provisioningAllowListTableName } from '../config/contract-names';
 import type { FleetStack } from './fleet-stack';
 
 /** Properties of {@link OnboardingStack}. */
@@ -21,7 +23,11 @@ export interface OnboardingStackProps extends StackProps {
   readonly resolvedCas: readonly ResolvedCertificateAuthority[];
 }
 
-/** The stateless onboarding machinery: the JITR pipeline and its alarms. */
+/**
+ * The stateless onboarding machinery: the JITR pipeline, the fleet provisioning template and its hook, the CA
+ * expiry check, and their alarms. It holds no state (tables and the claim policy are in the fleet stack, which it
+ * refers to by fixed names, never through an export), so it can be deleted and deployed again freely.
+ */
 export class OnboardingStack extends Stack {
   public readonly jitr?: JitrPipeline;
   public readonly fleetProvisioning?: FleetProvisioning;
@@ -73,7 +79,11 @@ export class OnboardingStack extends Stack {
         devicePolicyName: fleet.devicePolicy.policyName,
         devicePolicyArn: fleet.devicePolicy.policyArn,
         onboardingRules: config.onboarding,
-        allowListTable: fleet.allowList?.table,
+        // By its fixed name, not the fleet stack's resource: an export would block turning the allow-list off
+        // (the fleet stack could not remove an export this stack still imports).
+        ...(config.onboarding.requireAllowList && {
+          allowListTable: dynamodb.TableV2.fromTableName(this, 'AllowListTable', allowListTableName(config)),
+        }),
         batchSize: config.jitr.batchSize,
         maxConcurrency: config.jitr.maxConcurrency,
         maxReceiveCount: config.jitr.maxReceiveCount,
@@ -98,22 +108,14 @@ export class OnboardingStack extends Stack {
       this.fleetProvisioning = new FleetProvisioning(this, 'FleetProvisioning', {
         templateName: fleetProvisioningTemplateName(config),
         templateBody: props.fleetProvisioningTemplate,
-        claimPolicyName: `${config.name}-claim`,
+        allowListTableName: provisioningAllowListTableName(config),
         serialNumberParameter: config.fleetProvisioning.serialNumberParameter,
-        parameterOverrides: config.fleetProvisioning.parameterOverrides,
+        parameterOverrides: fleetProvisioningHookOverrides(config, props.fleetProvisioningTemplate),
         reprovisioning: config.fleetProvisioning.reprovisioning,
         alarmTopic: this.alarmTopic,
       });
       new CfnOutput(this, 'FleetProvisioningTemplateName', {
         value: this.fleetProvisioning.template.templateName,
-      });
-      new CfnOutput(this, 'ClaimPolicyName', {
-        value: this.fleetProvisioning.claimPolicyName,
-        description: 'Attach to claim certificates: npx fleetkit claim rotate --policy-name <this>',
-      });
-      new CfnOutput(this, 'ProvisioningAllowListTableName', {
-        value: this.fleetProvisioning.allowList.tableName,
-        description: 'DynamoDB table of serial numbers allowed to provision (key serialNumber)',
       });
     }
   }

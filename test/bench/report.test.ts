@@ -56,6 +56,7 @@ function stormResult(
     throttle: true,
     devices,
     events: devices,
+    capturedShapeEvents: Math.floor(devices / 2),
     settings: {
       batchSize: 5,
       maxConcurrency: 2,

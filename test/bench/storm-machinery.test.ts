@@ -4,7 +4,8 @@ import { inspectCertificate } from '../../core/certificates/inspect';
 import { createCertificateAuthority, type KeyAndCertificate } from '../../core/certificates/issue';
 import { onboardingRulesSchema } from '../../core/onboarding/rules';
 import { buildHandler } from '../../lambda/jitr/handler';
-import type { Registry, RegisteredCertificate } from '../../lambda/jitr/iot-adapter';
+import type { RegisteredCertificate } from '../../lambda/jitr/iot-adapter';
+import { InMemoryRegistry } from '../support/in-memory-registry';
 import { parseRegistrationMessage } from '../../lambda/jitr/schema';
 import { BENCH_RULES, generateDevices, pickedEvenly, type BenchDevice } from '../../bench/devices';
 import { summarizeEndState, type ExpectedDevice, type RegistryState } from '../../bench/end-state';
@@ -17,6 +18,7 @@ import {
   planEvents,
   processCpuSeconds,
   registrationEventBody,
+  stormEventShape,
   seededRandom,
   SimulatedCrashError,
 } from '../../bench/storm';
@@ -35,50 +37,26 @@ beforeAll(async () => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-/** An in-memory registry with the semantics the handler relies on; `sabotage` changes one behaviour. */
-class FakeRegistry implements Registry {
-  readonly certificates = new Map<string, { arn: string; pem: string; status: string }>();
-  readonly things = new Set<string>();
-  readonly policyTargets = new Set<string>();
-  readonly principalThings = new Map<string, string[]>();
-  readonly thingGroups = new Map<string, string[]>();
-
+/** The in-memory registry with AWS IoT's semantics; `sabotage` changes one behaviour. */
+class FakeRegistry extends InMemoryRegistry {
   constructor(
     registered: readonly BenchDevice[],
     private readonly sabotage: { dropActivationOf?: string; failDescribeOf?: string } = {},
   ) {
+    super((id) => `arn:aws:iot:us-east-1:123456789012:cert/${id}`);
+    this.cas.set(caId, ca.certificatePem);
     for (const d of registered) {
-      this.certificates.set(d.certificateId, {
-        arn: arnOf(d),
-        pem: d.certificatePem,
-        status: 'PENDING_ACTIVATION',
-      });
+      this.certificates.set(d.certificateId, { pem: d.certificatePem, status: 'PENDING_ACTIVATION' });
     }
   }
-  async describeCertificate(id: string): Promise<RegisteredCertificate | undefined> {
+  override async describeCertificate(id: string): Promise<RegisteredCertificate | undefined> {
     if (id === this.sabotage.failDescribeOf)
       throw Object.assign(new Error('boom'), { name: 'InternalFailureException' });
-    const c = this.certificates.get(id);
-    return c && { certificateArn: c.arn, certificatePem: c.pem, status: c.status };
+    return super.describeCertificate(id);
   }
-  async caCertificatePem(): Promise<string> {
-    return ca.certificatePem;
-  }
-  async ensureThing(identity: { thingName: string }): Promise<void> {
-    this.things.add(identity.thingName);
-  }
-  async attachPolicy(_policy: string, arn: string): Promise<void> {
-    this.policyTargets.add(arn);
-  }
-  async attachCertificateToThing(thing: string, arn: string): Promise<void> {
-    this.principalThings.set(arn, [thing]);
-  }
-  async addThingToGroup(thing: string, group: string): Promise<void> {
-    this.thingGroups.set(thing, [...new Set([...(this.thingGroups.get(thing) ?? []), group])]);
-  }
-  async setCertificateStatus(id: string, status: 'ACTIVE' | 'REVOKED'): Promise<void> {
+  override async setCertificateStatus(id: string, status: 'ACTIVE' | 'REVOKED'): Promise<void> {
     if (id === this.sabotage.dropActivationOf && status === 'ACTIVE') return;
-    this.certificates.get(id)!.status = status;
+    return super.setCertificateStatus(id, status);
   }
   state(): RegistryState {
     return {
@@ -102,10 +80,10 @@ const expectedOf = (d: BenchDevice): ExpectedDevice => ({
 });
 
 /** Runs the real handler over the queue model against a registry; returns the end-state summary. */
-async function miniStorm(registry: Registry, state: () => RegistryState, maxReceiveCount = 3) {
+async function miniStorm(registry: InMemoryRegistry, state: () => RegistryState, maxReceiveCount = 3) {
   const recorder = new LogRecorder();
   const queue = new SqsQueueModel({ visibilityTimeoutMs: 250, maxReceiveCount });
-  for (const d of devices) queue.send(registrationEventBody(d.certificateId, caId));
+  devices.forEach((d, i) => queue.send(registrationEventBody(d.certificateId, caId, stormEventShape(i))));
   const stats = await runEventSource({
     queue,
     batchSize: 5,
@@ -255,9 +233,9 @@ describe('crashingRegistry', () => {
       lookup(),
       env,
     );
-    await expect(registry.ensureThing({ thingName: d().thingName, attributes: {} })).rejects.toBeInstanceOf(
-      SimulatedCrashError,
-    );
+    await expect(
+      registry.ensureThing({ thingName: d().thingName, attributes: {} }, { binding: 'b' }),
+    ).rejects.toBeInstanceOf(SimulatedCrashError);
     expect(env.stopped).toBe(true);
     await expect(registry.attachPolicy('p', arnOf(devices[1]!))).rejects.toBeInstanceOf(
       EnvironmentStoppedError,
@@ -267,13 +245,26 @@ describe('crashingRegistry', () => {
 });
 
 describe('helpers', () => {
-  test('the registration event body is one the JITR handler accepts', () => {
-    const event = parseRegistrationMessage(registrationEventBody(devices[0]!.certificateId, caId));
-    expect(event).toMatchObject({
-      certificateId: devices[0]!.certificateId,
-      caCertificateId: caId,
-      certificateStatus: 'PENDING_ACTIVATION',
-    });
+  test.each(['documented', 'captured'] as const)(
+    'the registration event body in the %s shape is one the JITR handler accepts',
+    (shape) => {
+      const body = registrationEventBody(devices[0]!.certificateId, caId, shape);
+      expect(parseRegistrationMessage(body)).toEqual({
+        certificateId: devices[0]!.certificateId,
+        caCertificateId: caId,
+        certificateStatus: 'PENDING_ACTIVATION',
+        awsAccountId: '123456789012',
+      });
+      expect(JSON.parse(body)).toMatchObject(
+        shape === 'captured'
+          ? { certificateRegistrationTimestamp: null, sourceIp: expect.any(String) }
+          : { certificateRegistrationTimestamp: expect.stringMatching(/^\d+$/) },
+      );
+    },
+  );
+
+  test('the storm sends every other event in the shape captured from real accounts', () => {
+    expect([0, 1, 2, 3].map(stormEventShape)).toEqual(['documented', 'captured', 'documented', 'captured']);
   });
 
   test('generated devices: IDs are the DER SHA-256, every fourth accepted one is in site-berlin, the reject share expired', () => {
@@ -299,6 +290,16 @@ describe('helpers', () => {
   test('reads this process’s CPU time on Linux, and nothing for a process that does not exist', () => {
     if (process.platform === 'linux') expect(processCpuSeconds(process.pid)).toBeGreaterThanOrEqual(0);
     expect(processCpuSeconds(2 ** 30)).toBeUndefined();
+  });
+
+  test('certificateLogs takes a CONCURRENT completion as the final time when the claiming attempt died', () => {
+    const recorder = new LogRecorder(() => 70);
+    const log = recorder.logger().createChild({ persistentKeys: { certificateId: 'c2' } });
+    log.info('no action taken', { outcome: 'skipped', reason: 'CONCURRENT' });
+    expect(certificateLogs(recorder.records).get('c2')).toMatchObject({
+      finalAt: 70,
+      skipped: { CONCURRENT: 1 },
+    });
   });
 
   test('certificateLogs takes a later ALREADY_ACTIVE as the final time when the attempt that activated died', () => {

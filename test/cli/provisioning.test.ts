@@ -314,6 +314,9 @@ describe('fleetkit provisioning claim', () => {
     expect(modeOf(join(dir, 'sensor-fleet-claim.key'))).toBe(0o600);
     expect(stdout).toContain(`  certificate id  ${'d'.repeat(64)}`);
     expect(stdout).toContain('  expires         2026-06-01 12:05:00 UTC (5 minute(s) from now)');
+    expect(stdout).toContain(
+      'client ID that starts with the claim client-ID prefix (stack output ClaimClientIdPrefix',
+    );
     expect(stdout).not.toContain('PRIVATE KEY');
   });
 
@@ -376,6 +379,9 @@ describe('fleetkit claim rotate', () => {
     expect(modeOf(join(dir, 'claim.key'))).toBe(0o600);
     expect(run.stdout).toContain(`New claim certificate ${id} (ACTIVE, policy fleet-claim, valid until `);
     expect(run.stdout).toContain('fleetkit claim revoke --certificate-id <old claim id>');
+    expect(run.stdout).toContain(
+      'Devices connect with it as <claim client-ID prefix><unique suffix>, e.g. <prefix>SN0001: the prefix is the\nstack output ClaimClientIdPrefix',
+    );
   });
 
   test('with --ca-dir, issues locally and registers the certificate inactive', async () => {

@@ -58,6 +58,8 @@ describeIf('reset')('onboarding storm against moto', () => {
     expect(result.endState.clean).toBe(true);
     expect(result.deadLetteredDevices).toBe(0);
     expect(result.events).toBe(39);
+    // Every other event has the shape captured from real accounts (null registration time, extra sourceIp).
+    expect(result.capturedShapeEvents).toBe(19);
     expect(result.crashesFired).toBe(result.crashesPlanned);
     expect(result.queue.redelivered).toBeGreaterThan(0);
     expect(result.functionTimeoutMs).toBe(15_000);

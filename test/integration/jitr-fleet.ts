@@ -23,6 +23,7 @@ import {
   dependenciesFromEnvironment,
   type HandlerDependencies,
 } from '../../lambda/jitr/handler';
+import { registrationEventOfShape, type RegistrationEventShape } from '../support/registration-events';
 import { clientConfig, uniqueName } from '../support/target';
 
 /**
@@ -39,6 +40,8 @@ export interface JitrFleet {
   readonly deadLetterQueueUrl: string;
   readonly dir: string;
   readonly caCertificateId: string;
+  /** A second managed CA (option `secondCa`). */
+  readonly secondCaCertificateId?: string;
   readonly policyName: string;
   readonly thingTypeName: string;
   readonly groupName: string;
@@ -50,13 +53,14 @@ export interface JitrFleet {
   /** Prefix of every thing name in this fleet, unique to the test run (targets without reset share state). */
   readonly prefix: string;
   /**
-   * Issues a device certificate with the CLI for thing `<prefix>-<name>` and registers it PENDING_ACTIVATION.
+   * Issues a device certificate with the CLI for thing `<prefix>-<name>` and registers it PENDING_ACTIVATION,
+   * from the first CA or (with option `secondCa`) the second.
    */
-  device(name: string, extra?: string[]): Promise<Device>;
+  device(name: string, extra?: string[], issuer?: 'first' | 'second'): Promise<Device>;
   /** Puts a thing name on the allow-list. */
   allow(thingName: string): Promise<void>;
-  /** Handler dependencies read from `env`, as in Lambda. */
-  dependencies(): HandlerDependencies;
+  /** Handler dependencies read from `env`, as in Lambda; `rules` changes the onboarding rules (a redeploy). */
+  dependencies(rules?: Partial<OnboardingRulesInput>): HandlerDependencies;
 }
 
 /** A device whose certificate is registered. */
@@ -64,10 +68,19 @@ export interface Device {
   readonly thingName: string;
   readonly certificateId: string;
   readonly certificateArn: string;
+  /** The CA that issued it, and under which it is registered. */
+  readonly caCertificateId: string;
 }
 
 export async function setUpJitrFleet(
-  options: { allowList?: boolean; rules?: OnboardingRulesInput } = {},
+  options: {
+    allowList?: boolean;
+    rules?: OnboardingRulesInput;
+    /** Register a second CA, also managed by the pipeline. */
+    secondCa?: boolean;
+    /** Rules added to the default ones. */
+    extraRules?: Partial<OnboardingRulesInput>;
+  } = {},
 ): Promise<JitrFleet> {
   const config = clientConfig();
   const iot = new IoTClient({ ...config, maxAttempts: 3 });
@@ -76,27 +89,11 @@ export async function setUpJitrFleet(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkit-jitr-it-'));
   const caDir = path.join(dir, 'ca');
 
-  await fleetkit('ca', 'create', '--out-dir', caDir, '--common-name', 'Fleetkit Integration CA');
-  const { registrationCode } = await iot.send(new GetRegistrationCodeCommand({}));
-  await fleetkit(
-    'ca',
-    'verification-cert',
-    '--ca-dir',
-    caDir,
-    '--registration-code',
-    registrationCode!,
-    '--out-dir',
-    caDir,
-  );
-  const caPem = fs.readFileSync(path.join(caDir, 'ca.pem'), 'utf8');
-  const { certificateId: caCertificateId } = await iot.send(
-    new RegisterCACertificateCommand({
-      caCertificate: caPem,
-      verificationCertificate: fs.readFileSync(path.join(caDir, 'verification.pem'), 'utf8'),
-      setAsActive: true,
-      allowAutoRegistration: true,
-    }),
-  );
+  const cas = [await registerCa(iot, caDir, 'Fleetkit Integration CA')];
+  if (options.secondCa) {
+    cas.push(await registerCa(iot, path.join(dir, 'ca2'), 'Fleetkit Integration CA 2'));
+  }
+  const caCertificateId = cas[0]!.caCertificateId;
 
   const prefix = uniqueName('it');
   const policyName = uniqueName('device');
@@ -146,10 +143,11 @@ export async function setUpJitrFleet(
     thingGroupName: groupName,
     groupRules: [{ field: 'OrganizationalUnit', equals: 'berlin', thingGroupName: siteGroupName }],
     requireAllowList: options.allowList ?? false,
+    ...options.extraRules,
   };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    FLEETKIT_CA_CERTIFICATE_IDS: caCertificateId!,
+    FLEETKIT_CA_CERTIFICATE_IDS: cas.map((ca) => ca.caCertificateId).join(','),
     FLEETKIT_DEVICE_POLICY_NAME: policyName,
     FLEETKIT_ONBOARDING_RULES: JSON.stringify(rules),
     FLEETKIT_SDK_MAX_ATTEMPTS: '8',
@@ -157,13 +155,15 @@ export async function setUpJitrFleet(
     ...(allowListTable !== undefined && { FLEETKIT_ALLOW_LIST_TABLE: allowListTable }),
   };
 
+  let issued = 0;
   return {
     iot,
     dynamo,
     sqs,
     deadLetterQueueUrl: deadLetterQueueUrl!,
     dir,
-    caCertificateId: caCertificateId!,
+    caCertificateId,
+    ...(cas[1] !== undefined && { secondCaCertificateId: cas[1].caCertificateId }),
     policyName,
     thingTypeName,
     groupName,
@@ -171,14 +171,17 @@ export async function setUpJitrFleet(
     ...(allowListTable !== undefined && { allowListTable }),
     env,
     prefix,
-    async device(name, extra = []) {
+    async device(name, extra = [], issuer = 'first') {
+      const ca = issuer === 'second' ? cas[1] : cas[0];
+      if (ca === undefined) throw new Error('the fleet was set up without a second CA');
       const thingName = `${prefix}-${name}`;
-      const out = path.join(dir, 'devices');
+      // One folder per certificate: a thing name can get a second one (rotation, takeover attempts).
+      const out = path.join(dir, 'devices', String(issued++));
       await fleetkit(
         'device',
         'issue',
         '--ca-dir',
-        caDir,
+        ca.dir,
         '--thing-name',
         thingName,
         '--serial-number',
@@ -191,7 +194,7 @@ export async function setUpJitrFleet(
       const registered = await iot.send(
         new RegisterCertificateCommand({
           certificatePem,
-          caCertificatePem: caPem,
+          caCertificatePem: ca.pem,
           status: 'PENDING_ACTIVATION',
         }),
       );
@@ -200,6 +203,7 @@ export async function setUpJitrFleet(
         thingName,
         certificateId: registered.certificateId!,
         certificateArn: registered.certificateArn!,
+        caCertificateId: ca.caCertificateId,
       };
     },
     async allow(thingName) {
@@ -207,35 +211,68 @@ export async function setUpJitrFleet(
         new PutItemCommand({ TableName: allowListTable!, Item: { [ALLOW_LIST_KEY]: { S: thingName } } }),
       );
     },
-    dependencies() {
+    dependencies(changed) {
       // The deployed wiring, with logs and metrics kept out of the test output (the unit tests assert them).
       process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+      const deployed =
+        changed === undefined
+          ? env
+          : { ...env, FLEETKIT_ONBOARDING_RULES: JSON.stringify({ ...rules, ...changed }) };
       return {
-        ...dependenciesFromEnvironment(env),
+        ...dependenciesFromEnvironment(deployed),
         logger: new Logger({ serviceName: 'fleetkit-jitr', logLevel: 'CRITICAL' }),
       };
     },
   };
 }
 
+/** Creates a CA with the CLI in `caDir` and registers it with its verification certificate, auto-registration on. */
+async function registerCa(
+  iot: IoTClient,
+  caDir: string,
+  commonName: string,
+): Promise<{ dir: string; pem: string; caCertificateId: string }> {
+  await fleetkit('ca', 'create', '--out-dir', caDir, '--common-name', commonName);
+  const { registrationCode } = await iot.send(new GetRegistrationCodeCommand({}));
+  await fleetkit(
+    'ca',
+    'verification-cert',
+    '--ca-dir',
+    caDir,
+    '--registration-code',
+    registrationCode!,
+    '--out-dir',
+    caDir,
+  );
+  const pem = fs.readFileSync(path.join(caDir, 'ca.pem'), 'utf8');
+  const { certificateId } = await iot.send(
+    new RegisterCACertificateCommand({
+      caCertificate: pem,
+      verificationCertificate: fs.readFileSync(path.join(caDir, 'verification.pem'), 'utf8'),
+      setAsActive: true,
+      allowAutoRegistration: true,
+    }),
+  );
+  return { dir: caDir, pem, caCertificateId: certificateId! };
+}
+
 function expectArnInAccount(arn: string, account: string): void {
   if (arn.split(':')[4] !== account) throw new Error(`${arn} is not in account ${account}`);
 }
 
-/** The SQS event the queue delivers for registration events, one record each. */
-export function sqsEvent(...events: { certificateId: string; caCertificateId: string }[]): SQSEvent {
+/**
+ * The SQS event the queue delivers for registration events, one record each, in the documented shape unless an
+ * event names its shape (see test/support/registration-events.ts).
+ */
+export function sqsEvent(
+  ...events: { certificateId: string; caCertificateId: string; shape?: RegistrationEventShape }[]
+): SQSEvent {
   return {
-    Records: events.map((event, index) => ({
-      messageId: `m-${index}-${event.certificateId.slice(0, 8)}`,
+    Records: events.map(({ shape = 'documented', ...ids }, index) => ({
+      messageId: `m-${index}-${ids.certificateId.slice(0, 8)}`,
       receiptHandle: `rh-${index}`,
-      body: JSON.stringify({
-        ...event,
-        timestamp: Math.floor(Date.now() / 1000),
-        certificateStatus: 'PENDING_ACTIVATION',
-        awsAccountId: '123456789012',
-        certificateRegistrationTimestamp: String(Date.now()),
-      }),
-      attributes: {} as SQSEvent['Records'][number]['attributes'],
+      body: JSON.stringify(registrationEventOfShape(shape, ids)),
+      attributes: { SentTimestamp: String(Date.now()) } as SQSEvent['Records'][number]['attributes'],
       messageAttributes: {},
       md5OfBody: '',
       eventSource: 'aws:sqs',

@@ -10,8 +10,10 @@ import {
 } from '@aws-sdk/client-iot';
 import { ReceiveMessageCommand, type Message } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
+import { ONBOARDING_BINDING_ATTRIBUTE } from '../../core/onboarding/binding';
 import type { Registry } from '../../lambda/jitr/iot-adapter';
 import { onboardCertificate } from '../../lambda/jitr/onboard';
+import { lambdaMessageAttributes } from '../support/registration-events';
 import { currentTarget, itIf, resetTarget } from '../support/target';
 import { ThrottlingProxy } from '../support/throttling-proxy';
 import {
@@ -41,7 +43,12 @@ async function expectProvisioned(device: Device) {
   expect(await certificateStatus(device.certificateId)).toBe('ACTIVE');
   const thing = await fleet.iot.send(new DescribeThingCommand({ thingName }));
   expect(thing.thingTypeName).toBe(fleet.thingTypeName);
-  expect(thing.attributes).toEqual({ serialNumber: `SN-${thingName}` });
+  expect(thing.attributes).toEqual({
+    serialNumber: `SN-${thingName}`,
+    [ONBOARDING_BINDING_ATTRIBUTE]: expect.stringMatching(
+      new RegExp(`^${device.caCertificateId}/${device.certificateId}/`),
+    ),
+  });
   const principals = await fleet.iot.send(new ListThingPrincipalsCommand({ thingName }));
   expect(principals.principals).toEqual([device.certificateArn]);
   const policies = await fleet.iot.send(new ListAttachedPoliciesCommand({ target: device.certificateArn }));
@@ -61,6 +68,22 @@ async function deadLetters(): Promise<Message[]> {
     }),
   );
   return Messages ?? [];
+}
+
+/** What a redrive of a dead letter hands the function: the letter's body and attributes, as Lambda shows them. */
+function redriven(letter: Message): SQSEvent {
+  const [template] = sqsEvent({ certificateId: 'a'.repeat(64), caCertificateId: 'b'.repeat(64) }).Records;
+  return {
+    Records: [
+      {
+        ...template!,
+        messageId: letter.MessageId!,
+        body: letter.Body!,
+        attributes: { ...template!.attributes, SentTimestamp: String(Date.now()) },
+        messageAttributes: lambdaMessageAttributes(letter.MessageAttributes),
+      },
+    ],
+  };
 }
 
 function withReceiveCount(event: SQSEvent, receiveCount: number): SQSEvent {
@@ -109,6 +132,23 @@ describe('JITR against the emulator', () => {
 
     expect(response.batchItemFailures).toEqual([]);
     await expectProvisioned(device);
+  });
+
+  test('provisions devices whose events come in the shape captured from real accounts, and in the documented one', async () => {
+    fleet = await setUpJitrFleet();
+    const captured = await fleet.device('sensor-captured');
+    const documented = await fleet.device('sensor-documented');
+    const response = await buildHandler(fleet.dependencies())(
+      sqsEvent(
+        { certificateId: captured.certificateId, caCertificateId: fleet.caCertificateId, shape: 'captured' },
+        { certificateId: documented.certificateId, caCertificateId: fleet.caCertificateId },
+      ),
+      lambdaContext,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    await expectProvisioned(captured);
+    await expectProvisioned(documented);
+    expect(await deadLetters()).toEqual([]);
   });
 
   test('puts a device in the static group its certificate fields pick', async () => {
@@ -171,6 +211,89 @@ describe('JITR against the emulator', () => {
     expect(await certificateStatus(device.certificateId)).toBe('PENDING_ACTIVATION');
   });
 
+  test('an event naming the other managed CA is set aside without revoking; the correct event provisions the device', async () => {
+    fleet = await setUpJitrFleet({ secondCa: true });
+    const device = await fleet.device('sensor-misrouted');
+    const handler = buildHandler(fleet.dependencies());
+    const misrouted = sqsEvent({
+      certificateId: device.certificateId,
+      caCertificateId: fleet.secondCaCertificateId!,
+      shape: 'captured',
+    });
+    expect((await handler(misrouted, lambdaContext)).batchItemFailures).toEqual([]);
+    expect(await certificateStatus(device.certificateId)).toBe('PENDING_ACTIVATION');
+    const letters = await deadLetters();
+    expect(letters.map((l) => l.MessageAttributes?.FleetkitFailureCode?.StringValue)).toEqual([
+      'CA_MISMATCH',
+    ]);
+
+    const correct = sqsEvent({ certificateId: device.certificateId, caCertificateId: fleet.caCertificateId });
+    expect((await handler(correct, lambdaContext)).batchItemFailures).toEqual([]);
+    await expectProvisioned(device);
+  });
+
+  describe('a second certificate for a thing that exists', () => {
+    /** A second device certificate for the same thing name (the CLI issues one per call). */
+    const again = (first: Device, issuer: 'first' | 'second') =>
+      fleet.device(first.thingName.slice(fleet.prefix.length + 1), [], issuer);
+
+    test('from the other managed CA is set aside: the thing keeps its CA, certificate and attributes', async () => {
+      fleet = await setUpJitrFleet({ secondCa: true });
+      const original = await fleet.device('sensor-owned');
+      const handler = buildHandler(fleet.dependencies());
+      const first = sqsEvent({
+        certificateId: original.certificateId,
+        caCertificateId: fleet.caCertificateId,
+      });
+      expect((await handler(first, lambdaContext)).batchItemFailures).toEqual([]);
+      const before = await fleet.iot.send(new DescribeThingCommand({ thingName: original.thingName }));
+
+      const intruder = await again(original, 'second');
+      expect(intruder.certificateId).not.toBe(original.certificateId);
+      const takeover = sqsEvent({
+        certificateId: intruder.certificateId,
+        caCertificateId: fleet.secondCaCertificateId!,
+        shape: 'captured',
+      });
+      expect((await handler(takeover, lambdaContext)).batchItemFailures).toEqual([]);
+
+      expect(await certificateStatus(intruder.certificateId)).toBe('PENDING_ACTIVATION');
+      const letters = await deadLetters();
+      expect(letters.map((l) => l.MessageAttributes?.FleetkitFailureCode?.StringValue)).toEqual([
+        'CA_BINDING_MISMATCH',
+      ]);
+      await expectProvisioned(original);
+      const after = await fleet.iot.send(new DescribeThingCommand({ thingName: original.thingName }));
+      expect(after.attributes).toEqual(before.attributes);
+    });
+
+    test('from the same CA is set aside while the first is ACTIVE, and joins it when rotation is allowed', async () => {
+      fleet = await setUpJitrFleet();
+      const original = await fleet.device('sensor-rotating');
+      await buildHandler(fleet.dependencies())(
+        sqsEvent({ certificateId: original.certificateId, caCertificateId: fleet.caCertificateId }),
+        lambdaContext,
+      );
+      const next = await again(original, 'first');
+      const event = sqsEvent({ certificateId: next.certificateId, caCertificateId: fleet.caCertificateId });
+      expect((await buildHandler(fleet.dependencies())(event, lambdaContext)).batchItemFailures).toEqual([]);
+      expect(await certificateStatus(next.certificateId)).toBe('PENDING_ACTIVATION');
+      expect((await deadLetters()).map((l) => l.MessageAttributes?.FleetkitFailureCode?.StringValue)).toEqual(
+        ['THING_HAS_CERTIFICATE'],
+      );
+
+      // The operator allows rotation and deploys (a new environment), then redrives.
+      const rotating = fleet.dependencies({ allowCertificateRotation: true });
+      expect((await buildHandler(rotating)(event, lambdaContext)).batchItemFailures).toEqual([]);
+      expect(await certificateStatus(next.certificateId)).toBe('ACTIVE');
+      expect(await certificateStatus(original.certificateId)).toBe('ACTIVE');
+      const principals = await fleet.iot.send(
+        new ListThingPrincipalsCommand({ thingName: original.thingName }),
+      );
+      expect(principals.principals?.sort()).toEqual([original.certificateArn, next.certificateArn].sort());
+    });
+  });
+
   test('a device whose group is missing is retried once, then dead-lettered with the reason; after the group exists, a redrive provisions it', async () => {
     fleet = await setUpJitrFleet();
     const device = await fleet.device('sensor-orphan');
@@ -195,10 +318,7 @@ describe('JITR against the emulator', () => {
 
     // The operator creates the group and redrives: the same message, handed back, completes the onboarding.
     await fleet.iot.send(new CreateThingGroupCommand({ thingGroupName: fleet.groupName }));
-    const redriven = {
-      Records: [{ ...event.Records[0]!, messageId: letters[0]!.MessageId!, body: letters[0]!.Body! }],
-    };
-    expect((await handler(redriven, lambdaContext)).batchItemFailures).toEqual([]);
+    expect((await handler(redriven(letters[0]!), lambdaContext)).batchItemFailures).toEqual([]);
     await expectProvisioned(device);
   });
 
@@ -214,22 +334,32 @@ describe('JITR against the emulator', () => {
   });
 
   describe('with an allow-list in DynamoDB', () => {
-    test('provisions a listed device and revokes an unlisted one', async () => {
+    test('provisions a listed device; an unlisted one is set aside pending, and once listed a redrive provisions it', async () => {
       fleet = await setUpJitrFleet({ allowList: true });
       const listed = await fleet.device('sensor-listed');
       await fleet.allow(listed.thingName);
-      const unlisted = await fleet.device('sensor-unlisted');
-      const response = await buildHandler(fleet.dependencies())(
+      const late = await fleet.device('sensor-late');
+      const handler = buildHandler(fleet.dependencies());
+      const response = await handler(
         sqsEvent(
           { certificateId: listed.certificateId, caCertificateId: fleet.caCertificateId },
-          { certificateId: unlisted.certificateId, caCertificateId: fleet.caCertificateId },
+          { certificateId: late.certificateId, caCertificateId: fleet.caCertificateId, shape: 'captured' },
         ),
         lambdaContext,
       );
       expect(response.batchItemFailures).toEqual([]);
       await expectProvisioned(listed);
-      expect(await certificateStatus(unlisted.certificateId)).toBe('REVOKED');
+      expect(await certificateStatus(late.certificateId)).toBe('PENDING_ACTIVATION');
       expect(await thingCount()).toBe(1);
+      const letters = await deadLetters();
+      expect(letters.map((l) => l.MessageAttributes?.FleetkitFailureCode?.StringValue)).toEqual([
+        'NOT_ALLOW_LISTED',
+      ]);
+
+      // The operator adds the item and redrives: the letter, handed back to the same environment, onboards it.
+      await fleet.allow(late.thingName);
+      expect((await handler(redriven(letters[0]!), lambdaContext)).batchItemFailures).toEqual([]);
+      await expectProvisioned(late);
     });
   });
 
@@ -259,10 +389,15 @@ describe('JITR against the emulator', () => {
             throw new Error(`simulated crash after ${crashAfter}`);
           },
         };
-        const fullEvent = JSON.parse(sqsEvent(event).Records[0]!.body);
-        await expect(onboardCertificate(fullEvent, { ...real, registry: crashing })).rejects.toThrow(
-          'simulated crash',
-        );
+        const [queued] = sqsEvent(event).Records;
+        // The first delivery of the queued event dies after the step; the handler below is its retry.
+        await expect(
+          onboardCertificate(
+            JSON.parse(queued!.body),
+            { ...real, registry: crashing },
+            { attemptId: queued!.messageId },
+          ),
+        ).rejects.toThrow('simulated crash');
         expect(await certificateStatus(device.certificateId)).toBe('PENDING_ACTIVATION');
 
         const response = await buildHandler(fleet.dependencies())(sqsEvent(event), lambdaContext);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import {
+  type AttributeValue,
   ConditionalCheckFailedException,
   CreateTableCommand,
   DeleteTableCommand,
@@ -20,6 +21,7 @@ import {
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { encodePreProvisioningHookEnvironment } from '../../core/contracts/pre-provisioning-hook';
 import { PROVISIONING_ALLOW_LIST_KEY } from '../../core/provisioning/allow-list';
 import {
   dynamoAllowListReclaim,
@@ -53,12 +55,23 @@ function hookEvent(
   };
 }
 
+/**
+ * The group override as synthesis resolves `{ thingGroupName: 'ThingGroupName' }` for the test configuration:
+ * the item's group, else the onboarding default, and only the onboarding groups.
+ */
+const GROUP_OVERRIDE = {
+  thingGroupName: {
+    parameter: 'ThingGroupName',
+    default: 'unassigned',
+    allowedValues: ['unassigned', 'site-berlin'],
+  },
+};
+
 /** The dependencies as deployed: configuration from the environment, the hook's own DynamoDB client. */
 function deployedDependencies(table: string, extraEnv: NodeJS.ProcessEnv = {}) {
   return dependenciesFromEnvironment({
     ...process.env,
-    FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: table,
-    FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify({ thingGroupName: 'ThingGroupName' }),
+    ...encodePreProvisioningHookEnvironment({ tableName: table, parameterOverrides: GROUP_OVERRIDE }),
     ...extraEnv,
   });
 }
@@ -93,6 +106,17 @@ function quietMetrics(): Metrics {
 describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
   const dynamo = new DynamoDBClient({ ...clientConfig(), maxAttempts: 3 });
   let table: string;
+  /** The item of `serialNumber`, read consistently. */
+  const itemOf = async (serialNumber: string) =>
+    (
+      await dynamo.send(
+        new GetItemCommand({
+          TableName: table,
+          Key: { serialNumber: { S: serialNumber } },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item;
 
   beforeAll(async () => {
     table = uniqueName('provisioning-allow-list');
@@ -117,12 +141,9 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
     await dynamo.send(new DeleteTableCommand({ TableName: table }));
   });
 
-  test('allows an allow-listed serial number, overriding the group parameter from its item', async () => {
+  test('allows an allow-listed serial number, deciding the group parameter from its item', async () => {
     const started = Date.now();
-    const response = await deployedHandler(table)(
-      hookEvent({ SerialNumber: 'SN-0001', ThingGroupName: 'unassigned' }),
-      context,
-    );
+    const response = await deployedHandler(table)(hookEvent({ SerialNumber: 'SN-0001' }), context);
 
     expect(response).toEqual({
       allowProvisioning: true,
@@ -131,11 +152,87 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
-  test('allows a serial number whose item has no override', async () => {
+  test('allows a serial number whose item names no group, deciding the default group', async () => {
     await expect(deployedHandler(table)(hookEvent({ SerialNumber: 'SN-0002' }), context)).resolves.toEqual({
       allowProvisioning: true,
-      parameterOverrides: {},
+      parameterOverrides: { ThingGroupName: 'unassigned' },
     });
+  });
+
+  describe('the device chooses nothing the hook decides', () => {
+    const put = (item: Record<string, AttributeValue>) =>
+      dynamo.send(new PutItemCommand({ TableName: table, Item: item }));
+
+    test('a device that chooses its own group is refused, and its item is left unstamped', async () => {
+      await put({ serialNumber: { S: 'SN-0500' }, thingGroupName: { S: 'site-berlin' } });
+      const event = hookEvent({ SerialNumber: 'SN-0500', ThingGroupName: 'admins' });
+
+      await expect(deployedHandler(table)(event, context)).resolves.toEqual({ allowProvisioning: false });
+      await expect(deployedDecision(table, event)).resolves.toEqual({
+        allow: false,
+        reason: 'PARAMETER_SET_BY_DEVICE',
+        detail: 'the device sent ThingGroupName, which the allow-list decides, not the device',
+        serialNumber: 'SN-0500',
+      });
+      expect(await itemOf('SN-0500')).toEqual({
+        serialNumber: { S: 'SN-0500' },
+        thingGroupName: { S: 'site-berlin' },
+      });
+    });
+
+    test.each<[string, string, AttributeValue]>([
+      ['a group onboarding may not use', 'SN-0501', { S: 'admins' }],
+      ['a group that is not a string', 'SN-0502', { N: '7' }],
+    ])(
+      "DynamoDB's condition refuses an item naming %s: denied, unstamped, allowed once fixed",
+      async (_title, serialNumber, group) => {
+        await put({ serialNumber: { S: serialNumber }, thingGroupName: group });
+
+        await expect(
+          deployedDecision(table, hookEvent({ SerialNumber: serialNumber })),
+        ).resolves.toMatchObject({
+          allow: false,
+          reason: 'INVALID_OVERRIDE_VALUE',
+        });
+        expect(await itemOf(serialNumber)).toEqual({
+          serialNumber: { S: serialNumber },
+          thingGroupName: group,
+        });
+
+        // The operator fixes the item; the device's next attempt, with a new certificate, is allowed.
+        await put({ serialNumber: { S: serialNumber }, thingGroupName: { S: 'site-berlin' } });
+        await expect(
+          deployedHandler(table)(hookEvent({ SerialNumber: serialNumber }, SECOND_CERTIFICATE), context),
+        ).resolves.toEqual({
+          allowProvisioning: true,
+          parameterOverrides: { ThingGroupName: 'site-berlin' },
+        });
+        expect((await itemOf(serialNumber))?.provisionedCertificateId).toEqual({ S: SECOND_CERTIFICATE });
+      },
+    );
+
+    test.each<[string, string, Record<string, AttributeValue>, string]>([
+      ['lacks the value', 'SN-0601', {}, 'MISSING_OVERRIDE_VALUE'],
+      ['has an empty value', 'SN-0602', { site: { S: '' } }, 'INVALID_OVERRIDE_VALUE'],
+    ])(
+      'without a default, an item that %s is denied and left unstamped',
+      async (_title, serialNumber, attributes, reason) => {
+        await put({ serialNumber: { S: serialNumber }, ...attributes });
+        const strict = {
+          FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify({ site: { parameter: 'Site' } }),
+        };
+
+        await expect(
+          decide(hookEvent({ SerialNumber: serialNumber }), deployedDependencies(table, strict)),
+        ).resolves.toMatchObject({ allow: false, reason });
+        expect(await itemOf(serialNumber)).toEqual({ serialNumber: { S: serialNumber }, ...attributes });
+
+        await put({ serialNumber: { S: serialNumber }, site: { S: 'berlin' } });
+        await expect(
+          deployedHandler(table, strict)(hookEvent({ SerialNumber: serialNumber }), context),
+        ).resolves.toEqual({ allowProvisioning: true, parameterOverrides: { Site: 'berlin' } });
+      },
+    );
   });
 
   test('denies a serial number that is not on the list', async () => {
@@ -152,16 +249,7 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
 
   describe('one certificate per serial number (reprovisioning denied, the default)', () => {
     const serial = 'SN-0100';
-    const item = async () =>
-      (
-        await dynamo.send(
-          new GetItemCommand({
-            TableName: table,
-            Key: { serialNumber: { S: serial } },
-            ConsistentRead: true,
-          }),
-        )
-      ).Item;
+    const item = () => itemOf(serial);
 
     /**
      * What the README's `aws dynamodb update-item --key '{"serialNumber":{"S":"<serial>"}}' --update-expression
@@ -323,7 +411,7 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
           TableName: table,
           Item: {
             serialNumber: { S: serialNumber },
-            thingGroupName: { S: 'site-hamburg' },
+            thingGroupName: { S: 'site-berlin' },
             provisionedCertificateId: { S: certificateId },
             provisionedAt: { S: at },
           },
@@ -331,17 +419,6 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
       );
       return serialNumber;
     }
-
-    const itemOf = async (serialNumber: string) =>
-      (
-        await dynamo.send(
-          new GetItemCommand({
-            TableName: table,
-            Key: { serialNumber: { S: serialNumber } },
-            ConsistentRead: true,
-          }),
-        )
-      ).Item;
 
     /** A certificate ID nothing in the registry has. */
     const missingCertificate = () => randomBytes(32).toString('hex');
@@ -362,7 +439,7 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
 
       await expect(
         deployedHandler(table)(hookEvent({ SerialNumber: serialNumber }, SECOND_CERTIFICATE), context),
-      ).resolves.toEqual({ allowProvisioning: true, parameterOverrides: { ThingGroupName: 'site-hamburg' } });
+      ).resolves.toEqual({ allowProvisioning: true, parameterOverrides: { ThingGroupName: 'site-berlin' } });
 
       const item = await itemOf(serialNumber);
       expect(item?.provisionedCertificateId).toEqual({ S: SECOND_CERTIFICATE });
@@ -384,7 +461,7 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
       ).resolves.toEqual({
         allow: true,
         serialNumber,
-        parameterOverrides: { ThingGroupName: 'site-hamburg' },
+        parameterOverrides: { ThingGroupName: 'site-berlin' },
         stamp: {
           stampedCertificateId: inactive,
           stampedAt: at,
@@ -458,7 +535,10 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
     test("the re-claim's condition: of two re-claims of the same stamp, DynamoDB lets exactly one through", async () => {
       const stale = missingCertificate();
       const serialNumber = await stampedSerial(stale, tenMinutesAgo());
-      const reclaim = dynamoAllowListReclaim(hookDynamoDbClient(), { tableName: table });
+      const reclaim = dynamoAllowListReclaim(hookDynamoDbClient(), {
+        tableName: table,
+        parameterOverrides: GROUP_OVERRIDE,
+      });
       const { signal } = new AbortController();
 
       const answers = await Promise.all(
@@ -503,7 +583,7 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
         hookEvent({ SerialNumber: 'SN-0200' }, SECOND_CERTIFICATE),
         context,
       ),
-    ).resolves.toEqual({ allowProvisioning: true, parameterOverrides: {} });
+    ).resolves.toEqual({ allowProvisioning: true, parameterOverrides: { ThingGroupName: 'unassigned' } });
     const { Item } = await dynamo.send(
       new GetItemCommand({ TableName: table, Key: { serialNumber: { S: 'SN-0200' } } }),
     );

@@ -346,12 +346,15 @@ function smokeCases(endpoint: string, stub: string): Record<string, SmokeCase> {
             ),
             sqsRecord(
               'smoke-deleted-certificate',
+              // The shape real accounts send: null registration time, an extra sourceIp.
               JSON.stringify({
                 certificateId: DELETED_DEVICE_CERTIFICATE_ID,
                 caCertificateId: WATCHED_CA_ID,
                 certificateStatus: 'PENDING_ACTIVATION',
                 awsAccountId: ACCOUNT,
                 timestamp: 1767225600000,
+                certificateRegistrationTimestamp: null,
+                sourceIp: '203.0.113.7',
               }),
             ),
           ],
@@ -659,7 +662,9 @@ test('jitr/handler fails only the malformed record, skips the CA that is not its
   expect(JSON.stringify(logs)).toContain('ECONNREFUSED');
   expect(metricValues('jitr/handler', JITR_METRICS.failed)).toEqual([1]);
   expect(metricValues('jitr/handler', JITR_METRICS.ignored)).toEqual([1]);
-  expect(metricValues('jitr/handler', JITR_METRICS.duplicate)).toEqual([1]);
+  // A certificate that no longer exists has its own metric: it is no duplicate.
+  expect(metricValues('jitr/handler', JITR_METRICS.certificateNotFound)).toEqual([1]);
+  expect(metricValues('jitr/handler', JITR_METRICS.duplicate)).toEqual([]);
 });
 
 describe('pre-provisioning-hook/handler in deny mode', () => {

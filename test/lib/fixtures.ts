@@ -7,7 +7,7 @@ import {
   issueDeviceCertificate,
   issueVerificationCertificate,
 } from '../../core/certificates/issue';
-import { resolveFleetConfig, type ResolvedFleetConfig } from '../../lib/config/load';
+import { FleetConfigError, resolveFleetConfig, type ResolvedFleetConfig } from '../../lib/config/load';
 import type { FleetConfigInput } from '../../lib/config/schema';
 import { defineFleetStacks, type FleetStacks } from '../../lib/fleet-app';
 
@@ -88,4 +88,33 @@ export function synthFleet(
     },
   });
   return { app, ...defineFleetStacks(app, resolve(dir, config)) };
+}
+
+/** Every problem synthesis reports for `config` (resolved against the files in `dir`), or none. */
+export function configProblems(dir: string, config: unknown): string[] {
+  try {
+    resolve(dir, config);
+    return [];
+  } catch (error) {
+    if (error instanceof FleetConfigError) return [...error.problems];
+    throw error;
+  }
+}
+
+/** An ARN in the deploying account and region as a stack formats it (`Stack.formatArn`), e.g. `iot`, `cert/*`. */
+export function stackArn(service: string, resource: string): unknown {
+  return {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        `:${service}:`,
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:${resource}`,
+      ],
+    ],
+  };
 }

@@ -1,5 +1,12 @@
 import type { CertificateInfo } from '../../../core/certificates/inspect';
-import { evaluateCertificate, type Verdict } from '../../../core/onboarding/evaluate';
+import {
+  evaluateCertificate,
+  NOT_BEFORE_CLOCK_SKEW_MS,
+  REJECTION_ACTIONS,
+  REJECTION_CODES,
+  THING_NAME_SOURCE_MAX_CHARS,
+  type Verdict,
+} from '../../../core/onboarding/evaluate';
 import { onboardingRulesSchema, type OnboardingRulesInput } from '../../../core/onboarding/rules';
 
 const NOW = new Date('2026-06-01T00:00:00Z');
@@ -66,6 +73,17 @@ describe('evaluateCertificate', () => {
       groupRules: [{ field: 'OrganizationalUnit', equals: 'berlin', thingGroupName: 'site-berlin' }],
     });
     expect(verdict.accepted && verdict.identity.thingGroupName).toBe('unassigned');
+  });
+
+  test('does not run the thing name pattern on a value over 256 characters, and revokes it', () => {
+    const verdict = evaluate(certificate({ subject: { CN: 'a'.repeat(THING_NAME_SOURCE_MAX_CHARS + 1) } }), {
+      thingName: { field: 'CommonName', pattern: '^(a+)$' },
+    });
+    expect(verdict).toEqual({
+      accepted: false,
+      code: 'INVALID_THING_NAME',
+      detail: `CommonName is 257 characters; the thing name pattern runs on at most ${THING_NAME_SOURCE_MAX_CHARS}`,
+    });
   });
 
   test('takes the first capture group of the thing name pattern', () => {
@@ -155,8 +173,16 @@ describe('evaluateCertificate', () => {
       certificate(),
       { thingName: { field: 'CommonName', pattern: '^device-' } },
       true,
-      'INVALID_THING_NAME',
+      'THING_NAME_NOT_MATCHED',
       /does not match/,
+    ],
+    [
+      'a pattern whose capture is not a valid thing name',
+      certificate({ subject: { CN: 'device:a b' } }),
+      { thingName: { field: 'CommonName', pattern: '^device:(.+)$' } },
+      true,
+      'THING_NAME_NOT_MATCHED',
+      /"a b", which is not a valid thing name/,
     ],
     [
       'a missing attribute field',
@@ -194,6 +220,40 @@ describe('evaluateCertificate', () => {
     expect(evaluate(certificate({ notBefore: NOW })).accepted).toBe(true);
     expect(evaluate(certificate({ notAfter: NOW })).accepted).toBe(true);
   });
+
+  test(`tolerates a notBefore up to ${NOT_BEFORE_CLOCK_SKEW_MS / 60_000} minutes ahead of the clock, not more`, () => {
+    const ahead = (ms: number) => certificate({ notBefore: new Date(NOW.getTime() + ms) });
+    expect(evaluate(ahead(4 * 60_000)).accepted).toBe(true);
+    expect(evaluate(ahead(NOT_BEFORE_CLOCK_SKEW_MS)).accepted).toBe(true);
+    expect(evaluate(ahead(NOT_BEFORE_CLOCK_SKEW_MS + 1_000))).toMatchObject({
+      accepted: false,
+      code: 'NOT_YET_VALID',
+    });
+  });
+});
+
+describe('what a rejection does to the certificate', () => {
+  // Revoked: the certificate itself is at fault, and no change on the operator's side can make it acceptable.
+  // Set aside: the operator's configuration or allow-list decides, and a fix plus a redrive onboards the device.
+  test.each([
+    ['NOT_ISSUED_BY_CA', 'revoke'],
+    ['IS_CA_CERTIFICATE', 'revoke'],
+    ['NOT_YET_VALID', 'revoke'],
+    ['EXPIRED', 'revoke'],
+    ['KEY_NOT_ACCEPTED', 'revoke'],
+    ['UNREADABLE_CERTIFICATE', 'revoke'],
+    ['INVALID_THING_NAME', 'revoke'],
+    ['MISSING_FIELD', 'setAside'],
+    ['THING_NAME_NOT_MATCHED', 'setAside'],
+    ['INVALID_ATTRIBUTE_VALUE', 'setAside'],
+    ['NOT_ALLOW_LISTED', 'setAside'],
+  ] as const)('%s: %s', (code, action) => {
+    expect(REJECTION_ACTIONS[code]).toBe(action);
+  });
+
+  test('every rejection code has its action', () => {
+    expect(Object.keys(REJECTION_ACTIONS).sort()).toEqual([...REJECTION_CODES].sort());
+  });
 });
 
 describe('onboardingRulesSchema', () => {
@@ -207,18 +267,74 @@ describe('onboardingRulesSchema', () => {
     );
   });
 
-  test('allows up to 50 attributes with a thing type', () => {
+  test('keeps one attribute of a thing without a type for the onboarding binding: at most 2 mapped', () => {
+    expect(onboardingRulesSchema.safeParse({ attributes: { a: 'CommonName', b: 'Country' } }).success).toBe(
+      true,
+    );
+    const result = onboardingRulesSchema.safeParse({
+      attributes: { a: 'CommonName', b: 'Country', c: 'Organization' },
+    });
+    expect(result.error?.issues[0]).toMatchObject({
+      path: ['attributes'],
+      message: expect.stringMatching(
+        /^3 attributes mapped; a thing without a thing type can have at most 3 \(https:.*\), one of them fleetkitOnboardedBy/,
+      ),
+    });
+  });
+
+  test('fails when a mapped attribute takes the name of the onboarding binding', () => {
+    const result = onboardingRulesSchema.safeParse({
+      thingTypeName: 't',
+      attributes: { fleetkitOnboardedBy: 'CommonName' },
+    });
+    expect(result.error?.issues[0]).toMatchObject({
+      path: ['attributes', 'fleetkitOnboardedBy'],
+      message: expect.stringMatching(/reserved/),
+    });
+  });
+
+  test('certificate rotation is off unless configured', () => {
+    expect(onboardingRulesSchema.parse({}).allowCertificateRotation).toBe(false);
+    expect(onboardingRulesSchema.parse({ allowCertificateRotation: true }).allowCertificateRotation).toBe(
+      true,
+    );
+  });
+
+  test('allows up to 49 mapped attributes with a thing type (50, one the binding)', () => {
     const attributes = Object.fromEntries(
-      Array.from({ length: 50 }, (_, i) => [`a${i}`, 'CommonName' as const]),
+      Array.from({ length: 49 }, (_, i) => [`a${i}`, 'CommonName' as const]),
     );
     expect(onboardingRulesSchema.safeParse({ thingTypeName: 't', attributes }).success).toBe(true);
-    const tooMany = { ...attributes, a50: 'CommonName' as const };
+    const tooMany = { ...attributes, a49: 'CommonName' as const };
     expect(onboardingRulesSchema.safeParse({ thingTypeName: 't', attributes: tooMany }).success).toBe(false);
   });
 
   test('fails when the thing name pattern is not a regular expression', () => {
     const result = onboardingRulesSchema.safeParse({ thingName: { field: 'CommonName', pattern: '(' } });
     expect(result.error?.issues[0]?.message).toBe('must be a valid JavaScript regular expression');
+  });
+
+  test('fails on a thing name pattern with nested quantifiers, the classic (a+)+$', () => {
+    const result = onboardingRulesSchema.safeParse({
+      thingName: { field: 'CommonName', pattern: '^(a+)+$' },
+    });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['thingName', 'pattern'],
+        message: expect.stringMatching(
+          /^repeats a group that itself repeats or alternates \(\(a\+\)\+\), .*catastrophic backtracking/,
+        ),
+      }),
+    ]);
+  });
+
+  test('accepts the narrowing patterns thing names need', () => {
+    for (const pattern of ['^device:([a-z0-9-]+)\\.', '^(sensor-\\d+)$', '([A-Z]{2}-\\d{4})']) {
+      expect(onboardingRulesSchema.safeParse({ thingName: { field: 'CommonName', pattern } }).success).toBe(
+        true,
+      );
+    }
   });
 
   test('fails on an RSA minimum below 2048 bits', () => {

@@ -1,6 +1,7 @@
 import type { IotArnFormatter } from '../../../core/device-policy';
 import {
   certificateParameter,
+  claimClientIdPrefixProblem,
   claimPolicyDocument,
   evaluateTemplate,
   findInMap,
@@ -17,6 +18,7 @@ import {
   validateTemplate,
   type IotResourceArnFormatter,
 } from '../../../core/provisioning';
+import { THING_NAME_PATTERN } from '../../../core/limits';
 
 const ARN = 'arn:aws:iot:eu-central-1:123456789012';
 const iotArn: IotArnFormatter = (resource, name) => `${ARN}:${resource}/${name}`;
@@ -252,6 +254,30 @@ describe('provisioningRoleStatements', () => {
     ]);
   });
 
+  test('a group from a parameter whose values are known names those groups; any other, every group', () => {
+    const body = fleetProvisioningTemplate({
+      parameters: { SerialNumber: {}, ThingGroupName: {}, Other: {} },
+      thing: { thingName: ref('SerialNumber'), thingGroups: [ref('ThingGroupName'), 'fleet'] },
+      policyName: 'fleet-device',
+    });
+    const groups = (options?: Parameters<typeof provisioningRoleStatements>[2]) =>
+      provisioningRoleStatements(body, resourceArn, options).find((s) => s.sid === 'JoinThingGroups')
+        ?.resources;
+
+    expect(groups({ parameterValues: { ThingGroupName: ['unassigned', 'site-berlin'] } })).toEqual([
+      `${ARN}:thing/*`,
+      `${ARN}:thinggroup/unassigned`,
+      `${ARN}:thinggroup/site-berlin`,
+      `${ARN}:thinggroup/fleet`,
+    ]);
+    // Values of another parameter say nothing about this one.
+    expect(groups({ parameterValues: { Other: ['x'] } })).toEqual([
+      `${ARN}:thing/*`,
+      `${ARN}:thinggroup/*`,
+      `${ARN}:thinggroup/fleet`,
+    ]);
+  });
+
   test('REPLACE on groups needs every group; a policy document needs CreatePolicy', () => {
     const statements = provisioningRoleStatements(
       {
@@ -287,14 +313,14 @@ describe('provisioningRoleStatements', () => {
 
 describe('claimPolicyDocument', () => {
   test('allows only the provisioning topics of the named templates', () => {
-    expect(claimPolicyDocument(iotArn, ['sensor-fleet'])).toEqual({
+    expect(claimPolicyDocument(iotArn, ['sensor-fleet'], 'sensor-fleet.claim.')).toEqual({
       Version: '2012-10-17',
       Statement: [
         {
           Sid: 'ConnectToProvision',
           Effect: 'Allow',
           Action: ['iot:Connect'],
-          Resource: [`${ARN}:client/*`],
+          Resource: [`${ARN}:client/sensor-fleet.claim.*`],
         },
         {
           Sid: 'ProvisioningRequestsAndAnswers',
@@ -318,5 +344,29 @@ describe('claimPolicyDocument', () => {
         },
       ],
     });
+  });
+
+  test('refuses a client-ID namespace a thing name could fall in, rather than write a policy with it', () => {
+    expect(() => claimPolicyDocument(iotArn, ['sensor-fleet'], 'claim-')).toThrow(
+      'claim client-ID prefix "claim-" must contain a character no thing name can contain (.)',
+    );
+  });
+});
+
+describe('claimClientIdPrefixProblem', () => {
+  test('no thing name can start with an accepted prefix', () => {
+    for (const prefix of ['claim.', 'a.b', 'fleet.claim.', 'x:y.z_']) {
+      expect(claimClientIdPrefixProblem(prefix)).toBeUndefined();
+      expect(THING_NAME_PATTERN.test(`${prefix}SN0001`)).toBe(false);
+    }
+  });
+
+  test('refuses a prefix made only of thing-name characters, which some thing name could start with', () => {
+    for (const prefix of ['claim-', 'ab', 'x:y', `${'a'.repeat(64)}`]) {
+      expect(THING_NAME_PATTERN.test(`${prefix}SN0001`)).toBe(true);
+      expect(claimClientIdPrefixProblem(prefix)).toMatch(
+        /^must contain a character no thing name can contain/,
+      );
+    }
   });
 });

@@ -88,8 +88,37 @@ describe('parseRegistrationMessage', () => {
     certificateRegistrationTimestamp: '1700000000000',
   };
 
+  const ids = {
+    certificateId: event.certificateId,
+    caCertificateId: event.caCertificateId,
+    certificateStatus: 'PENDING_ACTIVATION',
+    awsAccountId: '123456789012',
+  };
+
   test('parses the documented event', () => {
-    expect(parseRegistrationMessage(JSON.stringify(event))).toEqual(event);
+    expect(parseRegistrationMessage(JSON.stringify(event))).toEqual(ids);
+  });
+
+  test('parses the event as captured from real accounts: null registration time, extra sourceIp', () => {
+    const captured = {
+      ...ids,
+      timestamp: 1695074220131,
+      certificateRegistrationTimestamp: null,
+      sourceIp: '203.0.113.7',
+    };
+    expect(parseRegistrationMessage(JSON.stringify(captured))).toEqual(ids);
+  });
+
+  // Nothing uses either time: whatever shape they come in, or none, the event is accepted.
+  test.each([
+    ['timestamp null', { timestamp: null }],
+    ['timestamp a string', { timestamp: '2023-09-18T21:57:00Z' }],
+    ['timestamp missing', { timestamp: undefined }],
+    ['registration time missing', { certificateRegistrationTimestamp: undefined }],
+    ['registration time a number', { certificateRegistrationTimestamp: 1700000000000 }],
+    ['registration time an object', { certificateRegistrationTimestamp: { at: 1 } }],
+  ])('accepts an event with %s', (_title, change) => {
+    expect(parseRegistrationMessage(JSON.stringify({ ...event, ...change }))).toEqual(ids);
   });
 
   test.each([

@@ -5,7 +5,10 @@ import {
   type DistinguishedName,
   type KeyAndCertificate,
 } from '../../../core/certificates/issue';
-import type { RegistrationEvent } from '../../../lambda/jitr/schema';
+import {
+  capturedRegistrationEvent as captured,
+  documentedRegistrationEvent,
+} from '../../support/registration-events';
 
 /** AWS IoT's ID for a certificate: SHA-256 of its DER encoding (checked against openssl in the inspect tests). */
 export function certificateIdOf(pem: string): string {
@@ -28,16 +31,14 @@ export async function testDevice(
   return { certificatePem, id: certificateIdOf(certificatePem) };
 }
 
-/** The certificate-registered event AWS IoT publishes, as documented. */
-export function registrationEvent(certificateId: string, caCertificateId: string): RegistrationEvent {
-  return {
-    certificateId,
-    caCertificateId,
-    timestamp: 1_700_000_000,
-    certificateStatus: 'PENDING_ACTIVATION',
-    awsAccountId: '123456789012',
-    certificateRegistrationTimestamp: '1700000000000',
-  };
+/** The certificate-registered event AWS IoT publishes, as documented (fixed times). */
+export function registrationEvent(certificateId: string, caCertificateId: string) {
+  return documentedRegistrationEvent({ certificateId, caCertificateId }, 1_700_000_000_000);
+}
+
+/** The certificate-registered event as captured from real accounts (null registration time, extra sourceIp). */
+export function capturedRegistrationEvent(certificateId: string, caCertificateId: string) {
+  return captured({ certificateId, caCertificateId }, 1_695_074_220_131);
 }
 
 /** An ARN for a certificate ID in the test account. */

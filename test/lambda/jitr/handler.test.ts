@@ -2,6 +2,7 @@ import {
   AttachPolicyCommand,
   DescribeCACertificateCommand,
   DescribeCertificateCommand,
+  DescribeThingCommand,
   IoTClient,
   ResourceNotFoundException,
   ThrottlingException,
@@ -10,15 +11,24 @@ import {
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
-import { ChangeMessageVisibilityCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageCommand,
+  SQSClient,
+  type SendMessageCommandInput,
+} from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { ONBOARDING_BINDING_ATTRIBUTE } from '../../../core/onboarding/binding';
 import { onboardingRulesSchema } from '../../../core/onboarding/rules';
 import { buildHandler, type HandlerDependencies } from '../../../lambda/jitr/handler';
 import { sqsDeadLetters } from '../../../lambda/jitr/dead-letter-adapter';
 import { sqsRetryScheduler } from '../../../lambda/jitr/retry-adapter';
 import { iotRegistry } from '../../../lambda/jitr/iot-adapter';
-import { certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
+import { RECENT_CERTIFICATES_DEFAULTS } from '../../../lambda/jitr/recent-certificates';
+import { InMemoryRegistry } from '../../support/in-memory-registry';
+import { lambdaMessageAttributes } from '../../support/registration-events';
+import { capturedRegistrationEvent, certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
 
 const iot = mockClient(IoTClient);
 const sqs = mockClient(SQSClient);
@@ -47,6 +57,10 @@ beforeEach(() => {
   iot
     .on(DescribeCACertificateCommand)
     .resolves({ certificateDescription: { certificatePem: ca.certificatePem } });
+  // No thing of the devices' names yet.
+  iot
+    .on(DescribeThingCommand)
+    .rejects(new ResourceNotFoundException({ message: 'thing not found', $metadata: {} }));
   for (const device of [good, throttled]) {
     iot.on(DescribeCertificateCommand, { certificateId: device.id }).resolves({
       certificateDescription: {
@@ -76,22 +90,41 @@ function handler(extra: Partial<HandlerDependencies> = {}) {
     rules: onboardingRulesSchema.parse({}),
     caCertificateIds: new Set([ca.id]),
     devicePolicyName: 'fleet-device',
-    now: () => new Date(),
+    now: () => NOW,
     logger,
     metrics: new Metrics({ namespace: 'Fleetkit', serviceName: 'fleetkit-jitr' }),
     ...extra,
   });
 }
 
-function record(messageId: string, body: unknown, receiveCount?: number): SQSRecord {
+/** What SQS adds to a record: its receive count, when it received the message, the message attributes. */
+interface RecordOptions {
+  readonly receiveCount?: number;
+  /** SentTimestamp, ms. @default SENT_AT */
+  readonly sentAt?: number;
+  readonly messageAttributes?: SQSRecord['messageAttributes'];
+}
+
+/** The handler's clock, fixed per test file; the certificates are issued at the real time just before. */
+const NOW = new Date();
+/** When the test queue received its messages: before the handler's clock starts any attempt. */
+const SENT_AT = NOW.getTime() - 2_000;
+
+function record(messageId: string, body: unknown, options: number | RecordOptions = {}): SQSRecord {
+  const {
+    receiveCount,
+    sentAt = SENT_AT,
+    messageAttributes = {},
+  } = typeof options === 'number' ? { receiveCount: options } : options;
   return {
     messageId,
     receiptHandle: `rh-${messageId}`,
     body: typeof body === 'string' ? body : JSON.stringify(body),
-    attributes: (receiveCount === undefined
-      ? {}
-      : { ApproximateReceiveCount: String(receiveCount) }) as SQSRecord['attributes'],
-    messageAttributes: {},
+    attributes: {
+      SentTimestamp: String(sentAt),
+      ...(receiveCount !== undefined && { ApproximateReceiveCount: String(receiveCount) }),
+    } as SQSRecord['attributes'],
+    messageAttributes,
     md5OfBody: '',
     eventSource: 'aws:sqs',
     eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:jitr',
@@ -414,5 +447,289 @@ describe('JITR handler, permanent failures', () => {
     const detail = input.MessageAttributes!.FleetkitFailureDetail!.StringValue!;
     expect(detail).toHaveLength(1_000);
     expect(detail.endsWith('…')).toBe(true);
+  });
+});
+
+describe('JITR handler, event shapes AWS really sends', () => {
+  test.each([
+    ['documented', registrationEvent],
+    ['captured from real accounts', capturedRegistrationEvent],
+  ])('provisions a device whose event has the %s shape', async (_shape, shape) => {
+    const response = await handler()({ Records: [record('m1', shape(good.id, ca.id))] }, context);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: good.id,
+      newStatus: 'ACTIVE',
+    });
+    expect(sqs).not.toHaveReceivedCommand(SendMessageCommand);
+  });
+
+  test('a repeat without a registration time, queued before the certificate was settled, makes no AWS call', async () => {
+    const run = handler();
+    await run({ Records: [record('a', capturedRegistrationEvent(good.id, ca.id))] }, context);
+    iot.resetHistory();
+    const repeat = record('b', capturedRegistrationEvent(good.id, ca.id), { sentAt: SENT_AT + 1_000 });
+    expect((await run({ Records: [repeat] }, context)).batchItemFailures).toEqual([]);
+    expect(iot.calls()).toHaveLength(0);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ messageId: 'b', outcome: 'skipped', reason: 'ALREADY_ACTIVE' }),
+    );
+  });
+
+  test('a certificate deleted and registered again is handled anew, though its events carry no registration time', async () => {
+    // The first registration: this environment finds the certificate revoked and remembers it.
+    const described = (status: 'REVOKED' | 'PENDING_ACTIVATION') => ({
+      certificateDescription: {
+        certificateId: good.id,
+        certificateArn: certificateArn(good.id),
+        certificatePem: good.certificatePem,
+        status,
+      },
+    });
+    iot
+      .on(DescribeCertificateCommand, { certificateId: good.id })
+      .resolvesOnce(described('REVOKED'))
+      .resolves(described('PENDING_ACTIVATION'));
+    const run = handler();
+    await run({ Records: [record('a', capturedRegistrationEvent(good.id, ca.id))] }, context);
+    // An operator deleted it; the device connected again and AWS IoT registered it anew. That event reaches
+    // the queue after this environment read the certificate, so memory cannot answer it.
+    const again = record('b', capturedRegistrationEvent(good.id, ca.id), { sentAt: NOW.getTime() + 60_000 });
+    expect((await run({ Records: [again] }, context)).batchItemFailures).toEqual([]);
+    expect(iot).toHaveReceivedCommandTimes(DescribeCertificateCommand, 2);
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: good.id,
+      newStatus: 'ACTIVE',
+    });
+  });
+});
+
+describe('JITR handler, an event naming the wrong CA', () => {
+  let secondCa: Awaited<ReturnType<typeof testCa>>;
+  beforeAll(async () => {
+    secondCa = await testCa('Second Managed CA');
+  });
+
+  test.each([
+    ['in one batch', true],
+    ['in consecutive batches', false],
+  ])(
+    'a misrouted event is set aside with CA_MISMATCH and the correct one, %s, provisions the device',
+    async (_title, oneBatch) => {
+      iot.on(DescribeCACertificateCommand, { certificateId: secondCa.id }).resolves({
+        certificateDescription: { certificatePem: secondCa.certificatePem },
+      });
+      const run = handler({
+        caCertificateIds: new Set([ca.id, secondCa.id]),
+        deadLetters: sqsDeadLetters(new SQSClient({}), DLQ_URL),
+      });
+      const misrouted = record('m-wrong', registrationEvent(good.id, secondCa.id));
+      const correct = record('m-right', registrationEvent(good.id, ca.id));
+      const responses = oneBatch
+        ? [await run({ Records: [misrouted, correct] }, context)]
+        : [await run({ Records: [misrouted] }, context), await run({ Records: [correct] }, context)];
+      for (const response of responses) expect(response.batchItemFailures).toEqual([]);
+      expect(iot).not.toHaveReceivedCommandWith(UpdateCertificateCommand, { newStatus: 'REVOKED' });
+      expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+        certificateId: good.id,
+        newStatus: 'ACTIVE',
+      });
+      expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 1);
+      expect(sqs).toHaveReceivedCommandWith(SendMessageCommand, {
+        MessageBody: misrouted.body,
+        MessageAttributes: expect.objectContaining({
+          FleetkitFailureCode: { DataType: 'String', StringValue: 'CA_MISMATCH' },
+          FleetkitSourceMessageId: { DataType: 'String', StringValue: 'm-wrong' },
+        }),
+      });
+    },
+  );
+});
+
+describe('JITR handler, events set aside for the operator', () => {
+  const withDeadLetters = (extra: Partial<HandlerDependencies> = {}) =>
+    handler({ deadLetters: sqsDeadLetters(new SQSClient({}), DLQ_URL), ...extra });
+  let listed: Set<string>;
+  const withAllowList = (extra: Partial<HandlerDependencies> = {}) =>
+    withDeadLetters({
+      rules: onboardingRulesSchema.parse({ requireAllowList: true }),
+      allowList: async (thingName) => listed.has(thingName),
+      ...extra,
+    });
+  const total = (name: string) =>
+    metricLines.flatMap((line) => [line[name] ?? []].flat() as number[]).reduce((a, b) => a + b, 0);
+  /** What a redrive hands back: the letter's body and attributes, as Lambda presents them. */
+  const redriven = (messageId: string, letter: SendMessageCommandInput, sentAt: number): SQSRecord =>
+    record(messageId, letter.MessageBody!, {
+      sentAt,
+      messageAttributes: lambdaMessageAttributes(letter.MessageAttributes),
+    });
+  const letters = () => sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+
+  beforeEach(() => {
+    listed = new Set();
+  });
+
+  test('a device not yet on the allow-list is set aside pending; once listed, the redriven event provisions it', async () => {
+    const run = withAllowList();
+    const body = registrationEvent(good.id, ca.id);
+    expect((await run({ Records: [record('m1', body)] }, context)).batchItemFailures).toEqual([]);
+    expect(iot).not.toHaveReceivedCommand(UpdateCertificateCommand);
+    expect(letters()).toEqual([
+      expect.objectContaining({
+        QueueUrl: DLQ_URL,
+        MessageBody: JSON.stringify(body),
+        MessageAttributes: expect.objectContaining({
+          FleetkitFailureCode: { DataType: 'String', StringValue: 'NOT_ALLOW_LISTED' },
+          FleetkitFailureDetail: {
+            DataType: 'String',
+            StringValue: 'thing name "sensor-good" is not on the allow-list',
+          },
+        }),
+      }),
+    ]);
+    expect(total('SetAside')).toBe(1);
+    expect(total('Rejected')).toBe(0);
+
+    listed.add('sensor-good');
+    const again = redriven('m-redriven', letters()[0]!, NOW.getTime() + 60_000);
+    expect((await run({ Records: [again] }, context)).batchItemFailures).toEqual([]);
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: good.id,
+      newStatus: 'ACTIVE',
+    });
+    expect(total('Provisioned')).toBe(1);
+  });
+
+  test('a device retrying while set aside makes one letter per window and no IoT call per repeat', async () => {
+    let clock = NOW.getTime();
+    const run = withAllowList({ now: () => new Date(clock) });
+    for (let i = 0; i < 5; i++) {
+      const retry = record(`m${i}`, registrationEvent(good.id, ca.id), { sentAt: clock - 1 });
+      expect((await run({ Records: [retry] }, context)).batchItemFailures).toEqual([]);
+      clock += 5_000;
+    }
+    expect(letters()).toHaveLength(1);
+    expect(iot).toHaveReceivedCommandTimes(DescribeCertificateCommand, 1);
+    expect(total('SetAside')).toBe(1);
+    expect(total('Duplicate')).toBe(4);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ messageId: 'm4', outcome: 'skipped', reason: 'SET_ASIDE_REPEAT' }),
+    );
+
+    // After the window the refusal is queued again, once.
+    clock += RECENT_CERTIFICATES_DEFAULTS.setAsideWindowMs;
+    await run(
+      { Records: [record('m-later', registrationEvent(good.id, ca.id), { sentAt: clock })] },
+      context,
+    );
+    expect(letters()).toHaveLength(2);
+  });
+
+  test("once listed, the device's next attempt onboards it without a redrive", async () => {
+    const run = withAllowList();
+    await run({ Records: [record('m1', registrationEvent(good.id, ca.id))] }, context);
+    listed.add('sensor-good');
+    const next = record('m2', registrationEvent(good.id, ca.id), { sentAt: NOW.getTime() + 5_000 });
+    expect((await run({ Records: [next] }, context)).batchItemFailures).toEqual([]);
+    expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
+      certificateId: good.id,
+      newStatus: 'ACTIVE',
+    });
+    expect(letters()).toHaveLength(1);
+  });
+
+  test('two records of a refused certificate in one batch make one letter', async () => {
+    const run = withAllowList();
+    await run(
+      {
+        Records: [
+          record('a', registrationEvent(good.id, ca.id)),
+          record('b', capturedRegistrationEvent(good.id, ca.id)),
+        ],
+      },
+      context,
+    );
+    expect(letters()).toHaveLength(1);
+    expect(logLines).toContainEqual(expect.objectContaining({ messageId: 'b', reason: 'SET_ASIDE_REPEAT' }));
+  });
+
+  test('a certificate refused a thing bound to another CA counts TakeoverRefused, which is alarmed', async () => {
+    iot.on(DescribeThingCommand, { thingName: 'sensor-good' }).resolves({
+      thingName: 'sensor-good',
+      version: 2,
+      attributes: { [ONBOARDING_BINDING_ATTRIBUTE]: `${'e'.repeat(64)}/${'f'.repeat(64)}/m-0` },
+    });
+    await withDeadLetters()({ Records: [record('m1', registrationEvent(good.id, ca.id))] }, context);
+    expect(letters()[0]!.MessageAttributes?.FleetkitFailureCode?.StringValue).toBe('CA_BINDING_MISMATCH');
+    expect(total('SetAside')).toBe(1);
+    expect(total('TakeoverRefused')).toBe(1);
+    expect(iot).not.toHaveReceivedCommand(UpdateCertificateCommand);
+  });
+
+  test('a redrive before the fix sets the event aside again rather than dropping it', async () => {
+    const run = withAllowList();
+    await run({ Records: [record('m1', registrationEvent(good.id, ca.id))] }, context);
+    const again = redriven('m-redriven', letters()[0]!, NOW.getTime() + 1_000);
+    await run({ Records: [again] }, context);
+    expect(letters()).toHaveLength(2);
+    expect(letters()[1]!.MessageAttributes?.FleetkitFailureCode?.StringValue).toBe('NOT_ALLOW_LISTED');
+  });
+
+  test('when the letter cannot be sent the record fails, and its retry sends it', async () => {
+    sqs.on(SendMessageCommand).rejectsOnce(new Error('connect ECONNREFUSED')).resolves({ MessageId: 'x' });
+    const run = withAllowList();
+    const first = await run({ Records: [record('m1', registrationEvent(good.id, ca.id), 1)] }, context);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    const retry = await run({ Records: [record('m1', registrationEvent(good.id, ca.id), 2)] }, context);
+    expect(retry.batchItemFailures).toEqual([]);
+    expect(sqs).toHaveReceivedCommandTimes(SendMessageCommand, 2);
+  });
+});
+
+describe('JITR handler, metrics that count each device once', () => {
+  const total = (name: string) =>
+    metricLines.flatMap((line) => [line[name] ?? []].flat() as number[]).reduce((a, b) => a + b, 0);
+
+  test('two environments racing on one certificate count one Provisioned and one Duplicate', async () => {
+    const registry = new InMemoryRegistry(certificateArn);
+    registry.cas.set(ca.id, ca.certificatePem);
+    registry.certificates.set(good.id, { pem: good.certificatePem, status: 'PENDING_ACTIVATION' });
+    // Both read the thing (absent) before either writes it: the tightest race.
+    let arrived = 0;
+    let release!: () => void;
+    const bothRead = new Promise<void>((resolve) => (release = resolve));
+    const racing = Object.create(registry) as InMemoryRegistry;
+    racing.describeThing = async (thingName) => {
+      const thing = await registry.describeThing(thingName);
+      if (++arrived === 2) release();
+      await bothRead;
+      return thing;
+    };
+    // Two device attempts (two events, two messages), each in its own execution environment.
+    const [a, b] = await Promise.all([
+      handler({ registry: racing })({ Records: [record('m-a', registrationEvent(good.id, ca.id))] }, context),
+      handler({ registry: racing })(
+        { Records: [record('m-b', capturedRegistrationEvent(good.id, ca.id))] },
+        context,
+      ),
+    ]);
+    expect([...a.batchItemFailures, ...b.batchItemFailures]).toEqual([]);
+    expect(registry.certificates.get(good.id)?.status).toBe('ACTIVE');
+    expect(total('Provisioned')).toBe(1);
+    expect(total('Duplicate')).toBe(1);
+    expect(logLines).toContainEqual(expect.objectContaining({ outcome: 'skipped', reason: 'CONCURRENT' }));
+  });
+
+  test('a certificate that no longer exists counts CertificateNotFound, not Duplicate', async () => {
+    iot
+      .on(DescribeCertificateCommand, { certificateId: good.id })
+      .rejects(new ResourceNotFoundException({ message: 'gone', $metadata: {} }));
+    await handler()({ Records: [record('m1', registrationEvent(good.id, ca.id))] }, context);
+    expect(total('CertificateNotFound')).toBe(1);
+    expect(total('Duplicate')).toBe(0);
+    expect(logLines).toContainEqual(
+      expect.objectContaining({ messageId: 'm1', reason: 'CERTIFICATE_NOT_FOUND' }),
+    );
   });
 });

@@ -27,6 +27,7 @@ import {
 } from '../../../lambda/pre-provisioning-hook/certificate-adapter';
 import { PROVISIONING_HOOK_METRICS } from '../../../core/metrics';
 import type { ReprovisioningMode } from '../../../core/provisioning/allow-list';
+import type { ParameterOverrides } from '../../../core/provisioning/parameter-overrides';
 import { buildHandler } from '../../../lambda/pre-provisioning-hook/handler';
 import { capturedTelemetry, hookEvent, metricTotal, type Captured } from './fixtures';
 
@@ -34,7 +35,14 @@ const dynamodb = mockClient(DynamoDBClient);
 const iot = mockClient(IoTClient);
 const context = { functionName: 'pre-provisioning-hook', awsRequestId: 'req-1' } as Context;
 const TABLE = 'fleet-provisioning-allow-list';
-const OVERRIDES = { thingGroupName: 'ThingGroupName', site: 'Site' };
+/** The group comes from the item, else the default, and is always one onboarding may use. */
+const OVERRIDES: ParameterOverrides = {
+  thingGroupName: {
+    parameter: 'ThingGroupName',
+    default: 'unassigned',
+    allowedValues: ['unassigned', 'site-berlin'],
+  },
+};
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 /** The device certificate of {@link hookEvent}, and other devices'. */
 const CERTIFICATE_ID = 'b'.repeat(64);
@@ -50,8 +58,10 @@ function handler(
     serialNumberParameter?: string;
     reprovisioning?: ReprovisioningMode;
     now?: () => Date;
+    overrides?: ParameterOverrides;
   } = {},
 ) {
+  const overrides = options.overrides ?? OVERRIDES;
   const telemetry = capturedTelemetry();
   captured = telemetry.captured;
   const now = options.now ?? (() => NOW);
@@ -59,18 +69,22 @@ function handler(
   return buildHandler({
     allowList: dynamoProvisioningAllowList(new DynamoDBClient({}), {
       tableName: TABLE,
-      attributes: Object.keys(OVERRIDES),
+      parameterOverrides: overrides,
       reprovisioning,
       now,
     }),
     ...(reprovisioning === 'deny' && {
       reclaiming: {
         certificateStatus: iotCertificateStatus(new IoTClient({})),
-        reclaim: dynamoAllowListReclaim(new DynamoDBClient({}), { tableName: TABLE, now }),
+        reclaim: dynamoAllowListReclaim(new DynamoDBClient({}), {
+          tableName: TABLE,
+          parameterOverrides: overrides,
+          now,
+        }),
       },
     }),
     serialNumberParameter: options.serialNumberParameter ?? 'SerialNumber',
-    parameterOverrides: OVERRIDES,
+    parameterOverrides: overrides,
     lookupTimeoutMs: options.lookupTimeoutMs ?? 3000,
     now,
     logger: telemetry.logger,
@@ -86,21 +100,28 @@ const fromCertificate = (certificateId: string, parameters: Record<string, strin
   certificateId,
 });
 
-/** The exact claim the hook sends in deny mode (the first UpdateItem). */
+/**
+ * The exact claim the hook sends in deny mode (the first UpdateItem): the item must exist, be unclaimed or
+ * claimed by this certificate, and give a group onboarding may use (or none, for the default).
+ */
 const claimInput = (serialNumber: string, certificateId = CERTIFICATE_ID, now = NOW) => ({
   TableName: TABLE,
   Key: { serialNumber: { S: serialNumber } },
   ConditionExpression:
-    'attribute_exists(#key) AND (attribute_not_exists(#certificateId) OR #certificateId = :certificateId)',
+    'attribute_exists(#key) AND (attribute_not_exists(#certificateId) OR #certificateId = :certificateId)' +
+    ' AND (attribute_not_exists(#o0) OR #o0 IN (:o0v0, :o0v1))',
   UpdateExpression: 'SET #certificateId = :certificateId, #at = if_not_exists(#at, :now)',
   ExpressionAttributeNames: {
     '#key': 'serialNumber',
     '#certificateId': 'provisionedCertificateId',
     '#at': 'provisionedAt',
+    '#o0': 'thingGroupName',
   },
   ExpressionAttributeValues: {
     ':certificateId': { S: certificateId },
     ':now': { S: now.toISOString() },
+    ':o0v0': { S: 'unassigned' },
+    ':o0v1': { S: 'site-berlin' },
   },
   ReturnValues: 'ALL_NEW',
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -114,13 +135,20 @@ const reclaimInput = (
 ) => ({
   TableName: TABLE,
   Key: { serialNumber: { S: serialNumber } },
-  ConditionExpression: '#certificateId = :previousCertificateId',
+  ConditionExpression:
+    '#certificateId = :previousCertificateId AND (attribute_not_exists(#o0) OR #o0 IN (:o0v0, :o0v1))',
   UpdateExpression: 'SET #certificateId = :certificateId, #at = :now',
-  ExpressionAttributeNames: { '#certificateId': 'provisionedCertificateId', '#at': 'provisionedAt' },
+  ExpressionAttributeNames: {
+    '#certificateId': 'provisionedCertificateId',
+    '#at': 'provisionedAt',
+    '#o0': 'thingGroupName',
+  },
   ExpressionAttributeValues: {
     ':previousCertificateId': { S: previousCertificateId },
     ':certificateId': { S: certificateId },
     ':now': { S: NOW.toISOString() },
+    ':o0v0': { S: 'unassigned' },
+    ':o0v1': { S: 'site-berlin' },
   },
   ReturnValues: 'ALL_NEW',
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -132,7 +160,9 @@ const reclaimInput = (
  * with `:previousCertificateId`) decides; a failure carries the old item (ReturnValuesOnConditionCheckFailure
  * ALL_OLD), a success returns the new one (ALL_NEW). Values, and whether `provisionedAt` is kept
  * (`if_not_exists`), are taken from the command's input, so a request with the wrong key, certificate, time or
- * expression shows in the outcome.
+ * expression shows in the outcome. The override part of the condition is read from the input as well: each
+ * `#oN` attribute must be one of its `:oNv*` values, or absent where the expression says
+ * `attribute_not_exists(#oN)` (the only forms these tests' overrides make).
  */
 function fakeTable(items: Record<string, AttributeValue>[]): Map<string, Record<string, AttributeValue>> {
   const table = new Map(items.map((item) => [item.serialNumber!.S!, { ...item }]));
@@ -146,7 +176,17 @@ function fakeTable(items: Record<string, AttributeValue>[]): Map<string, Record<
       previous === undefined
         ? holder === undefined || holder === certificateId.S
         : holder !== undefined && holder === previous.S;
-    if (item === undefined || !holds) {
+    const overridesHold = Object.entries(input.ExpressionAttributeNames ?? {})
+      .filter(([placeholder]) => /^#o\d+$/.test(placeholder))
+      .every(([placeholder, attribute]) => {
+        const allowed = Object.entries(values)
+          .filter(([name]) => name.startsWith(`:${placeholder.slice(1)}v`))
+          .map(([, value]) => value.S);
+        const value = item?.[attribute];
+        const mayBeAbsent = input.ConditionExpression!.includes(`attribute_not_exists(${placeholder})`);
+        return value === undefined ? mayBeAbsent : value.S !== undefined && allowed.includes(value.S);
+      });
+    if (item === undefined || !holds || !overridesHold) {
       throw new ConditionalCheckFailedException({
         message: 'The conditional request failed',
         $metadata: {},
@@ -205,12 +245,90 @@ describe('pre-provisioning hook', () => {
     expect(metricTotal(captured, 'Allowed')).toBe(1);
   });
 
-  test('allows with no overrides when the item has none of the mapped attributes', async () => {
-    fakeTable([{ serialNumber: { S: 'SN-0002' } }]);
+  test('answers the default group when the item names none: the hook always decides the group', async () => {
+    const table = fakeTable([{ serialNumber: { S: 'SN-0002' } }]);
     await expect(handler()(hookEvent({ SerialNumber: 'SN-0002' }), context)).resolves.toEqual({
       allowProvisioning: true,
-      parameterOverrides: {},
+      parameterOverrides: { ThingGroupName: 'unassigned' },
     });
+    expect(table.get('SN-0002')?.provisionedCertificateId).toEqual({ S: CERTIFICATE_ID });
+  });
+
+  test('refuses a device that chooses its own group, before any lookup', async () => {
+    const table = fakeTable([{ serialNumber: { S: 'SN-0001' }, thingGroupName: { S: 'site-berlin' } }]);
+
+    const response = await handler()(
+      hookEvent({ SerialNumber: 'SN-0001', ThingGroupName: 'admins' }),
+      context,
+    );
+
+    expect(response).toEqual({ allowProvisioning: false });
+    expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
+    expect(table.get('SN-0001')?.provisionedCertificateId).toBeUndefined();
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'provisioning denied',
+        reason: 'PARAMETER_SET_BY_DEVICE',
+        detail: 'the device sent ThingGroupName, which the allow-list decides, not the device',
+        serialNumber: 'SN-0001',
+        parameterNames: ['SerialNumber', 'ThingGroupName'],
+      }),
+    );
+    // The value the device asked for is not logged: only names are.
+    expect(JSON.stringify(captured.logs)).not.toContain('admins');
+    expect(metricTotal(captured, 'Denied')).toBe(1);
+    expect(metricTotal(captured, 'ParameterFromDevice')).toBe(1);
+  });
+
+  test('denies, and leaves the item unstamped, when its group is not one onboarding may use', async () => {
+    const table = fakeTable([{ serialNumber: { S: 'SN-0001' }, thingGroupName: { S: 'admins' } }]);
+
+    const response = await handler()(hookEvent({ SerialNumber: 'SN-0001' }), context);
+
+    expect(response).toEqual({ allowProvisioning: false });
+    expect(dynamodb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input)).toEqual([
+      claimInput('SN-0001'),
+    ]);
+    expect(table.get('SN-0001')).toEqual({ serialNumber: { S: 'SN-0001' }, thingGroupName: { S: 'admins' } });
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'provisioning denied: the allow-list item cannot decide a parameter',
+        reason: 'INVALID_OVERRIDE_VALUE',
+        detail:
+          'the allow-list item\'s thingGroupName is "admins", which ThingGroupName may not be (allowed: unassigned, site-berlin)',
+        serialNumber: 'SN-0001',
+      }),
+    );
+    expect(metricTotal(captured, 'InvalidAllowListItem')).toBe(1);
+    expect(metricTotal(captured, 'Denied')).toBe(1);
+  });
+
+  test('denies, and leaves the item unstamped, when it lacks a value that has no default', async () => {
+    const table = fakeTable([{ serialNumber: { S: 'SN-0001' } }]);
+    const strict = handler({
+      overrides: { site: { parameter: 'Site', allowedValues: ['berlin', 'austin'] } },
+    });
+
+    const response = await strict(hookEvent({ SerialNumber: 'SN-0001' }), context);
+
+    expect(response).toEqual({ allowProvisioning: false });
+    expect(dynamodb.commandCalls(UpdateItemCommand)[0]!.args[0].input).toEqual(
+      expect.objectContaining({
+        ConditionExpression:
+          'attribute_exists(#key) AND (attribute_not_exists(#certificateId) OR #certificateId = :certificateId)' +
+          ' AND #o0 IN (:o0v0, :o0v1)',
+      }),
+    );
+    expect(table.get('SN-0001')).toEqual({ serialNumber: { S: 'SN-0001' } });
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        reason: 'MISSING_OVERRIDE_VALUE',
+        detail: 'the allow-list item has no site, which decides Site, and there is no default',
+      }),
+    );
+    expect(metricTotal(captured, 'InvalidAllowListItem')).toBe(1);
   });
 
   test('allows the same certificate again, keeping the first provisionedAt: a device retrying RegisterThing', async () => {
@@ -435,7 +553,7 @@ describe('pre-provisioning hook', () => {
     expect(lastLog()).toEqual(expect.objectContaining({ reason: 'LOOKUP_TIMEOUT' }));
   });
 
-  test('denies on an unexpected error rather than throwing', async () => {
+  test('denies on an unexpected error rather than throwing, and counts it for the alarm', async () => {
     const telemetry = capturedTelemetry();
     captured = telemetry.captured;
     const broken = buildHandler({
@@ -460,6 +578,8 @@ describe('pre-provisioning hook', () => {
     expect(lastLog()).toEqual(
       expect.objectContaining({ level: 'ERROR', message: 'provisioning denied: unexpected error' }),
     );
+    expect(metricTotal(captured, 'UnexpectedError')).toBe(1);
+    expect(metricTotal(captured, 'Denied')).toBe(1);
   });
 });
 
@@ -724,7 +844,7 @@ describe('pre-provisioning hook re-claiming a serial number whose provisioning n
     const hook = buildHandlerWithAllowList(
       dynamoProvisioningAllowList(new DynamoDBClient({}), {
         tableName: TABLE,
-        attributes: [],
+        parameterOverrides: {},
         reprovisioning: 'deny',
         now: () => NOW,
       }),
@@ -733,7 +853,11 @@ describe('pre-provisioning hook re-claiming a serial number whose provisioning n
           signal = abortSignal;
           return iotCertificateStatus(new IoTClient({}))(certificateId, abortSignal);
         },
-        reclaim: dynamoAllowListReclaim(new DynamoDBClient({}), { tableName: TABLE, now: () => NOW }),
+        reclaim: dynamoAllowListReclaim(new DynamoDBClient({}), {
+          tableName: TABLE,
+          parameterOverrides: {},
+          now: () => NOW,
+        }),
       },
     );
 
@@ -768,6 +892,36 @@ describe('pre-provisioning hook re-claiming a serial number whose provisioning n
       }),
     );
   });
+
+  test('does not re-claim an item whose group is not one onboarding may use: the re-claim condition refuses it', async () => {
+    const table = fakeTable([
+      {
+        serialNumber: { S: 'SN-0001' },
+        thingGroupName: { S: 'admins' },
+        provisionedCertificateId: { S: OTHER_CERTIFICATE_ID },
+        provisionedAt: { S: TEN_MINUTES_AGO },
+      },
+    ]);
+    stampedCertificateIsMissing();
+
+    const response = await handler()(hookEvent({ SerialNumber: 'SN-0001' }), context);
+
+    expect(response).toEqual({ allowProvisioning: false });
+    expect(dynamodb.commandCalls(UpdateItemCommand).map((call) => call.args[0].input)).toEqual([
+      claimInput('SN-0001'),
+      reclaimInput('SN-0001', OTHER_CERTIFICATE_ID),
+    ]);
+    expect(table.get('SN-0001')?.provisionedCertificateId).toEqual({ S: OTHER_CERTIFICATE_ID });
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        reason: 'INVALID_OVERRIDE_VALUE',
+        stamp: expect.objectContaining({
+          stampedCertificateStatus: 'NOT_FOUND',
+          outcome: 'RECLAIM_REFUSED',
+        }),
+      }),
+    );
+  });
 });
 
 describe('pre-provisioning hook with reprovisioning allowed', () => {
@@ -775,7 +929,7 @@ describe('pre-provisioning hook with reprovisioning allowed', () => {
 
   test('reads the item with one consistent GetItem and never writes it', async () => {
     dynamodb.on(GetItemCommand).resolves({
-      Item: { serialNumber: { S: 'SN-0001' }, thingGroupName: { S: 'site-berlin' }, site: { N: '7' } },
+      Item: { serialNumber: { S: 'SN-0001' }, thingGroupName: { S: 'site-berlin' } },
     });
 
     const response = await allowing()(hookEvent({ SerialNumber: 'SN-0001', Model: 'edge' }), context);
@@ -789,10 +943,32 @@ describe('pre-provisioning hook with reprovisioning allowed', () => {
       TableName: TABLE,
       Key: { serialNumber: { S: 'SN-0001' } },
       ConsistentRead: true,
-      ProjectionExpression: '#a0, #a1, #a2',
-      ExpressionAttributeNames: { '#a0': 'serialNumber', '#a1': 'thingGroupName', '#a2': 'site' },
+      ProjectionExpression: '#a0, #a1',
+      ExpressionAttributeNames: { '#a0': 'serialNumber', '#a1': 'thingGroupName' },
     });
     expect(dynamodb).not.toHaveReceivedCommand(UpdateItemCommand);
+  });
+
+  test('denies an item whose group is not one onboarding may use, or is not a string', async () => {
+    dynamodb
+      .on(GetItemCommand)
+      .resolvesOnce({ Item: { serialNumber: { S: 'SN-0001' }, thingGroupName: { S: 'admins' } } })
+      .resolvesOnce({ Item: { serialNumber: { S: 'SN-0001' }, thingGroupName: { N: '7' } } });
+    const hook = allowing();
+
+    await expect(hook(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toEqual({
+      allowProvisioning: false,
+    });
+    expect(lastLog()).toEqual(expect.objectContaining({ reason: 'INVALID_OVERRIDE_VALUE' }));
+    await expect(hook(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toEqual({
+      allowProvisioning: false,
+    });
+    expect(lastLog()).toEqual(
+      expect.objectContaining({
+        reason: 'INVALID_OVERRIDE_VALUE',
+        detail: "the allow-list item's thingGroupName is not a string; ThingGroupName needs one",
+      }),
+    );
   });
 
   test('allows another certificate for a serial number already provisioned', async () => {
@@ -805,7 +981,7 @@ describe('pre-provisioning hook with reprovisioning allowed', () => {
     });
     await expect(allowing()(hookEvent({ SerialNumber: 'SN-0001' }), context)).resolves.toEqual({
       allowProvisioning: true,
-      parameterOverrides: {},
+      parameterOverrides: { ThingGroupName: 'unassigned' },
     });
     expect(iot).not.toHaveReceivedCommand(DescribeCertificateCommand);
   });
@@ -888,6 +1064,51 @@ describe('iotCertificateStatus', () => {
 });
 
 describe('handler entry point', () => {
+  test('denies every request, logged and counted for the alarm, when an override is misconfigured', async () => {
+    const { captured: telemetry } = capturedTelemetry();
+    const saved = {
+      table: process.env.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE,
+      overrides: process.env.FLEETKIT_PARAMETER_OVERRIDES,
+    };
+    process.env.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE = TABLE;
+    // What an empty value in fleetProvisioning.parameterOverrides used to deploy.
+    process.env.FLEETKIT_PARAMETER_OVERRIDES = '{"thingGroupName":""}';
+    try {
+      let entry: typeof import('../../../lambda/pre-provisioning-hook/handler').handler | undefined;
+      await jest.isolateModulesAsync(async () => {
+        ({ handler: entry } = await import('../../../lambda/pre-provisioning-hook/handler'));
+      });
+      const hook = entry!;
+      await expect(hook(hookEvent({ SerialNumber: 'SN' }), context)).resolves.toEqual({
+        allowProvisioning: false,
+      });
+      await expect(hook(hookEvent({ SerialNumber: 'SN' }), context)).resolves.toEqual({
+        allowProvisioning: false,
+      });
+      expect(telemetry.logs).toEqual([
+        expect.objectContaining({
+          level: 'ERROR',
+          message: 'provisioning denied: the function is misconfigured',
+          reason: 'CONFIGURATION_ERROR',
+          error: expect.objectContaining({
+            message: expect.stringContaining(
+              'FLEETKIT_PARAMETER_OVERRIDES.thingGroupName.parameter: must be a template parameter name',
+            ),
+          }),
+        }),
+        expect.objectContaining({ reason: 'CONFIGURATION_ERROR' }),
+      ]);
+      // Every denied request counts, so the alarm fires on the first device.
+      expect(metricTotal(telemetry, 'ConfigurationError')).toBe(2);
+      expect(metricTotal(telemetry, 'Denied')).toBe(2);
+    } finally {
+      if (saved.table === undefined) delete process.env.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE;
+      else process.env.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE = saved.table;
+      if (saved.overrides === undefined) delete process.env.FLEETKIT_PARAMETER_OVERRIDES;
+      else process.env.FLEETKIT_PARAMETER_OVERRIDES = saved.overrides;
+    }
+  });
+
   test('denies every request, logged, when the function is misconfigured', async () => {
     const { captured: logs } = capturedTelemetry();
     const saved = process.env.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE;

@@ -152,7 +152,7 @@ describe('an over-long value', () => {
     );
     expect(problems).toEqual([
       expect.stringMatching(
-        /^certificateAuthorities\[0\]\.certificateFile: "x{60}…" \(5000 characters\) cannot be read \(looked at \/.*… \(\d+ characters\)\)$/,
+        /^certificateAuthorities\[0\]\.certificateFile: "x{80}…" \(5000 characters\) cannot be read \(looked at \/.*… \(\d+ characters\)\)$/,
       ),
     ]);
     expect(problems[0]!.length).toBeLessThan(400);

@@ -1,8 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { FleetConfigError } from '../../../lib/config/load';
-import { baseConfig, caFiles, resolve, synthFleet, type CaFiles } from '../fixtures';
+import { baseConfig, caFiles, configProblems, stackArn, synthFleet, type CaFiles } from '../fixtures';
 
 let files: CaFiles;
 beforeAll(async () => {
@@ -21,15 +20,7 @@ const jitpConfig = () =>
     },
   });
 
-const problemsOf = (config: unknown): string[] => {
-  try {
-    resolve(files.dir, config);
-    return [];
-  } catch (error) {
-    if (error instanceof FleetConfigError) return [...error.problems];
-    throw error;
-  }
-};
+const problemsOf = (config: unknown): string[] => configProblems(files.dir, config);
 
 describe('JITP', () => {
   test('registers the CA with the JITP template derived from the onboarding rules, created first', () => {
@@ -197,9 +188,8 @@ describe('fleet provisioning by claim', () => {
       .flatMap((s) => [s.Action].flat())
       .sort();
 
-  /** The hook's one statement on the allow-list table, the table found by its key rather than a logical ID. */
+  /** The hook's one statement on the allow-list table, which the fleet stack holds under its fixed name. */
   const allowListStatement = (t: Template, action: string) => {
-    const [tableId] = Object.keys(t.findResources('AWS::DynamoDB::GlobalTable'));
     t.hasResourceProperties('AWS::IAM::Policy', {
       Roles: [{ Ref: Match.stringLikeRegexp('HookRole') }],
       PolicyDocument: {
@@ -208,7 +198,9 @@ describe('fleet provisioning by claim', () => {
             Sid: Match.anyValue(),
             Effect: 'Allow',
             Action: action,
-            Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([':table/test-fleet-provisioning-allow-list'])],
+            },
           }),
         ]),
       },
@@ -229,10 +221,6 @@ describe('fleet provisioning by claim', () => {
         }),
       },
     });
-    t.hasResource('AWS::DynamoDB::GlobalTable', {
-      DeletionPolicy: 'Retain',
-      Properties: Match.objectLike({ KeySchema: [{ AttributeName: 'serialNumber', KeyType: 'HASH' }] }),
-    });
     allowListStatement(t, 'dynamodb:UpdateItem');
     expect(hookActions(t)).toEqual([
       'dynamodb:UpdateItem',
@@ -252,20 +240,7 @@ describe('fleet provisioning by claim', () => {
             Sid: 'DescribeStampedCertificates',
             Effect: 'Allow',
             Action: 'iot:DescribeCertificate',
-            Resource: {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':iot:',
-                  { Ref: 'AWS::Region' },
-                  ':',
-                  { Ref: 'AWS::AccountId' },
-                  ':cert/*',
-                ],
-              ],
-            },
+            Resource: stackArn('iot', 'cert/*'),
           }),
         ]),
       },
@@ -295,20 +270,23 @@ describe('fleet provisioning by claim', () => {
     expect(hookActions(t)).toEqual(['dynamodb:GetItem', 'logs:CreateLogStream', 'logs:PutLogEvents']);
   });
 
+  /** Asserts an alarm on the first occurrence of the hook's `metricName`, notifying the alarm topic. */
+  const hookAlarmOn = (t: Template, metricName: string) =>
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Fleetkit',
+      MetricName: metricName,
+      Dimensions: [{ Name: 'service', Value: 'fleetkit-pre-provisioning-hook' }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
+    });
+
   test('alarms when the hook cannot read the allow-list, and when a provisioned serial asks again', () => {
     const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
-    const alarmOn = (metricName: string) =>
-      t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'Fleetkit',
-        MetricName: metricName,
-        Dimensions: [{ Name: 'service', Value: 'fleetkit-pre-provisioning-hook' }],
-        Statistic: 'Sum',
-        Threshold: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
-      });
-    alarmOn('LookupFailed');
-    alarmOn('AlreadyProvisioned');
+    hookAlarmOn(t, 'LookupFailed');
+    hookAlarmOn(t, 'AlreadyProvisioned');
 
     // Without the one-certificate rule there is nothing to alarm on.
     const allowing = baseConfig({
@@ -321,11 +299,75 @@ describe('fleet provisioning by claim', () => {
     expect(metrics).not.toContain('AlreadyProvisioned');
   });
 
-  test('the claim policy allows only creating a certificate and provisioning with this template', () => {
+  test('the provisioning role may add things only to the groups the hook may choose, never to any group', () => {
     const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
-    const claim = Object.values(t.findResources('AWS::IoT::Policy')).find(
-      (p) => p.Properties.PolicyName === 'test-fleet-claim',
-    )!;
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.Roles).includes('ProvisioningRole'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as { Sid: string; Resource: unknown }[]);
+    const join = statements.find((s) => s.Sid === 'JoinThingGroups')!;
+    const groups = [JSON.stringify(join.Resource).matchAll(/:thinggroup\/([^"]+)"/g)].flatMap((m) =>
+      [...m].map((match) => match[1]),
+    );
+    expect(groups).toEqual(['unassigned', 'site-berlin']);
+    expect(JSON.stringify(statements)).not.toContain('thinggroup/*');
+  });
+
+  test("the hook's environment carries the overrides the synthesis decided, for the hook's own schema", () => {
+    const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Description: 'Fleetkit pre-provisioning hook: allow devices by serial number',
+      Environment: {
+        Variables: Match.objectLike({
+          FLEETKIT_PARAMETER_OVERRIDES: Match.serializedJson({
+            thingGroupName: {
+              parameter: 'ThingGroupName',
+              default: 'unassigned',
+              allowedValues: ['unassigned', 'site-berlin'],
+            },
+          }),
+          FLEETKIT_LOOKUP_TIMEOUT_MS: '3000',
+        }),
+      },
+    });
+  });
+
+  test('alarms when the hook is misconfigured, fails unexpectedly, meets an unusable item or a device choosing a parameter', () => {
+    const t = Template.fromStack(synthFleet(files.dir, config()).onboarding);
+    for (const metricName of [
+      'ConfigurationError',
+      'UnexpectedError',
+      'InvalidAllowListItem',
+      'ParameterFromDevice',
+    ]) {
+      hookAlarmOn(t, metricName);
+    }
+  });
+
+  /** The claim policy's document, wherever the app defines it. */
+  const claimPolicy = (stacks: ReturnType<typeof synthFleet>) =>
+    [stacks.fleet, stacks.onboarding]
+      .flatMap((stack) => Object.values(Template.fromStack(stack).findResources('AWS::IoT::Policy')))
+      .find((p) => p.Properties.PolicyName === 'test-fleet-provisioning-claim')!.Properties
+      .PolicyDocument as {
+      Statement: { Sid: string; Action: string[]; Resource: unknown[] }[];
+    };
+
+  test('a claim connects only with a client ID in its own namespace, which no thing name can enter', () => {
+    const connect = claimPolicy(synthFleet(files.dir, config())).Statement.filter((s) =>
+      s.Action.includes('iot:Connect'),
+    );
+    expect(connect).toHaveLength(1);
+    expect(connect[0]!.Resource).toEqual([stackArn('iot', 'client/test-fleet.claim.*')]);
+
+    const own = baseConfig({
+      fleetProvisioning: { ...config().fleetProvisioning, claimClientIdPrefix: 'factory.claim.' },
+    });
+    expect(JSON.stringify(claimPolicy(synthFleet(files.dir, own)))).toContain(':client/factory.claim.*');
+    expect(JSON.stringify(claimPolicy(synthFleet(files.dir, own)))).not.toContain(':client/*');
+  });
+
+  test('the claim policy allows only creating a certificate and provisioning with this template', () => {
+    const claim = { Properties: { PolicyDocument: claimPolicy(synthFleet(files.dir, config())) } };
     const text = JSON.stringify(claim.Properties.PolicyDocument);
     expect(text).toContain('$aws/certificates/create/*');
     expect(text).toContain('$aws/certificates/create-from-csr/*');

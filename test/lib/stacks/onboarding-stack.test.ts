@@ -115,6 +115,8 @@ describe('OnboardingStack JITR pipeline', () => {
         'iot:CreateThing',
         'iot:DescribeCACertificate',
         'iot:DescribeCertificate',
+        'iot:DescribeThing',
+        'iot:ListThingPrincipals',
         'iot:UpdateCertificate',
         'iot:UpdateThing',
         'logs:CreateLogStream',
@@ -167,6 +169,12 @@ describe('OnboardingStack JITR pipeline', () => {
       MetricName: 'Failed',
       Namespace: 'Fleetkit',
       Dimensions: [{ Name: 'service', Value: 'fleetkit-jitr' }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'TakeoverRefused',
+      Namespace: 'Fleetkit',
+      Dimensions: [{ Name: 'service', Value: 'fleetkit-jitr' }],
+      AlarmActions: [{ Ref: Match.stringLikeRegexp('AlarmTopic') }],
     });
     template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
