@@ -280,21 +280,22 @@ describe('Custom::FleetkitThingType against the emulator', () => {
   });
 });
 
-describe('Custom::FleetkitGroupPolicyAttachment against the emulator', () => {
-  async function policy(): Promise<string> {
-    const policyName = uniqueName('device');
-    await iot.send(
-      new CreatePolicyCommand({
-        policyName,
-        policyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }],
-        }),
+/** A policy of a unique name in the target. */
+async function policy(): Promise<string> {
+  const policyName = uniqueName('device');
+  await iot.send(
+    new CreatePolicyCommand({
+      policyName,
+      policyDocument: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }],
       }),
-    );
-    return policyName;
-  }
+    }),
+  );
+  return policyName;
+}
 
+describe('Custom::FleetkitGroupPolicyAttachment against the emulator', () => {
   async function group(): Promise<{ name: string; arn: string }> {
     const name = uniqueName('site');
     const { thingGroupArn } = await iot.send(new CreateThingGroupCommand({ thingGroupName: name }));
@@ -427,16 +428,7 @@ describe('registry resources over what the account had before', () => {
   });
 
   test('a policy attached to the group before the Create stays attached after the Delete', async () => {
-    const policyName = uniqueName('device');
-    await iot.send(
-      new CreatePolicyCommand({
-        policyName,
-        policyDocument: JSON.stringify({
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: '*' }],
-        }),
-      }),
-    );
+    const policyName = await policy();
     const groupName = uniqueName('site');
     const { thingGroupArn } = await iot.send(new CreateThingGroupCommand({ thingGroupName: groupName }));
     await iot.send(new AttachPolicyCommand({ policyName, target: thingGroupArn! }));

@@ -70,6 +70,17 @@ export function resolve(dir: string, config: unknown): ResolvedFleetConfig {
   return resolveFleetConfig(config, { source: 'test.config.ts', baseDir: dir });
 }
 
+/** The problems a configuration is refused with, one line each, or none when it resolves. */
+export function problemsOf(dir: string, config: unknown): string[] {
+  try {
+    resolve(dir, config);
+  } catch (error) {
+    if (error instanceof FleetConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
 /**
  * Defines the fleet's stacks in a fresh app. Unless `full` is set, Lambda bundling and CDK's built-in
  * CloudFormation validation are skipped to keep assertion tests fast; test/lib/synth.test.ts runs both.

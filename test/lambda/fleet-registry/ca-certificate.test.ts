@@ -131,6 +131,19 @@ const sniProperties = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 
+/** The SNI_ONLY CA as DescribeCACertificate answers, with its status and auto-registration. */
+function registeredSni(status: CACertificateStatus, autoRegistrationStatus: AutoRegistrationStatus) {
+  iot.on(DescribeCACertificateCommand).resolves({
+    certificateDescription: {
+      certificateId: localId,
+      certificateArn: caArn(localId),
+      status,
+      certificateMode: 'SNI_ONLY',
+      autoRegistrationStatus,
+    },
+  });
+}
+
 describe('Custom::FleetkitCaCertificate Create', () => {
   test('pem: checks the verification certificate against the registration code, then registers in DEFAULT mode', async () => {
     iot.on(GetRegistrationCodeCommand).resolves({ registrationCode: CODE });
@@ -433,20 +446,8 @@ describe('Custom::FleetkitCaCertificate Create', () => {
 });
 
 describe('Custom::FleetkitCaCertificate Update', () => {
-  function registered(status: CACertificateStatus, autoRegistrationStatus: AutoRegistrationStatus) {
-    iot.on(DescribeCACertificateCommand).resolves({
-      certificateDescription: {
-        certificateId: localId,
-        certificateArn: caArn(localId),
-        status,
-        certificateMode: 'SNI_ONLY',
-        autoRegistrationStatus,
-      },
-    });
-  }
-
   test('changes the status in place', async () => {
-    registered('ACTIVE', 'ENABLE');
+    registeredSni('ACTIVE', 'ENABLE');
 
     const response = await now().onEvent(
       updateEvent(TYPE, 'SniCa', localId, sniProperties({ status: 'INACTIVE' }), sniProperties()),
@@ -463,7 +464,7 @@ describe('Custom::FleetkitCaCertificate Update', () => {
   });
 
   test('jitp: points a registered CA at its template in place', async () => {
-    registered('ACTIVE', 'ENABLE');
+    registeredSni('ACTIVE', 'ENABLE');
 
     await now().onEvent(
       updateEvent(TYPE, 'SniCa', localId, sniProperties({ jitpTemplateName: 'fleet-jitp' }), sniProperties()),
@@ -518,7 +519,7 @@ describe('Custom::FleetkitCaCertificate Update', () => {
   });
 
   test('changes auto-registration in place', async () => {
-    registered('ACTIVE', 'ENABLE');
+    registeredSni('ACTIVE', 'ENABLE');
 
     await now().onEvent(
       updateEvent(TYPE, 'SniCa', localId, sniProperties({ autoRegistration: false }), sniProperties()),
@@ -530,7 +531,7 @@ describe('Custom::FleetkitCaCertificate Update', () => {
   });
 
   test('changes nothing when AWS IoT already has the declared status and auto-registration', async () => {
-    registered('ACTIVE', 'ENABLE');
+    registeredSni('ACTIVE', 'ENABLE');
 
     await now().onEvent(
       updateEvent(TYPE, 'SniCa', localId, sniProperties(), sniProperties({ forceRemoval: true })),
@@ -751,15 +752,7 @@ describe('Custom::FleetkitCaCertificate over a CA registered outside the stack',
     iot
       .on(RegisterCACertificateCommand)
       .rejects(new ResourceAlreadyExistsException({ message: 'exists', resourceId: localId, $metadata: {} }));
-    iot.on(DescribeCACertificateCommand).resolves({
-      certificateDescription: {
-        certificateId: localId,
-        certificateArn: caArn(localId),
-        status,
-        certificateMode: 'SNI_ONLY',
-        autoRegistrationStatus,
-      },
-    });
+    registeredSni(status, autoRegistrationStatus);
   }
 
   test('Create records in the physical ID that the CA was registered, with its status and auto-registration', async () => {
@@ -777,14 +770,7 @@ describe('Custom::FleetkitCaCertificate over a CA registered outside the stack',
   });
 
   test('Delete leaves the CA registered and gives back the status and auto-registration it had', async () => {
-    iot.on(DescribeCACertificateCommand).resolves({
-      certificateDescription: {
-        certificateId: localId,
-        certificateArn: caArn(localId),
-        status: 'ACTIVE',
-        autoRegistrationStatus: 'ENABLE',
-      },
-    });
+    registeredSni('ACTIVE', 'ENABLE');
 
     const response = await now().onEvent(deleteEvent(TYPE, 'SniCa', adopted(), sniProperties()));
 
@@ -805,15 +791,7 @@ describe('Custom::FleetkitCaCertificate over a CA registered outside the stack',
   });
 
   test('Update of the same CA keeps the record', async () => {
-    iot.on(DescribeCACertificateCommand).resolves({
-      certificateDescription: {
-        certificateId: localId,
-        certificateArn: caArn(localId),
-        status: 'ACTIVE',
-        certificateMode: 'SNI_ONLY',
-        autoRegistrationStatus: 'ENABLE',
-      },
-    });
+    registeredSni('ACTIVE', 'ENABLE');
 
     const response = await now().onEvent(
       updateEvent(TYPE, 'SniCa', adopted(), sniProperties({ status: 'INACTIVE' }), sniProperties()),

@@ -396,14 +396,11 @@ describe('Custom::FleetkitIndexingConfiguration isComplete', () => {
 
 describe('Custom::FleetkitIndexingConfiguration over indexing the account had before', () => {
   const THING_ONLY: GetIndexingConfigurationCommandOutput = {
-    $metadata: {},
+    ...OFF_CONFIGURATION,
     thingIndexingConfiguration: {
+      ...OFF_CONFIGURATION.thingIndexingConfiguration,
       thingIndexingMode: 'REGISTRY',
-      thingConnectivityIndexingMode: 'OFF',
-      namedShadowIndexingMode: 'OFF',
-      customFields: [],
     },
-    thingGroupIndexingConfiguration: { thingGroupIndexingMode: 'OFF' },
   };
 
   test('Create records in the physical ID which indexes were on before it', async () => {

@@ -1,10 +1,16 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
-import { FleetConfigError } from '../../../lib/config/load';
 import { groupPolicySummary } from '../../../lib/config/organization';
 import type { FleetConfigInput } from '../../../lib/config/schema';
 import { FleetOrganization } from '../../../lib/constructs/fleet-organization';
-import { baseConfig, caFiles, resolve, synthFleet, type CaFiles } from '../fixtures';
+import {
+  baseConfig,
+  caFiles,
+  resolve,
+  synthFleet,
+  type CaFiles,
+  problemsOf as configProblems,
+} from '../fixtures';
 
 /*
  * Policies attached to thing groups are inherited by every device below the group: the configuration refuses
@@ -33,15 +39,7 @@ const allow = (actions: string[], resources: string[]): PolicyInput => ({
   statements: [{ actions, resources }],
 });
 
-function problemsOf(config: unknown): string[] {
-  try {
-    resolve(files.dir, config);
-  } catch (error) {
-    if (error instanceof FleetConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (config: unknown) => configProblems(files.dir, config);
 
 describe('a group policy', () => {
   const refused: [string, PolicyInput, string][] = [

@@ -1,6 +1,12 @@
-import { FleetConfigError } from '../../../lib/config/load';
 import type { FleetConfigInput } from '../../../lib/config/schema';
-import { baseConfig, caFiles, resolve, synthFleet, type CaFiles } from '../fixtures';
+import {
+  baseConfig,
+  caFiles,
+  resolve,
+  synthFleet,
+  type CaFiles,
+  problemsOf as configProblems,
+} from '../fixtures';
 
 /*
  * Over-long values anywhere in the configuration: each is one line naming the path, the value (shortened) and
@@ -21,15 +27,7 @@ const withFleetGroup = (fleet: Record<string, unknown>): Partial<FleetConfigInpu
   },
 });
 
-function problemsOf(config: unknown): string[] {
-  try {
-    resolve(files.dir, config);
-  } catch (error) {
-    if (error instanceof FleetConfigError) return [...error.problems];
-    throw error;
-  }
-  throw new Error('expected the configuration to be refused');
-}
+const problemsOf = (config: unknown) => configProblems(files.dir, config);
 
 const indexed = {
   fleetIndexing: { thingIndexingMode: 'REGISTRY' as const },

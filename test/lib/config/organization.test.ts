@@ -1,21 +1,12 @@
 import { fleetConfigSchema, type FleetConfigInput, type ThingGroupNode } from '../../../lib/config/schema';
-import { FleetConfigError } from '../../../lib/config/load';
-import { baseConfig, caFiles, resolve, type CaFiles } from '../fixtures';
+import { baseConfig, caFiles, type CaFiles, problemsOf as configProblems } from '../fixtures';
 
 let files: CaFiles;
 beforeAll(async () => {
   files = await caFiles();
 });
 
-function problemsOf(config: unknown): string[] {
-  try {
-    resolve(files.dir, config);
-  } catch (error) {
-    if (error instanceof FleetConfigError) return [...error.problems];
-    throw error;
-  }
-  return [];
-}
+const problemsOf = (config: unknown) => configProblems(files.dir, config);
 
 /** A chain of `depth` nested groups named g1 > g2 > ... */
 function chain(depth: number): Record<string, ThingGroupNode> {
