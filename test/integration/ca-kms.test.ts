@@ -46,7 +46,7 @@ import { buildOnEventHandler } from '../../lambda/fleet-registry/provider';
 import type { OnEventResponse } from '../../lambda/fleet-registry/schema';
 import { openssl, removeDirectory, temporaryDirectory, verify } from '../core/certificates/openssl';
 import { createEvent, deleteEvent, updateEvent } from '../lambda/fleet-registry/fixtures';
-import { clientConfig, currentTarget, uniqueName } from '../support/target';
+import { clientConfig, currentTarget, resetTarget, uniqueName } from '../support/target';
 import { PRIVATE_KEY_PEM as PRIVATE_KEY } from '../../core/certificates/pem';
 
 jest.setTimeout(60_000);
@@ -61,7 +61,11 @@ const logLines: string[] = [];
 const createdKeys: string[] = [];
 let dir: string;
 
-beforeAll(() => {
+beforeAll(async () => {
+  // Start from an empty emulator: moto's DeleteCACertificate fails (HTTP 500) while any thing group has a policy
+  // attached, which an earlier test file can leave behind. AWS has no such coupling. Without reset (LocalStack, a
+  // sandbox account) this is a no-op and the unique names keep tests apart.
+  await resetTarget();
   dir = temporaryDirectory();
 });
 
