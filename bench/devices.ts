@@ -4,6 +4,7 @@
  */
 import { inspectCertificate } from '../core/certificates/inspect';
 import { issueDeviceCertificate, type KeyAndCertificate } from '../core/certificates/issue';
+import { DAY_MS } from '../core/time';
 
 /** Onboarding rules of the bench fleet: what the JITR function receives as `FLEETKIT_ONBOARDING_RULES`. */
 export const BENCH_RULES = {
@@ -47,8 +48,6 @@ export function pickedEvenly(i: number, share: number): boolean {
   if (share <= 0) return false;
   return Math.floor((i + 1) * share) > Math.floor(i * share);
 }
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Issues `count` device certificates; every fourth accepted device is in OU `berlin` (group `site-berlin`). */
 export async function generateDevices(options: GenerateDevicesOptions): Promise<BenchDevice[]> {

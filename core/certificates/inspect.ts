@@ -5,6 +5,7 @@
  * certificate itself is validated by OpenSSL through `X509Certificate` before any field is read.
  */
 import { createHash, X509Certificate } from 'node:crypto';
+import { messageOf } from '../errors';
 
 /** Distinguished-name attributes that AWS IoT reads from certificates (JITP parameters) plus a few common ones. */
 export type SubjectField =
@@ -336,10 +337,4 @@ function readIsCa(der: Buffer, extensionsField: Tlv): boolean {
 
 function malformed(detail: string): CertificateParseError {
   return new CertificateParseError(`The certificate's DER encoding could not be read: ${detail}.`);
-}
-
-function messageOf(error: unknown): string {
-  // Shape, not `instanceof Error`: Node's errors fail that check when seen from another realm (a Jest sandbox).
-  const message = (error as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' ? message : String(error);
 }

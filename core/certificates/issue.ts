@@ -21,7 +21,9 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type SigningAlgorithm = webcrypto.EcdsaParams | webcrypto.Algorithm;
 import * as x509 from '@peculiar/x509';
 import { inspectCertificate, type CertificateInfo } from './inspect';
-import { checkDistinguishedName, messageOf, preview } from './subject';
+import { messageOf } from '../errors';
+import { daysToExpiry, DAY_MS } from '../time';
+import { checkDistinguishedName, preview, type DistinguishedName } from './subject';
 
 x509.cryptoProvider.set(webcrypto);
 
@@ -35,26 +37,7 @@ export type KeyAlgorithm = 'EC_P256' | 'EC_P384' | 'RSA_2048' | 'RSA_3072';
 /** Every {@link KeyAlgorithm}, for validating user input. */
 export const KEY_ALGORITHMS: readonly KeyAlgorithm[] = ['EC_P256', 'EC_P384', 'RSA_2048', 'RSA_3072'];
 
-/**
- * Subject attributes Fleetkit puts in certificates.
- *
- * These are the attributes a JITP template can read as `AWS::IoT::Certificate::CommonName`, `Organization`,
- * `OrganizationalUnit`, `Country`, `StateName`, `Locality`, `SerialNumber` and `DistinguishedNameQualifier`.
- * Values are written as given (UTF-8), with no escaping to think about; `C` must be a two-letter country code and
- * `serialNumber` and `dnQualifier` are limited to the PrintableString alphabet, as X.520 requires.
- *
- * @see https://docs.aws.amazon.com/iot/latest/developerguide/jit-provisioning.html
- */
-export interface DistinguishedName {
-  CN: string;
-  O?: string;
-  OU?: string;
-  C?: string;
-  ST?: string;
-  L?: string;
-  serialNumber?: string;
-  dnQualifier?: string;
-}
+export type { DistinguishedName } from './subject';
 
 /** A certificate and its private key, both PEM; the key is unencrypted PKCS#8 (label `PRIVATE KEY`). */
 export interface KeyAndCertificate {
@@ -149,7 +132,6 @@ export const REGISTRATION_CODE_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
 const MAX_VALIDITY_DAYS = 36500;
 /** Back-dating notBefore tolerates devices and brokers whose clocks run a little behind. */
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 const OID = {
   serialNumber: '2.5.4.5',
@@ -211,7 +193,7 @@ export async function createCertificateAuthority(
   }
   const issuer = o.issuer ? await loadSigner(o.issuer, now) : undefined;
   const validityDays = checkValidityDays(
-    o.validityDays ?? (issuer ? Math.min(3650, daysLeft(issuer.certificate, now)) : 3650),
+    o.validityDays ?? (issuer ? Math.min(3650, daysToExpiry(issuer.certificate.notAfter, now)) : 3650),
   );
   let pathLength = o.pathLength;
   if (issuer?.pathLength !== undefined) {
@@ -571,16 +553,12 @@ function checkKeyAlgorithm(algorithm: KeyAlgorithm): KeyAlgorithm {
 
 function checkWithinCa(notAfter: Date, validityDays: number, ca: CertificateInfo, now: Date): void {
   if (notAfter > ca.notAfter) {
-    const maxDays = daysLeft(ca, now);
+    const maxDays = daysToExpiry(ca.notAfter, now);
     throw new InvalidCertificateRequestError(
       `A certificate valid for ${validityDays} days would expire on ${notAfter.toISOString()}, after its CA ` +
         `expires on ${ca.notAfter.toISOString()}; ask for at most ${maxDays} days or renew the CA.`,
     );
   }
-}
-
-function daysLeft(ca: CertificateInfo, now: Date): number {
-  return Math.floor((ca.notAfter.getTime() - now.getTime()) / DAY_MS);
 }
 
 /** X.509 times have one-second resolution; working in whole seconds keeps the CA expiry comparison exact. */

@@ -64,8 +64,10 @@ import {
 } from '@peculiar/asn1-x509';
 import { CertificateParseError, inspectCertificate, type CertificateInfo } from './inspect';
 // Types only: issue.ts loads @peculiar/x509, which this module keeps out of Lambda bundles.
-import type { DistinguishedName, KeyAlgorithm } from './issue';
-import { checkDistinguishedName, messageOf, preview } from './subject';
+import type { KeyAlgorithm } from './issue';
+import { describeError, messageOf } from '../errors';
+import { daysToExpiry, DAY_MS } from '../time';
+import { checkDistinguishedName, preview, type DistinguishedName } from './subject';
 
 /**
  * What a KMS-held CA key must be.
@@ -411,7 +413,7 @@ export async function createCaCertificateWithKms(
   const ownKey = await signerKey(o.signer);
   const issuer = o.issuer ? await loadIssuer(o.issuer, now) : undefined;
   const validityDays = checkValidityDays(
-    o.validityDays ?? (issuer ? Math.min(3650, daysLeft(issuer.info, now)) : 3650),
+    o.validityDays ?? (issuer ? Math.min(3650, daysToExpiry(issuer.info.notAfter, now)) : 3650),
   );
   let pathLength = o.pathLength;
   if (issuer?.pathLength !== undefined) {
@@ -480,7 +482,7 @@ export async function issueVerificationCertificateWithKms(
   const now = wholeSeconds(o.now);
   const issuer = await loadIssuer({ certificatePem: o.caCertificatePem, signer: o.signer }, now);
   // A verification certificate is only used for the registration call: a week, never beyond the CA.
-  const days = o.validityDays ?? Math.max(1, Math.min(7, daysLeft(issuer.info, now)));
+  const days = o.validityDays ?? Math.max(1, Math.min(7, daysToExpiry(issuer.info.notAfter, now)));
   const leaf = await issueLeaf(issuer, {
     subject: { CN: o.registrationCode },
     validityDays: days,
@@ -533,7 +535,6 @@ export async function issueDeviceCertificateWithKms(
 // Internals
 
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** A sanity bound, not an AWS limit: 100 years (as in issue.ts). */
 const MAX_VALIDITY_DAYS = 36500;
 
@@ -933,13 +934,9 @@ function checkWithinCa(notAfter: Date, validityDays: number, ca: CertificateInfo
   if (notAfter > ca.notAfter) {
     throw new KmsCertificateRequestError(
       `A certificate valid for ${validityDays} days would expire on ${notAfter.toISOString()}, after its CA ` +
-        `expires on ${ca.notAfter.toISOString()}; ask for at most ${daysLeft(ca, now)} days or renew the CA.`,
+        `expires on ${ca.notAfter.toISOString()}; ask for at most ${daysToExpiry(ca.notAfter, now)} days or renew the CA.`,
     );
   }
-}
-
-function daysLeft(ca: CertificateInfo, now: Date): number {
-  return Math.floor((ca.notAfter.getTime() - now.getTime()) / DAY_MS);
 }
 
 /** X.509 times have one-second resolution; working in whole seconds keeps the CA expiry comparison exact. */
@@ -985,11 +982,4 @@ function describeKeyObject(key: KeyObject): string {
 function errorName(error: unknown): string | undefined {
   const name = (error as { name?: unknown } | undefined)?.name;
   return typeof name === 'string' ? name : undefined;
-}
-
-function describeError(error: unknown): string {
-  const name = errorName(error);
-  const message = messageOf(error).replace(/\s+/g, ' ').trim();
-  if (name === undefined || name === 'Error' || message.startsWith(name)) return message;
-  return message === '' ? name : `${name}: ${message}`;
 }

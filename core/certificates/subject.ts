@@ -1,10 +1,29 @@
-import type { DistinguishedName } from './issue';
-
 /** The PrintableString alphabet (X.680), required for C, serialNumber and dnQualifier. */
 export const PRINTABLE_STRING_PATTERN = /^[A-Za-z0-9 '()+,\-./:=?]+$/;
 
 /** ISO 3166 two-letter country codes, as subject C requires. */
 export const COUNTRY_PATTERN = /^[A-Z]{2}$/;
+
+/**
+ * Subject attributes Fleetkit puts in certificates.
+ *
+ * These are the attributes a JITP template can read as `AWS::IoT::Certificate::CommonName`, `Organization`,
+ * `OrganizationalUnit`, `Country`, `StateName`, `Locality`, `SerialNumber` and `DistinguishedNameQualifier`.
+ * Values are written as given (UTF-8), with no escaping to think about; `C` must be a two-letter country code and
+ * `serialNumber` and `dnQualifier` are limited to the PrintableString alphabet, as X.520 requires.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/jit-provisioning.html
+ */
+export interface DistinguishedName {
+  CN: string;
+  O?: string;
+  OU?: string;
+  C?: string;
+  ST?: string;
+  L?: string;
+  serialNumber?: string;
+  dnQualifier?: string;
+}
 
 /**
  * Checks a certificate subject before it is encoded, whichever key signs the certificate (local or KMS).
@@ -39,10 +58,4 @@ export function checkDistinguishedName(dn: DistinguishedName, fail: (message: st
 export function preview(value: unknown): string {
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/** An error's message, by shape: Node's errors fail `instanceof Error` when seen from another realm (Jest). */
-export function messageOf(error: unknown): string {
-  const message = (error as { message?: unknown } | undefined)?.message;
-  return typeof message === 'string' ? message : String(error);
 }

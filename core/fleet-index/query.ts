@@ -20,6 +20,7 @@
  */
 import { FLEET_INDEXING_QUERY_LIMITS } from '../limits';
 import type { FleetIndexing } from '../registry/indexing';
+import { editDistance } from '../text';
 
 /** What a query is for; the limits differ. */
 export type QueryPurpose = 'search' | 'dynamicGroup' | 'fleetMetric';
@@ -944,22 +945,6 @@ function fixStructuralCase(field: string): string {
     }
   }
   return segments.join('.');
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 function customFieldType(field: string, indexing: FleetIndexing): FieldType | undefined {

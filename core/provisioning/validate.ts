@@ -16,6 +16,7 @@ import {
   REGISTRY_LIMITS,
   THING_NAME_PATTERN,
 } from '../limits';
+import { editDistance } from '../text';
 import {
   CERTIFICATE_ID_PARAMETER,
   CERTIFICATE_PARAMETER_PREFIX,
@@ -1260,20 +1261,4 @@ export function suggestion(name: string, candidates: readonly string[], prefix =
       (candidate) => editDistance(candidate.toLowerCase(), lower) <= Math.max(1, Math.floor(name.length / 5)),
     );
   return match === undefined || match === name ? '' : `; did you mean "${match}"?`;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        previous[j]! + 1,
-        current[j - 1]! + 1,
-        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

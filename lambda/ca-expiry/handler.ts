@@ -1,11 +1,15 @@
 import { IoTClient } from '@aws-sdk/client-iot';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { CA_DAYS_TO_EXPIRY_METRIC, CA_EXPIRY_CHECK_FAILED_METRIC } from '../../core/metrics';
+import {
+  CA_DAYS_TO_EXPIRY_METRIC,
+  CA_EXPIRY_CHECK_FAILED_METRIC,
+  CA_EXPIRY_WARNING_DAYS,
+} from '../../core/metrics';
+import { daysToExpiry } from '../../core/time';
 import { awsClientConfig } from '../../core/aws-client-config';
 import { readCaExpiryConfig, type WatchedCa } from './config';
 import { CaExpiryCheckError } from './errors';
-import { daysToExpiry, EXPIRY_WARNING_DAYS } from './expiry';
 import { iotCaCertificates, type CaCertificates } from './iot-adapter';
 
 /** What the handler is built from; tests pass their own. */
@@ -62,7 +66,7 @@ export function buildHandler(deps: CaExpiryDependencies): (event?: unknown) => P
           daysToExpiry: days,
         };
         measured.push(result);
-        if (days < EXPIRY_WARNING_DAYS) {
+        if (days < CA_EXPIRY_WARNING_DAYS) {
           log.warn('CA certificate expires soon: register its successor and move the devices', result);
         } else {
           log.info('CA certificate expiry measured', result);

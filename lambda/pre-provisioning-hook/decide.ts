@@ -1,3 +1,4 @@
+import { describeError } from '../../core/errors';
 import { DYNAMODB_PARTITION_KEY_MAX_BYTES } from '../../core/limits';
 import { RECLAIM_MIN_AGE_MS, RECLAIM_WINDOW_MS } from '../../core/provisioning/allow-list';
 import type {
@@ -7,7 +8,7 @@ import type {
   ProvisioningAllowListReclaim,
 } from './allow-list-adapter';
 import type { CertificateStatusLookup } from './certificate-adapter';
-import { CertificateLookupError, describeError, LookupTimeoutError } from './errors';
+import { CertificateLookupError, LookupTimeoutError } from './errors';
 import type { PreProvisioningHookEvent } from './schema';
 import {
   parametersSetByDevice,

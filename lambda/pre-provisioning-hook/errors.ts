@@ -1,3 +1,5 @@
+import { describeError } from '../../core/errors';
+
 /** The function's environment is missing or invalid: a deployment defect. Every request is denied until fixed. */
 export class ConfigurationError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -29,12 +31,4 @@ export class CertificateLookupError extends Error {
     );
     this.name = 'CertificateLookupError';
   }
-}
-
-/** `Name: message` of an error (or its text), for a one-line detail. */
-export function describeError(error: unknown): string {
-  const name = (error as { name?: unknown } | undefined)?.name;
-  const message = (error as { message?: unknown } | undefined)?.message;
-  const text = typeof message === 'string' ? message : String(error);
-  return typeof name === 'string' && name !== 'Error' && !text.startsWith(name) ? `${name}: ${text}` : text;
 }

@@ -29,6 +29,7 @@ import {
   temporaryDirectory,
   verify,
 } from '../core/certificates/openssl';
+import { DAY_MS } from '../../core/time';
 
 /** Every client, including the CLI's own, answers from these mocks. */
 const kms = mockClient(KMSClient);
@@ -36,7 +37,6 @@ const iot = mockClient(IoTClient);
 
 const ROOT_ARN = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-00000000root';
 const CA_ARN = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-0000000000ca';
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 const read = (path: string) => readFileSync(path, 'utf8');
 const modeOf = (path: string) => statSync(path).mode & 0o777;

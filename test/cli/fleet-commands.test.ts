@@ -24,11 +24,11 @@ import { createFleetSearchCommand } from '../../cli/commands/fleet-search';
 import { runFleetkit as fleetkit } from '../support/cli';
 import { inspectCertificate } from '../../core/certificates/inspect';
 import { createCertificateAuthority, issueDeviceCertificate } from '../../core/certificates/issue';
+import { DAY_MS } from '../../core/time';
 
 /** Every IoTClient, including the CLI's own, answers from this mock. */
 const iot = mockClient(IoTClient);
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const ACCOUNT_ARN = 'arn:aws:iot:us-east-1:123456789012';
 
 const INDEXING_ON: GetIndexingConfigurationCommandOutput = {

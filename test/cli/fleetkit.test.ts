@@ -13,6 +13,7 @@ import {
   temporaryDirectory,
   verify,
 } from '../core/certificates/openssl';
+import { DAY_MS } from '../../core/time';
 
 const read = (path: string) => readFileSync(path, 'utf8');
 const modeOf = (path: string) => statSync(path).mode & 0o777;
@@ -154,7 +155,7 @@ describe('fleetkit ca create', () => {
     const info = inspectCertificate(read(join(dir, 'ca.pem')));
     expect(info.subject).toEqual({ CN: 'Plant 7 CA', O: 'Acme, Inc.' });
     expect(info.key).toEqual({ type: 'ec', curve: 'P-384' });
-    expect(Math.round((info.notAfter.getTime() - info.notBefore.getTime()) / 86_400_000)).toBe(30);
+    expect(Math.round((info.notAfter.getTime() - info.notBefore.getTime()) / DAY_MS)).toBe(30);
   });
 
   test('refuses to overwrite an existing CA (exit 1) unless --force is given', async () => {
@@ -304,7 +305,7 @@ describe('fleetkit device issue', () => {
     expect(run.code).toBe(0);
     const info = inspectCertificate(read(join(dir, 'ca', 't1.pem')));
     expect(info.key).toEqual({ type: 'rsa', bits: 2048 });
-    expect(info.notAfter.getTime() - info.notBefore.getTime()).toBe(30 * 86_400_000 + 5 * 60_000);
+    expect(info.notAfter.getTime() - info.notBefore.getTime()).toBe(30 * DAY_MS + 5 * 60_000);
   });
 
   test('with --csr certifies the CSR key and writes no private key', async () => {

@@ -48,6 +48,7 @@ import { openssl, removeDirectory, temporaryDirectory, verify } from '../core/ce
 import { createEvent, deleteEvent, updateEvent } from '../lambda/fleet-registry/fixtures';
 import { clientConfig, currentTarget, resetTarget, uniqueName } from '../support/target';
 import { PRIVATE_KEY_PEM as PRIVATE_KEY } from '../../core/certificates/pem';
+import { daysToExpiry } from '../../core/time';
 
 jest.setTimeout(60_000);
 
@@ -361,7 +362,7 @@ describe('a KMS-held PKI made with the CLI', () => {
     }
 
     expect(result.status).toBe('fulfilled');
-    const days = Math.floor((inspectCertificate(caPem).notAfter.getTime() - Date.now()) / 86_400_000);
+    const days = daysToExpiry(inspectCertificate(caPem).notAfter, new Date());
     expect(metrics).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ caName: 'kms-ca', caCertificateId: caId, CaDaysToExpiry: days }),

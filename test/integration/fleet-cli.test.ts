@@ -21,10 +21,10 @@ import {
 import { runFleetkit as fleetkit } from '../support/cli';
 import { inspectCertificate } from '../../core/certificates/inspect';
 import { clientConfig, itIf, resetTarget, uniqueName } from '../support/target';
+import { daysToExpiry } from '../../core/time';
 
 jest.setTimeout(60_000);
 
-const DAY_MS = 24 * 60 * 60 * 1000;
 const iot = new IoTClient({ ...clientConfig(), maxAttempts: 3 });
 
 interface Fleet {
@@ -264,7 +264,7 @@ describe('fleetkit device show', () => {
     const run = await fleetkit('device', 'show', thingName);
 
     const notAfter = inspectCertificate(certificate.pem).notAfter;
-    const daysLeft = Math.floor((notAfter.getTime() - Date.now()) / DAY_MS);
+    const daysLeft = daysToExpiry(notAfter, new Date());
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
     expect(lines.slice(0, -1)).toEqual([

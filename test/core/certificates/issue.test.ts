@@ -18,11 +18,10 @@ import {
   verify,
 } from './openssl';
 import { pemBoundary, PKCS8_PRIVATE_KEY_LABEL } from '../../../core/certificates/pem';
+import { DAY_MS } from '../../../core/time';
 
 /** Keys are written as unencrypted PKCS#8. */
 const PKCS8_START = new RegExp(`^${pemBoundary('BEGIN', PKCS8_PRIVATE_KEY_LABEL)}\n`);
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 let ca: KeyAndCertificate;
 let otherCa: KeyAndCertificate;

@@ -43,13 +43,13 @@ import {
   verify,
 } from './openssl';
 import { pemBoundary, PKCS8_PRIVATE_KEY_LABEL } from '../../../core/certificates/pem';
+import { DAY_MS } from '../../../core/time';
 
 /** Keys are written as unencrypted PKCS#8. */
 const PKCS8_START = new RegExp(`^${pemBoundary('BEGIN', PKCS8_PRIVATE_KEY_LABEL)}\n`);
 
 const kms = mockClient(KMSClient);
 const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-const DAY_MS = 24 * 60 * 60 * 1000;
 const CREATE_KEY = 'aws kms create-key --key-spec ECC_NIST_P256 --key-usage SIGN_VERIFY';
 
 function p256(): { privateKey: KeyObject; publicKey: KeyObject; pem: string } {

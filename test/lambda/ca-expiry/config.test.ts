@@ -1,5 +1,4 @@
 import { readCaExpiryConfig } from '../../../lambda/ca-expiry/config';
-import { daysToExpiry } from '../../../lambda/ca-expiry/expiry';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
@@ -42,18 +41,5 @@ describe('readCaExpiryConfig', () => {
     ],
   ])('fails for %p, naming the variable', (env, message) => {
     expect(() => readCaExpiryConfig(env)).toThrow(message);
-  });
-});
-
-describe('daysToExpiry', () => {
-  const notAfter = new Date('2030-01-31T00:00:00Z');
-  test.each([
-    ['2030-01-01T00:00:00Z', 30],
-    ['2030-01-01T00:00:01Z', 29],
-    ['2030-01-30T23:59:59Z', 0],
-    ['2030-01-31T00:00:01Z', -1],
-    ['2030-02-02T00:00:00Z', -2],
-  ])('at %s is %i', (now, days) => {
-    expect(daysToExpiry(notAfter, new Date(now))).toBe(days);
   });
 });

@@ -13,9 +13,9 @@ import { createCertificateAuthority } from '../../../core/certificates/issue';
 import { readCaExpiryConfig } from '../../../lambda/ca-expiry/config';
 import { buildHandler } from '../../../lambda/ca-expiry/handler';
 import { iotCaCertificates } from '../../../lambda/ca-expiry/iot-adapter';
+import { DAY_MS } from '../../../core/time';
 
 const iot = mockClient(IoTClient);
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 let soon: { pem: string; id: string; notAfter: Date };
 let later: { pem: string; id: string; notAfter: Date };
