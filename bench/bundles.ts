@@ -16,8 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions } from 'esbuild';
-
-const ROOT = path.join(__dirname, '..');
+import { ROOT } from './paths';
 
 /** A function entry file: `lambda/<function>/<file>.ts`. */
 export interface LambdaEntry {

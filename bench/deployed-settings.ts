@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { repositoryPath } from './paths';
 
 /** What the storm needs to model the JITR path as deployed. */
 export interface JitrSettings {
@@ -119,7 +120,7 @@ export async function readDeployedJitrSettings(configFile = 'fleet.config.ts'): 
     const artifact = assembly.getStackArtifact(onboarding.artifactId);
     return jitrSettingsFromTemplate(
       artifact.template as { Resources?: Record<string, CfnResource> },
-      `${configFile} → ${artifact.templateFile}`,
+      `${repositoryPath(configFile)} → ${artifact.templateFile}`,
     );
   } finally {
     fs.rmSync(outdir, { recursive: true, force: true });

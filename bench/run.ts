@@ -1,13 +1,13 @@
 /**
  * `npm run bench`: runs the onboarding storm, the bundle and the scale benchmarks and writes BENCHMARKS.md.
  *
- * Starts its own moto server (test/support/emulator.ts) and stops it by process id. Progress goes to stderr.
+ * Starts its own moto server (tools/emulator.ts) and stops it by process id. Progress goes to stderr.
  * Every phase is bounded in time. See `npm run bench -- --help`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createCertificateAuthority } from '../core/certificates/issue';
-import { startMoto, stopProcess, type MotoProcess } from '../test/support/emulator';
+import { startMoto, stopProcess, type MotoProcess } from '../tools/emulator';
 import { commandLine, parseArgs, UsageError, USAGE, type BenchArgs, type BenchmarkName } from './args';
 import { measureBundles } from './bundles';
 import { readDeployedJitrSettings } from './deployed-settings';
@@ -21,10 +21,10 @@ import {
   type RunContext,
   type StormScenarioResult,
 } from './report';
+import { ROOT } from './paths';
 import { LARGE_ORGANIZATION, measureScale } from './scale';
 import { runStorm, type StormOptions } from './storm';
 
-const ROOT = path.join(__dirname, '..');
 const started = Date.now();
 
 function progress(line: string): void {

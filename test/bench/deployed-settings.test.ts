@@ -1,4 +1,10 @@
-import { jitrSettingsFromTemplate, JitrTemplateError } from '../../bench/deployed-settings';
+import * as path from 'node:path';
+import {
+  jitrSettingsFromTemplate,
+  JitrTemplateError,
+  readDeployedJitrSettings,
+} from '../../bench/deployed-settings';
+import { ROOT } from '../../bench/paths';
 
 const template = (overrides: { mapping?: object; queue?: object; fn?: object } = {}) => ({
   Resources: {
@@ -61,4 +67,13 @@ describe('jitrSettingsFromTemplate', () => {
       'ScalingConfig.MaximumConcurrency is undefined, not a number',
     );
   });
+});
+
+describe('readDeployedJitrSettings', () => {
+  test('names its source relative to the repository root, whatever machine it runs on', async () => {
+    const settings = await readDeployedJitrSettings(path.join(ROOT, 'fleet.config.ts'));
+
+    expect(settings.source).toMatch(/^fleet\.config\.ts → [\w.-]+\.template\.json$/);
+    expect(settings.source).not.toContain(ROOT);
+  }, 120_000);
 });
