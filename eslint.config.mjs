@@ -36,6 +36,75 @@ export default tseslint.config(
     },
   },
   {
+    // The operator CLI stands on core/ alone: it never reaches into the infrastructure, the functions or the harness.
+    files: ['cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/lib/**', '**/lambda/**', '**/bench/**', '**/tools/**', '**/test/**'],
+              message: 'cli/ imports core/ only; share code through core/.',
+            },
+            {
+              group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'],
+              message: 'cli/ must not import the CDK.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // SDK clients are built once, in cli/aws-clients.ts, with the shared settings, and handed to commands.
+    files: ['cli/commands/**/*.ts', 'cli/lib/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'NewExpression[callee.name=/Client$/]',
+          message: 'Commands do not construct AWS SDK clients: take a provider from cli/aws-clients.ts.',
+        },
+      ],
+    },
+  },
+  {
+    // tools/ (emulator launcher, throttling proxy, cfn-lint runner) serves test/, bench/ and runtime/ alike.
+    files: ['tools/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/test/**', '**/bench/**', '**/lib/**', '**/lambda/**', '**/cli/**', '**/runtime/**'],
+              message:
+                'tools/ imports core/ only: test/, bench/ and runtime/ import tools/, not the other way.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The benchmarks use the shared harness in tools/, never the test suite's own support code.
+    files: ['bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/test/**'],
+              message: 'bench/ must not import test/; code both use lives in tools/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Infrastructure does not reach into handler internals; it only points NodejsFunction at an entry file.
     files: ['lib/**/*.ts', 'bin/**/*.ts'],
     rules: {

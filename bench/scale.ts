@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { createCertificateAuthority, issueVerificationCertificate } from '../core/certificates/issue';
 import { REGISTRY_LIMITS } from '../core/limits';
 import type { FleetConfigInput, ThingGroupNode } from '../lib/config/schema';
-import { runCfnLint } from '../test/support/cfn-lint';
+import { runCfnLint } from '../tools/cfn-lint';
 
 const CFN_QUOTAS =
   'https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/cloudformation-limits.html';

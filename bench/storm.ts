@@ -28,19 +28,18 @@ import { devicePolicyDocument } from '../core/device-policy';
 import { buildHandler, dependenciesFromEnvironment } from '../lambda/jitr/handler';
 import type { Registry } from '../lambda/jitr/iot-adapter';
 import { iotRegistry } from '../lambda/jitr/iot-adapter';
-import { resetMoto } from '../test/support/emulator';
+import { FAKE_CREDENTIALS, resetMoto } from '../tools/emulator';
 import {
   capturedRegistrationEvent,
   documentedRegistrationEvent,
   type RegistrationEventShape,
-} from '../test/support/registration-events';
-import { FAKE_CREDENTIALS } from '../test/support/target';
+} from '../tools/registration-events';
 import {
   IOT_OPERATIONS,
   ThrottlingProxy,
   type IotOperation,
   type OperationStats,
-} from '../test/support/throttling-proxy';
+} from '../tools/throttling-proxy';
 import { callsPerDevice, computeCeiling, type Ceiling } from './ceiling';
 import type { JitrSettings } from './deployed-settings';
 import { BENCH_GROUPS, BENCH_RULES, pickedEvenly, type BenchDevice } from './devices';
@@ -412,7 +411,7 @@ async function setUpFleet(
       if (registered.certificateId !== device.certificateId) {
         throw new Error(
           `moto gave certificate ${device.thingName} the ID ${registered.certificateId}, not the SHA-256 of its DER ` +
-            `(${device.certificateId}); start moto with test/support/moto-server.py (iot.use_valid_cert)`,
+            `(${device.certificateId}); start moto with tools/moto-server.py (iot.use_valid_cert)`,
         );
       }
       arns[index] = registered.certificateArn!;

@@ -1,9 +1,10 @@
 /**
- * Start, probe, reset and stop a moto server process for the integration tests.
+ * Start, probe, reset and stop a moto server process: for the integration tests, the benchmarks and the local
+ * runtime alike.
  *
- * The server is `test/support/moto-server.py`, which turns on moto's `iot.use_valid_cert` setting so that
- * certificate IDs are the SHA-256 of the DER encoding, as in AWS IoT. Every process started here is
- * stopped by its process id.
+ * The server is `tools/moto-server.py`, which applies moto settings in-process before serving; by default it
+ * turns on `iot.use_valid_cert` so that certificate IDs are the SHA-256 of the DER encoding, as in AWS IoT.
+ * Every process started here is stopped by its process id.
  *
  * @see https://docs.getmoto.org/en/latest/docs/server_mode.html
  */
@@ -16,6 +17,29 @@ export const MOTO_MISSING_MESSAGE = "moto is not installed for python3: pip inst
 
 /** Path of the launcher script that configures moto in-process before serving. */
 export const MOTO_SERVER_SCRIPT = path.join(__dirname, 'moto-server.py');
+
+/** Fixed fake credentials for emulators; they never authenticate anywhere real. */
+export const FAKE_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
+
+/**
+ * A partial moto configuration, section by section, as in `moto.core.config.default_user_config`
+ * (e.g. `{ iot: { use_valid_cert: true } }`).
+ *
+ * @see https://docs.getmoto.org/en/latest/docs/configuration/index.html
+ */
+export type MotoConfig = Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+
+/** The settings every Fleetkit moto starts with: certificate IDs are the SHA-256 of the DER, as in AWS IoT. */
+export const DEFAULT_MOTO_CONFIG: MotoConfig = { iot: { use_valid_cert: true } };
+
+/** `overrides` over `defaults`, section by section (a setting given in `overrides` wins). */
+export function mergeMotoConfig(defaults: MotoConfig, overrides: MotoConfig = {}): MotoConfig {
+  const merged: Record<string, Readonly<Record<string, unknown>>> = { ...defaults };
+  for (const [section, values] of Object.entries(overrides)) {
+    merged[section] = { ...defaults[section], ...values };
+  }
+  return merged;
+}
 
 const LOOPBACK = '127.0.0.1';
 const STDERR_TAIL_BYTES = 16 * 1024;
@@ -48,6 +72,21 @@ export interface StartMotoOptions {
    * @default 5000
    */
   readonly stopGraceMs?: number;
+  /**
+   * Address to listen on.
+   * @default '127.0.0.1'
+   */
+  readonly host?: string;
+  /**
+   * Port to listen on.
+   * @default - a free port, chosen again when another process takes it first
+   */
+  readonly port?: number;
+  /**
+   * moto settings, merged over {@link DEFAULT_MOTO_CONFIG}.
+   * @default - DEFAULT_MOTO_CONFIG
+   */
+  readonly config?: MotoConfig;
 }
 
 /**
@@ -89,9 +128,10 @@ export async function freeLoopbackPort(): Promise<number> {
 }
 
 /**
- * Start a moto server on a free loopback port and wait until it answers.
+ * Start a moto server with `options.config` (over {@link DEFAULT_MOTO_CONFIG}) on a free loopback port, or
+ * the given one, and wait until it answers.
  *
- * Retries with another port when the chosen one was taken between probing and binding.
+ * Without a fixed port, retries with another port when the chosen one was taken between probing and binding.
  *
  * @throws Error with {@link MOTO_MISSING_MESSAGE} when moto is not installed for python3.
  * @throws MotoStartError when the server exits or does not answer within the timeout.
@@ -99,9 +139,9 @@ export async function freeLoopbackPort(): Promise<number> {
 export async function startMoto(options: StartMotoOptions = {}): Promise<MotoProcess> {
   const python = options.python ?? 'python3';
   assertMotoInstalled(python);
-  const attempts = 3;
+  const attempts = options.port === undefined ? 3 : 1;
   for (let attempt = 1; ; attempt++) {
-    const port = await freeLoopbackPort();
+    const port = options.port ?? (await freeLoopbackPort());
     try {
       return await launch(python, port, options);
     } catch (error) {
@@ -112,8 +152,10 @@ export async function startMoto(options: StartMotoOptions = {}): Promise<MotoPro
 }
 
 async function launch(python: string, port: number, options: StartMotoOptions): Promise<MotoProcess> {
-  const endpoint = `http://${LOOPBACK}:${port}`;
-  const child = spawn(python, [MOTO_SERVER_SCRIPT, String(port)], {
+  const host = options.host ?? LOOPBACK;
+  const endpoint = `http://${host}:${port}`;
+  const config = JSON.stringify(mergeMotoConfig(DEFAULT_MOTO_CONFIG, options.config));
+  const child = spawn(python, [MOTO_SERVER_SCRIPT, String(port), host, '--config', config], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, PYTHONUNBUFFERED: '1' },
   });
@@ -152,15 +194,24 @@ function unrefStream(stream: NodeJS.ReadableStream | null): void {
   socket?.unref?.();
 }
 
+/**
+ * Wait until the moto server at `endpoint` answers HTTP requests, for a server this process did not start.
+ *
+ * @throws MotoStartError when it does not answer within `timeoutMs`.
+ */
+export async function waitForMoto(endpoint: string, timeoutMs = 30_000): Promise<void> {
+  await waitUntilReady(endpoint, undefined, timeoutMs, () => '');
+}
+
 async function waitUntilReady(
   endpoint: string,
-  child: ChildProcess,
+  child: ChildProcess | undefined,
   timeoutMs: number,
   stderr: () => string,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
+    if (child !== undefined && (child.exitCode !== null || child.signalCode !== null)) {
       throw new MotoStartError(
         `moto server exited before answering (code ${child.exitCode}, signal ${child.signalCode})`,
         stderr(),

@@ -1,18 +1,21 @@
-"""Start moto in server mode for Fleetkit's integration tests, with AWS-accurate IoT certificate IDs.
+"""Start moto in server mode with the settings Fleetkit needs, on a given port.
 
-Usage: python3 test/support/moto-server.py <port> [host]
+Usage: python3 tools/moto-server.py <port> [host] [--config JSON]
 
-moto computes an IoT certificate ID as the SHA-256 of the PEM text unless its ``iot.use_valid_cert``
-setting is on, in which case it uses the SHA-256 of the DER bytes, as AWS IoT does. That setting lives in
-``moto.core.config.default_user_config`` and is read by ``moto.settings.iot_use_valid_cert()`` on every
-RegisterCertificate call. moto's ``POST /moto-api/config`` only accepts the ``batch``, ``lambda`` and
-``stepfunctions`` sections, so the setting must be made in this process before the server starts.
+JSON is a partial moto configuration, merged section by section into ``moto.core.config.default_user_config``
+before the server starts, e.g. ``{"iot": {"use_valid_cert": true}}``. tools/emulator.ts passes that one by
+default: moto computes an IoT certificate ID as the SHA-256 of the PEM text unless ``iot.use_valid_cert`` is on,
+in which case it uses the SHA-256 of the DER bytes, as AWS IoT does. The setting is read by
+``moto.settings.iot_use_valid_cert()`` on every RegisterCertificate call. moto's ``POST /moto-api/config`` only
+accepts the ``batch``, ``lambda`` and ``stepfunctions`` sections, so settings must be made in this process
+before the server starts.
 
 The server is ``moto.server.main``, the entry point behind the ``moto_server`` command: it installs a
-SIGTERM/SIGINT handler that exits cleanly, which is how the test harness stops it. A watchdog thread also
-stops the server when the process that started it dies, so a crashed test run leaves no orphan server.
+SIGTERM/SIGINT handler that exits cleanly, which is how the launcher stops it. A watchdog thread also stops
+the server when the process that started it dies, so a crashed run leaves no orphan server.
 """
 
+import json
 import logging
 import os
 import signal
@@ -23,14 +26,18 @@ import time
 DEFAULT_HOST = "127.0.0.1"
 
 
-def enable_valid_certificate_ids() -> None:
-    """Make moto derive certificate IDs from the DER encoding, as AWS IoT does."""
+def apply_config(config: dict) -> None:
+    """Merge ``config`` into moto's settings, section by section, and check that the IoT setting took."""
     from moto import settings
     from moto.core.config import default_user_config
 
-    # Mutate the shared dict in place: moto.settings imported this very object.
-    default_user_config.setdefault("iot", {})["use_valid_cert"] = True
-    if not settings.iot_use_valid_cert():
+    for section, values in config.items():
+        if not isinstance(values, dict):
+            raise ValueError(f"moto config section {section!r} must be an object, got {values!r}")
+        # Mutate the shared dict in place: moto.settings imported this very object.
+        default_user_config.setdefault(section, {}).update(values)  # type: ignore[misc]
+    wanted = config.get("iot", {}).get("use_valid_cert")
+    if wanted is not None and settings.iot_use_valid_cert() != wanted:
         raise RuntimeError("moto did not take iot.use_valid_cert; check the installed moto version")
 
 
@@ -47,12 +54,34 @@ def watch_parent(parent_pid: int) -> None:
     threading.Thread(target=run, name="parent-watchdog", daemon=True).start()
 
 
+def parse_args(argv: list[str]) -> tuple[str, str, dict] | None:
+    config: dict = {}
+    positionals: list[str] = []
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--config" and rest:
+            parsed = json.loads(rest.pop(0))
+            if not isinstance(parsed, dict):
+                return None
+            config = parsed
+        else:
+            positionals.append(arg)
+    if not 1 <= len(positionals) <= 2 or not positionals[0].isdigit():
+        return None
+    return positionals[0], positionals[1] if len(positionals) > 1 else DEFAULT_HOST, config
+
+
 def main(argv: list[str]) -> int:
-    if len(argv) < 1 or not argv[0].isdigit():
-        print("usage: moto-server.py <port> [host]", file=sys.stderr)
+    try:
+        args = parse_args(argv)
+    except json.JSONDecodeError as error:
+        print(f"moto-server.py: --config is not JSON: {error}", file=sys.stderr)
         return 2
-    port = argv[0]
-    host = argv[1] if len(argv) > 1 else DEFAULT_HOST
+    if args is None:
+        print("usage: moto-server.py <port> [host] [--config JSON]", file=sys.stderr)
+        return 2
+    port, host, config = args
 
     try:
         from moto.server import main as moto_server_main
@@ -60,11 +89,11 @@ def main(argv: list[str]) -> int:
         print(f"moto is not installed for python3: pip install 'moto[server]' ({error})", file=sys.stderr)
         return 3
 
-    enable_valid_certificate_ids()
-    # One log line per request would flood the harness's stderr buffer; keep warnings and errors.
+    apply_config(config)
+    # One log line per request would flood the launcher's stderr buffer; keep warnings and errors.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     watch_parent(os.getppid())
-    print(f"fleetkit moto-server: iot.use_valid_cert=True, listening on http://{host}:{port}", file=sys.stderr)
+    print(f"fleetkit moto-server: config {json.dumps(config)}, listening on http://{host}:{port}", file=sys.stderr)
     sys.stderr.flush()
     moto_server_main(["--host", host, "--port", port])
     return 0

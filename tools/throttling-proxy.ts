@@ -16,11 +16,11 @@ import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { IOT_API_RATES_PER_SECOND } from '../../core/limits';
+import { IOT_API_RATES_PER_SECOND } from '../core/limits';
 
 /**
  * Method and path template of each IoT operation the proxy recognises, copied from the HTTP bindings in
- * `@aws-sdk/client-iot` (each operation schema's `http` trait); `test/support-tests/throttling-proxy.test.ts`
+ * `@aws-sdk/client-iot` (each operation schema's `http` trait); `test/tools/throttling-proxy.test.ts`
  * checks every entry against the installed SDK.
  */
 export const IOT_OPERATION_ROUTES = {

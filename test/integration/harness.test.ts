@@ -26,10 +26,17 @@ import {
 } from '@aws-sdk/client-iot';
 
 import { selfSignedCertificate } from '../support/certificates';
-import { resetMoto, startMoto, type MotoProcess } from '../support/emulator';
+import {
+  freeLoopbackPort,
+  resetMoto,
+  startMoto,
+  stopProcess,
+  waitForMoto,
+  type MotoProcess,
+} from '../../tools/emulator';
 import { MOTO_PID_ENV } from '../support/global-setup';
 import { clientConfig, currentTarget, describeIf, itIf, uniqueName } from '../support/target';
-import { ThrottlingProxy } from '../support/throttling-proxy';
+import { ThrottlingProxy } from '../../tools/throttling-proxy';
 
 jest.setTimeout(60_000);
 
@@ -146,6 +153,29 @@ describe('emulator lifecycle', () => {
     });
     const { pid } = moto;
     await moto.stop();
+    moto = undefined;
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  itIf('reset')('starts moto with its own settings on a given port, and stops it by pid alone', async () => {
+    const port = await freeLoopbackPort();
+    // With iot.use_valid_cert off, moto derives certificate IDs from the PEM text instead of the DER.
+    moto = await startMoto({ port, config: { iot: { use_valid_cert: false } } });
+    expect(moto.endpoint).toBe(`http://127.0.0.1:${port}`);
+    await waitForMoto(moto.endpoint, 1000);
+    const own = new IoTClient({ ...clientConfig(target), endpoint: moto.endpoint });
+    const certificate = selfSignedCertificate('harness-pem-id');
+    const { certificateId } = await own.send(
+      new RegisterCertificateWithoutCACommand({
+        certificatePem: certificate.certificatePem,
+        status: 'INACTIVE',
+      }),
+    );
+    expect(certificateId).toBe(createHash('sha256').update(certificate.certificatePem).digest('hex'));
+    expect(certificateId).not.toBe(certificate.derSha256);
+
+    const { pid } = moto;
+    await stopProcess(pid);
     moto = undefined;
     expect(isAlive(pid)).toBe(false);
   });

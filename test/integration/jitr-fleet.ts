@@ -23,7 +23,7 @@ import {
   dependenciesFromEnvironment,
   type HandlerDependencies,
 } from '../../lambda/jitr/handler';
-import { registrationEventOfShape, type RegistrationEventShape } from '../support/registration-events';
+import { registrationEventOfShape, type RegistrationEventShape } from '../../tools/registration-events';
 import { clientConfig, uniqueName } from '../support/target';
 
 /**

@@ -13,9 +13,9 @@ import type { SQSEvent } from 'aws-lambda';
 import { ONBOARDING_BINDING_ATTRIBUTE } from '../../core/onboarding/binding';
 import type { Registry } from '../../lambda/jitr/iot-adapter';
 import { onboardCertificate } from '../../lambda/jitr/onboard';
-import { lambdaMessageAttributes } from '../support/registration-events';
+import { lambdaMessageAttributes } from '../../tools/registration-events';
 import { currentTarget, itIf, resetTarget } from '../support/target';
-import { ThrottlingProxy } from '../support/throttling-proxy';
+import { ThrottlingProxy } from '../../tools/throttling-proxy';
 import {
   buildHandler,
   lambdaContext,

@@ -35,7 +35,8 @@ import {
 } from '../../core/metrics';
 import { onboardingRulesSchema } from '../../core/onboarding/rules';
 import { REGISTRY_RESOURCE_TYPES } from '../../core/registry/custom-resources';
-import { DEFAULT_TEST_REGION, FAKE_CREDENTIALS } from '../support/target';
+import { FAKE_CREDENTIALS } from '../../tools/emulator';
+import { DEFAULT_TEST_REGION } from '../support/target';
 
 const ACCOUNT = '123456789012';
 const REGION = DEFAULT_TEST_REGION;

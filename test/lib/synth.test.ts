@@ -6,7 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { loadFleetConfigFile } from '../../lib/config/load';
 import { defineFleetStacks } from '../../lib/fleet-app';
-import { runCfnLint } from '../support/cfn-lint';
+import { runCfnLint } from '../../tools/cfn-lint';
 import { baseConfig, caFiles, synthFleet, type CaFiles } from './fixtures';
 import { PRIVATE_KEY_PEM as PRIVATE_KEY } from '../../core/certificates/pem';
 

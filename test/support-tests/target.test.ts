@@ -4,7 +4,6 @@ import {
   clientConfig,
   currentTarget,
   describeIf,
-  FAKE_CREDENTIALS,
   itIf,
   resetTarget,
   TargetConfigError,
@@ -12,6 +11,7 @@ import {
   uniqueName,
   type Target,
 } from '../support/target';
+import { FAKE_CREDENTIALS } from '../../tools/emulator';
 
 const awsTarget: Target = currentTarget({ FLEETKIT_TEST_TARGET: 'aws' });
 const motoTarget: Target = currentTarget({

@@ -6,14 +6,8 @@
  * `AWS_REGION` and fixed fake credentials. For `localstack` and `aws` it starts nothing and only checks
  * that the environment describes a usable target.
  */
-import { startMoto } from './emulator';
-import {
-  currentTarget,
-  DEFAULT_TEST_REGION,
-  FAKE_CREDENTIALS,
-  TargetConfigError,
-  targetKind,
-} from './target';
+import { FAKE_CREDENTIALS, startMoto } from '../../tools/emulator';
+import { currentTarget, DEFAULT_TEST_REGION, TargetConfigError, targetKind } from './target';
 
 /** Environment variable holding the process id of the moto server started by this setup. */
 export const MOTO_PID_ENV = 'FLEETKIT_TEST_MOTO_PID';

@@ -2,7 +2,7 @@
  * Jest global teardown for the `integration` project: stops the moto server that global setup started,
  * by its process id, and waits until it has exited.
  */
-import { stopProcess } from './emulator';
+import { stopProcess } from '../../tools/emulator';
 import { MOTO_PID_ENV } from './global-setup';
 
 /** Stop the moto server named by `FLEETKIT_TEST_MOTO_PID`, if any. */

@@ -9,7 +9,7 @@
  *
  * On targets that cannot be reset, tests isolate themselves with {@link uniqueName}.
  */
-import { resetMoto } from './emulator';
+import { FAKE_CREDENTIALS, resetMoto } from '../../tools/emulator';
 
 /** Kinds of integration target. */
 export type TargetKind = 'moto' | 'localstack' | 'aws';
@@ -22,9 +22,6 @@ export const DEFAULT_LOCALSTACK_ENDPOINT = 'http://localhost:4566';
 
 /** Region used when `AWS_REGION` is not set. */
 export const DEFAULT_TEST_REGION = 'us-east-1';
-
-/** Fixed fake credentials for emulators; they never authenticate anywhere real. */
-export const FAKE_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
 
 /**
  * Something a test may need from its target.

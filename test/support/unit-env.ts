@@ -4,7 +4,8 @@
  * network endpoint with real credentials: an SDK call that is not mocked fails instead of going anywhere.
  */
 import { applyDefaults, POWERTOOLS_TEST_ENV } from './env-defaults';
-import { DEFAULT_TEST_REGION, FAKE_CREDENTIALS } from './target';
+import { FAKE_CREDENTIALS } from '../../tools/emulator';
+import { DEFAULT_TEST_REGION } from './target';
 
 for (const name of Object.keys(process.env)) {
   // AWS_ENDPOINT_URL and its per-service forms (AWS_ENDPOINT_URL_IOT, AWS_ENDPOINT_URL_DYNAMODB, ...).

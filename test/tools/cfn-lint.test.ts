@@ -7,7 +7,7 @@ import {
   CfnLintRunError,
   runCfnLint,
   type CfnLintResult,
-} from '../support/cfn-lint';
+} from '../../tools/cfn-lint';
 
 // cfn-lint takes a few seconds to start: lint both templates in one run.
 jest.setTimeout(120_000);

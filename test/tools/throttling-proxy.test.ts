@@ -8,7 +8,7 @@ import {
   ThrottlingProxy,
   TokenBucket,
   type IotOperation,
-} from '../support/throttling-proxy';
+} from '../../tools/throttling-proxy';
 
 // Compile-time: every API with a default rate is an operation the proxy recognises.
 const ratedOperations: readonly IotOperation[] = Object.keys(IOT_API_RATES_PER_SECOND) as IotApiName[];

@@ -8,7 +8,7 @@ import {
 import {
   capturedRegistrationEvent as captured,
   documentedRegistrationEvent,
-} from '../../support/registration-events';
+} from '../../../tools/registration-events';
 
 /** AWS IoT's ID for a certificate: SHA-256 of its DER encoding (checked against openssl in the inspect tests). */
 export function certificateIdOf(pem: string): string {

@@ -27,7 +27,7 @@ import { sqsRetryScheduler } from '../../../lambda/jitr/retry-adapter';
 import { iotRegistry } from '../../../lambda/jitr/iot-adapter';
 import { RECENT_CERTIFICATES_DEFAULTS } from '../../../lambda/jitr/recent-certificates';
 import { InMemoryRegistry } from '../../support/in-memory-registry';
-import { lambdaMessageAttributes } from '../../support/registration-events';
+import { lambdaMessageAttributes } from '../../../tools/registration-events';
 import { capturedRegistrationEvent, certificateArn, registrationEvent, testCa, testDevice } from './fixtures';
 
 const iot = mockClient(IoTClient);
