@@ -1,10 +1,12 @@
 /**
- * The AWS SDK clients `fleetkit` commands use, and the account reads several commands share.
+ * The AWS SDK clients `fleetkit` commands use, built in this one place, and the account reads several commands
+ * share.
  *
- * Each client is built once per process, on first use, with Fleetkit's shared client settings (adaptive
- * retry, so throttling is retried with backoff). Region, endpoint and credentials come from the SDK's usual
- * sources: `AWS_REGION`, `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_IOT`), `AWS_PROFILE` and the shared config
- * files. Commands take a client getter as a parameter, so tests hand them another client.
+ * Each client is built once per process, on first use, with Fleetkit's shared client settings
+ * (core/aws-client-config: adaptive retry, so throttling is retried with backoff). Region, endpoint and
+ * credentials come from the SDK's usual sources: `AWS_REGION`, `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT_URL_IOT`),
+ * `AWS_PROFILE` and the shared config files. Commands receive {@link AwsClients} providers and never construct a
+ * client (an ESLint rule refuses it), so tests hand them their own.
  *
  * @see https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html
  */
@@ -13,20 +15,40 @@ import {
   IoTClient,
   type GetIndexingConfigurationCommandOutput,
 } from '@aws-sdk/client-iot';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { awsClientConfig } from '../core/aws-client-config';
+import { describeError } from '../core/errors';
 import type { FleetIndexing } from '../core/registry/indexing';
-import { messageOf } from './command';
 
-let iot: IoTClient | undefined;
+/** Gets the client a command uses, built on first call. */
+export type ClientProvider<T> = () => T;
 
-/** The process-wide IoT control-plane client, built on first use. */
-export function iotClient(): IoTClient {
-  iot ??= new IoTClient(awsClientConfig());
-  return iot;
+/** Gets the IoT control-plane client a command uses. */
+export type IotClientProvider = ClientProvider<IoTClient>;
+
+/** Gets the KMS client a command uses (for CA keys held in AWS KMS). */
+export type KmsClientProvider = ClientProvider<KMSClient>;
+
+/** Every client a command may use; a command factory takes the ones it needs (`Pick<AwsClients, 'iot'>`). */
+export interface AwsClients {
+  readonly iot: IotClientProvider;
+  readonly kms: KmsClientProvider;
 }
 
-/** Gets the IoT client a command uses; {@link iotClient} in the real CLI. */
-export type IotClientProvider = () => IoTClient;
+/** A provider that builds its client once, on first call, and then always returns that one. */
+export function processWideClient<T>(build: () => T): ClientProvider<T> {
+  let client: T | undefined;
+  return () => (client ??= build());
+}
+
+/** The process-wide IoT control-plane client. */
+export const iotClient: IotClientProvider = processWideClient(() => new IoTClient(awsClientConfig()));
+
+/** The process-wide KMS client. */
+export const kmsClient: KmsClientProvider = processWideClient(() => new KMSClient(awsClientConfig()));
+
+/** The clients of the real CLI. */
+export const AWS_CLIENTS: AwsClients = { iot: iotClient, kms: kmsClient };
 
 /**
  * An AWS API call failed after the SDK's retries. The message names the operation and AWS's error, on one
@@ -37,17 +59,9 @@ export class AwsRequestError extends Error {
     readonly operation: string,
     cause: unknown,
   ) {
-    super(`${operation} failed: ${describeAwsError(cause)}`, { cause });
+    super(`${operation} failed: ${describeError(cause)}`, { cause });
     this.name = 'AwsRequestError';
   }
-}
-
-/** `ErrorName: message` for an SDK error, or the message alone when the error has no useful name. */
-export function describeAwsError(error: unknown): string {
-  const name = (error as { name?: unknown } | undefined)?.name;
-  const message = messageOf(error).replace(/\s+/g, ' ').trim();
-  if (typeof name !== 'string' || name === '' || name === 'Error' || message.startsWith(name)) return message;
-  return message === '' ? name : `${name}: ${message}`;
 }
 
 /** Sends a command and turns any failure into an {@link AwsRequestError} naming `operation`. */
@@ -74,7 +88,7 @@ export async function readFleetIndexing(client: IoTClient): Promise<FleetIndexin
     const output = await client.send(new GetIndexingConfigurationCommand({}));
     return { indexing: fleetIndexingFromAws(output) };
   } catch (error) {
-    return { unavailable: `GetIndexingConfiguration failed: ${describeAwsError(error)}` };
+    return { unavailable: `GetIndexingConfiguration failed: ${describeError(error)}` };
   }
 }
 

@@ -4,46 +4,56 @@
  * Run it as `npx fleetkit ...` (bin/fleetkit.js) or `npm run fleetkit -- ...`. Commands live in
  * `cli/commands/`, one file each, and call into `core/`; this file only dispatches and reports errors.
  */
+import { OutputFileExistsError } from '../core/certificates';
+import { messageOf } from '../core/errors';
+import { AWS_CLIENTS, type AwsClients } from './aws-clients';
+import { UsageError, type CliIo, type Command } from './command';
 import { caCreateCommand } from './commands/ca-create';
-import { caCreateIntermediateCommand } from './commands/ca-create-intermediate';
-import { caCreateRootCommand } from './commands/ca-create-root';
-import { caListCommand } from './commands/ca-list';
-import { caStatusCommand } from './commands/ca-status';
-import { caVerificationCertCommand } from './commands/ca-verification-cert';
+import { createCaCreateIntermediateCommand } from './commands/ca-create-intermediate';
+import { createCaCreateRootCommand } from './commands/ca-create-root';
+import { createCaListCommand } from './commands/ca-list';
+import { createCaStatusCommand } from './commands/ca-status';
+import { createCaVerificationCertCommand } from './commands/ca-verification-cert';
 import { certInspectCommand } from './commands/cert-inspect';
-import { claimRevokeCommand } from './commands/claim-revoke';
-import { claimRotateCommand } from './commands/claim-rotate';
-import { deviceIssueCommand } from './commands/device-issue';
-import { deviceShowCommand } from './commands/device-show';
-import { fleetSearchCommand } from './commands/fleet-search';
-import { groupsTreeCommand } from './commands/groups-tree';
-import { provisioningClaimCommand } from './commands/provisioning-claim';
+import { createClaimRevokeCommand } from './commands/claim-revoke';
+import { createClaimRotateCommand } from './commands/claim-rotate';
+import { createDeviceIssueCommand } from './commands/device-issue';
+import { createDeviceShowCommand } from './commands/device-show';
+import { createFleetSearchCommand } from './commands/fleet-search';
+import { createGroupsTreeCommand } from './commands/groups-tree';
+import { createProvisioningClaimCommand } from './commands/provisioning-claim';
 import { templateDryRunCommand } from './commands/template-dry-run';
 import { templateValidateCommand } from './commands/template-validate';
-import { OutputFileExistsError } from '../core/certificates';
-import { messageOf, UsageError, type CliIo, type Command } from './command';
 
 export type { CliIo } from './command';
 
-/** Every command, in the order `fleetkit --help` lists them. */
-export const COMMANDS: readonly Command[] = [
-  caCreateCommand,
-  caCreateRootCommand,
-  caCreateIntermediateCommand,
-  caVerificationCertCommand,
-  caStatusCommand,
-  caListCommand,
-  deviceIssueCommand,
-  deviceShowCommand,
-  certInspectCommand,
-  fleetSearchCommand,
-  groupsTreeCommand,
-  templateValidateCommand,
-  templateDryRunCommand,
-  provisioningClaimCommand,
-  claimRotateCommand,
-  claimRevokeCommand,
-];
+/**
+ * Every command, in the order `fleetkit --help` lists them, with the AWS clients from `clients` (the
+ * process-wide ones by default; tests pass their own).
+ */
+export function createCommands(clients: AwsClients = AWS_CLIENTS): readonly Command[] {
+  return [
+    caCreateCommand,
+    createCaCreateRootCommand(clients),
+    createCaCreateIntermediateCommand(clients),
+    createCaVerificationCertCommand(clients),
+    createCaStatusCommand(clients),
+    createCaListCommand(clients),
+    createDeviceIssueCommand(clients),
+    createDeviceShowCommand(clients),
+    certInspectCommand,
+    createFleetSearchCommand(clients),
+    createGroupsTreeCommand(clients),
+    templateValidateCommand,
+    templateDryRunCommand,
+    createProvisioningClaimCommand(clients),
+    createClaimRotateCommand(clients),
+    createClaimRevokeCommand(clients),
+  ];
+}
+
+/** Every command of the real CLI. Building them builds no client: each is built on its first use. */
+export const COMMANDS: readonly Command[] = createCommands();
 
 /** Exit codes: 0 success, 1 the work failed, 2 the command line is wrong. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
@@ -54,22 +64,27 @@ const HELP_FLAGS = new Set(['-h', '--help']);
  * Runs the CLI with `argv` (the arguments after `fleetkit`) and resolves to the exit code.
  *
  * Never throws and never calls `process.exit`, so tests run it in-process: errors become one line on
- * `io.stderr` and exit code 1, or 2 for usage errors.
+ * `io.stderr` and exit code 1, or 2 for usage errors. `commands` are {@link COMMANDS} unless a test passes
+ * its own, e.g. `createCommands({ iot: () => client, kms: () => kms })`.
  */
-export async function main(argv: string[], io: CliIo): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CliIo,
+  commands: readonly Command[] = COMMANDS,
+): Promise<number> {
   const [group, verb, ...rest] = argv;
   if (group === undefined || HELP_FLAGS.has(group) || group === 'help') {
     const out = group === undefined ? io.stderr : io.stdout;
-    out.write(`${overview()}\n`);
+    out.write(`${overview(commands)}\n`);
     return group === undefined ? EXIT.usage : EXIT.ok;
   }
-  const inGroup = COMMANDS.filter((command) => command.path[0] === group);
+  const inGroup = commands.filter((command) => command.path[0] === group);
   if (inGroup.length === 0) {
     return usageError(io, `unknown command "${group}". Run "fleetkit --help" for the list.`);
   }
   if (verb === undefined || HELP_FLAGS.has(verb)) {
     const out = verb === undefined ? io.stderr : io.stdout;
-    out.write(`${overview(group)}\n`);
+    out.write(`${overview(commands, group)}\n`);
     return verb === undefined ? EXIT.usage : EXIT.ok;
   }
   const command = inGroup.find((candidate) => candidate.path[1] === verb);
@@ -93,8 +108,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-function overview(group?: string): string {
-  const commands = COMMANDS.filter((command) => group === undefined || command.path[0] === group);
+function overview(all: readonly Command[], group?: string): string {
+  const commands = all.filter((command) => group === undefined || command.path[0] === group);
   const width = Math.max(...commands.map((command) => command.path.join(' ').length));
   return [
     `Usage: fleetkit ${group ?? '<command>'} ${group === undefined ? '' : '<verb> '}[options]`,

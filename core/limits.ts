@@ -49,6 +49,16 @@ export const IOT_API_RATES_PER_SECOND = {
 /** Name of an IoT API whose default rate Fleetkit knows. */
 export type IotApiName = keyof typeof IOT_API_RATES_PER_SECOND;
 
+/**
+ * Results one page of an IoT list call returns at most: `pageSize` of ListCACertificates and ListCertificatesByCA,
+ * `maxResults` of ListThingGroups, ListThingGroupsForThing, ListThingPrincipals and ListThingsInThingGroup
+ * (each "Valid Range: Minimum value of 1. Maximum value of 250.").
+ */
+export const IOT_LIST_PAGE_SIZE_MAX = limit(
+  250,
+  'https://docs.aws.amazon.com/iot/latest/apireference/API_ListCertificatesByCA.html',
+);
+
 /** Registry and naming limits. */
 export const REGISTRY_LIMITS = {
   /** Thing names: 1 to 128 characters of `[a-zA-Z0-9:_-]`. */

@@ -78,6 +78,11 @@ describe('lint rules between floors', () => {
       /cli\/ imports core\/ only/,
     ],
     [
+      'a CLI helper importing the infrastructure',
+      { file: 'cli/lib/example.ts', code: "export { loadFleetConfigFile } from '../../lib/config/load';\n" },
+      /cli\/ imports core\/ only/,
+    ],
+    [
       'a command constructing an SDK client',
       {
         file: 'cli/commands/example.ts',
@@ -94,6 +99,10 @@ describe('lint rules between floors', () => {
     [
       'test/ importing tools/',
       { file: 'test/example.ts', code: "export { startMoto } from '../tools/emulator';\n" },
+    ],
+    [
+      "a command importing the CLI's own helpers in cli/lib/",
+      { file: 'cli/commands/example.ts', code: "export { formatDate } from '../lib/format';\n" },
     ],
     [
       'cli/aws-clients.ts constructing a client',

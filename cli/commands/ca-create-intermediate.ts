@@ -14,35 +14,34 @@ import {
   writeKeyAndCertificate,
   type IssuingCa,
 } from '../../core/certificates';
+import type { AwsClients } from '../aws-clients';
+import { defineCommand, UsageError, type Command } from '../command';
 import {
-  formatDate,
-  parseDays,
-  parseKeyAlgorithm,
-  parseOptions,
-  required,
-  UsageError,
-  type CliIo,
-  type Command,
-} from '../command';
-import { parsePathLength } from './ca-create-root';
+  COMMON_NAME,
+  FORCE,
+  KEY_ALGORITHM,
+  kmsKeyId,
+  ORGANIZATION,
+  OUT_DIR,
+  PATH_LENGTH,
+  VALIDITY_DAYS,
+} from '../common-options';
 import {
   caKmsSigner,
   checkKmsCaTargets,
   generateP256PrivateKeyPem,
-  kmsClient,
   readCaDirectory,
   refuseKmsDirectory,
   writeKmsCa,
-  type KmsClientProvider,
-} from './ca-kms';
-import { describeKey } from './cert-inspect';
+} from '../lib/ca-directory';
+import { describeKey, formatDate } from '../lib/format';
 
-const DEFAULT_COMMON_NAME = 'Fleetkit Device CA';
-const DEFAULT_PATH_LENGTH = 0;
-
-const HELP = `Usage: fleetkit ca create-intermediate --root-dir DIR --out-dir DIR [options]
-
-Creates the intermediate CA that you register with AWS IoT and that issues device certificates, signed by
+/** `fleetkit ca create-intermediate`, with the KMS client from `kms`. */
+export function createCaCreateIntermediateCommand({ kms }: Pick<AwsClients, 'kms'>): Command {
+  return defineCommand({
+    path: ['ca', 'create-intermediate'],
+    summary: 'create the intermediate CA (local key or KMS key) that is registered and issues devices',
+    description: `Creates the intermediate CA that you register with AWS IoT and that issues device certificates, signed by
 the root CA in --root-dir (ca.pem with ca.key, or with ca.kms.json when the root's key is in KMS). Writes
   ca.pem        the intermediate certificate: what is registered (certificateFile in the fleet configuration)
   ca.key        its private key, mode 0600 (not with --kms-key-id)
@@ -52,59 +51,50 @@ the root CA in --root-dir (ca.pem with ca.key, or with ca.kms.json when the root
 With --kms-key-id the key must be ECC_NIST_P256 with key usage SIGN_VERIFY:
   aws kms create-key --key-spec ECC_NIST_P256 --key-usage SIGN_VERIFY --description "Fleetkit device CA"
 Then declare the CA with its kmsKeyArn in the fleet configuration: the deployment makes and KMS-signs the
-verification certificate for your account's registration code.
-
-Options:
-  --root-dir DIR         the root CA's directory (required)
-  --out-dir DIR          where to write the intermediate (required)
-  --kms-key-id ID        the KMS key (ID, ARN or alias/NAME) that is the intermediate's private key
-  --common-name CN       subject CN (default "${DEFAULT_COMMON_NAME}")
-  --organization O       subject O
-  --days N               validity in days (default 3650, or what the root has left if less)
-  --key-algorithm ALG    local key only: EC_P256 (default), EC_P384, RSA_2048 or RSA_3072 (EC_P256 only
-                         when the root's key is in KMS)
-  --path-length N        CAs allowed below the intermediate (default ${DEFAULT_PATH_LENGTH}: it issues devices only)
-  --force                overwrite existing files
-  -h, --help             show this help
-
-See https://docs.aws.amazon.com/iot/latest/developerguide/register-CA-cert.html`;
-
-/** `fleetkit ca create-intermediate`, with the KMS client from `kms`. */
-export function createCaCreateIntermediateCommand(kms: KmsClientProvider): Command {
-  return {
-    path: ['ca', 'create-intermediate'],
-    summary: 'create the intermediate CA (local key or KMS key) that is registered and issues devices',
-    help: HELP,
-    async run(args: string[], io: CliIo): Promise<number> {
-      const { values } = parseOptions(args, {
-        'root-dir': { type: 'string' },
-        'out-dir': { type: 'string' },
-        'kms-key-id': { type: 'string' },
-        'common-name': { type: 'string' },
-        organization: { type: 'string' },
-        days: { type: 'string' },
-        'key-algorithm': { type: 'string' },
-        'path-length': { type: 'string' },
-        force: { type: 'boolean' },
-      });
-      const rootDir = resolve(required(values['root-dir'], 'root-dir'));
-      const outDir = resolve(required(values['out-dir'], 'out-dir'));
+verification certificate for your account's registration code.`,
+    options: {
+      'root-dir': {
+        type: 'string',
+        valueName: 'DIR',
+        required: true,
+        description: "the root CA's directory",
+      },
+      'out-dir': { ...OUT_DIR, required: true, description: 'where to write the intermediate' },
+      'kms-key-id': kmsKeyId("the intermediate's"),
+      'common-name': { ...COMMON_NAME, default: 'Fleetkit Device CA' },
+      organization: ORGANIZATION,
+      days: { ...VALIDITY_DAYS, defaultDescription: '3650, or what the root has left if less' },
+      'key-algorithm': {
+        ...KEY_ALGORITHM,
+        description: `local key only: ${KEY_ALGORITHM.description}; EC_P256 only when the root's key is in KMS`,
+      },
+      'path-length': {
+        ...PATH_LENGTH,
+        default: '0',
+        description: 'CAs allowed below the intermediate; 0: it issues devices only',
+      },
+      force: FORCE,
+    },
+    footer: 'See https://docs.aws.amazon.com/iot/latest/developerguide/register-CA-cert.html',
+    async run({ values }, io) {
+      const rootDir = resolve(values['root-dir']);
+      const outDir = resolve(values['out-dir']);
       if (rootDir === outDir) {
         throw new UsageError(
           '--out-dir must differ from --root-dir: the root stays in its own (offline) directory.',
         );
       }
       const kmsKeyId = values['kms-key-id'];
-      const keyAlgorithm = parseKeyAlgorithm(values['key-algorithm']);
+      const keyAlgorithm = values['key-algorithm'];
       if (kmsKeyId !== undefined && keyAlgorithm !== undefined) {
         throw new UsageError(
           'Give --kms-key-id or --key-algorithm, not both: a KMS CA key is always EC_P256.',
         );
       }
-      const pathLength = parsePathLength(values['path-length']) ?? DEFAULT_PATH_LENGTH;
-      const subject = { CN: values['common-name'] ?? DEFAULT_COMMON_NAME, O: values.organization };
-      const validityDays = parseDays(values.days);
-      const force = values.force ?? false;
+      const pathLength = values['path-length'];
+      const subject = { CN: values['common-name'], O: values.organization };
+      const validityDays = values.days;
+      const force = values.force;
 
       // Every file is checked before anything is signed, so a refusal leaves no half-written CA behind.
       if (!force) {
@@ -199,8 +189,5 @@ export function createCaCreateIntermediateCommand(kms: KmsClientProvider): Comma
       );
       return 0;
     },
-  };
+  });
 }
-
-/** `fleetkit ca create-intermediate`. */
-export const caCreateIntermediateCommand: Command = createCaCreateIntermediateCommand(kmsClient);

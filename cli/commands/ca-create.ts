@@ -8,68 +8,49 @@ import {
   readKeyAndCertificate,
   writeKeyAndCertificate,
 } from '../../core/certificates';
+import { defineCommand, type Command } from '../command';
 import {
-  formatDate,
-  parseDays,
-  parseKeyAlgorithm,
-  parseOptions,
-  required,
-  UsageError,
-  type CliIo,
-  type Command,
-} from '../command';
-import { describeKey } from './cert-inspect';
-
-const DEFAULT_COMMON_NAME = 'Fleetkit Device CA';
-
-const HELP = `Usage: fleetkit ca create --out-dir DIR [options]
-
-Creates a certificate authority for device certificates and writes DIR/ca.pem and DIR/ca.key (mode 0600).
-Keep ca.key offline and out of version control. With --issuer-ca-dir the new CA is an intermediate signed
-by the CA in that directory, which is how a root CA stays offline. For a root and an intermediate whose keys
-may be held in AWS KMS, use fleetkit ca create-root and fleetkit ca create-intermediate.
-
-Options:
-  --out-dir DIR              where to write ca.pem and ca.key (required)
-  --common-name CN           subject CN (default "${DEFAULT_COMMON_NAME}")
-  --organization O           subject O
-  --days N                   validity in days (default 3650; an intermediate at most its issuer's)
-  --key-algorithm ALG        EC_P256 (default), EC_P384, RSA_2048 or RSA_3072
-  --path-length N            how many CAs may follow this one in a chain (default: no limit)
-  --issuer-ca-dir DIR        sign with the CA in DIR (ca.pem, ca.key) instead of self-signing
-  --force                    overwrite an existing ca.pem and ca.key
-  -h, --help                 show this help
-
-See https://docs.aws.amazon.com/iot/latest/developerguide/create-your-CA-cert.html`;
+  COMMON_NAME,
+  FORCE,
+  KEY_ALGORITHM,
+  ORGANIZATION,
+  OUT_DIR,
+  PATH_LENGTH,
+  VALIDITY_DAYS,
+} from '../common-options';
+import { describeKey, formatDate } from '../lib/format';
 
 /** `fleetkit ca create`. */
-export const caCreateCommand: Command = {
+export const caCreateCommand: Command = defineCommand({
   path: ['ca', 'create'],
   summary: 'create a CA (ca.pem, ca.key) to register with AWS IoT',
-  help: HELP,
-  async run(args: string[], io: CliIo): Promise<number> {
-    const { values } = parseOptions(args, {
-      'out-dir': { type: 'string' },
-      'common-name': { type: 'string' },
-      organization: { type: 'string' },
-      days: { type: 'string' },
-      'key-algorithm': { type: 'string' },
-      'path-length': { type: 'string' },
-      'issuer-ca-dir': { type: 'string' },
-      force: { type: 'boolean' },
-    });
-    const outDir = resolve(required(values['out-dir'], 'out-dir'));
-    const pathLength = values['path-length'];
-    if (pathLength !== undefined && !/^\d+$/.test(pathLength)) {
-      throw new UsageError(`--path-length must be a whole number of 0 or more; got "${pathLength}".`);
-    }
+  description: `Creates a certificate authority for device certificates and writes DIR/ca.pem and DIR/ca.key (mode 0600).
+Keep ca.key offline and out of version control. With --issuer-ca-dir the new CA is an intermediate signed
+by the CA in that directory, which is how a root CA stays offline. For a root and an intermediate whose keys
+may be held in AWS KMS, use fleetkit ca create-root and fleetkit ca create-intermediate.`,
+  options: {
+    'out-dir': { ...OUT_DIR, required: true, description: 'where to write ca.pem and ca.key' },
+    'common-name': { ...COMMON_NAME, default: 'Fleetkit Device CA' },
+    organization: ORGANIZATION,
+    days: { ...VALIDITY_DAYS, defaultDescription: "3650; an intermediate at most its issuer's" },
+    'key-algorithm': KEY_ALGORITHM,
+    'path-length': { ...PATH_LENGTH, defaultDescription: 'no limit' },
+    'issuer-ca-dir': {
+      type: 'string',
+      valueName: 'DIR',
+      description: 'sign with the CA in DIR (ca.pem, ca.key) instead of self-signing',
+    },
+    force: { ...FORCE, description: 'overwrite an existing ca.pem and ca.key' },
+  },
+  footer: 'See https://docs.aws.amazon.com/iot/latest/developerguide/create-your-CA-cert.html',
+  async run({ values }, io) {
+    const outDir = resolve(values['out-dir']);
     const issuerDir = values['issuer-ca-dir'];
-
     const ca = await createCertificateAuthority({
-      subject: { CN: values['common-name'] ?? DEFAULT_COMMON_NAME, O: values.organization },
-      validityDays: parseDays(values.days),
-      keyAlgorithm: parseKeyAlgorithm(values['key-algorithm']),
-      pathLength: pathLength === undefined ? undefined : Number(pathLength),
+      subject: { CN: values['common-name'], O: values.organization },
+      validityDays: values.days,
+      keyAlgorithm: values['key-algorithm'],
+      pathLength: values['path-length'],
       issuer: issuerDir === undefined ? undefined : readKeyAndCertificate(resolve(issuerDir), 'ca'),
     });
     const written = writeKeyAndCertificate(outDir, 'ca', ca, { force: values.force });
@@ -96,4 +77,4 @@ export const caCreateCommand: Command = {
     );
     return 0;
   },
-};
+});

@@ -2,39 +2,30 @@
  * `fleetkit ca list`: every CA certificate registered in the account and region, with status and expiry.
  */
 import { DescribeCACertificateCommand, ListCACertificatesCommand } from '@aws-sdk/client-iot';
-import { AwsRequestError, call, iotClient, type IotClientProvider } from '../aws-clients';
-import { parseOptions, type CliIo, type Command } from '../command';
-import { CONCURRENCY, describeExpiry, PAGE_SIZE, summarize, type CaSummary } from './ca-status';
-
-const LIST_HELP = `Usage: fleetkit ca list [--json]
-
-Lists the CA certificates registered in this account and region (ListCACertificates) with their status, mode,
-auto-registration, subject and expiry (DescribeCACertificate), soonest expiry first.
-
-Options:
-  --json       print JSON instead of text
-  -h, --help   show this help
-
-Region, endpoint and credentials come from the AWS SDK's usual settings (AWS_REGION, AWS_PROFILE,
-AWS_ENDPOINT_URL).`;
+import { IOT_LIST_PAGE_SIZE_MAX } from '../../core/limits';
+import { AwsRequestError, call, type AwsClients, type IotClientProvider } from '../aws-clients';
+import { AWS_SETTINGS_NOTE, defineCommand, type Command } from '../command';
+import { JSON_OUTPUT } from '../common-options';
+import { summarize, type CaSummary } from '../lib/ca-summary';
+import { mapConcurrently } from '../lib/concurrency';
+import { describeCaExpiry } from '../lib/format';
 
 /** `fleetkit ca list`, with the IoT client from `iot`. */
-export function createCaListCommand(iot: IotClientProvider): Command {
-  return {
+export function createCaListCommand({ iot }: Pick<AwsClients, 'iot'>): Command {
+  return defineCommand({
     path: ['ca', 'list'],
     summary: 'list the CA certificates registered in the account with their status and expiry',
-    help: LIST_HELP,
-    async run(args: string[], io: CliIo): Promise<number> {
-      const { values } = parseOptions(args, { json: { type: 'boolean' } });
+    description: `Lists the CA certificates registered in this account and region (ListCACertificates) with their status, mode,
+auto-registration, subject and expiry (DescribeCACertificate), soonest expiry first.`,
+    options: { json: JSON_OUTPUT },
+    footer: AWS_SETTINGS_NOTE,
+    async run({ values }, io) {
       const cas = await listCas(iot);
       io.stdout.write(values.json ? `${JSON.stringify(cas, null, 2)}\n` : renderCaList(cas));
       return 0;
     },
-  };
+  });
 }
-
-/** `fleetkit ca list`. */
-export const caListCommand: Command = createCaListCommand(iotClient);
 
 /**
  * Every CA registered in the account (ListCACertificates, every page), each described (DescribeCACertificate),
@@ -45,30 +36,23 @@ export async function listCas(iot: IotClientProvider, now = new Date()): Promise
   let marker: string | undefined;
   do {
     const page = await call('ListCACertificates', () =>
-      iot().send(new ListCACertificatesCommand({ pageSize: PAGE_SIZE, marker })),
+      iot().send(new ListCACertificatesCommand({ pageSize: IOT_LIST_PAGE_SIZE_MAX.value, marker })),
     );
     for (const ca of page.certificates ?? []) if (ca.certificateId) ids.push(ca.certificateId);
     marker = page.nextMarker ?? undefined;
   } while (marker !== undefined);
 
-  const summaries: CaSummary[] = [];
-  for (let i = 0; i < ids.length; i += CONCURRENCY) {
-    summaries.push(
-      ...(await Promise.all(
-        ids.slice(i, i + CONCURRENCY).map(async (id) => {
-          try {
-            const out = await iot().send(new DescribeCACertificateCommand({ certificateId: id }));
-            return summarize(id, out.certificateDescription, now);
-          } catch (error) {
-            if ((error as { name?: string }).name === 'ResourceNotFoundException') {
-              return { caCertificateId: id, problem: 'deleted while being read' };
-            }
-            throw new AwsRequestError(`DescribeCACertificate ${id}`, error);
-          }
-        }),
-      )),
-    );
-  }
+  const summaries = await mapConcurrently(ids, async (id): Promise<CaSummary> => {
+    try {
+      const out = await iot().send(new DescribeCACertificateCommand({ certificateId: id }));
+      return summarize(id, out.certificateDescription, now);
+    } catch (error) {
+      if ((error as { name?: string }).name === 'ResourceNotFoundException') {
+        return { caCertificateId: id, problem: 'deleted while being read' };
+      }
+      throw new AwsRequestError(`DescribeCACertificate ${id}`, error);
+    }
+  });
   const key = (ca: CaSummary) => ca.daysLeft ?? Number.POSITIVE_INFINITY;
   return summaries.sort((a, b) => key(a) - key(b) || a.caCertificateId.localeCompare(b.caCertificateId));
 }
@@ -84,7 +68,7 @@ export function renderCaList(cas: readonly CaSummary[]): string {
         (ca.certificateMode ?? '-').padEnd(8),
         `auto-registration ${ca.autoRegistration ?? 'unknown'}`,
         ca.commonName !== undefined ? `"${ca.commonName}"` : '',
-        describeExpiry(ca.notAfter, ca.daysLeft, ca.problem),
+        describeCaExpiry(ca.notAfter, ca.daysLeft, ca.problem),
       ]
         .filter(Boolean)
         .join('  '),

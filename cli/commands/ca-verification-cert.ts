@@ -11,62 +11,47 @@ import {
   writeKeyAndCertificate,
   type CertificateWithOptionalKey,
 } from '../../core/certificates';
-import {
-  formatDate,
-  parseDays,
-  parseOptions,
-  required,
-  UsageError,
-  type CliIo,
-  type Command,
-} from '../command';
-import { caKmsSigner, kmsClient, readCaDirectory, type KmsClientProvider } from './ca-kms';
+import type { AwsClients } from '../aws-clients';
+import { defineCommand, type Command } from '../command';
+import { CA_DIR, FORCE, kmsKeyId, OUT_DIR, VALIDITY_DAYS } from '../common-options';
+import { caKmsSigner, readCaDirectory } from '../lib/ca-directory';
+import { formatDate } from '../lib/format';
+import { matching } from '../option-values';
 
-const HELP = `Usage: fleetkit ca verification-cert --ca-dir DIR --registration-code CODE [options]
-
-Issues the verification certificate for registering the CA in DIR with AWS IoT: its common name is your
+/** `fleetkit ca verification-cert`, with the KMS client from `kms`. */
+export function createCaVerificationCertCommand({ kms }: Pick<AwsClients, 'kms'>): Command {
+  return defineCommand({
+    path: ['ca', 'verification-cert'],
+    summary: 'issue the verification certificate (CN = registration code) for registering a CA',
+    description: `Issues the verification certificate for registering the CA in DIR with AWS IoT: its common name is your
 account's registration code, from
   aws iot get-registration-code --query registrationCode --output text
 It is signed with the CA's key: DIR/ca.key, or the AWS KMS key named by --kms-key-id or DIR/ca.kms.json.
 Writes verification.pem, and with a local CA key also verification.key (mode 0600). With a KMS-held CA key
-the verification certificate's own key is generated and discarded: only the certificate is needed.
-
-Options:
-  --ca-dir DIR               directory holding ca.pem and ca.key or ca.kms.json (required)
-  --registration-code CODE   the account's registration code (required)
-  --kms-key-id ID            the KMS key (ID, ARN or alias/NAME) that is the CA's private key
-  --out-dir DIR              where to write the files (default: the CA directory)
-  --days N                   validity in days (default 7)
-  --force                    overwrite existing verification.pem and verification.key
-  -h, --help                 show this help
-
-See https://docs.aws.amazon.com/iot/latest/developerguide/register-CA-cert.html`;
-
-/** `fleetkit ca verification-cert`, with the KMS client from `kms`. */
-export function createCaVerificationCertCommand(kms: KmsClientProvider): Command {
-  return {
-    path: ['ca', 'verification-cert'],
-    summary: 'issue the verification certificate (CN = registration code) for registering a CA',
-    help: HELP,
-    async run(args: string[], io: CliIo): Promise<number> {
-      const { values } = parseOptions(args, {
-        'ca-dir': { type: 'string' },
-        'registration-code': { type: 'string' },
-        'kms-key-id': { type: 'string' },
-        'out-dir': { type: 'string' },
-        days: { type: 'string' },
-        force: { type: 'boolean' },
-      });
-      const caDir = resolve(required(values['ca-dir'], 'ca-dir'));
-      const registrationCode = required(values['registration-code'], 'registration-code');
-      if (!REGISTRATION_CODE_PATTERN.test(registrationCode)) {
-        throw new UsageError(
-          `--registration-code must be 1 to 64 letters, digits or hyphens, as "aws iot get-registration-code" prints it; ` +
-            `got "${registrationCode}".`,
-        );
-      }
+the verification certificate's own key is generated and discarded: only the certificate is needed.`,
+    options: {
+      'ca-dir': CA_DIR,
+      'registration-code': {
+        type: 'string',
+        valueName: 'CODE',
+        required: true,
+        parse: matching(
+          REGISTRATION_CODE_PATTERN,
+          '1 to 64 letters, digits or hyphens, as "aws iot get-registration-code" prints it',
+        ),
+        description: "the account's registration code",
+      },
+      'kms-key-id': kmsKeyId("the CA's"),
+      'out-dir': { ...OUT_DIR, defaultDescription: 'the CA directory' },
+      days: { ...VALIDITY_DAYS, defaultDescription: '7' },
+      force: { ...FORCE, description: 'overwrite existing verification.pem and verification.key' },
+    },
+    footer: 'See https://docs.aws.amazon.com/iot/latest/developerguide/register-CA-cert.html',
+    async run({ values }, io) {
+      const caDir = resolve(values['ca-dir']);
+      const registrationCode = values['registration-code'];
       const outDir = resolve(values['out-dir'] ?? caDir);
-      const validityDays = parseDays(values.days);
+      const validityDays = values.days;
 
       const ca = readCaDirectory(caDir, { kmsKeyId: values['kms-key-id'] });
       let verification: CertificateWithOptionalKey;
@@ -104,8 +89,5 @@ export function createCaVerificationCertCommand(kms: KmsClientProvider): Command
       );
       return 0;
     },
-  };
+  });
 }
-
-/** `fleetkit ca verification-cert`. */
-export const caVerificationCertCommand: Command = createCaVerificationCertCommand(kmsClient);

@@ -7,12 +7,16 @@ import {
   ListPrincipalThingsCommand,
   UpdateCertificateCommand,
 } from '@aws-sdk/client-iot';
-import { call, iotClient, type IotClientProvider } from '../aws-clients';
-import { parseOptions, required, UsageError, type CliIo, type Command } from '../command';
+import { call, type AwsClients } from '../aws-clients';
+import { defineCommand, type Command } from '../command';
+import { matching } from '../option-values';
 
-const HELP = `Usage: fleetkit claim revoke --certificate-id ID [--inactive] [--force]
-
-Stops a fleet provisioning claim certificate (the shared certificate devices are manufactured with) from
+/** `fleetkit claim revoke`, with the IoT client from `iot`. */
+export function createClaimRevokeCommand({ iot }: Pick<AwsClients, 'iot'>): Command {
+  return defineCommand({
+    path: ['claim', 'revoke'],
+    summary: 'revoke (or deactivate) a fleet provisioning claim certificate',
+    description: `Stops a fleet provisioning claim certificate (the shared certificate devices are manufactured with) from
 connecting: UpdateCertificate to REVOKED, or to INACTIVE with --inactive. Within a few minutes AWS IoT also
 disconnects devices connected with it. Use it when a claim's private key may have leaked, or once a claim has
 been rotated and no device in stock still carries it: a device that still has only this claim can no longer
@@ -25,36 +29,23 @@ The claim policy stays attached (it grants nothing to a certificate that cannot 
 the claim could do remains. Devices already provisioned are not affected: they use their own certificates.
 
 Before changing anything the command checks that the certificate looks like a claim: it refuses a certificate
-attached to a thing (a device certificate) unless --force is given.
-
-Options:
-  --certificate-id ID   the claim certificate's ID (required)
-  --inactive            set INACTIVE instead of REVOKED
-  --force               change it even when it is attached to things
-  -h, --help            show this help
-
-The caller needs iot:DescribeCertificate, iot:ListPrincipalThings, iot:ListAttachedPolicies and
+attached to a thing (a device certificate) unless --force is given.`,
+    options: {
+      'certificate-id': {
+        type: 'string',
+        valueName: 'ID',
+        required: true,
+        parse: matching(/^[0-9a-f]{64}$/, '64 lower-case hex characters'),
+        description: "the claim certificate's ID",
+      },
+      inactive: { type: 'boolean', description: 'set INACTIVE instead of REVOKED' },
+      force: { type: 'boolean', description: 'change it even when it is attached to things' },
+    },
+    footer: `The caller needs iot:DescribeCertificate, iot:ListPrincipalThings, iot:ListAttachedPolicies and
 iot:UpdateCertificate on the certificate.
-See https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html#claim-based`;
-
-/** `fleetkit claim revoke`, with the IoT client from `iot`. */
-export function createClaimRevokeCommand(iot: IotClientProvider): Command {
-  return {
-    path: ['claim', 'revoke'],
-    summary: 'revoke (or deactivate) a fleet provisioning claim certificate',
-    help: HELP,
-    async run(args: string[], io: CliIo): Promise<number> {
-      const { values } = parseOptions(args, {
-        'certificate-id': { type: 'string' },
-        inactive: { type: 'boolean' },
-        force: { type: 'boolean' },
-      });
-      const certificateId = required(values['certificate-id'], 'certificate-id');
-      if (!/^[0-9a-f]{64}$/.test(certificateId)) {
-        throw new UsageError(
-          `--certificate-id must be 64 lower-case hex characters; got "${certificateId}".`,
-        );
-      }
+See https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html#claim-based`,
+    async run({ values }, io) {
+      const certificateId = values['certificate-id'];
       const newStatus = values.inactive ? 'INACTIVE' : 'REVOKED';
 
       const { certificateDescription } = await call('DescribeCertificate', () =>
@@ -96,8 +87,5 @@ export function createClaimRevokeCommand(iot: IotClientProvider): Command {
       );
       return 0;
     },
-  };
+  });
 }
-
-/** `fleetkit claim revoke`. */
-export const claimRevokeCommand: Command = createClaimRevokeCommand(iotClient);

@@ -17,23 +17,18 @@ import {
   writeKeyAndCertificate,
 } from '../../core/certificates';
 import { POLICY_NAME_PATTERN, THING_NAME_PATTERN } from '../../core/limits';
-import { call, iotClient, type IotClientProvider } from '../aws-clients';
-import {
-  formatDate,
-  parseDays,
-  parseOptions,
-  required,
-  UsageError,
-  type CliIo,
-  type Command,
-} from '../command';
+import { call, type AwsClients } from '../aws-clients';
+import { defineCommand, UsageError, type Command } from '../command';
+import { FORCE, OUT_DIR, VALIDITY_DAYS } from '../common-options';
+import { formatDate } from '../lib/format';
+import { matching } from '../option-values';
 
-const DEFAULT_NAME = 'claim';
-
-const HELP = `Usage: fleetkit claim rotate --policy-name CLAIM_POLICY [--out-dir DIR] [--name NAME] [--ca-dir DIR]
-       [--days N] [--force]
-
-Issues a new fleet provisioning claim certificate, the shared certificate devices are manufactured with, and
+/** `fleetkit claim rotate`, with the IoT client from `iot`. */
+export function createClaimRotateCommand({ iot }: Pick<AwsClients, 'iot'>): Command {
+  return defineCommand({
+    path: ['claim', 'rotate'],
+    summary: 'issue a new fleet provisioning claim certificate with the claim policy',
+    description: `Issues a new fleet provisioning claim certificate, the shared certificate devices are manufactured with, and
 gives it the claim policy (the one that allows only the provisioning topics). Steps, each safe to re-run:
 
   1. create the certificate INACTIVE and write NAME.pem and NAME.key (mode 0600) to DIR, before anything else,
@@ -52,53 +47,49 @@ provisioned device (whose client ID is its thing name) and knock it off.
 Then put the new claim into manufacturing. The old claim keeps working for devices already built with it;
 once none remains in stock or in transit, revoke it:
   fleetkit claim revoke --certificate-id <old claim id>
-If the old claim's key has leaked, revoke it at once instead, and re-flash the devices that still carry it.
-
-Options:
-  --policy-name NAME   the claim policy to attach (required)
-  --out-dir DIR        where to write NAME.pem and NAME.key (default: the current directory)
-  --name NAME          file name (default "${DEFAULT_NAME}"; also the CN with --ca-dir)
-  --ca-dir DIR         issue with the CA in DIR (ca.pem, ca.key) instead of AWS IoT's CA
-  --days N             validity with --ca-dir (default 365)
-  --force              overwrite existing files
-  -h, --help           show this help
-
-The caller needs iot:CreateKeysAndCertificate (or iot:RegisterCertificate), iot:AttachPolicy on the claim
+If the old claim's key has leaked, revoke it at once instead, and re-flash the devices that still carry it.`,
+    options: {
+      'policy-name': {
+        type: 'string',
+        valueName: 'NAME',
+        required: true,
+        parse: matching(POLICY_NAME_PATTERN, '1 to 128 of letters, digits and _+=,.@-'),
+        description: 'the claim policy to attach',
+      },
+      'out-dir': {
+        ...OUT_DIR,
+        default: '.',
+        defaultDescription: 'the current directory',
+        description: 'where to write NAME.pem and NAME.key',
+      },
+      name: {
+        type: 'string',
+        valueName: 'NAME',
+        default: 'claim',
+        parse: matching(THING_NAME_PATTERN, "1 to 128 of letters, digits, ':', '_' and '-'"),
+        description: 'file name, and the CN with --ca-dir',
+      },
+      'ca-dir': {
+        type: 'string',
+        valueName: 'DIR',
+        description: "issue with the CA in DIR (ca.pem, ca.key) instead of AWS IoT's CA",
+      },
+      days: { ...VALIDITY_DAYS, description: 'validity with --ca-dir', defaultDescription: '365' },
+      force: FORCE,
+    },
+    footer: `The caller needs iot:CreateKeysAndCertificate (or iot:RegisterCertificate), iot:AttachPolicy on the claim
 policy and the certificate, and iot:UpdateCertificate.
-See https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html#claim-based`;
-
-/** `fleetkit claim rotate`, with the IoT client from `iot`. */
-export function createClaimRotateCommand(iot: IotClientProvider): Command {
-  return {
-    path: ['claim', 'rotate'],
-    summary: 'issue a new fleet provisioning claim certificate with the claim policy',
-    help: HELP,
-    async run(args: string[], io: CliIo): Promise<number> {
-      const { values } = parseOptions(args, {
-        'policy-name': { type: 'string' },
-        'out-dir': { type: 'string' },
-        name: { type: 'string' },
-        'ca-dir': { type: 'string' },
-        days: { type: 'string' },
-        force: { type: 'boolean' },
-      });
-      const policyName = required(values['policy-name'], 'policy-name');
-      if (!POLICY_NAME_PATTERN.test(policyName)) {
-        throw new UsageError(
-          `--policy-name must be 1 to 128 of letters, digits and _+=,.@-; got "${policyName}".`,
-        );
-      }
-      const name = values.name ?? DEFAULT_NAME;
-      if (!THING_NAME_PATTERN.test(name)) {
-        throw new UsageError(`--name must be 1 to 128 of letters, digits, ':', '_' and '-'; got "${name}".`);
-      }
+See https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html#claim-based`,
+    async run({ values }, io) {
+      const policyName = values['policy-name'];
+      const name = values.name;
       if (values.days !== undefined && values['ca-dir'] === undefined) {
         throw new UsageError(
           '--days applies only with --ca-dir: AWS IoT sets the validity of the certificates it issues.',
         );
       }
-      const outDir = resolve(values['out-dir'] ?? '.');
-      const force = values.force ?? false;
+      const outDir = resolve(values['out-dir']);
+      const force = values.force;
       for (const file of [`${name}.key`, `${name}.pem`]) {
         if (!force && existsSync(join(outDir, file))) throw new OutputFileExistsError(join(outDir, file));
       }
@@ -130,7 +121,7 @@ export function createClaimRotateCommand(iot: IotClientProvider): Command {
         const issued = await issueDeviceCertificate({
           ca,
           subject: { CN: name },
-          validityDays: parseDays(values.days),
+          validityDays: values.days,
         });
         writeKeyAndCertificate(outDir, name, issued, { force });
         certificatePem = issued.certificatePem;
@@ -172,8 +163,5 @@ export function createClaimRotateCommand(iot: IotClientProvider): Command {
       );
       return 0;
     },
-  };
+  });
 }
-
-/** `fleetkit claim rotate`. */
-export const claimRotateCommand: Command = createClaimRotateCommand(iotClient);

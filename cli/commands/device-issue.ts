@@ -1,7 +1,7 @@
 /**
  * `fleetkit device issue`: a device certificate signed by a local or KMS-held CA, for JITR, JITP or RegisterThing.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   certificateChainPem,
@@ -12,82 +12,78 @@ import {
   writeKeyAndCertificate,
 } from '../../core/certificates';
 import { REGISTRY_LIMITS, THING_NAME_PATTERN } from '../../core/limits';
+import type { AwsClients } from '../aws-clients';
+import { defineCommand, UsageError, type Command } from '../command';
 import {
-  formatDate,
-  parseDays,
-  parseKeyAlgorithm,
-  parseOptions,
-  required,
-  UsageError,
-  type CliIo,
-  type Command,
-} from '../command';
-import { caKmsSigner, kmsClient, readCaDirectory, type KmsClientProvider } from './ca-kms';
-import { describeKey } from './cert-inspect';
+  CA_DIR,
+  FORCE,
+  KEY_ALGORITHM,
+  kmsKeyId,
+  ORGANIZATION,
+  OUT_DIR,
+  VALIDITY_DAYS,
+} from '../common-options';
+import { caKmsSigner, readCaDirectory } from '../lib/ca-directory';
+import { readTextFile } from '../lib/files';
+import { describeKey, formatDate } from '../lib/format';
+import { matching } from '../option-values';
 
-const HELP = `Usage: fleetkit device issue --ca-dir DIR --thing-name NAME [options]
-
-Issues a device certificate signed by the CA in DIR, with CN = the thing name. The CA's key is DIR/ca.key, or
+/** `fleetkit device issue`, with the KMS client from `kms` for a KMS-held CA. */
+export function createDeviceIssueCommand({ kms }: Pick<AwsClients, 'kms'>): Command {
+  return defineCommand({
+    path: ['device', 'issue'],
+    summary: 'issue a device certificate (CN = thing name) signed by a local or KMS-held CA',
+    description: `Issues a device certificate signed by the CA in DIR, with CN = the thing name. The CA's key is DIR/ca.key, or
 the AWS KMS key named by --kms-key-id or DIR/ca.kms.json (the key never leaves KMS). Writes
   NAME.pem        the device certificate
   NAME.key        its private key, mode 0600 (not written with --csr: the device keeps its key)
   NAME.chain.pem  the device certificate followed by the CA certificate, what the device presents when
-                  the CA is an intermediate
-
-Options:
-  --ca-dir DIR                   directory holding ca.pem and ca.key or ca.kms.json (required)
-  --kms-key-id ID                the KMS key (ID, ARN or alias/NAME) that is the CA's private key
-  --thing-name NAME              the thing name, used as CN and file name (required)
-  --serial-number S              subject serialNumber (AWS::IoT::Certificate::SerialNumber in JITP templates)
-  --organization O               subject O
-  --organizational-unit OU       subject OU
-  --out-dir DIR                  where to write the files (default: the CA directory)
-  --days N                       validity in days (default 365; at most until the CA expires)
-  --key-algorithm ALG            EC_P256 (default), EC_P384, RSA_2048 or RSA_3072
-  --csr FILE                     certify the public key of this PKCS#10 request instead of generating a key
-  --force                        overwrite existing files
-  -h, --help                     show this help
-
-See https://docs.aws.amazon.com/iot/latest/developerguide/device-certs-your-own.html`;
-
-/** `fleetkit device issue`, with the KMS client from `kms` for a KMS-held CA. */
-export function createDeviceIssueCommand(kms: KmsClientProvider): Command {
-  return {
-    path: ['device', 'issue'],
-    summary: 'issue a device certificate (CN = thing name) signed by a local or KMS-held CA',
-    help: HELP,
-    async run(args: string[], io: CliIo): Promise<number> {
-      const { values } = parseOptions(args, {
-        'ca-dir': { type: 'string' },
-        'kms-key-id': { type: 'string' },
-        'thing-name': { type: 'string' },
-        'serial-number': { type: 'string' },
-        organization: { type: 'string' },
-        'organizational-unit': { type: 'string' },
-        'out-dir': { type: 'string' },
-        days: { type: 'string' },
-        'key-algorithm': { type: 'string' },
-        csr: { type: 'string' },
-        force: { type: 'boolean' },
-      });
-      const caDir = resolve(required(values['ca-dir'], 'ca-dir'));
-      const thingName = required(values['thing-name'], 'thing-name');
-      if (!THING_NAME_PATTERN.test(thingName)) {
-        throw new UsageError(
-          `--thing-name must be 1 to ${REGISTRY_LIMITS.thingNameMaxLength.value} characters of letters, digits, ` +
-            `':', '_' and '-'; got "${thingName}".`,
-        );
-      }
+                  the CA is an intermediate`,
+    options: {
+      'ca-dir': CA_DIR,
+      'kms-key-id': kmsKeyId("the CA's"),
+      'thing-name': {
+        type: 'string',
+        valueName: 'NAME',
+        required: true,
+        parse: matching(
+          THING_NAME_PATTERN,
+          `1 to ${REGISTRY_LIMITS.thingNameMaxLength.value} characters of letters, digits, ':', '_' and '-'`,
+        ),
+        description: 'the thing name, used as CN and file name',
+      },
+      'serial-number': {
+        type: 'string',
+        valueName: 'S',
+        description: 'subject serialNumber (AWS::IoT::Certificate::SerialNumber in JITP templates)',
+      },
+      organization: ORGANIZATION,
+      'organizational-unit': { type: 'string', valueName: 'OU', description: 'subject OU' },
+      'out-dir': { ...OUT_DIR, defaultDescription: 'the CA directory' },
+      days: { ...VALIDITY_DAYS, defaultDescription: '365; at most until the CA expires' },
+      'key-algorithm': KEY_ALGORITHM,
+      csr: {
+        type: 'string',
+        valueName: 'FILE',
+        description: 'certify the public key of this PKCS#10 request instead of generating a key',
+      },
+      force: FORCE,
+    },
+    footer: 'See https://docs.aws.amazon.com/iot/latest/developerguide/device-certs-your-own.html',
+    async run({ values }, io) {
+      const caDir = resolve(values['ca-dir']);
+      const thingName = values['thing-name'];
       if (values.csr !== undefined && values['key-algorithm'] !== undefined) {
         throw new UsageError('Give --csr or --key-algorithm, not both: with --csr the key already exists.');
       }
       const outDir = resolve(values['out-dir'] ?? caDir);
-      const force = values.force ?? false;
+      const force = values.force;
       const chainPath = join(outDir, `${thingName}.chain.pem`);
       if (!force && existsSync(chainPath)) throw new OutputFileExistsError(chainPath);
 
       const ca = readCaDirectory(caDir, { kmsKeyId: values['kms-key-id'] });
-      const csrPem = values.csr === undefined ? undefined : readCsr(resolve(values.csr));
+      const csrPem =
+        values.csr === undefined ? undefined : readTextFile(values.csr, `the CSR ${resolve(values.csr)}`);
       const request = {
         subject: {
           CN: thingName,
@@ -95,8 +91,8 @@ export function createDeviceIssueCommand(kms: KmsClientProvider): Command {
           O: values.organization,
           OU: values['organizational-unit'],
         },
-        validityDays: parseDays(values.days),
-        keyAlgorithm: parseKeyAlgorithm(values['key-algorithm']),
+        validityDays: values.days,
+        keyAlgorithm: values['key-algorithm'],
         csrPem,
       };
       const device =
@@ -136,21 +132,5 @@ export function createDeviceIssueCommand(kms: KmsClientProvider): Command {
       );
       return 0;
     },
-  };
-}
-
-/** `fleetkit device issue`. */
-export const deviceIssueCommand: Command = createDeviceIssueCommand(kmsClient);
-
-function readCsr(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new Error(
-      `Cannot read the CSR ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
+  });
 }

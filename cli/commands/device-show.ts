@@ -10,33 +10,24 @@ import {
   type ThingConnectivity,
 } from '@aws-sdk/client-iot';
 import { inspectCertificate } from '../../core/certificates/inspect';
-import { REGISTRY_LIMITS, THING_NAME_PATTERN } from '../../core/limits';
+import { describeError, messageOf } from '../../core/errors';
+import { IOT_LIST_PAGE_SIZE_MAX, REGISTRY_LIMITS, THING_NAME_PATTERN } from '../../core/limits';
+import { daysToExpiry, wholeDaysSince } from '../../core/time';
 import {
   AwsRequestError,
   call,
-  describeAwsError,
-  iotClient,
   readFleetIndexing,
+  type AwsClients,
   type IotClientProvider,
 } from '../aws-clients';
-import { formatDate, messageOf, parseOptions, UsageError, type CliIo, type Command } from '../command';
-import { describeAttributes } from './fleet-search';
+import { AWS_SETTINGS_NOTE, defineCommand, UsageError, type Command } from '../command';
+import { JSON_OUTPUT } from '../common-options';
+import { describeAttributes, describeDaysLeft, formatDate } from '../lib/format';
 
-const DAY_MS = 24 * 60 * 60 * 1000;
-
-const HELP = `Usage: fleetkit device show THING_NAME [--json]
-
-Shows a thing as AWS IoT holds it: its thing type and attributes, the thing groups it belongs to, its
+const DESCRIPTION = `Shows a thing as AWS IoT holds it: its thing type and attributes, the thing groups it belongs to, its
 certificates (status, expiry and days left, read from each certificate's PEM) and whether it is connected.
 Connectivity comes from the fleet index (SearchIndex), so it is known only when fleet indexing indexes
-connectivity (thingConnectivityIndexingMode STATUS).
-
-Options:
-  --json       print JSON instead of text
-  -h, --help   show this help
-
-Region, endpoint and credentials come from the AWS SDK's usual settings (AWS_REGION, AWS_PROFILE,
-AWS_ENDPOINT_URL).`;
+connectivity (thingConnectivityIndexingMode STATUS).`;
 
 /** A certificate attached to the thing. */
 export interface DeviceCertificate {
@@ -73,13 +64,15 @@ export interface DeviceReport {
 }
 
 /** `fleetkit device show`, with the IoT client from `iot`. */
-export function createDeviceShowCommand(iot: IotClientProvider): Command {
-  return {
+export function createDeviceShowCommand({ iot }: Pick<AwsClients, 'iot'>): Command {
+  return defineCommand({
     path: ['device', 'show'],
     summary: "show a thing's type, attributes, groups, certificates (with expiry) and connectivity",
-    help: HELP,
-    async run(args: string[], io: CliIo): Promise<number> {
-      const { values, positionals } = parseOptions(args, { json: { type: 'boolean' } }, { min: 1, max: 1 });
+    description: DESCRIPTION,
+    arguments: [{ name: 'THING_NAME', description: 'the thing to show' }],
+    options: { json: JSON_OUTPUT },
+    footer: AWS_SETTINGS_NOTE,
+    async run({ values, positionals }, io) {
       const thingName = positionals[0]!;
       if (!THING_NAME_PATTERN.test(thingName)) {
         throw new UsageError(
@@ -90,11 +83,8 @@ export function createDeviceShowCommand(iot: IotClientProvider): Command {
       io.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : renderDeviceReport(report));
       return 0;
     },
-  };
+  });
 }
-
-/** `fleetkit device show`. */
-export const deviceShowCommand: Command = createDeviceShowCommand(iotClient);
 
 /**
  * Gathers what `device show` prints: DescribeThing, ListThingGroupsForThing, ListThingPrincipals and
@@ -139,7 +129,13 @@ async function listGroups(iot: IotClientProvider, thingName: string): Promise<st
   let nextToken: string | undefined;
   do {
     const page = await call('ListThingGroupsForThing', () =>
-      iot().send(new ListThingGroupsForThingCommand({ thingName, maxResults: 250, nextToken })),
+      iot().send(
+        new ListThingGroupsForThingCommand({
+          thingName,
+          maxResults: IOT_LIST_PAGE_SIZE_MAX.value,
+          nextToken,
+        }),
+      ),
     );
     for (const group of page.thingGroups ?? []) if (group.groupName) groups.push(group.groupName);
     nextToken = page.nextToken ?? undefined;
@@ -152,7 +148,9 @@ async function listPrincipals(iot: IotClientProvider, thingName: string): Promis
   let nextToken: string | undefined;
   do {
     const page = await call('ListThingPrincipals', () =>
-      iot().send(new ListThingPrincipalsCommand({ thingName, maxResults: 250, nextToken })),
+      iot().send(
+        new ListThingPrincipalsCommand({ thingName, maxResults: IOT_LIST_PAGE_SIZE_MAX.value, nextToken }),
+      ),
     );
     principals.push(...(page.principals ?? []));
     nextToken = page.nextToken ?? undefined;
@@ -177,9 +175,11 @@ async function describeCertificate(
   if (!description?.certificatePem) return { ...base, problem: 'AWS IoT returned no PEM for it' };
   try {
     const { notAfter } = inspectCertificate(description.certificatePem);
-    const left = notAfter.getTime() - now.getTime();
-    // Whole days left; once expired, minus the whole days since (at least 1), as `cert inspect` says it.
-    const daysLeft = left >= 0 ? Math.floor(left / DAY_MS) : -Math.max(1, Math.floor(-left / DAY_MS));
+    // Whole days left; once expired, minus the whole days since (at least 1).
+    const daysLeft =
+      notAfter.getTime() >= now.getTime()
+        ? daysToExpiry(notAfter, now)
+        : -Math.max(1, wholeDaysSince(notAfter, now));
     return { ...base, notAfter: notAfter.toISOString(), daysLeft };
   } catch (error) {
     return { ...base, problem: `its PEM cannot be read: ${messageOf(error)}` };
@@ -205,7 +205,7 @@ async function connectivity(iot: IotClientProvider, thingName: string): Promise<
     );
     found = page.things?.find((document) => document.thingName === thingName)?.connectivity;
   } catch (error) {
-    return { known: false, reason: `SearchIndex failed: ${describeAwsError(error)}` };
+    return { known: false, reason: `SearchIndex failed: ${describeError(error)}` };
   }
   if (found?.connected === undefined)
     return { known: false, reason: 'the fleet index has no connectivity data for it yet' };
@@ -247,11 +247,7 @@ function describeCertificateState(certificate: DeviceCertificate): string {
     return `${status}  expiry unknown (${certificate.problem ?? 'not read'})`;
   }
   const expiry = formatDate(new Date(certificate.notAfter));
-  const left =
-    certificate.daysLeft < 0
-      ? `expired ${-certificate.daysLeft} day(s) ago`
-      : `${certificate.daysLeft} day(s) left`;
-  return `${status}  expires ${expiry} (${left})`;
+  return `${status}  expires ${expiry} (${describeDaysLeft(certificate.daysLeft)})`;
 }
 
 function describeConnectivity(connectivity: DeviceConnectivity): string {

@@ -1,21 +1,24 @@
 /**
  * `fleetkit fleet search`: runs a fleet indexing query, after checking it the way AWS IoT would.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SearchIndexCommand, type ThingDocument, type ThingGroupDocument } from '@aws-sdk/client-iot';
 import { checkQuery, checkQuerySyntax, type FleetIndexName, type QueryProblem } from '../../core/fleet-index';
 import { FLEET_INDEXING_QUERY_LIMITS } from '../../core/limits';
 import { fleetIndexingSchema, type FleetIndexing } from '../../core/registry/indexing';
-import { call, iotClient, readFleetIndexing, type IotClientProvider } from '../aws-clients';
-import { parseOptions, UsageError, type CliIo, type Command } from '../command';
+import { call, readFleetIndexing, type AwsClients, type IotClientProvider } from '../aws-clients';
+import { AWS_SETTINGS_NOTE, defineCommand, type CliIo, type Command } from '../command';
+import { readJsonFile } from '../lib/files';
+import { describeAttributes } from '../lib/format';
+import { choice, positiveInteger } from '../option-values';
 
 const PAGE_SIZE = FLEET_INDEXING_QUERY_LIMITS.searchPageSize;
 const INDEXES: readonly FleetIndexName[] = ['AWS_Things', 'AWS_ThingGroups'];
+const fleetIndex = choice(INDEXES);
+const pageSize = positiveInteger({ max: PAGE_SIZE });
+const resultCount = positiveInteger();
 
-const HELP = `Usage: fleetkit fleet search QUERY [options]
-
-Searches the fleet index and prints what matches, following every page of results. The query is checked
+const DESCRIPTION = `Searches the fleet index and prints what matches, following every page of results. The query is checked
 first, against the account's fleet indexing configuration (GetIndexingConfiguration) or the one in
 --indexing-config: a query AWS IoT would reject, or one naming a field that is not indexed, fails here with
 the reason, before any search is made. When the configuration cannot be read, only the syntax is checked.
@@ -25,44 +28,56 @@ comparisons field>10, AND, OR, NOT or -term, parentheses, thingName:(a* OR b*). 
 ${FLEET_INDEXING_QUERY_LIMITS.termsPerQuery.value} terms, and one term starting with a wildcard. Field names are case-sensitive.
 Examples:
   fleetkit fleet search 'thingGroupNames:berlin AND connectivity.connected:false'
-  fleetkit fleet search 'attributes.firmware:1.* NOT thingTypeName:gateway' --json
-
-Options:
-  --index NAME              AWS_Things (default) or AWS_ThingGroups
-  --page-size N             results per SearchIndex call, 1 to ${PAGE_SIZE.value} (default ${PAGE_SIZE.value})
-  --max-results N           stop after N results (default: all)
-  --json                    print one JSON document per line, as SearchIndex returns it, instead of a table
-  --indexing-config FILE    check the query against this fleet indexing configuration (JSON, as the fleet
-                            configuration's fleet indexing section) instead of the account's
-  -h, --help                show this help
-
-Region, endpoint and credentials come from the AWS SDK's usual settings (AWS_REGION, AWS_PROFILE,
-AWS_ENDPOINT_URL). See https://docs.aws.amazon.com/iot/latest/developerguide/query-syntax.html`;
+  fleetkit fleet search 'attributes.firmware:1.* NOT thingTypeName:gateway' --json`;
 
 /** `fleetkit fleet search`, with the IoT client from `iot`. */
-export function createFleetSearchCommand(iot: IotClientProvider): Command {
-  return {
+export function createFleetSearchCommand({ iot }: Pick<AwsClients, 'iot'>): Command {
+  return defineCommand({
     path: ['fleet', 'search'],
     summary: 'check a fleet indexing query, then search things (or thing groups) with it',
-    help: HELP,
-    async run(args: string[], io: CliIo): Promise<number> {
-      const { values, positionals } = parseOptions(
-        args,
-        {
-          index: { type: 'string' },
-          'page-size': { type: 'string' },
-          'max-results': { type: 'string' },
-          json: { type: 'boolean' },
-          'indexing-config': { type: 'string' },
-        },
-        { min: 1, max: 1 },
-      );
+    description: DESCRIPTION,
+    arguments: [{ name: 'QUERY', description: 'the fleet indexing query' }],
+    options: {
+      index: {
+        type: 'string',
+        valueName: 'NAME',
+        parse: fleetIndex,
+        default: 'AWS_Things',
+        description: INDEXES.join(' or '),
+      },
+      'page-size': {
+        type: 'string',
+        valueName: 'N',
+        parse: pageSize,
+        default: String(PAGE_SIZE.value),
+        description: `results per SearchIndex call, 1 to ${PAGE_SIZE.value}`,
+      },
+      'max-results': {
+        type: 'string',
+        valueName: 'N',
+        parse: resultCount,
+        description: 'stop after N results',
+        defaultDescription: 'all',
+      },
+      json: {
+        type: 'boolean',
+        description: 'print one JSON document per line, as SearchIndex returns it, instead of a table',
+      },
+      'indexing-config': {
+        type: 'string',
+        valueName: 'FILE',
+        description:
+          "check the query against this fleet indexing configuration (JSON, as the fleet configuration's " +
+          "fleet indexing section) instead of the account's",
+      },
+    },
+    footer: `${AWS_SETTINGS_NOTE}
+See https://docs.aws.amazon.com/iot/latest/developerguide/query-syntax.html`,
+    async run({ values, positionals }, io) {
       const query = positionals[0]!;
-      const index = parseIndex(values.index);
-      const pageSize =
-        parseWholeNumber(values['page-size'], 'page-size', PAGE_SIZE.value, PAGE_SIZE.source) ??
-        PAGE_SIZE.value;
-      const maxResults = parseWholeNumber(values['max-results'], 'max-results');
+      const index = values.index;
+      const pageSize = values['page-size'];
+      const maxResults = values['max-results'];
 
       // Syntax first: a malformed query fails without any AWS call.
       rejectIfAny(query, checkQuerySyntax(query, 'search'));
@@ -79,11 +94,8 @@ export function createFleetSearchCommand(iot: IotClientProvider): Command {
       if (!values.json) io.stdout.write(renderTable(index, found));
       return 0;
     },
-  };
+  });
 }
-
-/** `fleetkit fleet search`. */
-export const fleetSearchCommand: Command = createFleetSearchCommand(iotClient);
 
 /**
  * The query breaks a rule AWS IoT enforces, or names something the fleet does not index. Exit code 1, as
@@ -216,49 +228,8 @@ function describeConnectivity(thing: ThingDocument): string {
   return connected ? 'connected' : 'disconnected';
 }
 
-/** `key=value, key=value` in key order, or `-`. */
-export function describeAttributes(attributes: Record<string, string> | undefined): string {
-  const entries = Object.entries(attributes ?? {}).sort(([a], [b]) => a.localeCompare(b));
-  return entries.length === 0 ? '-' : entries.map(([key, value]) => `${key}=${value}`).join(', ');
-}
-
-function parseIndex(value: string | undefined): FleetIndexName {
-  if (value === undefined) return 'AWS_Things';
-  const index = INDEXES.find((name) => name === value);
-  if (index === undefined) throw new UsageError(`--index must be ${INDEXES.join(' or ')}; got "${value}".`);
-  return index;
-}
-
-function parseWholeNumber(
-  value: string | undefined,
-  option: string,
-  max?: number,
-  source?: string,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const number = /^[1-9]\d*$/.test(value) ? Number(value) : Number.NaN;
-  if (Number.isNaN(number) || (max !== undefined && number > max)) {
-    const range = max === undefined ? 'greater than 0' : `from 1 to ${max}${source ? ` (${source})` : ''}`;
-    throw new UsageError(`--${option} must be a whole number ${range}; got "${value}".`);
-  }
-  return number;
-}
-
 function readIndexingConfig(path: string): FleetIndexing {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new Error(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-      cause: error,
-    });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`${path} is not JSON: ${(error as Error).message}`, { cause: error });
-  }
+  const json = readJsonFile(path);
   const parsed = fleetIndexingSchema.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map(

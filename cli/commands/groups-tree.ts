@@ -6,26 +6,16 @@ import {
   ListThingGroupsCommand,
   ListThingsInThingGroupCommand,
 } from '@aws-sdk/client-iot';
-import { GROUP_NAME_PATTERN } from '../../core/limits';
-import { call, iotClient, type IotClientProvider } from '../aws-clients';
-import { parseOptions, UsageError, type CliIo, type Command } from '../command';
+import { GROUP_NAME_PATTERN, IOT_LIST_PAGE_SIZE_MAX } from '../../core/limits';
+import { call, type AwsClients, type IotClientProvider } from '../aws-clients';
+import { AWS_SETTINGS_NOTE, defineCommand, type CliIo, type Command } from '../command';
+import { JSON_OUTPUT } from '../common-options';
+import { mapConcurrently } from '../lib/concurrency';
+import { matching } from '../option-values';
 
-const HELP = `Usage: fleetkit groups tree [--root NAME] [--json]
-
-Prints the static thing group hierarchy as a tree. Each group shows how many things are directly in it and
+const DESCRIPTION = `Prints the static thing group hierarchy as a tree. Each group shows how many things are directly in it and
 how many are in it or any group below it (a thing counts once, however many of those groups hold it). The
-dynamic thing groups follow, with their member count, status and query.
-
-Options:
-  --root NAME   print only this static group and the groups below it (no dynamic groups)
-  --json        print JSON instead of text
-  -h, --help    show this help
-
-Region, endpoint and credentials come from the AWS SDK's usual settings (AWS_REGION, AWS_PROFILE,
-AWS_ENDPOINT_URL). See https://docs.aws.amazon.com/iot/latest/developerguide/thing-groups.html`;
-
-/** Requests in flight at once while describing and counting groups; adaptive retry absorbs throttling. */
-const CONCURRENCY = 4;
+dynamic thing groups follow, with their member count, status and query.`;
 
 /** Report progress on stderr when there are more groups than this. */
 const PROGRESS_EVERY = 25;
@@ -62,30 +52,32 @@ interface GroupInfo {
 }
 
 /** `fleetkit groups tree`, with the IoT client from `iot`. */
-export function createGroupsTreeCommand(iot: IotClientProvider): Command {
-  return {
+export function createGroupsTreeCommand({ iot }: Pick<AwsClients, 'iot'>): Command {
+  return defineCommand({
     path: ['groups', 'tree'],
     summary: 'print the static thing group tree with member counts, and the dynamic groups',
-    help: HELP,
-    async run(args: string[], io: CliIo): Promise<number> {
-      const { values } = parseOptions(args, { root: { type: 'string' }, json: { type: 'boolean' } });
+    description: DESCRIPTION,
+    options: {
+      root: {
+        type: 'string',
+        valueName: 'NAME',
+        parse: matching(GROUP_NAME_PATTERN, 'a thing group name (1 to 128 of [a-zA-Z0-9:_-])'),
+        description: 'print only this static group and the groups below it (no dynamic groups)',
+      },
+      json: JSON_OUTPUT,
+    },
+    footer: `${AWS_SETTINGS_NOTE}
+See https://docs.aws.amazon.com/iot/latest/developerguide/thing-groups.html`,
+    async run({ values }, io) {
       const root = values.root;
-      if (root !== undefined && !GROUP_NAME_PATTERN.test(root)) {
-        throw new UsageError(
-          `--root must be a thing group name (1 to 128 of [a-zA-Z0-9:_-]); got "${root}".`,
-        );
-      }
       const tree = await groupsTree(iot, io, root);
       io.stdout.write(
         values.json ? `${JSON.stringify(tree, null, 2)}\n` : renderGroupsTree(tree, root !== undefined),
       );
       return 0;
     },
-  };
+  });
 }
-
-/** `fleetkit groups tree`. */
-export const groupsTreeCommand: Command = createGroupsTreeCommand(iotClient);
 
 /**
  * Reads every thing group (ListThingGroups, then DescribeThingGroup for its parent and whether it is
@@ -139,15 +131,20 @@ export async function groupsTree(iot: IotClientProvider, io: CliIo, root?: strin
   if (counted.length > PROGRESS_EVERY) {
     io.stderr.write(`fleetkit: counting the things in ${counted.length} thing groups...\n`);
   }
-  let done = 0;
   const members = new Map<string, ReadonlySet<string>>();
-  await mapConcurrently(counted, async (info) => {
-    members.set(info.name, await listMembers(iot, info.name));
-    done += 1;
-    if (counted.length > PROGRESS_EVERY && done % PROGRESS_EVERY === 0 && done < counted.length) {
-      io.stderr.write(`fleetkit: counted ${done} of ${counted.length} thing groups\n`);
-    }
-  });
+  await mapConcurrently(
+    counted,
+    async (info) => {
+      members.set(info.name, await listMembers(iot, info.name));
+    },
+    {
+      onDone: (done) => {
+        if (counted.length > PROGRESS_EVERY && done % PROGRESS_EVERY === 0 && done < counted.length) {
+          io.stderr.write(`fleetkit: counted ${done} of ${counted.length} thing groups\n`);
+        }
+      },
+    },
+  );
 
   const build = (info: GroupInfo): { node: StaticGroupNode; things: Set<string> } => {
     const own = members.get(info.name) ?? new Set<string>();
@@ -176,7 +173,7 @@ async function listGroupNames(iot: IotClientProvider): Promise<string[]> {
   let nextToken: string | undefined;
   do {
     const page = await call('ListThingGroups', () =>
-      iot().send(new ListThingGroupsCommand({ maxResults: 250, nextToken })),
+      iot().send(new ListThingGroupsCommand({ maxResults: IOT_LIST_PAGE_SIZE_MAX.value, nextToken })),
     );
     for (const group of page.thingGroups ?? [])
       if (group.groupName !== undefined) names.push(group.groupName);
@@ -208,7 +205,7 @@ async function listMembers(iot: IotClientProvider, name: string): Promise<Set<st
         new ListThingsInThingGroupCommand({
           thingGroupName: name,
           recursive: false,
-          maxResults: 250,
+          maxResults: IOT_LIST_PAGE_SIZE_MAX.value,
           nextToken,
         }),
       ),
@@ -217,20 +214,6 @@ async function listMembers(iot: IotClientProvider, name: string): Promise<Set<st
     nextToken = page.nextToken ?? undefined;
   } while (nextToken !== undefined);
   return things;
-}
-
-/** Runs `fn` over `items` with at most {@link CONCURRENCY} in flight; results in input order. */
-async function mapConcurrently<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, items.length) }, worker));
-  return results;
 }
 
 /** The tree as text: one line per group, `name  (direct N, total M)`, then the dynamic groups. */

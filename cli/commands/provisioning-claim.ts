@@ -1,19 +1,20 @@
 /**
  * `fleetkit provisioning claim`: a temporary claim certificate for fleet provisioning by trusted user.
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CreateProvisioningClaimCommand } from '@aws-sdk/client-iot';
 import { OutputFileExistsError, writeKeyAndCertificate } from '../../core/certificates';
 import { PROVISIONING_LIMITS, PROVISIONING_TEMPLATE_NAME_PATTERN } from '../../core/limits';
-import { call, iotClient, type IotClientProvider } from '../aws-clients';
-import { formatDate, parseOptions, required, UsageError, type CliIo, type Command } from '../command';
-import { existsSync } from 'node:fs';
+import { call, type AwsClients } from '../aws-clients';
+import { defineCommand, type Command } from '../command';
+import { FORCE, OUT_DIR } from '../common-options';
+import { formatDate } from '../lib/format';
+import { matching } from '../option-values';
 
 const LIFETIME = PROVISIONING_LIMITS.temporaryClaimLifetimeMinutes.value;
 
-const HELP = `Usage: fleetkit provisioning claim --template-name NAME [--out-dir DIR] [--force]
-
-Fleet provisioning by trusted user: asks AWS IoT for a temporary provisioning claim (CreateProvisioningClaim)
+const DESCRIPTION = `Fleet provisioning by trusted user: asks AWS IoT for a temporary provisioning claim (CreateProvisioningClaim)
 for the fleet provisioning template NAME and writes
   NAME-claim.pem   the temporary claim certificate
   NAME-claim.key   its private key, mode 0600
@@ -25,41 +26,38 @@ client-ID prefix (stack output ClaimClientIdPrefix; by default "<fleet name>.cla
 unique to it: never a thing name, or it would disconnect the device of that name.
 
 The caller needs iot:CreateProvisioningClaim on the template's ARN
-(arn:aws:iot:<region>:<account>:provisioningtemplate/NAME) and nothing else.
-
-Options:
-  --template-name NAME   the fleet provisioning template (required)
-  --out-dir DIR          where to write the files (default: the current directory)
-  --force                overwrite existing files
-  -h, --help             show this help
-
-See https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html#trusted-user`;
+(arn:aws:iot:<region>:<account>:provisioningtemplate/NAME) and nothing else.`;
 
 /** `fleetkit provisioning claim`, with the IoT client from `iot`. */
 export function createProvisioningClaimCommand(
-  iot: IotClientProvider,
+  { iot }: Pick<AwsClients, 'iot'>,
   now: () => Date = () => new Date(),
 ): Command {
-  return {
+  return defineCommand({
     path: ['provisioning', 'claim'],
     summary:
       'get a temporary claim certificate for fleet provisioning by trusted user (CreateProvisioningClaim)',
-    help: HELP,
-    async run(args: string[], io: CliIo): Promise<number> {
-      const { values } = parseOptions(args, {
-        'template-name': { type: 'string' },
-        'out-dir': { type: 'string' },
-        force: { type: 'boolean' },
-      });
-      const templateName = required(values['template-name'], 'template-name');
-      if (!PROVISIONING_TEMPLATE_NAME_PATTERN.test(templateName)) {
-        throw new UsageError(
-          `--template-name must be 1 to ${PROVISIONING_LIMITS.templateNameMaxLength.value} of letters, digits, '_' and '-'; got "${templateName}".`,
-        );
-      }
-      const outDir = resolve(values['out-dir'] ?? '.');
+    description: DESCRIPTION,
+    options: {
+      'template-name': {
+        type: 'string',
+        valueName: 'NAME',
+        required: true,
+        parse: matching(
+          PROVISIONING_TEMPLATE_NAME_PATTERN,
+          `1 to ${PROVISIONING_LIMITS.templateNameMaxLength.value} of letters, digits, '_' and '-'`,
+        ),
+        description: 'the fleet provisioning template',
+      },
+      'out-dir': { ...OUT_DIR, default: '.', defaultDescription: 'the current directory' },
+      force: FORCE,
+    },
+    footer: 'See https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html#trusted-user',
+    async run({ values }, io) {
+      const templateName = values['template-name'];
+      const outDir = resolve(values['out-dir']);
       const baseName = `${templateName}-claim`;
-      const force = values.force ?? false;
+      const force = values.force;
       // The key is returned once: make sure it can be written before asking for it.
       for (const file of [`${baseName}.key`, `${baseName}.pem`]) {
         if (!force && existsSync(join(outDir, file))) throw new OutputFileExistsError(join(outDir, file));
@@ -98,8 +96,5 @@ export function createProvisioningClaimCommand(
       );
       return 0;
     },
-  };
+  });
 }
-
-/** `fleetkit provisioning claim`. */
-export const provisioningClaimCommand: Command = createProvisioningClaimCommand(iotClient);

@@ -91,11 +91,24 @@ export function writeKeyAndCertificate(
     if (existing) throw new OutputFileExistsError(existing[0]);
   }
   mkdirSync(dir, { recursive: true, mode: KEY_DIRECTORY_MODE });
-  for (const [path, content, mode] of targets) {
-    if (options.force) replaceFile(path, content, mode);
-    else createFile(path, content, mode);
-  }
+  for (const [path, content, mode] of targets) writeOutputFile(path, content, { mode, force: options.force });
   return privateKeyPath ? { certificatePath, privateKeyPath } : { certificatePath };
+}
+
+/**
+ * Writes one file the way {@link writeKeyAndCertificate} writes each of its files: created with `mode` in the
+ * `open` call; without `force` exclusively (O_EXCL), with `force` through a new temporary file renamed into place.
+ * The directory must exist.
+ *
+ * @throws {OutputFileExistsError} when the file exists and `force` is not set.
+ */
+export function writeOutputFile(
+  path: string,
+  content: string,
+  options: { readonly mode: number; readonly force?: boolean },
+): void {
+  if (options.force) replaceFile(path, content, options.mode);
+  else createFile(path, content, options.mode);
 }
 
 /**

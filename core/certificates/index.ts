@@ -36,6 +36,7 @@ export {
   PRIVATE_KEY_FILE_MODE,
   readKeyAndCertificate,
   writeKeyAndCertificate,
+  writeOutputFile,
   type CertificateWithOptionalKey,
   type WriteKeyAndCertificateOptions,
   type WrittenFiles,

@@ -327,7 +327,7 @@ describe('fleetkit fleet search', () => {
     own.on(SearchIndexCommand).resolves({ things: [{ thingName: 'a' }] });
     let stdout = '';
 
-    const code = await createFleetSearchCommand(() => client).run(['thingName:a', '--json'], {
+    const code = await createFleetSearchCommand({ iot: () => client }).run(['thingName:a', '--json'], {
       stdout: { write: (text: string) => (stdout += text) },
       stderr: { write: () => undefined },
     });

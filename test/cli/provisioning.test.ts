@@ -263,10 +263,10 @@ describe('fleetkit template dry-run', () => {
   });
 
   test.each([
-    [[], 'Give the device: --cert FILE (JITP), or --parameters K=V,... or --parameters-file FILE.'],
+    [[], 'Give exactly one of --cert, --parameters and --parameters-file.'],
     [
       ['--cert', 'd.pem', '--parameters', 'a=b'],
-      'Give one of --cert, --parameters, --parameters-file; got --cert and --parameters.',
+      'Give exactly one of --cert, --parameters and --parameters-file; got --cert and --parameters.',
     ],
     [
       ['--parameters', 'SerialNumber'],
@@ -297,7 +297,7 @@ describe('fleetkit provisioning claim', () => {
       expiration,
     });
     const command = createProvisioningClaimCommand(
-      () => new IoTClient({}),
+      { iot: () => new IoTClient({}) },
       () => new Date('2026-06-01T12:00:00Z'),
     );
     let stdout = '';

@@ -5,6 +5,7 @@ import {
   OutputFileExistsError,
   readKeyAndCertificate,
   writeKeyAndCertificate,
+  writeOutputFile,
 } from '../../../core/certificates/files';
 import { pemBoundary, PKCS8_PRIVATE_KEY_LABEL } from '../../../core/certificates/pem';
 import { removeDirectory, temporaryDirectory } from './openssl';
@@ -103,6 +104,35 @@ describe('writeKeyAndCertificate', () => {
 
     expect(written).toEqual({ certificatePath: join(dir, 'device.pem') });
     expect(fs.readdirSync(dir)).toEqual(['device.pem']);
+  });
+});
+
+describe('writeOutputFile', () => {
+  const path = () => join(dir, 'ca.kms.json');
+
+  test('creates the file with the given mode', () => {
+    writeOutputFile(path(), '{"keyId":"k"}\n', { mode: 0o644 });
+
+    expect(fs.readFileSync(path(), 'utf8')).toBe('{"keyId":"k"}\n');
+    expect(modeOf(path())).toBe(0o644 & ~process.umask());
+  });
+
+  test('refuses to overwrite without force, leaving the file as it was', () => {
+    fs.writeFileSync(path(), 'old');
+
+    expect(() => writeOutputFile(path(), 'new', { mode: 0o644 })).toThrow(new OutputFileExistsError(path()));
+    expect(fs.readFileSync(path(), 'utf8')).toBe('old');
+  });
+
+  test('replaces the file with force, with the given mode whatever the old one had, leaving no temporary file', () => {
+    fs.writeFileSync(path(), 'old', { mode: 0o666 });
+    fs.chmodSync(path(), 0o666);
+
+    writeOutputFile(path(), 'new', { mode: 0o600, force: true });
+
+    expect(fs.readFileSync(path(), 'utf8')).toBe('new');
+    expect(modeOf(path())).toBe(0o600);
+    expect(fs.readdirSync(dir)).toEqual(['ca.kms.json']);
   });
 });
 

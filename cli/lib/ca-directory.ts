@@ -1,37 +1,25 @@
 /**
- * What the `fleetkit ca` and `device issue` commands share about CA directories and KMS-held CA keys.
+ * CA directories, as the `fleetkit ca` and `device issue` commands read and write them, and KMS-held CA keys.
  *
  * A CA directory holds `ca.pem` and either `ca.key` (a local private key, mode 0600) or `ca.kms.json`
  * (`{"keyId": "<KMS key ARN>"}`: the private key is an AWS KMS key and never leaves KMS).
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { KMSClient } from '@aws-sdk/client-kms';
-import { awsClientConfig } from '../../core/aws-client-config';
 import {
   CERTIFICATE_FILE_MODE,
   KeyAndCertificateReadError,
   kmsSigner,
   OutputFileExistsError,
   writeKeyAndCertificate,
+  writeOutputFile,
   type KmsSigner,
 } from '../../core/certificates';
+import type { KmsClientProvider } from '../aws-clients';
 
 /** The file naming a CA's KMS key. */
 export const CA_KMS_FILE = 'ca.kms.json';
-
-let kms: KMSClient | undefined;
-
-/** The process-wide KMS client, built on first use with Fleetkit's shared client settings. */
-export function kmsClient(): KMSClient {
-  kms ??= new KMSClient(awsClientConfig());
-  return kms;
-}
-
-/** Gets the KMS client a command uses; {@link kmsClient} in the real CLI. */
-export type KmsClientProvider = () => KMSClient;
 
 /** Where a CA's private key is. */
 export type CaKeyLocation =
@@ -103,7 +91,10 @@ export function writeKmsCa(
   checkKmsCaTargets(dir, options);
   const kmsFilePath = join(dir, CA_KMS_FILE);
   const { certificatePath } = writeKeyAndCertificate(dir, 'ca', { certificatePem }, options);
-  writePublicFile(kmsFilePath, `${JSON.stringify({ keyId }, null, 2)}\n`, options.force ?? false);
+  writeOutputFile(kmsFilePath, `${JSON.stringify({ keyId }, null, 2)}\n`, {
+    mode: CERTIFICATE_FILE_MODE,
+    force: options.force,
+  });
   return { certificatePath, kmsFilePath };
 }
 
@@ -162,29 +153,5 @@ function readText(path: string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     throw new KeyAndCertificateReadError(path, { cause: error });
-  }
-}
-
-function writePublicFile(path: string, content: string, force: boolean): void {
-  const target = force ? `${path}.${randomBytes(6).toString('hex')}.tmp` : path;
-  let fd: number;
-  try {
-    fd = openSync(target, 'wx', CERTIFICATE_FILE_MODE);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new OutputFileExistsError(path);
-    throw error;
-  }
-  try {
-    writeSync(fd, content);
-  } finally {
-    closeSync(fd);
-  }
-  if (force) {
-    try {
-      renameSync(target, path);
-    } catch (error) {
-      rmSync(target, { force: true });
-      throw error;
-    }
   }
 }

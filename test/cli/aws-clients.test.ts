@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IoTClient, ListCACertificatesCommand } from '@aws-sdk/client-iot';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { AWS_CLIENTS, iotClient, kmsClient, processWideClient } from '../../cli/aws-clients';
+import { createCommands, main } from '../../cli/index';
+import { awsClientConfig } from '../../core/aws-client-config';
+
+describe('processWideClient', () => {
+  test('builds its client on the first call only, and returns that one after', () => {
+    const build = jest.fn(() => ({ id: Math.random() }));
+    const provider = processWideClient(build);
+
+    expect(build).not.toHaveBeenCalled();
+    const first = provider();
+    expect(provider()).toBe(first);
+    expect(build).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('the CLI clients', () => {
+  test('are one IoT and one KMS client per process', () => {
+    expect(iotClient()).toBeInstanceOf(IoTClient);
+    expect(iotClient()).toBe(iotClient());
+    expect(kmsClient()).toBeInstanceOf(KMSClient);
+    expect(kmsClient()).toBe(kmsClient());
+    expect(AWS_CLIENTS).toEqual({ iot: iotClient, kms: kmsClient });
+  });
+
+  test("are built with Fleetkit's shared settings: adaptive retry and its attempt count", async () => {
+    const shared = awsClientConfig();
+    for (const client of [iotClient(), kmsClient()]) {
+      expect(await client.config.maxAttempts()).toBe(shared.maxAttempts);
+      expect(client.config.retryMode).toBe(shared.retryMode);
+      const strategy = (await client.config.retryStrategy()) as { mode?: string };
+      expect(strategy.mode).toBe('adaptive');
+    }
+  });
+});
+
+describe('main with clients of its own', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fleetkit-clients-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('runs every AWS command with the clients it is given, never the process-wide ones', async () => {
+    const iot = new IoTClient({ region: 'eu-west-1' });
+    const own = mockClient(iot);
+    own.on(ListCACertificatesCommand).resolves({ certificates: [] });
+    const shared = mockClient(iotClient());
+    let stdout = '';
+
+    const code = await main(
+      ['ca', 'list'],
+      { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } },
+      createCommands({ iot: () => iot, kms: () => new KMSClient({}) }),
+    );
+
+    expect(code).toBe(0);
+    expect(stdout).toBe('No CA certificates are registered in this account and region.\n');
+    expect(own).toHaveReceivedCommandWith(ListCACertificatesCommand, { pageSize: 250 });
+    expect(shared.calls()).toHaveLength(0);
+    own.restore();
+    shared.restore();
+  });
+
+  test('builds no client to list the commands', () => {
+    const iot = jest.fn(() => new IoTClient({}));
+    const kms = jest.fn(() => new KMSClient({}));
+
+    const commands = createCommands({ iot, kms });
+
+    expect(commands.length).toBeGreaterThan(0);
+    expect(iot).not.toHaveBeenCalled();
+    expect(kms).not.toHaveBeenCalled();
+  });
+});
