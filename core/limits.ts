@@ -407,3 +407,29 @@ export const SOFTWARE_PACKAGE_VERSION_PATTERN = /^[a-zA-Z0-9._-]{1,64}$/;
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/iot-device-shadows.html
  */
 export const SHADOW_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,64}$/;
+
+/**
+ * AWS IoT Core message broker limits the local runtime enforces as AWS does.
+ * @see https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
+ */
+export const MESSAGE_BROKER_LIMITS = {
+  /** Payload of a PUBLISH: 128 KB; a larger message is refused. */
+  messageSizeBytes: limit(128 * 1024, IOT_CORE_QUOTAS),
+  /** Bytes of UTF-8 in a topic name. */
+  topicBytes: limit(256, IOT_CORE_QUOTAS),
+  /** Subscriptions per SUBSCRIBE packet. */
+  subscriptionsPerSubscribe: limit(8, IOT_CORE_QUOTAS),
+} as const satisfies Record<string, Limit>;
+
+const SHADOW_LIMITS_PAGE = 'https://docs.aws.amazon.com/general/latest/gr/iot-core.html#device-shadow-limits';
+
+/**
+ * Device Shadow service limits.
+ * @see https://docs.aws.amazon.com/general/latest/gr/iot-core.html#device-shadow-limits
+ */
+export const SHADOW_LIMITS = {
+  /** A shadow's state document (desired and reported together): 8 KB by default. */
+  documentBytes: limit(8 * 1024, SHADOW_LIMITS_PAGE),
+  /** Depth of the JSON objects in `desired` or `reported`. */
+  depth: limit(6, SHADOW_LIMITS_PAGE),
+} as const satisfies Record<string, Limit>;

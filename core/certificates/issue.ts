@@ -15,6 +15,7 @@ import {
   webcrypto,
   X509Certificate,
 } from 'node:crypto';
+import { isIP } from 'node:net';
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -117,6 +118,19 @@ export interface IssueDeviceCertificateOptions {
    * @default - generate a key pair
    */
   csrPem?: string;
+  /** The time of issue. @default - now */
+  now?: Date;
+}
+
+/** Options of {@link issueServerCertificate}. */
+export interface IssueServerCertificateOptions {
+  ca: KeyAndCertificate;
+  /** The server's DNS names (subjectAltName dNSName); the first is also the subject CN. */
+  dnsNames: readonly string[];
+  /** The server's IP addresses (subjectAltName iPAddress), e.g. `127.0.0.1`. @default [] */
+  ipAddresses?: readonly string[];
+  /** @default 30 */
+  validityDays?: number;
   /** The time of issue. @default - now */
   now?: Date;
 }
@@ -271,7 +285,7 @@ export async function issueVerificationCertificate(
     validityDays: o.validityDays ?? 7,
     keyAlgorithm: 'EC_P256',
     now: o.now,
-    clientAuth: false,
+    usage: 'none',
   });
   return { certificatePem: result.certificatePem, privateKeyPem: result.privateKeyPem! };
 }
@@ -303,8 +317,42 @@ export async function issueDeviceCertificate(
     keyAlgorithm: o.keyAlgorithm ?? 'EC_P256',
     csrPem: o.csrPem,
     now: o.now,
-    clientAuth: true,
+    usage: 'clientAuth',
   });
+}
+
+/**
+ * Issues a TLS server certificate signed by the CA: for a local endpoint that devices reach with the CA as their
+ * trust anchor (the local runtime's MQTT endpoint), never for AWS IoT itself, whose endpoints carry Amazon's.
+ *
+ * The certificate has basicConstraints `CA:FALSE`, keyUsage digitalSignature, extendedKeyUsage serverAuth and the
+ * names in subjectAltName, which TLS clients check the host name against.
+ *
+ * @throws {InvalidCertificateRequestError} for no DNS name, a bad IP address or a validity that outlives the CA.
+ * @throws {InvalidCertificateAuthorityError} when the CA cannot sign.
+ */
+export async function issueServerCertificate(o: IssueServerCertificateOptions): Promise<KeyAndCertificate> {
+  const [commonName] = o.dnsNames;
+  if (commonName === undefined) {
+    throw new InvalidCertificateRequestError('A server certificate needs at least one DNS name.');
+  }
+  const ipAddresses = o.ipAddresses ?? [];
+  for (const ip of ipAddresses) {
+    if (isIP(ip) === 0) throw new InvalidCertificateRequestError(`${preview(ip)} is not an IP address.`);
+  }
+  const result = await issueLeaf({
+    ca: o.ca,
+    subject: { CN: commonName },
+    validityDays: o.validityDays ?? 30,
+    keyAlgorithm: 'EC_P256',
+    now: o.now,
+    usage: 'serverAuth',
+    altNames: [
+      ...o.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+      ...ipAddresses.map((value) => ({ type: 'ip' as const, value })),
+    ],
+  });
+  return { certificatePem: result.certificatePem, privateKeyPem: result.privateKeyPem! };
 }
 
 interface LeafRequest {
@@ -314,7 +362,9 @@ interface LeafRequest {
   keyAlgorithm: KeyAlgorithm;
   csrPem?: string;
   now?: Date;
-  clientAuth: boolean;
+  /** The extended key usage: a device (client), a TLS server, or none (a verification certificate). */
+  usage: 'clientAuth' | 'serverAuth' | 'none';
+  altNames?: readonly { type: 'dns' | 'ip'; value: string }[];
 }
 
 async function issueLeaf(request: LeafRequest): Promise<{ certificatePem: string; privateKeyPem?: string }> {
@@ -348,8 +398,10 @@ async function issueLeaf(request: LeafRequest): Promise<{ certificatePem: string
     await x509.SubjectKeyIdentifierExtension.create(publicKey),
     signer.authorityKeyId,
   ];
-  if (request.clientAuth)
-    extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]));
+  if (request.usage !== 'none')
+    extensions.push(new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage[request.usage]]));
+  if (request.altNames !== undefined && request.altNames.length > 0)
+    extensions.push(new x509.SubjectAlternativeNameExtension(request.altNames.map((name) => ({ ...name }))));
 
   const certificate = await x509.X509CertificateGenerator.create({
     serialNumber: randomSerialNumber(),
