@@ -201,7 +201,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       cleanups.push(() => rmSync(stateDir, { recursive: true, force: true }));
     const ca: KeyAndCertificate = await createCertificateAuthority({
       subject: { CN: 'Fleetkit local runtime development CA', O: 'Fleetkit development only' },
-      validityDays: 30,
+      // A new CA each start; long enough that the certificates fleet provisioning issues (365 days) fit in it.
+      validityDays: 3650,
     });
     const server = await issueServerCertificate({ ca, dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
     const caFile = path.join(stateDir, 'fleetkit-local-ca.pem');
