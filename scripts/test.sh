@@ -22,6 +22,10 @@ fi
 if ! command -v cfn-lint >/dev/null 2>&1 || ! cfn-lint --version >/dev/null 2>&1; then
   missing+=("cfn-lint is not on PATH: pip install cfn-lint")
 fi
+# The local runtime's broker (runtime/broker/mosquitto.ts); Debian installs it in /usr/sbin, off a user's PATH.
+if ! command -v mosquitto >/dev/null 2>&1 && [[ ! -x /usr/sbin/mosquitto ]]; then
+  missing+=("mosquitto is not installed (the local runtime's MQTT broker): apt-get install -y mosquitto")
+fi
 if ! command -v openssl >/dev/null 2>&1; then
   missing+=("openssl is not on PATH: apt-get install openssl")
 fi

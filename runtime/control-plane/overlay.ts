@@ -249,7 +249,7 @@ export async function startControlPlaneOverlay(
     if (jobs !== undefined) {
       if (first === 'jobs' && second !== undefined) {
         if (method === 'PUT' && parts.length === 2) {
-          const result = await forward(request, body);
+          const result = await forward(request, await withJobTemplate(request, body));
           if (result.status === 200) await jobs.jobCreated(second);
           sendRaw(response, result);
           return true;
@@ -308,6 +308,34 @@ export async function startControlPlaneOverlay(
       }
     }
     return false;
+  }
+
+  /**
+   * CreateJob from a job template: moto ignores `jobTemplateArn`, so the template's document and settings are
+   * copied into the request where the request does not set them, as AWS IoT does.
+   */
+  async function withJobTemplate(request: IncomingMessage, body: Buffer): Promise<Buffer> {
+    if (body.length === 0) return body;
+    const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    const templateArn = input.jobTemplateArn;
+    if (typeof templateArn !== 'string') return body;
+    const templateId = templateArn.split('/').pop()!;
+    const template = await forwardJson(request, 'GET', `/job-templates/${encodeURIComponent(templateId)}`);
+    if (template.status !== 200) return body;
+    const fields = template.json as Record<string, unknown>;
+    for (const key of [
+      'document',
+      'documentSource',
+      'presignedUrlConfig',
+      'jobExecutionsRolloutConfig',
+      'abortConfig',
+      'timeoutConfig',
+      'jobExecutionsRetryConfig',
+    ]) {
+      if (input[key] === undefined && fields[key] !== undefined && fields[key] !== null)
+        input[key] = fields[key];
+    }
+    return Buffer.from(JSON.stringify(input));
   }
 
   function provisioningTemplates(

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   AddThingToThingGroupCommand,
   CreateJobCommand,
+  CreateJobTemplateCommand,
   CreateThingGroupCommand,
   DescribeJobCommand,
   DescribeJobExecutionCommand,
@@ -15,7 +16,12 @@ import {
 import { GetThingShadowCommand, IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { MqttClient } from 'mqtt';
-import { firmwareUpdateDocument, parseJobDocument, serializeJobDocument } from '../../core/jobs/document';
+import {
+  firmwareUpdateDocument,
+  parseJobDocument,
+  rebootDocument,
+  serializeJobDocument,
+} from '../../core/jobs/document';
 import { classicShadowUpdate, packageShadowUpdate } from '../../core/jobs/shadow';
 import { jobsTopics, PACKAGE_SHADOW_NAME, shadowTopic } from '../../core/mqtt/topics';
 import { LOCAL_CREDENTIALS, startLocalRuntime, type LocalRuntime } from '../../runtime';
@@ -224,6 +230,30 @@ describe('jobs', () => {
         '$aws/events/job/firmware-1-2-0/completed',
       ]),
     );
+  });
+});
+
+describe('job templates', () => {
+  it("creates a job from a job template's document (moto ignores jobTemplateArn; the overlay copies it)", async () => {
+    const template = await runtime.iot.send(
+      new CreateJobTemplateCommand({
+        jobTemplateId: 'reboot',
+        description: 'Reboot',
+        document: serializeJobDocument(rebootDocument()),
+      }),
+    );
+    await runtime.iot.send(
+      new CreateJobCommand({
+        jobId: 'reboot-device-c',
+        jobTemplateArn: template.jobTemplateArn!,
+        targets: [`arn:aws:iot:${runtime.region}:${runtime.accountId}:thing/device-c`],
+      }),
+    );
+    const described = await request(clients.get('device-c')!, jobsTopics.describe('device-c', '$next'), {});
+    expect(described).toMatchObject({
+      kind: 'accepted',
+      body: { execution: { jobId: 'reboot-device-c', status: 'QUEUED', jobDocument: rebootDocument() } },
+    });
   });
 });
 
