@@ -30,6 +30,10 @@ export default tseslint.config(
               group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs'],
               message: 'lambda/ and core/ must not import the CDK.',
             },
+            {
+              group: ['**/runtime', '**/runtime/**'],
+              message: 'Only entry points and tests import the local runtime (runtime/).',
+            },
           ],
         },
       ],
@@ -120,6 +124,28 @@ export default tseslint.config(
             {
               group: ['**/lambda/**'],
               message: 'lib/ must not import lambda/ internals; share code through core/.',
+            },
+            {
+              group: ['**/runtime', '**/runtime/**'],
+              message: 'Only entry points and tests import the local runtime (runtime/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The local runtime sits beside bench/: it imports core/ and the handlers in lambda/, and reads synthesized
+    // templates rather than importing lib/ (docs/local-runtime.md).
+    files: ['runtime/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '**/lib/**', '**/cli/**', '**/agent/**'],
+              message: 'runtime/ imports core/ and lambda/ only; it reads synthesized templates, not lib/.',
             },
           ],
         },

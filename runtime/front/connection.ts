@@ -117,6 +117,11 @@ const CONNACK_CODES: Readonly<Record<RefusalCode, { v3: number; v5: number }>> =
   AUTO_REGISTRATION_DISABLED: { v3: 5, v5: 0x87 },
 };
 
+/** Errors of a Unix socket connect when the broker's accept queue is full: worth a retry. */
+const BUSY_SOCKET_CODES = new Set(['EAGAIN', 'ECONNREFUSED']);
+/** Connect attempts to the broker's socket (about 2 s in all). */
+const UPSTREAM_ATTEMPTS = 25;
+
 type State = 'AWAITING_CONNECT' | 'AUTHORIZING' | 'CONNECTING' | 'CONNECTED' | 'CLOSED';
 
 /** One device connection. Created by the front for each TLS session that presented a client certificate. */
@@ -190,6 +195,13 @@ export class DeviceConnection implements ClientIdentity {
   close(reason: DisconnectReason, clientInitiated: boolean): void {
     if (this.state === 'CLOSED') return;
     const wasConnected = this.state === 'CONNECTED';
+    if (!wasConnected && (reason === 'CONNECTION_LOST' || reason === 'SERVER_ERROR')) {
+      this.front.log('warn', 'connection closed before CONNACK', {
+        reason,
+        state: this.state,
+        clientId: this.clientId,
+      });
+    }
     this.state = 'CLOSED';
     this.closeReason ??= { reason, clientInitiated };
     this.front.sessions.all.delete(this);
@@ -355,20 +367,42 @@ export class DeviceConnection implements ClientIdentity {
     this.openUpstream(raw);
   }
 
-  private openUpstream(connectPacket: Buffer): void {
+  /**
+   * Connects to Mosquitto's socket and sends the client's CONNECT. A Unix socket whose accept queue is full
+   * refuses at once (EAGAIN) where TCP would wait, so a burst of devices retries briefly instead of failing.
+   */
+  private openUpstream(connectPacket: Buffer, attempt = 1): void {
     const upstream = connectSocket({ path: this.front.brokerSocketPath });
     this.upstream = upstream;
+    let established = false;
     upstream.on('connect', () => {
+      established = true;
       upstream.write(connectPacket);
     });
     upstream.on('data', (chunk: Buffer) => this.onBrokerData(chunk));
+    upstream.on('error', (error: NodeJS.ErrnoException) => {
+      if (
+        !established &&
+        this.state === 'CONNECTING' &&
+        BUSY_SOCKET_CODES.has(error.code ?? '') &&
+        attempt < UPSTREAM_ATTEMPTS
+      ) {
+        upstream.removeAllListeners('close');
+        setTimeout(() => this.openUpstream(connectPacket, attempt + 1), 5 * attempt);
+        return;
+      }
+      this.front.log('warn', 'the broker connection failed', {
+        error: error.message,
+        clientId: this.clientId,
+      });
+      this.close('SERVER_ERROR', false);
+    });
     upstream.on('close', () =>
       this.close(this.state === 'CONNECTED' ? 'SERVER_INITIATED_DISCONNECT' : 'SERVER_ERROR', false),
     );
-    upstream.on('error', () => this.close('SERVER_ERROR', false));
     // Backpressure both ways: a slow device slows its own stream, not the broker's other clients.
     upstream.on('drain', () => this.socket.resume());
-    this.socket.on('drain', () => upstream.resume());
+    if (attempt === 1) this.socket.on('drain', () => this.upstream?.resume());
   }
 
   // ---- After CONNACK ----

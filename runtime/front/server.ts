@@ -49,7 +49,9 @@ export async function startFrontServer(options: {
       new DeviceConnection(socket, certificate.toString(), certificateId, context);
     },
   );
-  server.on('tlsClientError', () => undefined);
+  server.on('tlsClientError', (error) =>
+    context.log('warn', 'TLS handshake failed', { error: error.message }),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
