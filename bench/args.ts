@@ -3,7 +3,7 @@
  */
 
 /** The benchmarks `npm run bench` can run. */
-export const BENCHMARKS = ['storm', 'bundles', 'scale'] as const;
+export const BENCHMARKS = ['storm', 'bundles', 'scale', 'runtime'] as const;
 
 /** One benchmark. */
 export type BenchmarkName = (typeof BENCHMARKS)[number];
@@ -28,6 +28,8 @@ export interface BenchArgs {
   readonly lint: boolean;
   /** Visibility timeout, in seconds, of the duplicate and fault storms (compressed so redeliveries fit the run). */
   readonly faultVisibilityTimeoutSeconds: number;
+  /** Simulated devices the local-runtime benchmark connects and holds. */
+  readonly runtimeDevices: number;
   /** Report file. */
   readonly out: string;
   readonly help: boolean;
@@ -46,7 +48,7 @@ export const USAGE = `Usage: npm run bench -- [options]
 
 Runs the benchmarks and writes BENCHMARKS.md (sections of benchmarks not run are kept).
 
-  --only <list>               storm,bundles,scale (default: all three)
+  --only <list>               storm,bundles,scale,runtime (default: all four)
   --quick                     small sizes: 200 devices, 3 load samples
   --devices <n>               devices of the storms (default 2000; --quick 200)
   --variant-devices <n>       devices of the duplicate and fault storms (default: --devices)
@@ -56,6 +58,7 @@ Runs the benchmarks and writes BENCHMARKS.md (sections of benchmarks not run are
   --samples <n>               fresh node processes per bundle load time (default 7; --quick 3)
   --fault-visibility-timeout <s>  visibility timeout of the duplicate and fault storms (default 15)
   --no-lint                   skip cfn-lint in the scale benchmark
+  --runtime-devices <n>       devices the local-runtime benchmark holds connected (default 1000; --quick 100)
   --out <file>                report file (default BENCHMARKS.md)
   --help                      this text`;
 
@@ -83,6 +86,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   let whatIf: boolean | undefined;
   let whatIfDevices: number | undefined;
   let samples: number | undefined;
+  let runtimeDevices: number | undefined;
   let faultVisibilityTimeoutSeconds = 15;
   let out = 'BENCHMARKS.md';
   for (let i = 0; i < argv.length; i++) {
@@ -133,6 +137,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--unthrottled-devices':
         unthrottledDevices = positiveInt(flag, value(), 100_000);
         break;
+      case '--runtime-devices':
+        runtimeDevices = positiveInt(flag, value(), 20_000);
+        break;
       case '--samples':
         samples = positiveInt(flag, value(), 100);
         break;
@@ -159,6 +166,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     whatIf: whatIf ?? !quick,
     whatIfDevices: whatIfDevices ?? Math.min(stormDevices, 1000),
     samples: samples ?? (quick ? 3 : 7),
+    runtimeDevices: runtimeDevices ?? (quick ? 100 : 1000),
     lint,
     faultVisibilityTimeoutSeconds,
     out,

@@ -7,6 +7,7 @@ import { RETRY_BACKOFF } from '../lambda/jitr/retry-adapter';
 import type { BundleMeasurement, BundleReport, BundleVariant } from './bundles';
 import { DEVICE_CLASSES, type DeviceClass } from './end-state';
 import { CLOUDFORMATION_QUOTAS, type ScaleReport } from './scale';
+import type { LocalRuntimeReport } from './local-runtime';
 import type { StormResult } from './storm';
 
 /** The target: onboarding at 90 % of the ceiling or more. */
@@ -47,7 +48,7 @@ export function wrapSection(id: BenchmarkName, body: string): string {
 /** The sections of an existing report, by benchmark. */
 export function readSections(report: string): Map<BenchmarkName, string> {
   const out = new Map<BenchmarkName, string>();
-  const pattern = /<!-- bench:(storm|bundles|scale):start -->\n([\s\S]*?)\n<!-- bench:\1:end -->/g;
+  const pattern = /<!-- bench:(storm|bundles|scale|runtime):start -->\n([\s\S]*?)\n<!-- bench:\1:end -->/g;
   for (const match of report.matchAll(pattern)) out.set(match[1] as BenchmarkName, match[2]!);
   return out;
 }
@@ -59,7 +60,7 @@ export function readSections(report: string): Map<BenchmarkName, string> {
 export function mergeReport(existing: string | undefined, fresh: ReadonlyMap<BenchmarkName, string>): string {
   const old = existing === undefined ? new Map<BenchmarkName, string>() : readSections(existing);
   const parts = [PREAMBLE];
-  for (const id of ['storm', 'bundles', 'scale'] as const) {
+  for (const id of ['storm', 'bundles', 'scale', 'runtime'] as const) {
     const body = fresh.get(id) ?? old.get(id);
     if (body !== undefined) parts.push(wrapSection(id, body));
   }
@@ -551,4 +552,47 @@ export function formatScaleSection(report: ScaleReport, context: RunContext): st
   if (report.cfnLint.errors.length > 0)
     lines.push('', ...report.cfnLint.errors.slice(0, 20).map((e) => `- cfn-lint: ${e}`));
   return lines.join('\n');
+}
+
+/** The local-runtime section: startup, 1,000 held devices, CPU and memory of the runtime and Mosquitto. */
+export function formatRuntimeSection(report: LocalRuntimeReport, context: RunContext): string {
+  const usage = (name: string, u: { cpuShare: number; rssMiB: number } | undefined) =>
+    u === undefined ? [] : [[name, pct(u.cpuShare, 1), `${num(u.rssMiB, 0)} MiB`]];
+  return [
+    '## Local runtime (`npm start`)',
+    '',
+    `Command: \`${context.command}\` · ${context.date} · ${context.machine}`,
+    '',
+    'The runtime (runtime/, development and test tooling) in a process of its own with moto and Mosquitto, the',
+    'simulated devices (mqtt.js, MQTT 5, each with its own certificate) in the benchmark process.',
+    '',
+    table(
+      ['Measure', 'Value'],
+      [
+        ['Start (moto, Mosquitto, development CA, servers up)', `${int(report.startMs)} ms`],
+        [
+          'Spawning the runtime to the first device onboarded by JITP (first connection dropped, 1 s gap, reconnect)',
+          `${int(report.firstDeviceOnboardedMs)} ms`,
+        ],
+        [
+          'Devices connected and held',
+          `${int(report.connectedDevices)} of ${int(report.devices)} (${int(report.failedConnects)} failed)`,
+        ],
+        ['CONNECT p50 / p95 (50 at a time)', `${int(report.connectP50Ms)} / ${int(report.connectP95Ms)} ms`],
+        ['All devices connected in', `${num(report.connectAllMs / 1000, 1)} s`],
+        ['QoS 1 publishes acknowledged while holding', int(report.publishesAcknowledged)],
+      ],
+    ),
+    '',
+    `While holding ${int(report.connectedDevices)} devices for ${num(report.holdSeconds, 0)} s (each publishing once):`,
+    '',
+    table(
+      ['Process', 'CPU (share of one core)', 'Memory (RSS)'],
+      [
+        ...usage('runtime (node: front, control-plane overlay, services)', report.runtime),
+        ...usage('mosquitto', report.mosquitto),
+        ...usage('moto (control plane)', report.moto),
+      ],
+    ),
+  ].join('\n');
 }

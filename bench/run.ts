@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: runs the onboarding storm, the bundle and the scale benchmarks and writes BENCHMARKS.md.
+ * `npm run bench`: runs the onboarding storm, the bundle, the scale and the local-runtime benchmarks and writes
+ * BENCHMARKS.md.
  *
  * Starts its own moto server (tools/emulator.ts) and stops it by process id. Progress goes to stderr.
  * Every phase is bounded in time. See `npm run bench -- --help`.
@@ -15,6 +16,7 @@ import { generateDevices } from './devices';
 import { describeMachine, machineLine } from './machine';
 import {
   formatBundlesSection,
+  formatRuntimeSection,
   formatScaleSection,
   formatStormSection,
   mergeReport,
@@ -22,6 +24,7 @@ import {
   type StormScenarioResult,
 } from './report';
 import { ROOT } from './paths';
+import { measureLocalRuntime } from './local-runtime';
 import { LARGE_ORGANIZATION, measureScale } from './scale';
 import { runStorm, type StormOptions } from './storm';
 
@@ -198,6 +201,11 @@ async function scaleBench(args: BenchArgs, context: RunContext): Promise<string>
   return formatScaleSection(report, context);
 }
 
+async function runtimeBench(args: BenchArgs, context: RunContext): Promise<string> {
+  const report = await measureLocalRuntime({ devices: args.runtimeDevices, progress });
+  return formatRuntimeSection(report, context);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let args: BenchArgs;
   try {
@@ -224,10 +232,11 @@ async function main(argv: readonly string[]): Promise<number> {
     storm: stormBench,
     bundles: bundlesBench,
     scale: scaleBench,
+    runtime: runtimeBench,
   };
   const sections = new Map<BenchmarkName, string>();
   let failed = false;
-  for (const name of ['storm', 'bundles', 'scale'] as const) {
+  for (const name of ['storm', 'bundles', 'scale', 'runtime'] as const) {
     if (!args.only.has(name)) continue;
     try {
       sections.set(name, await benches[name](args, context));

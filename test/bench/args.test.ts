@@ -3,7 +3,7 @@ import { commandLine, parseArgs, UsageError } from '../../bench/args';
 describe('parseArgs', () => {
   test('runs everything at full size by default', () => {
     expect(parseArgs([])).toMatchObject({
-      only: new Set(['storm', 'bundles', 'scale']),
+      only: new Set(['storm', 'bundles', 'scale', 'runtime']),
       quick: false,
       devices: 2000,
       variantDevices: 2000,
@@ -11,6 +11,7 @@ describe('parseArgs', () => {
       whatIf: true,
       whatIfDevices: 1000,
       samples: 7,
+      runtimeDevices: 1000,
       lint: true,
       faultVisibilityTimeoutSeconds: 15,
       out: 'BENCHMARKS.md',

@@ -1,0 +1,304 @@
+/**
+ * The local runtime benchmark (issue 12): time from start to the first device onboarded, and 1,000 connected
+ * simulated devices (mqtt.js clients, each with its own certificate) held on this machine, with the CPU and
+ * memory of the runtime process and of Mosquitto. Not a test: figures go to BENCHMARKS.md.
+ *
+ * The runtime runs in its own process (bench/runtime-host.ts, which starts moto and Mosquitto as the runtime
+ * does for `npm start`), the simulated devices in this one, so the figures are the runtime's alone.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
+import {
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreatePolicyCommand,
+  CreateProvisioningTemplateCommand,
+  CreateThingCommand,
+  IoTClient,
+  RegisterCACertificateCommand,
+  RegisterCertificateCommand,
+} from '@aws-sdk/client-iot';
+import mqtt, { type MqttClient } from 'mqtt';
+import {
+  createCertificateAuthority,
+  issueDeviceCertificate,
+  type KeyAndCertificate,
+} from '../core/certificates';
+import { devicePolicyDocument } from '../core/device-policy';
+import { certificateParameter, jitpTemplate, templateBodyJson } from '../core/provisioning';
+import type { RuntimeHostReady } from './runtime-host';
+
+/** What the benchmark measured. */
+export interface LocalRuntimeReport {
+  readonly devices: number;
+  /** Runtime process start to `startLocalRuntime` resolved (moto, Mosquitto, CA, servers). */
+  readonly startMs: number;
+  /** Spawning the runtime to the first JITP device connected (its first connection is dropped; it waits 1 s). */
+  readonly firstDeviceOnboardedMs: number;
+  readonly connectedDevices: number;
+  readonly failedConnects: number;
+  /** CONNECT round trips (TLS handshake, certificate and policy checks, CONNACK), ms. */
+  readonly connectP50Ms: number;
+  readonly connectP95Ms: number;
+  readonly connectAllMs: number;
+  /** QoS 1 publishes acknowledged while all devices were connected. */
+  readonly publishesAcknowledged: number;
+  readonly holdSeconds: number;
+  readonly runtime: ProcessUsage;
+  readonly mosquitto: ProcessUsage;
+  readonly moto?: ProcessUsage;
+}
+
+/** CPU and memory of one process while the devices were held. */
+export interface ProcessUsage {
+  /** CPU time over the hold, as a share of one core. */
+  readonly cpuShare: number;
+  readonly rssMiB: number;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function cpuTicks(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // Fields after the command: state is [0]; utime [11], stime [12] (man 5 proc, fields 14 and 15).
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
+  return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function inBatches<T>(
+  items: readonly T[],
+  size: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(work));
+}
+
+function connectClient(
+  ready: RuntimeHostReady,
+  identity: KeyAndCertificate,
+  clientId: string,
+): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect({
+      host: ready.host,
+      port: ready.port,
+      protocol: 'mqtts',
+      key: identity.privateKeyPem,
+      cert: identity.certificatePem,
+      ca: ready.caCertificatePem,
+      clientId,
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      keepalive: 300,
+      connectTimeout: 60_000,
+    });
+    client.once('connect', () => resolve(client));
+    client.once('error', (error) => {
+      client.end(true);
+      reject(error);
+    });
+    client.once('close', () => reject(new Error('closed before CONNACK')));
+  });
+}
+
+/** Runs the benchmark. Every step is bounded; the runtime process is stopped by its PID at the end. */
+export async function measureLocalRuntime(options: {
+  readonly devices: number;
+  readonly holdSeconds?: number;
+  readonly progress: (line: string) => void;
+}): Promise<LocalRuntimeReport> {
+  const { progress } = options;
+  const holdSeconds = options.holdSeconds ?? 20;
+  progress(`local runtime: issuing ${options.devices + 1} device certificates`);
+  const ca = await createCertificateAuthority({ subject: { CN: 'Fleetkit runtime bench CA' } });
+  const identities: KeyAndCertificate[] = [];
+  for (let i = 0; i < options.devices + 1; i++) {
+    const issued = await issueDeviceCertificate({
+      ca,
+      subject: { CN: `bench-${i}`, serialNumber: `SN${i}` },
+    });
+    identities.push({ certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem! });
+  }
+
+  const spawnedAt = Date.now();
+  const host: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, 'runtime-host.ts')],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, AWS_ENDPOINT_URL: '' },
+    },
+  );
+  const clients: MqttClient[] = [];
+  try {
+    const ready = await new Promise<RuntimeHostReady>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the runtime did not start within 120 s')), 120_000);
+      createInterface({ input: host.stdout! }).once('line', (line) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as RuntimeHostReady);
+      });
+      host.once('exit', (code) => reject(new Error(`the runtime host exited with code ${code}`)));
+    });
+    progress(
+      `local runtime: up in ${ready.startMs} ms (pid ${ready.pids.host}, mosquitto ${ready.pids.mosquitto})`,
+    );
+    const iot = new IoTClient({
+      region: ready.region,
+      endpoint: ready.controlPlaneUrl,
+      credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+    });
+    const prefix = `arn:aws:iot:${ready.region}:${ready.accountId}:`;
+    await iot.send(
+      new CreatePolicyCommand({
+        policyName: 'bench-device',
+        policyDocument: JSON.stringify(devicePolicyDocument((kind, name) => `${prefix}${kind}/${name}`)),
+      }),
+    );
+    await iot.send(
+      new CreateProvisioningTemplateCommand({
+        templateName: 'bench-jitp',
+        type: 'JITP',
+        enabled: true,
+        provisioningRoleArn: `arn:aws:iam::${ready.accountId}:role/bench`,
+        templateBody: templateBodyJson(
+          jitpTemplate({
+            thing: { thingName: certificateParameter('CommonName') },
+            policyName: 'bench-device',
+          }),
+        ),
+      }),
+    );
+    const registeredCa = await iot.send(
+      new RegisterCACertificateCommand({
+        caCertificate: ca.certificatePem,
+        setAsActive: true,
+        allowAutoRegistration: true,
+        registrationConfig: { templateName: 'bench-jitp' },
+      }),
+    );
+
+    // The first device onboards by JITP: dropped once, then back after AWS's one-second gap.
+    const first = identities[0]!;
+    await connectClient(ready, first, 'bench-0').then(
+      (client) => client.end(true),
+      () => undefined,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    clients.push(await connectClient(ready, first, 'bench-0'));
+    const firstDeviceOnboardedMs = Date.now() - spawnedAt;
+    progress(
+      `local runtime: first device onboarded (JITP) ${firstDeviceOnboardedMs} ms after spawning the runtime`,
+    );
+
+    progress(`local runtime: registering ${options.devices} devices`);
+    const fleet = identities
+      .slice(1)
+      .map((identity, index) => ({ identity, thingName: `bench-${index + 1}` }));
+    await inBatches(fleet, 16, async ({ identity, thingName }) => {
+      const registered = await iot.send(
+        new RegisterCertificateCommand({
+          certificatePem: identity.certificatePem,
+          caCertificatePem: ca.certificatePem,
+          status: 'ACTIVE',
+        }),
+      );
+      await iot.send(new CreateThingCommand({ thingName }));
+      await iot.send(new AttachThingPrincipalCommand({ thingName, principal: registered.certificateArn! }));
+      await iot.send(
+        new AttachPolicyCommand({ policyName: 'bench-device', target: registered.certificateArn! }),
+      );
+    });
+    expectCa(registeredCa.certificateId);
+
+    progress(`local runtime: connecting ${options.devices} mqtt.js clients`);
+    const latencies: number[] = [];
+    let failedConnects = 0;
+    const failures = new Map<string, number>();
+    const connectStart = Date.now();
+    await inBatches(fleet, 50, async ({ identity, thingName }) => {
+      const t0 = Date.now();
+      try {
+        clients.push(await connectClient(ready, identity, thingName));
+        latencies.push(Date.now() - t0);
+      } catch (error) {
+        failedConnects += 1;
+        const reason = (error as Error).message;
+        failures.set(reason, (failures.get(reason) ?? 0) + 1);
+      }
+    });
+    const connectAllMs = Date.now() - connectStart;
+    for (const [reason, count] of failures)
+      progress(`local runtime: ${count} connection(s) failed: ${reason}`);
+    latencies.sort((a, b) => a - b);
+    progress(
+      `local runtime: ${clients.length} connected, ${failedConnects} failed, in ${connectAllMs} ms; holding ${holdSeconds} s`,
+    );
+
+    const pids = ready.pids;
+    const before = {
+      host: cpuTicks(pids.host),
+      mosquitto: cpuTicks(pids.mosquitto),
+      moto: pids.moto ? cpuTicks(pids.moto) : 0,
+    };
+    const holdStart = Date.now();
+    let publishesAcknowledged = 0;
+    await inBatches(clients, 100, async (client) => {
+      const thingName = client.options.clientId!;
+      await client.publishAsync(`things/${thingName}/telemetry`, JSON.stringify({ t: Date.now() }), {
+        qos: 1,
+      });
+      publishesAcknowledged += 1;
+    });
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.max(0, holdSeconds * 1000 - (Date.now() - holdStart))),
+    );
+    const elapsedSeconds = (Date.now() - holdStart) / 1000;
+    const usage = (pid: number, ticksBefore: number): ProcessUsage => ({
+      cpuShare: (cpuTicks(pid) - ticksBefore) / CLOCK_TICKS_PER_SECOND / elapsedSeconds,
+      rssMiB: rssMiB(pid),
+    });
+    const report: LocalRuntimeReport = {
+      devices: options.devices,
+      startMs: ready.startMs,
+      firstDeviceOnboardedMs,
+      connectedDevices: clients.length - 1,
+      failedConnects,
+      connectP50Ms: percentile(latencies, 50),
+      connectP95Ms: percentile(latencies, 95),
+      connectAllMs,
+      publishesAcknowledged,
+      holdSeconds: elapsedSeconds,
+      runtime: usage(pids.host, before.host),
+      mosquitto: usage(pids.mosquitto, before.mosquitto),
+      ...(pids.moto !== undefined && { moto: usage(pids.moto, before.moto) }),
+    };
+    return report;
+  } finally {
+    progress('local runtime: disconnecting the devices and stopping the runtime');
+    await Promise.all(clients.map((client) => client.endAsync(true).catch(() => undefined)));
+    if (host.exitCode === null) {
+      const exited = new Promise((resolve) => host.once('exit', resolve));
+      host.kill('SIGTERM');
+      const timer = setTimeout(() => host.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  }
+}
+
+function expectCa(certificateId: string | undefined): void {
+  if (certificateId === undefined) throw new Error('RegisterCACertificate returned no certificate ID');
+}
