@@ -65,8 +65,6 @@ export interface LocalRuntimeOptions {
   readonly accountId?: string;
   /** TCP port of the MQTT endpoint on 127.0.0.1. @default - a free port */
   readonly port?: number;
-  /** The claim client-ID prefix of the fleet (`fleetProvisioning.claimClientIdPrefix`): used in logs only. */
-  readonly claimClientIdPrefix?: string;
   /**
    * Lambda functions the runtime may invoke in-process, by ARN or name (the pre-provisioning hook of a
    * provisioning template is looked up here by its `targetArn`).

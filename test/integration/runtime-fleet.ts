@@ -149,3 +149,22 @@ export function nextMessage(client: MqttClient, topic: string): Promise<Buffer> 
     client.on('message', listener);
   });
 }
+
+/** Publishes a request on a reserved topic and waits for its `accepted` or `rejected` answer. */
+export async function request(
+  client: MqttClient,
+  topic: string,
+  body: object,
+): Promise<{ kind: string; body: Record<string, unknown> }> {
+  const accepted = nextMessage(client, `${topic}/accepted`).then((payload) => ({
+    kind: 'accepted',
+    payload,
+  }));
+  const rejected = nextMessage(client, `${topic}/rejected`).then((payload) => ({
+    kind: 'rejected',
+    payload,
+  }));
+  await client.publishAsync(topic, JSON.stringify(body), { qos: 1 });
+  const answer = await Promise.race([accepted, rejected]);
+  return { kind: answer.kind, body: JSON.parse(answer.payload.toString()) as Record<string, unknown> };
+}

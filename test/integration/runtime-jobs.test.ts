@@ -32,6 +32,7 @@ import {
   connect,
   ensureDevicePolicy,
   nextMessage,
+  request,
   provisionedDevice,
   registerCa,
 } from './runtime-fleet';
@@ -85,25 +86,6 @@ afterAll(async () => {
   for (const client of clients.values()) await client.endAsync();
   await runtime?.stop();
 });
-
-/** Publishes a jobs or shadow request and waits for its accepted or rejected answer. */
-async function request(
-  client: MqttClient,
-  topic: string,
-  body: object,
-): Promise<{ kind: string; body: Record<string, unknown> }> {
-  const accepted = nextMessage(client, `${topic}/accepted`).then((payload) => ({
-    kind: 'accepted',
-    payload,
-  }));
-  const rejected = nextMessage(client, `${topic}/rejected`).then((payload) => ({
-    kind: 'rejected',
-    payload,
-  }));
-  await client.publishAsync(topic, JSON.stringify(body), { qos: 1 });
-  const answer = await Promise.race([accepted, rejected]);
-  return { kind: answer.kind, body: JSON.parse(answer.payload.toString()) as Record<string, unknown> };
-}
 
 describe('jobs', () => {
   let jobArn: string;

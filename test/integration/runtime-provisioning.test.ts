@@ -40,7 +40,7 @@ import {
   connect,
   deviceCertificate,
   ensureDevicePolicy,
-  nextMessage,
+  request,
   registerCa,
   type RegisteredTestCa,
 } from './runtime-fleet';
@@ -215,24 +215,6 @@ describe('fleet provisioning by claim', () => {
       `${provisioningTopics.registerThing(FLEET_TEMPLATE)}/+`,
     ]);
     return client;
-  }
-
-  async function request(
-    client: MqttClient,
-    topic: string,
-    body: object,
-  ): Promise<{ kind: string; body: Record<string, unknown> }> {
-    const accepted = nextMessage(client, `${topic}/accepted`).then((payload) => ({
-      kind: 'accepted',
-      payload,
-    }));
-    const rejected = nextMessage(client, `${topic}/rejected`).then((payload) => ({
-      kind: 'rejected',
-      payload,
-    }));
-    await client.publishAsync(topic, JSON.stringify(body), { qos: 1 });
-    const answer = await Promise.race([accepted, rejected]);
-    return { kind: answer.kind, body: JSON.parse(answer.payload.toString()) as Record<string, unknown> };
   }
 
   it('refuses a claim that connects outside the claim client-ID namespace', async () => {
