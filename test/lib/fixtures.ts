@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { PRIVATE_KEY_PEM } from '../../core/certificates/pem';
 import {
   createCertificateAuthority,
   issueDeviceCertificate,
@@ -128,4 +130,22 @@ export function stackArn(service: string, resource: string): unknown {
       ],
     ],
   };
+}
+
+/** cdk-nag AwsSolutions findings in `app` that no acknowledgement covers, one line each (rule at resources). */
+export function nagViolations(app: App): string[] {
+  const report = new AwsSolutionsChecks(app).validateScope(app);
+  return report.violations.map(
+    (v) =>
+      `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath ?? r.resourceLogicalId).join(', ')}`,
+  );
+}
+
+/** Files below `dir` (a cloud assembly, say) that contain private key material. */
+export function filesWithPrivateKeys(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .filter((file) => PRIVATE_KEY_PEM.test(fs.readFileSync(file, 'utf8')));
 }
