@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { PRIVATE_KEY_PEM } from '../../core/certificates/pem';
+import { runCfnLint } from '../../tools/cfn-lint';
 import {
   createCertificateAuthority,
   issueDeviceCertificate,
@@ -148,4 +149,17 @@ export function filesWithPrivateKeys(dir: string): string[] {
     .filter((entry) => entry.isFile())
     .map((entry) => path.join(entry.parentPath, entry.name))
     .filter((file) => PRIVATE_KEY_PEM.test(fs.readFileSync(file, 'utf8')));
+}
+
+/** cfn-lint's errors, one line each, over every template of a cloud assembly, and how many templates it read. */
+export function lintAssembly(dir: string): { templates: number; errors: string[] } {
+  const templates = fs
+    .readdirSync(dir)
+    .filter((file) => file.endsWith('.template.json'))
+    .map((file) => path.join(dir, file));
+  const { errors } = runCfnLint(templates);
+  return {
+    templates: templates.length,
+    errors: errors.map((e) => `${e.ruleId} ${e.message} at ${e.path.join('.')}`),
+  };
 }
