@@ -6,9 +6,9 @@ import type { ThingGroupNode } from '../lib/config/schema';
  * groups and fleet metrics.
  *
  * Shows: a tree of 258 static groups (company, region, site, floor, production line, cell), built in
- * TypeScript, checked at synth against AWS's limits (depth 7, 100 direct children) and spread by Fleetkit over
- * the fleet stack and extra group stacks (`<name>-groups-<n>`) so that no stack exceeds CloudFormation's
- * resource limit; group policies inherited down the tree, one of them deliberately broad
+ * TypeScript, checked at synth against AWS's limits (depth 7, 100 direct children), and too large for the fleet
+ * stack: Fleetkit places the groups and their policy attachments in group stacks (`acme-groups-<n>`) so that no
+ * stack exceeds CloudFormation's resource limit; group policies inherited down the tree, one of them deliberately broad
  * (`allowBroadAccess`, reported at synth); a deprecated thing type; fleet indexing with the classic and a named
  * shadow, connectivity and custom fields; dynamic groups and fleet metrics whose queries are checked at synth
  * against that indexing; onboarding rules that put each device in its site's group. See docs/organization.md.
