@@ -7,6 +7,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { repositoryPath } from './paths';
+import { jitrContract } from '../core/contracts/jitr';
+
+/** The JITR function's variable that carries its SDK attempts. */
+const SDK_MAX_ATTEMPTS = jitrContract.names.sdkMaxAttempts;
 
 /** What the storm needs to model the JITR path as deployed. */
 export interface JitrSettings {
@@ -36,7 +40,7 @@ export class JitrTemplateError extends Error {
 
 /**
  * Reads the JITR settings from a synthesized template: the SQS event source mapping of a function whose
- * environment has `FLEETKIT_SDK_MAX_ATTEMPTS`, its queue and that function.
+ * environment has the JITR contract's `sdkMaxAttempts` variable, its queue and that function.
  *
  * @throws JitrTemplateError naming what is missing.
  */
@@ -53,7 +57,7 @@ export function jitrSettingsFromTemplate(
     const fn = byId(functionId);
     const variables = ((fn?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
       ?.Variables ?? {}) as Record<string, unknown>;
-    if (fn?.Type !== 'AWS::Lambda::Function' || variables.FLEETKIT_SDK_MAX_ATTEMPTS === undefined) continue;
+    if (fn?.Type !== 'AWS::Lambda::Function' || variables[SDK_MAX_ATTEMPTS] === undefined) continue;
     const queue = byId(getAttOf(props.EventSourceArn));
     if (queue?.Type !== 'AWS::SQS::Queue') {
       throw new JitrTemplateError(
@@ -78,7 +82,7 @@ export function jitrSettingsFromTemplate(
       ),
       maxReceiveCount: numberOf(redrive?.maxReceiveCount, 'RedrivePolicy.maxReceiveCount', source),
       functionTimeoutSeconds: numberOf(fn.Properties?.Timeout ?? 3, 'Timeout', source),
-      sdkMaxAttempts: numberOf(variables.FLEETKIT_SDK_MAX_ATTEMPTS, 'FLEETKIT_SDK_MAX_ATTEMPTS', source),
+      sdkMaxAttempts: numberOf(variables[SDK_MAX_ATTEMPTS], SDK_MAX_ATTEMPTS, source),
       source,
     };
   }

@@ -6,7 +6,7 @@ import { inspectCertificate } from '../core/certificates/inspect';
 import { issueDeviceCertificate, type KeyAndCertificate } from '../core/certificates/issue';
 import { DAY_MS } from '../core/time';
 
-/** Onboarding rules of the bench fleet: what the JITR function receives as `FLEETKIT_ONBOARDING_RULES`. */
+/** Onboarding rules of the bench fleet: what the JITR function receives as its `onboardingRules`. */
 export const BENCH_RULES = {
   thingTypeName: 'bench-sensor',
   attributes: { serialNumber: 'SerialNumber' },

@@ -52,6 +52,7 @@ import {
   type QueueStats,
 } from './queue-model';
 import { certificateLogs, failuresByError, LogRecorder } from './recording-logger';
+import { jitrContract } from '../core/contracts/jitr';
 
 /** Registry steps after which a simulated crash can strike (activation last, as the handler does it). */
 export const CRASH_STEPS = [
@@ -503,12 +504,12 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   try {
     // The function's environment as the JITR construct sets it; the SDK reads the endpoint and credentials from
     // the process environment, so those point at the proxy for the duration of the storm.
-    const env: NodeJS.ProcessEnv = {
-      FLEETKIT_CA_CERTIFICATE_IDS: fleet.caCertificateId,
-      FLEETKIT_DEVICE_POLICY_NAME: fleet.policyName,
-      FLEETKIT_ONBOARDING_RULES: JSON.stringify(BENCH_RULES),
-      FLEETKIT_SDK_MAX_ATTEMPTS: String(settings.sdkMaxAttempts),
-    };
+    const env: NodeJS.ProcessEnv = jitrContract.encode({
+      caCertificateIds: [fleet.caCertificateId],
+      devicePolicyName: fleet.policyName,
+      onboardingRules: BENCH_RULES,
+      sdkMaxAttempts: settings.sdkMaxAttempts,
+    });
     Object.assign(process.env, {
       AWS_ENDPOINT_URL: endpoint,
       AWS_REGION: REGION,

@@ -15,18 +15,3 @@ export function awsClientConfig(options: { maxAttempts?: number } = {}): {
 } {
   return { retryMode: 'adaptive', maxAttempts: options.maxAttempts ?? SDK_MAX_ATTEMPTS.default };
 }
-
-/**
- * Reads `FLEETKIT_SDK_MAX_ATTEMPTS` as the functions receive it.
- *
- * @param fail builds the function's own configuration error from the message.
- */
-export function readSdkMaxAttempts(raw: string | undefined, fail: (message: string) => Error): number {
-  const attempts = raw === undefined || raw === '' ? SDK_MAX_ATTEMPTS.default : Number(raw);
-  if (!Number.isInteger(attempts) || attempts < SDK_MAX_ATTEMPTS.min || attempts > SDK_MAX_ATTEMPTS.max) {
-    throw fail(
-      `FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from ${SDK_MAX_ATTEMPTS.min} to ${SDK_MAX_ATTEMPTS.max}, got ${raw}`,
-    );
-  }
-  return attempts;
-}

@@ -99,6 +99,15 @@ export const REGISTRY_LIMITS = {
   ),
 } as const satisfies Record<string, Limit>;
 
+/**
+ * Seconds AWS IoT requires between deprecating a thing type and deleting it ("Before you can delete a thing
+ * type, wait for five minutes after you deprecate it").
+ */
+export const THING_TYPE_DEPRECATION_DELAY_SECONDS = limit(
+  300,
+  'https://docs.aws.amazon.com/iot/latest/developerguide/delete-thing-types.html',
+);
+
 /** Thing names AWS IoT accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateThing.html */
 export const THING_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
 
@@ -125,6 +134,12 @@ export const GROUP_NAME_PATTERN = /^[a-zA-Z0-9:_-]{1,128}$/;
  */
 export const FLEETKIT_GROUP_NAME_PATTERN = /^[a-zA-Z0-9_-]{1,128}$/;
 
+/**
+ * Names of CAs in a fleet configuration (used in construct IDs, alarm dimensions and the CA expiry function's
+ * environment): a letter, then up to 62 letters, digits and hyphens. A Fleetkit rule, not an AWS limit.
+ */
+export const CA_NAME_PATTERN = /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/;
+
 /** Attribute names and values AWS IoT accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_AttributePayload.html */
 export const ATTRIBUTE_NAME_PATTERN = /^[a-zA-Z0-9_.,@/:#-]{1,128}$/;
 export const ATTRIBUTE_VALUE_PATTERN = /^[a-zA-Z0-9_.,@/:#=\[\]-]{0,800}$/;
@@ -140,7 +155,7 @@ export const LAMBDA_ENVIRONMENT_MAX_BYTES = limit(
 
 /**
  * The share of the JITR function's environment ({@link LAMBDA_ENVIRONMENT_MAX_BYTES}) left to the onboarding
- * rules, as JSON (`FLEETKIT_ONBOARDING_RULES`). The other variables take about 1.2 KB plus 65 bytes per JITR CA
+ * rules, as JSON (the contract's `onboardingRules`, core/contracts/jitr.ts). The other variables take about 1.2 KB plus 65 bytes per JITR CA
  * (queue URLs and the allow-list table name are counted at 256 bytes each), so this leaves room for a dozen CAs;
  * the construct still checks the whole environment.
  */

@@ -67,8 +67,19 @@ export const PROVISIONING_HOOK_METRICS = {
   parameterFromDevice: 'ParameterFromDevice',
 } as const;
 
+/**
+ * Each function's Powertools service name: the `service` dimension of its metrics, which its alarms name, and
+ * the `service` of its log lines. Each function's contract (core/contracts/) carries its own.
+ */
+export const FLEETKIT_SERVICES = {
+  jitr: 'fleetkit-jitr',
+  preProvisioningHook: 'fleetkit-pre-provisioning-hook',
+  caExpiry: 'fleetkit-ca-expiry',
+  registry: 'fleetkit-registry',
+} as const;
+
 /** The pre-provisioning hook's Powertools service name, the dimension of its metrics. */
-export const PROVISIONING_HOOK_SERVICE = 'fleetkit-pre-provisioning-hook';
+export const PROVISIONING_HOOK_SERVICE = FLEETKIT_SERVICES.preProvisioningHook;
 
 /** Days until a registered CA certificate expires, one value per CA per check. */
 export const CA_DAYS_TO_EXPIRY_METRIC = 'CaDaysToExpiry';

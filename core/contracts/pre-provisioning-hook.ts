@@ -2,9 +2,8 @@
  * The pre-provisioning hook's contract with the infrastructure that deploys it: its settings, their one zod
  * schema, and how they travel in its environment. The fleet configuration validates `fleetProvisioning` with the
  * same schemas at synth, so a setting that would make the deployed hook deny every device (an empty parameter
- * name, a default the allowed values exclude, ...) fails `cdk synth` instead, and the construct sets the
- * environment with {@link encodePreProvisioningHookEnvironment}, which the hook decodes with
- * {@link decodePreProvisioningHookEnvironment}.
+ * name, a default the allowed values exclude, ...) fails `cdk synth` instead; the construct sets the environment
+ * with {@link preProvisioningHookContract}'s `encode`, and the hook reads it with its `decode`.
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/pre-provisioning-hook.html
  */
@@ -19,15 +18,16 @@ import {
   REPROVISIONING_MODES,
 } from '../provisioning/allow-list';
 import { overrideItemCondition, type ParameterOverrides } from '../provisioning/parameter-overrides';
-
-/** The hook's environment variables. */
-export const PRE_PROVISIONING_HOOK_ENVIRONMENT = {
-  tableName: 'FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE',
-  serialNumberParameter: 'FLEETKIT_SERIAL_NUMBER_PARAMETER',
-  parameterOverrides: 'FLEETKIT_PARAMETER_OVERRIDES',
-  lookupTimeoutMs: 'FLEETKIT_LOOKUP_TIMEOUT_MS',
-  reprovisioning: 'FLEETKIT_REPROVISIONING',
-} as const;
+import { FLEETKIT_SERVICES } from '../metrics';
+import {
+  defineContract,
+  integer,
+  integerRange,
+  json,
+  text,
+  variable,
+  type ContractSettings,
+} from './contract';
 
 /** Default lookup deadline: well inside the 5 s AWS IoT gives the hook, leaving room for a cold start. */
 export const DEFAULT_LOOKUP_TIMEOUT_MS = 3000;
@@ -191,127 +191,41 @@ export function refineSerialNumberNotOverridden(
   }
 }
 
-/** The hook's settings. */
-export const preProvisioningHookSettingsSchema = z
-  .object({
+/** The hook's settings and their variables. */
+export const preProvisioningHookContract = defineContract({
+  functionName: 'pre-provisioning-hook',
+  service: FLEETKIT_SERVICES.preProvisioningHook,
+  variables: {
     /** The fleet provisioning allow-list table, keyed by `serialNumber`. */
-    tableName: z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: 'must be a DynamoDB table name' }),
+    tableName: text(
+      'FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE',
+      z.string().regex(/^[a-zA-Z0-9_.-]{3,255}$/, { message: 'must be a DynamoDB table name' }),
+    ),
     /** The RegisterThing parameter that carries the serial number. */
-    serialNumberParameter: templateParameterNameSchema.default(DEFAULT_SERIAL_NUMBER_PARAMETER),
+    serialNumberParameter: text(
+      'FLEETKIT_SERIAL_NUMBER_PARAMETER',
+      templateParameterNameSchema.default(DEFAULT_SERIAL_NUMBER_PARAMETER),
+    ),
     /** The parameters the hook decides, each from an allow-list item attribute. */
-    parameterOverrides: parameterOverridesSchema.default({}),
+    parameterOverrides: json('FLEETKIT_PARAMETER_OVERRIDES', parameterOverridesSchema.default({})),
     /** Milliseconds the allow-list lookup may take, retries included, before the request is denied. */
-    lookupTimeoutMs: z
-      .number()
-      .int({ message: `must be an integer from ${MIN_LOOKUP_TIMEOUT_MS} to ${MAX_LOOKUP_TIMEOUT_MS}` })
-      .min(MIN_LOOKUP_TIMEOUT_MS, {
-        message: `must be an integer from ${MIN_LOOKUP_TIMEOUT_MS} to ${MAX_LOOKUP_TIMEOUT_MS}`,
-      })
-      .max(MAX_LOOKUP_TIMEOUT_MS, {
-        message: `must be an integer from ${MIN_LOOKUP_TIMEOUT_MS} to ${MAX_LOOKUP_TIMEOUT_MS}`,
-      })
-      .default(DEFAULT_LOOKUP_TIMEOUT_MS),
-    /** Whether a provisioned serial number may provision again with another certificate. */
-    reprovisioning: z.enum(REPROVISIONING_MODES).default(DEFAULT_REPROVISIONING),
-  })
-  .strict()
-  .superRefine(refineSerialNumberNotOverridden);
+    lookupTimeoutMs: integer(
+      'FLEETKIT_LOOKUP_TIMEOUT_MS',
+      integerRange(MIN_LOOKUP_TIMEOUT_MS, MAX_LOOKUP_TIMEOUT_MS).default(DEFAULT_LOOKUP_TIMEOUT_MS),
+    ),
+    /**
+     * Whether a provisioned serial number may provision again with another certificate. An empty value is
+     * refused rather than taken for the default: it is a security setting, and an edit that blanked it is a
+     * mistake to report.
+     */
+    reprovisioning: variable({
+      name: 'FLEETKIT_REPROVISIONING',
+      schema: z.enum(REPROVISIONING_MODES).default(DEFAULT_REPROVISIONING),
+      emptyIsUnset: false,
+    }),
+  },
+  refine: refineSerialNumberNotOverridden,
+});
 
 /** The hook's settings, defaults applied. */
-export type PreProvisioningHookSettings = z.output<typeof preProvisioningHookSettingsSchema>;
-/** The hook's settings as given. */
-export type PreProvisioningHookSettingsInput = z.input<typeof preProvisioningHookSettingsSchema>;
-
-/**
- * The environment that carries `settings` to the hook (validated first: a construct never deploys a hook that
- * would refuse its own settings).
- *
- * @throws Error listing every problem, as {@link decodePreProvisioningHookEnvironment} would.
- */
-export function encodePreProvisioningHookEnvironment(
-  settings: PreProvisioningHookSettingsInput,
-): Record<string, string> {
-  const parsed = preProvisioningHookSettingsSchema.safeParse(settings, { reportInput: true });
-  if (!parsed.success) {
-    throw new Error(`invalid pre-provisioning hook settings: ${describeIssues(parsed.error.issues)}`);
-  }
-  const { tableName, serialNumberParameter, parameterOverrides, lookupTimeoutMs, reprovisioning } =
-    parsed.data;
-  const names = PRE_PROVISIONING_HOOK_ENVIRONMENT;
-  return {
-    [names.tableName]: tableName,
-    [names.serialNumberParameter]: serialNumberParameter,
-    [names.parameterOverrides]: JSON.stringify(parameterOverrides),
-    [names.lookupTimeoutMs]: String(lookupTimeoutMs),
-    [names.reprovisioning]: reprovisioning,
-  };
-}
-
-/**
- * The hook's settings from its environment, or every problem with it, each naming its variable. An unset or
- * empty variable takes its default, except the table, which has none.
- */
-export function decodePreProvisioningHookEnvironment(
-  env: Readonly<Record<string, string | undefined>>,
-):
-  | { readonly ok: true; readonly settings: PreProvisioningHookSettings }
-  | { readonly ok: false; readonly problems: readonly string[] } {
-  const names = PRE_PROVISIONING_HOOK_ENVIRONMENT;
-  const problems: string[] = [];
-  const given = (name: string): string | undefined => (env[name] === '' ? undefined : env[name]);
-  const raw: Record<string, unknown> = {};
-  const table = given(names.tableName);
-  if (table === undefined) problems.push(`${names.tableName} is not set`);
-  else raw.tableName = table;
-  if (given(names.serialNumberParameter) !== undefined) {
-    raw.serialNumberParameter = given(names.serialNumberParameter);
-  }
-  const overrides = given(names.parameterOverrides);
-  if (overrides !== undefined) {
-    try {
-      raw.parameterOverrides = JSON.parse(overrides);
-    } catch (error) {
-      problems.push(`${names.parameterOverrides} is not JSON: ${(error as Error).message}`);
-    }
-  }
-  const timeout = given(names.lookupTimeoutMs);
-  if (timeout !== undefined)
-    raw.lookupTimeoutMs = /^-?\d+(\.\d+)?$/.test(timeout) ? Number(timeout) : timeout;
-  if (env[names.reprovisioning] !== undefined) raw.reprovisioning = env[names.reprovisioning];
-  if (problems.length > 0) return { ok: false, problems };
-
-  const parsed = preProvisioningHookSettingsSchema.safeParse(raw, { reportInput: true });
-  if (parsed.success) return { ok: true, settings: parsed.data };
-  const variables: Record<string, string> = {
-    tableName: names.tableName,
-    serialNumberParameter: names.serialNumberParameter,
-    parameterOverrides: names.parameterOverrides,
-    lookupTimeoutMs: names.lookupTimeoutMs,
-    reprovisioning: names.reprovisioning,
-  };
-  return {
-    ok: false,
-    problems: parsed.error.issues.map((issue) => {
-      const [first, ...rest] = issue.path.map(String);
-      const variable = first === undefined ? '(environment)' : (variables[first] ?? first);
-      return describeIssue(issue, [variable, ...rest].join('.'));
-    }),
-  };
-}
-
-function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues
-    .map((issue) => describeIssue(issue, issue.path.map(String).join('.') || '(settings)'))
-    .join('; ');
-}
-
-function describeIssue(issue: z.core.$ZodIssue, at: string): string {
-  const got = 'input' in issue && issue.input !== undefined ? `; got ${JSON.stringify(issue.input)}` : '';
-  const message =
-    issue.code === 'invalid_value'
-      ? `must be one of ${issue.values.map((value) => JSON.stringify(value)).join(', ')}`
-      : issue.code === 'unrecognized_keys'
-        ? `unknown key(s) ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}`
-        : issue.message;
-  return `${at}: ${message}${got}`;
-}
+export type PreProvisioningHookSettings = ContractSettings<typeof preProvisioningHookContract>;

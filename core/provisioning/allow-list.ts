@@ -26,7 +26,7 @@ export const DEFAULT_SERIAL_NUMBER_PARAMETER = 'SerialNumber';
 /**
  * Whether an allow-listed serial number may provision again with another certificate: `deny` (one certificate per
  * serial number) or `allow`. The fleet configuration's `fleetProvisioning.reprovisioning` and the hook's
- * `FLEETKIT_REPROVISIONING` take these values.
+ * `reprovisioning` setting (core/contracts/pre-provisioning-hook.ts) take these values.
  */
 export const REPROVISIONING_MODES = ['deny', 'allow'] as const;
 /** One of {@link REPROVISIONING_MODES}. */

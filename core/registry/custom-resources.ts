@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { THING_TYPE_DEPRECATION_DELAY_SECONDS } from '../limits';
 import { fleetIndexingSchema } from './indexing';
 
 /*
@@ -39,8 +40,8 @@ export const thingTypeResourceSchema = z.object({
   description: z.string().optional(),
   searchableAttributes: z.array(z.string()).default([]),
   deprecated: bool.default(false),
-  /** Seconds between deprecation and deletion; AWS requires 300. Only tests lower it, against an emulator. */
-  deletionDelaySeconds: int.default(300),
+  /** Seconds between deprecation and deletion, as AWS requires. Only tests lower it, against an emulator. */
+  deletionDelaySeconds: int.default(THING_TYPE_DEPRECATION_DELAY_SECONDS.value),
 });
 
 /**

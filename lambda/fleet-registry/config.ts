@@ -1,4 +1,4 @@
-import { readSdkMaxAttempts } from '../../core/aws-client-config';
+import { fleetRegistryContract } from '../../core/contracts/fleet-registry';
 import { ConfigurationError } from './errors';
 
 /** The registry provider's settings, read from its environment once per container. */
@@ -8,12 +8,12 @@ export interface FleetRegistryConfig {
 }
 
 /**
- * Reads and validates the environment the provider's functions get.
+ * Reads and validates the environment with the provider's contract (core/contracts/fleet-registry.ts).
  *
  * @throws ConfigurationError naming the variable and what is wrong with it.
  */
 export function readFleetRegistryConfig(env: NodeJS.ProcessEnv = process.env): FleetRegistryConfig {
-  const raw = env.FLEETKIT_SDK_MAX_ATTEMPTS;
-  const attempts = readSdkMaxAttempts(raw, (message) => new ConfigurationError(message));
-  return { sdkMaxAttempts: attempts };
+  const decoded = fleetRegistryContract.decode(env);
+  if (!decoded.ok) throw new ConfigurationError(decoded.problems.join('; '));
+  return decoded.settings;
 }

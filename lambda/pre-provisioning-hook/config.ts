@@ -1,5 +1,5 @@
 import {
-  decodePreProvisioningHookEnvironment,
+  preProvisioningHookContract,
   type PreProvisioningHookSettings,
 } from '../../core/contracts/pre-provisioning-hook';
 import { ConfigurationError } from './errors';
@@ -8,20 +8,14 @@ import { ConfigurationError } from './errors';
 export type HookConfig = PreProvisioningHookSettings;
 
 /**
- * Reads and validates the environment, with the schema the fleet configuration is validated with at synth
- * (core/contracts/pre-provisioning-hook.ts), so a hook deployed by Fleetkit always accepts its settings.
- *
- * - `FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE` (required)
- * - `FLEETKIT_SERIAL_NUMBER_PARAMETER` (default `SerialNumber`)
- * - `FLEETKIT_PARAMETER_OVERRIDES`: JSON object of item attribute → parameter name or
- *   `{ parameter, default?, allowedValues? }` (default `{}`)
- * - `FLEETKIT_LOOKUP_TIMEOUT_MS` (default 3000, at most 4000)
- * - `FLEETKIT_REPROVISIONING`: `deny` or `allow` (default `deny`)
+ * Reads and validates the environment with the hook's contract (core/contracts/pre-provisioning-hook.ts), whose
+ * schemas the fleet configuration is validated with at synth, so a hook deployed by Fleetkit always accepts its
+ * settings.
  *
  * @throws ConfigurationError naming each variable and what is wrong with it.
  */
 export function readHookConfig(env: NodeJS.ProcessEnv = process.env): HookConfig {
-  const decoded = decodePreProvisioningHookEnvironment(env);
+  const decoded = preProvisioningHookContract.decode(env);
   if (!decoded.ok) throw new ConfigurationError(decoded.problems.join('; '));
   return decoded.settings;
 }

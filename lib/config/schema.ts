@@ -3,6 +3,7 @@ import { SDK_MAX_ATTEMPTS } from '../../core/aws-client-config';
 import {
   ATTRIBUTE_NAME_PATTERN,
   ATTRIBUTE_VALUE_PATTERN,
+  CA_NAME_PATTERN,
   EMAIL_ADDRESS_MAX_LENGTH,
   FLEET_METRIC_AGGREGATION_VALUE_PATTERN,
   FLEET_METRIC_LIMITS,
@@ -18,6 +19,8 @@ import {
   SQS_MAX_RECEIVE_COUNT,
   type Limit,
 } from '../../core/limits';
+import { integerRange } from '../../core/contracts/contract';
+import { JITR_DEFAULTS } from '../../core/contracts/jitr';
 import { groupPolicyDocumentLength, groupPolicyFindings } from '../../core/group-policy';
 import { onboardingRulesSchema } from '../../core/onboarding/rules';
 import {
@@ -40,14 +43,6 @@ import { checkOrganization, flattenGroups } from './organization';
  * reads it. This file must not import aws-cdk-lib: the CLI and the local runtime load it too.
  */
 
-const intRange = (min: Limit | number, max: Limit | number) => {
-  const lo = typeof min === 'number' ? min : min.value;
-  const hi = typeof max === 'number' ? max : max.value;
-  const source = typeof max === 'number' ? '' : ` (${max.source})`;
-  const message = `must be an integer from ${lo} to ${hi}${source}`;
-  return z.number({ message }).int({ message }).min(lo, { message }).max(hi, { message });
-};
-
 const resourceName = z.string().regex(GROUP_NAME_PATTERN, {
   message: 'must be 1-128 characters of [a-zA-Z0-9:_-]',
 });
@@ -63,7 +58,7 @@ const description = (max: Limit) =>
 export const certificateAuthoritySchema = z
   .object({
     /** A short name for the CA in this configuration, used in construct IDs. */
-    name: z.string().regex(/^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, {
+    name: z.string().regex(CA_NAME_PATTERN, {
       message: 'must start with a letter and have up to 63 letters, digits and hyphens',
     }),
     /** Path of the CA certificate PEM, relative to the configuration file. Never the private key. */
@@ -191,19 +186,20 @@ export const thingGroupSchema: z.ZodType<ThingGroupNode> = z.lazy(() =>
 export const jitrSchema = z
   .object({
     /** Registration events per Lambda invocation. */
-    batchSize: intRange(SQS_BATCH_SIZE.min, SQS_BATCH_SIZE.max).default(5),
-    /**
-     * Concurrent invocations. At default quotas DescribeCertificate and UpdateCertificate (10 TPS each) bound
-     * onboarding near 10 devices per second, which two invocations already reach.
-     */
-    maxConcurrency: intRange(
+    batchSize: integerRange(SQS_BATCH_SIZE.min, SQS_BATCH_SIZE.max).default(JITR_DEFAULTS.batchSize),
+    /** Concurrent invocations, bounded for the IoT API quotas (see `JITR_DEFAULTS`). */
+    maxConcurrency: integerRange(
       SQS_EVENT_SOURCE_MAX_CONCURRENCY.min,
       SQS_EVENT_SOURCE_MAX_CONCURRENCY.max,
-    ).default(2),
+    ).default(JITR_DEFAULTS.maxConcurrency),
     /** Deliveries of one event before it moves to the dead-letter queue. */
-    maxReceiveCount: intRange(SQS_MAX_RECEIVE_COUNT.min, SQS_MAX_RECEIVE_COUNT.max).default(8),
+    maxReceiveCount: integerRange(SQS_MAX_RECEIVE_COUNT.min, SQS_MAX_RECEIVE_COUNT.max).default(
+      JITR_DEFAULTS.maxReceiveCount,
+    ),
     /** Attempts per AWS call with adaptive retry before the event goes back to the queue. */
-    sdkMaxAttempts: intRange(SDK_MAX_ATTEMPTS.min, SDK_MAX_ATTEMPTS.max).default(SDK_MAX_ATTEMPTS.default),
+    sdkMaxAttempts: integerRange(SDK_MAX_ATTEMPTS.min, SDK_MAX_ATTEMPTS.max).default(
+      SDK_MAX_ATTEMPTS.default,
+    ),
     /** E-mail address subscribed to the alarm topic. @default - no subscription */
     alarmEmail: z
       .email({ message: 'must be an e-mail address' })

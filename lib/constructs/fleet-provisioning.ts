@@ -12,7 +12,7 @@ import {
   RECLAIM_WINDOW_MS,
   type ReprovisioningMode,
 } from '../../core/provisioning';
-import { encodePreProvisioningHookEnvironment } from '../../core/contracts/pre-provisioning-hook';
+import { preProvisioningHookContract } from '../../core/contracts/pre-provisioning-hook';
 import type { ParameterOverrides } from '../../core/provisioning/parameter-overrides';
 import {
   FLEETKIT_METRICS_NAMESPACE,
@@ -142,7 +142,7 @@ export class FleetProvisioning extends Construct {
       logGroup,
       environment: {
         // The hook decodes these with the same schema (core/contracts); encoding validates them first.
-        ...encodePreProvisioningHookEnvironment({
+        ...preProvisioningHookContract.encode({
           tableName: props.allowListTableName,
           serialNumberParameter: props.serialNumberParameter,
           parameterOverrides: props.parameterOverrides,

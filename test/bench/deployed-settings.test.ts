@@ -5,6 +5,14 @@ import {
   readDeployedJitrSettings,
 } from '../../bench/deployed-settings';
 import { ROOT } from '../../bench/paths';
+import { jitrContract } from '../../core/contracts/jitr';
+
+/** Settings the JITR construct would give its function. */
+const JITR_SETTINGS = {
+  caCertificateIds: ['a'.repeat(64)],
+  devicePolicyName: 'fleet-device',
+  onboardingRules: {},
+} as const;
 
 const template = (overrides: { mapping?: object; queue?: object; fn?: object } = {}) => ({
   Resources: {
@@ -16,7 +24,7 @@ const template = (overrides: { mapping?: object; queue?: object; fn?: object } =
       Type: 'AWS::Lambda::Function',
       Properties: {
         Timeout: 60,
-        Environment: { Variables: { FLEETKIT_SDK_MAX_ATTEMPTS: '8' } },
+        Environment: { Variables: jitrContract.encode({ ...JITR_SETTINGS, sdkMaxAttempts: 8 }) },
         ...overrides.fn,
       },
     },

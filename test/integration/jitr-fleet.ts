@@ -25,6 +25,7 @@ import {
 } from '../../lambda/jitr/handler';
 import { registrationEventOfShape, type RegistrationEventShape } from '../../tools/registration-events';
 import { clientConfig, uniqueName } from '../support/target';
+import { jitrContract } from '../../core/contracts/jitr';
 
 /**
  * A fleet set up in the integration target the way `cdk deploy` and a device's first connection would leave
@@ -147,12 +148,14 @@ export async function setUpJitrFleet(
   };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    FLEETKIT_CA_CERTIFICATE_IDS: cas.map((ca) => ca.caCertificateId).join(','),
-    FLEETKIT_DEVICE_POLICY_NAME: policyName,
-    FLEETKIT_ONBOARDING_RULES: JSON.stringify(rules),
-    FLEETKIT_SDK_MAX_ATTEMPTS: '8',
-    FLEETKIT_DEAD_LETTER_QUEUE_URL: deadLetterQueueUrl!,
-    ...(allowListTable !== undefined && { FLEETKIT_ALLOW_LIST_TABLE: allowListTable }),
+    ...jitrContract.encode({
+      caCertificateIds: cas.map((ca) => ca.caCertificateId),
+      devicePolicyName: policyName,
+      onboardingRules: rules,
+      sdkMaxAttempts: 8,
+      deadLetterQueueUrl: deadLetterQueueUrl!,
+      ...(allowListTable !== undefined && { allowListTableName: allowListTable }),
+    }),
   };
 
   let issued = 0;
@@ -217,7 +220,7 @@ export async function setUpJitrFleet(
       const deployed =
         changed === undefined
           ? env
-          : { ...env, FLEETKIT_ONBOARDING_RULES: JSON.stringify({ ...rules, ...changed }) };
+          : { ...env, [jitrContract.names.onboardingRules]: JSON.stringify({ ...rules, ...changed }) };
       return {
         ...dependenciesFromEnvironment(deployed),
         logger: new Logger({ serviceName: 'fleetkit-jitr', logLevel: 'CRITICAL' }),

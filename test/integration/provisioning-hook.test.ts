@@ -21,7 +21,7 @@ import {
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { encodePreProvisioningHookEnvironment } from '../../core/contracts/pre-provisioning-hook';
+import { preProvisioningHookContract } from '../../core/contracts/pre-provisioning-hook';
 import { PROVISIONING_ALLOW_LIST_KEY } from '../../core/provisioning/allow-list';
 import {
   dynamoAllowListReclaim,
@@ -71,7 +71,7 @@ const GROUP_OVERRIDE = {
 function deployedDependencies(table: string, extraEnv: NodeJS.ProcessEnv = {}) {
   return dependenciesFromEnvironment({
     ...process.env,
-    ...encodePreProvisioningHookEnvironment({ tableName: table, parameterOverrides: GROUP_OVERRIDE }),
+    ...preProvisioningHookContract.encode({ tableName: table, parameterOverrides: GROUP_OVERRIDE }),
     ...extraEnv,
   });
 }
@@ -219,7 +219,9 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
       async (_title, serialNumber, attributes, reason) => {
         await put({ serialNumber: { S: serialNumber }, ...attributes });
         const strict = {
-          FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify({ site: { parameter: 'Site' } }),
+          [preProvisioningHookContract.names.parameterOverrides]: JSON.stringify({
+            site: { parameter: 'Site' },
+          }),
         };
 
         await expect(
@@ -579,7 +581,7 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
     );
 
     await expect(
-      deployedHandler(table, { FLEETKIT_REPROVISIONING: 'allow' })(
+      deployedHandler(table, { [preProvisioningHookContract.names.reprovisioning]: 'allow' })(
         hookEvent({ SerialNumber: 'SN-0200' }, SECOND_CERTIFICATE),
         context,
       ),

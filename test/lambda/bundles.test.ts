@@ -27,16 +27,15 @@ import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { build } from 'esbuild';
 import { cdkEsbuildOptions, discoverEntries } from '../../bench/bundles';
 import { containsPrivateKey, pemBoundary } from '../../core/certificates/pem';
-import {
-  FLEETKIT_METRICS_NAMESPACE,
-  JITR_METRICS,
-  PROVISIONING_HOOK_METRICS,
-  PROVISIONING_HOOK_SERVICE,
-} from '../../core/metrics';
+import { FLEETKIT_METRICS_NAMESPACE, JITR_METRICS, PROVISIONING_HOOK_METRICS } from '../../core/metrics';
 import { onboardingRulesSchema } from '../../core/onboarding/rules';
 import { REGISTRY_RESOURCE_TYPES } from '../../core/registry/custom-resources';
 import { FAKE_CREDENTIALS } from '../../tools/emulator';
 import { DEFAULT_TEST_REGION } from '../support/target';
+import { caExpiryContract } from '../../core/contracts/ca-expiry';
+import { fleetRegistryContract } from '../../core/contracts/fleet-registry';
+import { jitrContract } from '../../core/contracts/jitr';
+import { preProvisioningHookContract } from '../../core/contracts/pre-provisioning-hook';
 
 const ACCOUNT = '123456789012';
 const REGION = DEFAULT_TEST_REGION;
@@ -272,11 +271,13 @@ function smokeCases(endpoint: string, stub: string): Record<string, SmokeCase> {
     // lib/constructs/ca-expiry-monitor.ts
     'ca-expiry/handler': {
       environment: {
-        FLEETKIT_CA_CERTIFICATE_IDS: `root-ca=${WATCHED_CA_ID}`,
-        POWERTOOLS_SERVICE_NAME: 'fleetkit-ca-expiry',
+        ...caExpiryContract.encode({
+          certificateAuthorities: [{ name: 'root-ca', caCertificateId: WATCHED_CA_ID }],
+          sdkMaxAttempts: 1,
+        }),
+        POWERTOOLS_SERVICE_NAME: caExpiryContract.service,
         POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
-        FLEETKIT_SDK_MAX_ATTEMPTS: '1',
       },
       events: [
         {
@@ -292,12 +293,13 @@ function smokeCases(endpoint: string, stub: string): Record<string, SmokeCase> {
         },
       ],
     },
-    // lib/constructs/registry-provider.ts (both functions); the construct leaves the SDK attempts at the default.
+    // lib/constructs/registry-provider.ts (both functions); one attempt per call, so that the closed endpoint
+    // fails fast.
     'fleet-registry/is-complete': {
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'fleetkit-registry',
+        ...fleetRegistryContract.encode({ sdkMaxAttempts: 1 }),
+        POWERTOOLS_SERVICE_NAME: fleetRegistryContract.service,
         NODE_OPTIONS: '--enable-source-maps',
-        FLEETKIT_SDK_MAX_ATTEMPTS: '1',
       },
       events: [
         { ...unknownType, PhysicalResourceId: 'smoke' },
@@ -306,9 +308,9 @@ function smokeCases(endpoint: string, stub: string): Record<string, SmokeCase> {
     },
     'fleet-registry/on-event': {
       environment: {
-        POWERTOOLS_SERVICE_NAME: 'fleetkit-registry',
+        ...fleetRegistryContract.encode({ sdkMaxAttempts: 1 }),
+        POWERTOOLS_SERVICE_NAME: fleetRegistryContract.service,
         NODE_OPTIONS: '--enable-source-maps',
-        FLEETKIT_SDK_MAX_ATTEMPTS: '1',
       },
       events: [
         unknownType,
@@ -316,18 +318,20 @@ function smokeCases(endpoint: string, stub: string): Record<string, SmokeCase> {
         customResourceEvent(endpoint, {}),
       ],
     },
-    // lib/constructs/jitr-pipeline.ts
+    // lib/constructs/jitr-consumer.ts
     'jitr/handler': {
       environment: {
-        FLEETKIT_CA_CERTIFICATE_IDS: WATCHED_CA_ID,
-        FLEETKIT_DEVICE_POLICY_NAME: 'FleetkitDevicePolicy',
-        FLEETKIT_ONBOARDING_RULES: JSON.stringify(onboardingRulesSchema.parse({ thingGroupName: 'fleet' })),
-        FLEETKIT_SDK_MAX_ATTEMPTS: '1',
-        POWERTOOLS_SERVICE_NAME: 'fleetkit-jitr',
+        ...jitrContract.encode({
+          caCertificateIds: [WATCHED_CA_ID],
+          devicePolicyName: 'FleetkitDevicePolicy',
+          onboardingRules: onboardingRulesSchema.parse({ thingGroupName: 'fleet' }),
+          sdkMaxAttempts: 1,
+          allowListTableName: 'fleetkit-allow-list',
+          deadLetterQueueUrl: `${endpoint}/${ACCOUNT}/fleetkit-jitr-dead-letters`,
+        }),
+        POWERTOOLS_SERVICE_NAME: jitrContract.service,
         POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
-        FLEETKIT_ALLOW_LIST_TABLE: 'fleetkit-allow-list',
-        FLEETKIT_DEAD_LETTER_QUEUE_URL: `${endpoint}/${ACCOUNT}/fleetkit-jitr-dead-letters`,
         // AWS IoT answers through the stub; DynamoDB and SQS stay on the closed endpoint.
         AWS_ENDPOINT_URL_IOT: stub,
       },
@@ -362,14 +366,16 @@ function smokeCases(endpoint: string, stub: string): Record<string, SmokeCase> {
         } satisfies SQSEvent,
       ],
     },
-    // lib/constructs/fleet-provisioning.ts, in deny mode; the hook's clients have their own attempts and deadline.
+    // lib/constructs/pre-provisioning-hook.ts, in deny mode; the hook's clients have their own attempts and deadline.
     'pre-provisioning-hook/handler': {
       environment: {
-        FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: 'fleetkit-provisioning-allow-list',
-        FLEETKIT_SERIAL_NUMBER_PARAMETER: 'SerialNumber',
-        FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify({ thingGroupName: 'ThingGroupName' }),
-        FLEETKIT_REPROVISIONING: 'deny',
-        POWERTOOLS_SERVICE_NAME: PROVISIONING_HOOK_SERVICE,
+        ...preProvisioningHookContract.encode({
+          tableName: 'fleetkit-provisioning-allow-list',
+          serialNumberParameter: 'SerialNumber',
+          parameterOverrides: { thingGroupName: 'ThingGroupName' },
+          reprovisioning: 'deny',
+        }),
+        POWERTOOLS_SERVICE_NAME: preProvisioningHookContract.service,
         POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
         AWS_ENDPOINT_URL_DYNAMODB: stub,
@@ -688,7 +694,7 @@ describe('pre-provisioning-hook/handler in deny mode', () => {
       expect.arrayContaining(['MALFORMED_EVENT', 'LOOKUP_FAILED', 'ALREADY_PROVISIONED']),
     );
     expect(reasons).not.toContain('CONFIGURATION_ERROR');
-    expect(hookLogs().every((l) => l.service === PROVISIONING_HOOK_SERVICE)).toBe(true);
+    expect(hookLogs().every((l) => l.service === preProvisioningHookContract.service)).toBe(true);
     const hook = 'pre-provisioning-hook/handler';
     expect(metricValues(hook, PROVISIONING_HOOK_METRICS.denied)).toEqual([1, 1, 1]);
     expect(metricValues(hook, PROVISIONING_HOOK_METRICS.lookupFailed)).toEqual([1]);

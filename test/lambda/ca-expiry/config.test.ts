@@ -1,11 +1,13 @@
 import { readCaExpiryConfig } from '../../../lambda/ca-expiry/config';
+import { caExpiryContract } from '../../../core/contracts/ca-expiry';
+const CA = caExpiryContract.names;
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
 
 describe('readCaExpiryConfig', () => {
   test('reads name=id entries and bare IDs (the name is then the ID), with the default attempts', () => {
-    expect(readCaExpiryConfig({ FLEETKIT_CA_CERTIFICATE_IDS: ` acme=${A}, ${B.toUpperCase()} ` })).toEqual({
+    expect(readCaExpiryConfig({ [CA.certificateAuthorities]: ` acme=${A}, ${B.toUpperCase()} ` })).toEqual({
       certificateAuthorities: [
         { name: 'acme', caCertificateId: A },
         { name: B, caCertificateId: B },
@@ -14,30 +16,34 @@ describe('readCaExpiryConfig', () => {
     });
   });
 
-  test('reads FLEETKIT_SDK_MAX_ATTEMPTS', () => {
+  test(`reads ${CA.sdkMaxAttempts}`, () => {
     expect(
-      readCaExpiryConfig({ FLEETKIT_CA_CERTIFICATE_IDS: A, FLEETKIT_SDK_MAX_ATTEMPTS: '3' }).sdkMaxAttempts,
+      readCaExpiryConfig({ [CA.certificateAuthorities]: A, [CA.sdkMaxAttempts]: '3' }).sdkMaxAttempts,
     ).toBe(3);
   });
 
   test.each([
-    [{}, 'FLEETKIT_CA_CERTIFICATE_IDS is not set'],
-    [{ FLEETKIT_CA_CERTIFICATE_IDS: ' , ' }, 'FLEETKIT_CA_CERTIFICATE_IDS lists no CA certificate ID'],
+    [{}, `${CA.certificateAuthorities} is not set`],
+    [{ [CA.certificateAuthorities]: ' , ' }, `${CA.certificateAuthorities}: lists no CA certificate ID`],
     [
-      { FLEETKIT_CA_CERTIFICATE_IDS: 'acme=1234' },
-      'FLEETKIT_CA_CERTIFICATE_IDS has an invalid entry "acme=1234": each entry is <caName>=<caCertificateId> or ' +
-        '<caCertificateId>, where the ID is 64 hex characters and the name a letter followed by up to 62 letters, ' +
-        'digits or hyphens',
-    ],
-    [{ FLEETKIT_CA_CERTIFICATE_IDS: `1acme=${A}` }, 'has an invalid entry "1acme='],
-    [{ FLEETKIT_CA_CERTIFICATE_IDS: `a=b=${A}` }, 'has an invalid entry "a=b='],
-    [
-      { FLEETKIT_CA_CERTIFICATE_IDS: `one=${A},two=${A}` },
-      `FLEETKIT_CA_CERTIFICATE_IDS lists CA certificate ${A} twice`,
+      { [CA.certificateAuthorities]: 'acme=1234' },
+      `${CA.certificateAuthorities}.0.caCertificateId: must be 64 hex characters; got "1234"`,
     ],
     [
-      { FLEETKIT_CA_CERTIFICATE_IDS: A, FLEETKIT_SDK_MAX_ATTEMPTS: '0' },
-      'FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from 1 to 20, got 0',
+      { [CA.certificateAuthorities]: `1acme=${A}` },
+      `${CA.certificateAuthorities}.0.name: must be a letter followed by up to 62 letters, digits or hyphens; got "1acme"`,
+    ],
+    [
+      { [CA.certificateAuthorities]: `a=b=${A}` },
+      `${CA.certificateAuthorities}.0.caCertificateId: must be 64 hex characters; got "b=${A}"`,
+    ],
+    [
+      { [CA.certificateAuthorities]: `one=${A},two=${A}` },
+      `${CA.certificateAuthorities}.1.caCertificateId: is listed twice; got "${A}"`,
+    ],
+    [
+      { [CA.certificateAuthorities]: A, [CA.sdkMaxAttempts]: '0' },
+      `${CA.sdkMaxAttempts}: must be an integer from 1 to 20; got 0`,
     ],
   ])('fails for %p, naming the variable', (env, message) => {
     expect(() => readCaExpiryConfig(env)).toThrow(message);

@@ -14,6 +14,8 @@ import { readCaExpiryConfig } from '../../../lambda/ca-expiry/config';
 import { buildHandler } from '../../../lambda/ca-expiry/handler';
 import { iotCaCertificates } from '../../../lambda/ca-expiry/iot-adapter';
 import { DAY_MS } from '../../../core/time';
+import { caExpiryContract } from '../../../core/contracts/ca-expiry';
+const CA = caExpiryContract.names;
 
 const iot = mockClient(IoTClient);
 
@@ -75,7 +77,7 @@ describe('CA expiry handler', () => {
     const now = new Date(soon.notAfter.getTime() - 29.5 * DAY_MS);
 
     const { result, metricLines, logLines } = run(
-      { FLEETKIT_CA_CERTIFICATE_IDS: `old=${soon.id},new=${later.id}` },
+      { [CA.certificateAuthorities]: `old=${soon.id},new=${later.id}` },
       now,
     );
 
@@ -134,7 +136,7 @@ describe('CA expiry handler', () => {
     describes(soon.id, undefined);
 
     const { result } = run(
-      { FLEETKIT_CA_CERTIFICATE_IDS: `old=${soon.id}` },
+      { [CA.certificateAuthorities]: `old=${soon.id}` },
       new Date('2098-12-01T00:00:00Z'),
     );
 
@@ -165,7 +167,7 @@ describe('CA expiry handler', () => {
     describes(later.id, later.pem);
 
     const { result, metricLines, logLines } = run(
-      { FLEETKIT_CA_CERTIFICATE_IDS: `old=${soon.id},new=${later.id}` },
+      { [CA.certificateAuthorities]: `old=${soon.id},new=${later.id}` },
       new Date(),
     );
 

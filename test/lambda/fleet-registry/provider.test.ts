@@ -24,6 +24,8 @@ import {
   sentCommands,
   updateEvent,
 } from './fixtures';
+import { fleetRegistryContract } from '../../../core/contracts/fleet-registry';
+const REGISTRY = fleetRegistryContract.names;
 
 const iot = mockClient(IoTClient);
 const ARN = 'arn:aws:iot:us-east-1:123456789012:thingtype/sensor';
@@ -186,12 +188,18 @@ describe('isTransient', () => {
 describe('readFleetRegistryConfig', () => {
   test('defaults to 8 attempts per call', () => {
     expect(readFleetRegistryConfig({})).toEqual({ sdkMaxAttempts: 8 });
-    expect(readFleetRegistryConfig({ FLEETKIT_SDK_MAX_ATTEMPTS: '3' })).toEqual({ sdkMaxAttempts: 3 });
+    expect(readFleetRegistryConfig({ [REGISTRY.sdkMaxAttempts]: '3' })).toEqual({ sdkMaxAttempts: 3 });
   });
 
-  test.each(['0', '21', 'many', '2.5'])('fails when FLEETKIT_SDK_MAX_ATTEMPTS is %s', (value) => {
-    expect(() => readFleetRegistryConfig({ FLEETKIT_SDK_MAX_ATTEMPTS: value })).toThrow(
-      `FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from 1 to 20, got ${value}`,
+  // A number is shown as one, anything else as the text it is.
+  test.each([
+    ['0', '0'],
+    ['21', '21'],
+    ['many', '"many"'],
+    ['2.5', '2.5'],
+  ])(`fails when ${REGISTRY.sdkMaxAttempts} is %s`, (value, shown) => {
+    expect(() => readFleetRegistryConfig({ [REGISTRY.sdkMaxAttempts]: value })).toThrow(
+      `${REGISTRY.sdkMaxAttempts}: must be an integer from 1 to 20; got ${shown}`,
     );
   });
 });

@@ -1,16 +1,18 @@
 import { readJitrConfig } from '../../../lambda/jitr/config';
 import { parseRegistrationMessage } from '../../../lambda/jitr/schema';
+import { jitrContract } from '../../../core/contracts/jitr';
+const JITR = jitrContract.names;
 
 const ID = 'a'.repeat(64);
 const base = {
-  FLEETKIT_CA_CERTIFICATE_IDS: `${ID},${'b'.repeat(64)}`,
-  FLEETKIT_DEVICE_POLICY_NAME: 'fleet-device',
-  FLEETKIT_ONBOARDING_RULES: JSON.stringify({ thingGroupName: 'g' }),
+  [JITR.caCertificateIds]: `${ID},${'b'.repeat(64)}`,
+  [JITR.devicePolicyName]: 'fleet-device',
+  [JITR.onboardingRules]: JSON.stringify({ thingGroupName: 'g' }),
 };
 
 describe('readJitrConfig', () => {
   test('reads the environment the construct sets', () => {
-    const config = readJitrConfig({ ...base, FLEETKIT_SDK_MAX_ATTEMPTS: '5' });
+    const config = readJitrConfig({ ...base, [JITR.sdkMaxAttempts]: '5' });
     expect([...config.caCertificateIds]).toEqual([ID, 'b'.repeat(64)]);
     expect(config.devicePolicyName).toBe('fleet-device');
     expect(config.rules.thingGroupName).toBe('g');
@@ -25,8 +27,8 @@ describe('readJitrConfig', () => {
     const queue = 'https://sqs.eu-west-1.amazonaws.com/123456789012/fleetkit-jitr';
     const config = readJitrConfig({
       ...base,
-      FLEETKIT_DEAD_LETTER_QUEUE_URL: dlq,
-      FLEETKIT_QUEUE_URL: queue,
+      [JITR.deadLetterQueueUrl]: dlq,
+      [JITR.queueUrl]: queue,
     });
     expect(config.deadLetterQueueUrl).toBe(dlq);
     expect(config.queueUrl).toBe(queue);
@@ -35,43 +37,43 @@ describe('readJitrConfig', () => {
   test.each([
     [
       'the CA IDs are missing',
-      { ...base, FLEETKIT_CA_CERTIFICATE_IDS: '' },
-      /FLEETKIT_CA_CERTIFICATE_IDS is not set/,
+      { ...base, [JITR.caCertificateIds]: '' },
+      `${JITR.caCertificateIds} is not set`,
     ],
     [
       'the policy name is missing',
-      { ...base, FLEETKIT_DEVICE_POLICY_NAME: undefined },
-      /FLEETKIT_DEVICE_POLICY_NAME is not set/,
+      { ...base, [JITR.devicePolicyName]: undefined },
+      `${JITR.devicePolicyName} is not set`,
     ],
     [
       'the rules are not JSON',
-      { ...base, FLEETKIT_ONBOARDING_RULES: '{' },
-      /FLEETKIT_ONBOARDING_RULES is invalid/,
+      { ...base, [JITR.onboardingRules]: '{' },
+      `${JITR.onboardingRules} is not JSON`,
     ],
     [
       'the rules are invalid',
-      { ...base, FLEETKIT_ONBOARDING_RULES: '{"thingName":{"field":"Street"}}' },
-      /FLEETKIT_ONBOARDING_RULES is invalid/,
+      { ...base, [JITR.onboardingRules]: '{"thingName":{"field":"Street"}}' },
+      `${JITR.onboardingRules}.thingName.field: must be one of`,
     ],
     [
       'the attempts are out of range',
-      { ...base, FLEETKIT_SDK_MAX_ATTEMPTS: '0' },
-      /FLEETKIT_SDK_MAX_ATTEMPTS must be an integer from 1 to 20, got 0/,
+      { ...base, [JITR.sdkMaxAttempts]: '0' },
+      `${JITR.sdkMaxAttempts}: must be an integer from 1 to 20; got 0`,
     ],
     [
       'an allow-list is required but no table is set',
-      { ...base, FLEETKIT_ONBOARDING_RULES: '{"requireAllowList":true}' },
-      /FLEETKIT_ALLOW_LIST_TABLE is not set/,
+      { ...base, [JITR.onboardingRules]: '{"requireAllowList":true}' },
+      `${JITR.allowListTableName}: must be set: the onboarding rules require an allow-list`,
     ],
     [
       'the queue is an ARN, not a URL',
-      { ...base, FLEETKIT_QUEUE_URL: 'arn:aws:sqs:eu-west-1:123456789012:q' },
-      /FLEETKIT_QUEUE_URL must be an SQS queue URL, got "arn:aws:sqs:eu-west-1:123456789012:q"/,
+      { ...base, [JITR.queueUrl]: 'arn:aws:sqs:eu-west-1:123456789012:q' },
+      `${JITR.queueUrl}: must be an SQS queue URL; got "arn:aws:sqs:eu-west-1:123456789012:q"`,
     ],
     [
       'the dead-letter queue is a name, not a URL',
-      { ...base, FLEETKIT_DEAD_LETTER_QUEUE_URL: 'fleetkit-jitr-dlq' },
-      /FLEETKIT_DEAD_LETTER_QUEUE_URL must be an SQS queue URL, got "fleetkit-jitr-dlq"/,
+      { ...base, [JITR.deadLetterQueueUrl]: 'fleetkit-jitr-dlq' },
+      `${JITR.deadLetterQueueUrl}: must be an SQS queue URL; got "fleetkit-jitr-dlq"`,
     ],
   ])('fails when %s', (_title, env, message) => {
     expect(() => readJitrConfig(env)).toThrow(message);

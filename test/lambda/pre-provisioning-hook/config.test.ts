@@ -1,15 +1,14 @@
 import { fleetProvisioningSchema } from '../../../lib/config/schema';
 import { DEFAULT_REPROVISIONING, REPROVISIONING_MODES } from '../../../core/provisioning/allow-list';
 import { readHookConfig } from '../../../lambda/pre-provisioning-hook/config';
-import {
-  encodePreProvisioningHookEnvironment,
-  parameterOverridesSchema,
-} from '../../../core/contracts/pre-provisioning-hook';
+import { parameterOverridesSchema } from '../../../core/contracts/pre-provisioning-hook';
 import { ConfigurationError } from '../../../lambda/pre-provisioning-hook/errors';
 import { parseHookEvent } from '../../../lambda/pre-provisioning-hook/schema';
 import { hookEvent } from './fixtures';
+import { preProvisioningHookContract } from '../../../core/contracts/pre-provisioning-hook';
+const HOOK = preProvisioningHookContract.names;
 
-const base = { FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: 'allow-list' };
+const base = { [HOOK.tableName]: 'allow-list' };
 
 describe('readHookConfig', () => {
   test('defaults: the SerialNumber parameter, no overrides, a 3 s lookup deadline, no reprovisioning', () => {
@@ -26,8 +25,8 @@ describe('readHookConfig', () => {
     expect(
       readHookConfig({
         ...base,
-        FLEETKIT_SERIAL_NUMBER_PARAMETER: 'DeviceSerial',
-        FLEETKIT_PARAMETER_OVERRIDES: JSON.stringify({
+        [HOOK.serialNumberParameter]: 'DeviceSerial',
+        [HOOK.parameterOverrides]: JSON.stringify({
           thingGroupName: {
             parameter: 'ThingGroupName',
             default: 'unassigned',
@@ -35,8 +34,8 @@ describe('readHookConfig', () => {
           },
           site: 'Site',
         }),
-        FLEETKIT_LOOKUP_TIMEOUT_MS: '2500',
-        FLEETKIT_REPROVISIONING: 'allow',
+        [HOOK.lookupTimeoutMs]: '2500',
+        [HOOK.reprovisioning]: 'allow',
       }),
     ).toEqual({
       tableName: 'allow-list',
@@ -58,7 +57,7 @@ describe('readHookConfig', () => {
       lookupTimeoutMs: 3000,
       reprovisioning: 'deny' as const,
     };
-    expect(readHookConfig(encodePreProvisioningHookEnvironment(settings))).toEqual(settings);
+    expect(readHookConfig(preProvisioningHookContract.encode(settings))).toEqual(settings);
     expect(fleetProvisioningSchema.shape.parameterOverrides.unwrap()).toBe(parameterOverridesSchema);
   });
 
@@ -67,54 +66,54 @@ describe('readHookConfig', () => {
     expect([...REPROVISIONING_MODES]).toEqual(option.unwrap().options);
     expect(DEFAULT_REPROVISIONING).toBe(fleetProvisioningSchema.parse({}).reprovisioning);
     for (const mode of REPROVISIONING_MODES) {
-      expect(readHookConfig({ ...base, FLEETKIT_REPROVISIONING: mode }).reprovisioning).toBe(mode);
+      expect(readHookConfig({ ...base, [HOOK.reprovisioning]: mode }).reprovisioning).toBe(mode);
     }
   });
 
   test.each([
-    ['the table is not set', {}, 'FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE is not set'],
+    ['the table is not set', {}, `${HOOK.tableName} is not set`],
     [
       'the overrides are not JSON',
-      { ...base, FLEETKIT_PARAMETER_OVERRIDES: '{' },
-      /^FLEETKIT_PARAMETER_OVERRIDES is not JSON/,
+      { ...base, [HOOK.parameterOverrides]: '{' },
+      new RegExp(`^${HOOK.parameterOverrides} is not JSON`),
     ],
     [
       'the overrides are not a map of names',
-      { ...base, FLEETKIT_PARAMETER_OVERRIDES: '["ThingGroupName"]' },
-      /^FLEETKIT_PARAMETER_OVERRIDES: .*; got \["ThingGroupName"\]/,
+      { ...base, [HOOK.parameterOverrides]: '["ThingGroupName"]' },
+      new RegExp(`^${HOOK.parameterOverrides}: .*; got \\["ThingGroupName"\\]`),
     ],
     [
       'an override names an empty parameter',
-      { ...base, FLEETKIT_PARAMETER_OVERRIDES: '{"thingGroupName":""}' },
-      'FLEETKIT_PARAMETER_OVERRIDES.thingGroupName.parameter: must be a template parameter name: 1-64 letters, digits and _; got ""',
+      { ...base, [HOOK.parameterOverrides]: '{"thingGroupName":""}' },
+      `${HOOK.parameterOverrides}.thingGroupName.parameter: must be a template parameter name: 1-64 letters, digits and _; got ""`,
     ],
     [
       'an override has an empty default',
       {
         ...base,
-        FLEETKIT_PARAMETER_OVERRIDES: '{"thingGroupName":{"parameter":"ThingGroupName","default":""}}',
+        [HOOK.parameterOverrides]: '{"thingGroupName":{"parameter":"ThingGroupName","default":""}}',
       },
-      'FLEETKIT_PARAMETER_OVERRIDES.thingGroupName.default: must not be empty: leave it out to deny devices whose item lacks a value; got ""',
+      `${HOOK.parameterOverrides}.thingGroupName.default: must not be empty: leave it out to deny devices whose item lacks a value; got ""`,
     ],
     [
       'an override decides the serial number',
-      { ...base, FLEETKIT_PARAMETER_OVERRIDES: '{"serial":"SerialNumber"}' },
-      /^FLEETKIT_PARAMETER_OVERRIDES\.serial\.parameter: is the serial number parameter/,
+      { ...base, [HOOK.parameterOverrides]: '{"serial":"SerialNumber"}' },
+      `${HOOK.parameterOverrides}.serial.parameter: is the serial number parameter`,
     ],
     [
       'the deadline leaves no room inside the 5 s',
-      { ...base, FLEETKIT_LOOKUP_TIMEOUT_MS: '4500' },
-      'FLEETKIT_LOOKUP_TIMEOUT_MS: must be an integer from 100 to 4000; got 4500',
+      { ...base, [HOOK.lookupTimeoutMs]: '4500' },
+      `${HOOK.lookupTimeoutMs}: must be an integer from 100 to 4000; got 4500`,
     ],
     [
       'the reprovisioning mode is unknown',
-      { ...base, FLEETKIT_REPROVISIONING: 'ALLOW' },
-      'FLEETKIT_REPROVISIONING: must be one of "deny", "allow"; got "ALLOW"',
+      { ...base, [HOOK.reprovisioning]: 'ALLOW' },
+      `${HOOK.reprovisioning}: must be one of "deny", "allow"; got "ALLOW"`,
     ],
     [
       'the reprovisioning mode is empty',
-      { ...base, FLEETKIT_REPROVISIONING: '' },
-      'FLEETKIT_REPROVISIONING: must be one of "deny", "allow"; got ""',
+      { ...base, [HOOK.reprovisioning]: '' },
+      `${HOOK.reprovisioning}: must be one of "deny", "allow"; got ""`,
     ],
   ])('fails when %s', (_title, env, message) => {
     expect(() => readHookConfig(env)).toThrow(ConfigurationError);

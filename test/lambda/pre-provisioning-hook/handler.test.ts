@@ -30,6 +30,8 @@ import type { ReprovisioningMode } from '../../../core/provisioning/allow-list';
 import type { ParameterOverrides } from '../../../core/provisioning/parameter-overrides';
 import { buildHandler } from '../../../lambda/pre-provisioning-hook/handler';
 import { capturedTelemetry, hookEvent, metricTotal, type Captured } from './fixtures';
+import { preProvisioningHookContract } from '../../../core/contracts/pre-provisioning-hook';
+const HOOK = preProvisioningHookContract.names;
 
 const dynamodb = mockClient(DynamoDBClient);
 const iot = mockClient(IoTClient);
@@ -1067,12 +1069,12 @@ describe('handler entry point', () => {
   test('denies every request, logged and counted for the alarm, when an override is misconfigured', async () => {
     const { captured: telemetry } = capturedTelemetry();
     const saved = {
-      table: process.env.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE,
-      overrides: process.env.FLEETKIT_PARAMETER_OVERRIDES,
+      table: process.env[HOOK.tableName],
+      overrides: process.env[HOOK.parameterOverrides],
     };
-    process.env.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE = TABLE;
+    process.env[HOOK.tableName] = TABLE;
     // What an empty value in fleetProvisioning.parameterOverrides used to deploy.
-    process.env.FLEETKIT_PARAMETER_OVERRIDES = '{"thingGroupName":""}';
+    process.env[HOOK.parameterOverrides] = '{"thingGroupName":""}';
     try {
       let entry: typeof import('../../../lambda/pre-provisioning-hook/handler').handler | undefined;
       await jest.isolateModulesAsync(async () => {
@@ -1092,7 +1094,7 @@ describe('handler entry point', () => {
           reason: 'CONFIGURATION_ERROR',
           error: expect.objectContaining({
             message: expect.stringContaining(
-              'FLEETKIT_PARAMETER_OVERRIDES.thingGroupName.parameter: must be a template parameter name',
+              `${HOOK.parameterOverrides}.thingGroupName.parameter: must be a template parameter name`,
             ),
           }),
         }),
@@ -1102,17 +1104,17 @@ describe('handler entry point', () => {
       expect(metricTotal(telemetry, 'ConfigurationError')).toBe(2);
       expect(metricTotal(telemetry, 'Denied')).toBe(2);
     } finally {
-      if (saved.table === undefined) delete process.env.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE;
-      else process.env.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE = saved.table;
-      if (saved.overrides === undefined) delete process.env.FLEETKIT_PARAMETER_OVERRIDES;
-      else process.env.FLEETKIT_PARAMETER_OVERRIDES = saved.overrides;
+      if (saved.table === undefined) Reflect.deleteProperty(process.env, HOOK.tableName);
+      else process.env[HOOK.tableName] = saved.table;
+      if (saved.overrides === undefined) Reflect.deleteProperty(process.env, HOOK.parameterOverrides);
+      else process.env[HOOK.parameterOverrides] = saved.overrides;
     }
   });
 
   test('denies every request, logged, when the function is misconfigured', async () => {
     const { captured: logs } = capturedTelemetry();
-    const saved = process.env.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE;
-    delete process.env.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE;
+    const saved = process.env[HOOK.tableName];
+    Reflect.deleteProperty(process.env, HOOK.tableName);
     try {
       let entry: typeof import('../../../lambda/pre-provisioning-hook/handler').handler | undefined;
       await jest.isolateModulesAsync(async () => {
@@ -1126,11 +1128,11 @@ describe('handler entry point', () => {
           level: 'ERROR',
           message: 'provisioning denied: the function is misconfigured',
           reason: 'CONFIGURATION_ERROR',
-          error: expect.objectContaining({ message: 'FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE is not set' }),
+          error: expect.objectContaining({ message: `${HOOK.tableName} is not set` }),
         }),
       ]);
     } finally {
-      if (saved !== undefined) process.env.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE = saved;
+      if (saved !== undefined) process.env[HOOK.tableName] = saved;
     }
   });
 });

@@ -2,6 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { baseConfig, caFiles, configProblems, stackArn, synthFleet, type CaFiles } from '../fixtures';
+import { preProvisioningHookContract } from '../../../core/contracts/pre-provisioning-hook';
+
+const HOOK = preProvisioningHookContract.names;
 
 let files: CaFiles;
 beforeAll(async () => {
@@ -216,8 +219,8 @@ describe('fleet provisioning by claim', () => {
       Architectures: ['arm64'],
       Environment: {
         Variables: Match.objectLike({
-          FLEETKIT_SERIAL_NUMBER_PARAMETER: 'SerialNumber',
-          FLEETKIT_REPROVISIONING: 'deny',
+          [HOOK.serialNumberParameter]: 'SerialNumber',
+          [HOOK.reprovisioning]: 'deny',
         }),
       },
     });
@@ -263,7 +266,7 @@ describe('fleet provisioning by claim', () => {
     });
     const t = Template.fromStack(synthFleet(files.dir, allowing).onboarding);
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ FLEETKIT_REPROVISIONING: 'allow' }) },
+      Environment: { Variables: Match.objectLike({ [HOOK.reprovisioning]: 'allow' }) },
     });
     allowListStatement(t, 'dynamodb:GetItem');
     // Nothing to re-claim, so no certificate lookups.
@@ -318,14 +321,14 @@ describe('fleet provisioning by claim', () => {
       Description: 'Fleetkit pre-provisioning hook: allow devices by serial number',
       Environment: {
         Variables: Match.objectLike({
-          FLEETKIT_PARAMETER_OVERRIDES: Match.serializedJson({
+          [HOOK.parameterOverrides]: Match.serializedJson({
             thingGroupName: {
               parameter: 'ThingGroupName',
               default: 'unassigned',
               allowedValues: ['unassigned', 'site-berlin'],
             },
           }),
-          FLEETKIT_LOOKUP_TIMEOUT_MS: '3000',
+          [HOOK.lookupTimeoutMs]: '3000',
         }),
       },
     });

@@ -1,5 +1,9 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { baseConfig, caFiles, synthFleet, type CaFiles } from '../fixtures';
+import { caExpiryContract } from '../../../core/contracts/ca-expiry';
+import { jitrContract } from '../../../core/contracts/jitr';
+
+const JITR = jitrContract.names;
 
 let files: CaFiles;
 let template: Template;
@@ -85,18 +89,18 @@ describe('OnboardingStack JITR pipeline', () => {
       Timeout: 60,
       Environment: {
         Variables: Match.objectLike({
-          FLEETKIT_CA_CERTIFICATE_IDS: Match.anyValue(),
-          FLEETKIT_DEVICE_POLICY_NAME: 'test-fleet-device',
-          FLEETKIT_ONBOARDING_RULES: Match.serializedJson(
+          [JITR.caCertificateIds]: Match.anyValue(),
+          [JITR.devicePolicyName]: 'test-fleet-device',
+          [JITR.onboardingRules]: Match.serializedJson(
             Match.objectLike({
               thingTypeName: 'sensor',
               thingGroupName: 'unassigned',
               attributes: { serialNumber: 'SerialNumber' },
             }),
           ),
-          FLEETKIT_SDK_MAX_ATTEMPTS: '8',
-          FLEETKIT_DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('DeadLetterQueue') },
-          FLEETKIT_QUEUE_URL: { Ref: Match.stringLikeRegexp('JitrQueue') },
+          [JITR.sdkMaxAttempts]: '8',
+          [JITR.deadLetterQueueUrl]: { Ref: Match.stringLikeRegexp('DeadLetterQueue') },
+          [JITR.queueUrl]: { Ref: Match.stringLikeRegexp('JitrQueue') },
           POWERTOOLS_SERVICE_NAME: 'fleetkit-jitr',
           NODE_OPTIONS: '--enable-source-maps',
         }),
@@ -236,7 +240,7 @@ describe('OnboardingStack CA expiry', () => {
         r.Type === 'AWS::Lambda::Function' &&
         r.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME === 'fleetkit-ca-expiry',
     )!;
-    const entry = fn.Properties.Environment!.Variables!.FLEETKIT_CA_CERTIFICATE_IDS!;
+    const entry = fn.Properties.Environment!.Variables![caExpiryContract.names.certificateAuthorities]!;
     expect(entry).toMatch(/^factory=[0-9a-f]{64}$/);
     const id = entry.split('=')[1]!;
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(6 hours)' });

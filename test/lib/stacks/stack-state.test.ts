@@ -1,6 +1,11 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { FleetConfigInput } from '../../../lib/config/schema';
 import { baseConfig, caFiles, stackArn, synthFleet, type CaFiles } from '../fixtures';
+import { jitrContract } from '../../../core/contracts/jitr';
+import { preProvisioningHookContract } from '../../../core/contracts/pre-provisioning-hook';
+
+const JITR = jitrContract.names;
+const HOOK = preProvisioningHookContract.names;
 
 /*
  * What lives in which stack: state (tables, the claim policy) in the fleet stack, and nothing that ties the
@@ -101,7 +106,7 @@ describe('the onboarding stack refers to the fleet stack by name, not by export'
   test('the JITR function reads its allow-list by its fixed name', () => {
     const { onboarding } = templates(true);
     onboarding.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ FLEETKIT_ALLOW_LIST_TABLE: 'test-fleet-allow-list' }) },
+      Environment: { Variables: Match.objectLike({ [JITR.allowListTableName]: 'test-fleet-allow-list' }) },
     });
     onboarding.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -120,7 +125,7 @@ describe('the onboarding stack refers to the fleet stack by name, not by export'
     onboarding.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: 'test-fleet-provisioning-allow-list',
+          [HOOK.tableName]: 'test-fleet-provisioning-allow-list',
         }),
       },
     });
