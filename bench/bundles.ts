@@ -2,7 +2,7 @@
  * Lambda bundle size and cold load time.
  *
  * Each entry is bundled by esbuild with the options `cdk synth` uses for Fleetkit's functions
- * (lib/constructs/lambda-defaults.ts through aws-lambda-nodejs: bundle, platform node, target node24, CommonJS,
+ * (lib/constructs/fleetkit-function.ts through aws-lambda-nodejs: bundle, platform node, target node24, CommonJS,
  * ESM-first resolution `mainFields: ['module', 'main']`, minify, source map without sources content, no external
  * modules, so the AWS SDK is bundled), into a temp directory. Load time is the time `require(bundle)` takes inside
  * a fresh `node` process, the median of several processes, plain and with `--enable-source-maps` (which the
@@ -48,7 +48,7 @@ export function discoverEntries(lambdaDir = path.join(ROOT, 'lambda')): LambdaEn
 
 /**
  * How packages are resolved: `deployed` is ESM-first (`mainFields: ['module', 'main']`, as
- * lib/constructs/lambda-defaults.ts sets it); `main-first` is the CommonJS-first resolution deployed before
+ * lib/constructs/fleetkit-function.ts sets it); `main-first` is the CommonJS-first resolution deployed before
  * (`['main', 'module']`, esbuild's default for platform node, what aws-lambda-nodejs ran without `mainFields`).
  */
 export type BundleVariant = 'deployed' | 'main-first';

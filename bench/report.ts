@@ -409,7 +409,7 @@ export function formatBundlesSection(report: BundleReport, context: RunContext):
     '',
     provenance(context),
     '',
-    'Each entry is bundled by esbuild with the options `cdk synth` uses (lib/constructs/lambda-defaults.ts:',
+    'Each entry is bundled by esbuild with the options `cdk synth` uses (lib/constructs/fleetkit-function.ts:',
     "bundle, platform node, target node24, CommonJS, ESM-first resolution `mainFields: ['module', 'main']`, minify,",
     'source map without sources content, no external modules, so the AWS SDK is bundled). Load = `require(bundle)`',
     `timed inside a fresh \`node\` process, median of ${report.samples} processes (${report.nodeVersion} here; Lambda runs`,

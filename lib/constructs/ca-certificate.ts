@@ -1,10 +1,12 @@
-import { ArnFormat, CustomResource, Stack, Token } from 'aws-cdk-lib';
+import { CustomResource, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import {
   REGISTRY_RESOURCE_TYPES,
   type CaCertificateResourceProperties,
 } from '../../core/registry/custom-resources';
+import { iotArn } from '../arn';
 import { acknowledgeWildcardResources } from '../nag';
+import { lit, ValidationError } from '../validation';
 import { RegistryProvider } from './registry-provider';
 import { containsPrivateKey } from '../../core/certificates/pem';
 
@@ -55,17 +57,16 @@ export class CaCertificate extends Construct {
   constructor(scope: Construct, id: string, props: CaCertificateProps) {
     super(scope, id);
     if (!Token.isUnresolved(props.caCertificatePem) && containsPrivateKey(props.caCertificatePem)) {
-      throw new Error(
-        `${this.node.path}: caCertificatePem contains a private key; pass only the certificate`,
+      throw new ValidationError(
+        lit`CaCertificatePrivateKey`,
+        'caCertificatePem contains a private key: pass only the certificate (the key never goes into a template)',
+        this,
       );
     }
     const provider = RegistryProvider.of(this);
-    const stack = Stack.of(this);
-    const arn = (service: string, resource: string, name: string) =>
-      stack.formatArn({ service, resource, resourceName: name, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     // Describe, update and delete any CA of the account and region: when a CA's PEM changes, CloudFormation deletes
     // the old registration after this policy already names the new one.
-    const anyCa = arn('iot', 'cacert', '*');
+    const anyCa = iotArn(this, 'cacert', '*');
     provider.grant(
       'CaCertificateLifecycle',
       ['iot:DescribeCACertificate', 'iot:UpdateCACertificate', 'iot:DeleteCACertificate'],

@@ -1,7 +1,8 @@
-import { ArnFormat, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { RemovalPolicy } from 'aws-cdk-lib';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
 import { claimPolicyDocument } from '../../core/provisioning';
+import { iotArnFormatter } from '../arn';
 
 /** Properties of {@link ClaimPolicy}. */
 export interface ClaimPolicyProps {
@@ -29,20 +30,9 @@ export class ClaimPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: ClaimPolicyProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const resource = new iot.CfnPolicy(this, 'Resource', {
       policyName: props.policyName,
-      policyDocument: claimPolicyDocument(
-        (type, name) =>
-          stack.formatArn({
-            service: 'iot',
-            resource: type,
-            resourceName: name,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        props.templateNames,
-        props.clientIdPrefix,
-      ),
+      policyDocument: claimPolicyDocument(iotArnFormatter(this), props.templateNames, props.clientIdPrefix),
     });
     resource.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.policyName = props.policyName;

@@ -1,7 +1,7 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct } from 'constructs';
 import { devicePolicyDocument } from '../../core/device-policy';
+import { iotArnFormatter } from '../arn';
 
 /** Properties of {@link DevicePolicy}. */
 export interface DevicePolicyProps {
@@ -25,18 +25,9 @@ export class DevicePolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: DevicePolicyProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const document = devicePolicyDocument((resource, name) =>
-      stack.formatArn({
-        service: 'iot',
-        resource,
-        resourceName: name,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      }),
-    );
     const resource = new iot.CfnPolicy(this, 'Resource', {
       policyName: props.policyName,
-      policyDocument: document,
+      policyDocument: devicePolicyDocument(iotArnFormatter(this)),
     });
     this.policyName = props.policyName;
     this.policyArn = resource.attrArn;

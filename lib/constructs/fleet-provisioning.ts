@@ -1,214 +1,44 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { Construct } from 'constructs';
-import {
-  DEFAULT_REPROVISIONING,
-  type ProvisioningTemplateBody,
-  RECLAIM_MIN_AGE_MS,
-  RECLAIM_WINDOW_MS,
-  type ReprovisioningMode,
-} from '../../core/provisioning';
-import { preProvisioningHookContract } from '../../core/contracts/pre-provisioning-hook';
-import type { ParameterOverrides } from '../../core/provisioning/parameter-overrides';
-import {
-  FLEETKIT_METRICS_NAMESPACE,
-  PROVISIONING_HOOK_METRICS,
-  PROVISIONING_HOOK_SERVICE,
-} from '../../core/metrics';
-import { acknowledgeWildcardResources } from '../nag';
-import { occurrenceAlarm } from './alarms';
-import { lambdaEntry, nodejsFunctionDefaults } from './lambda-defaults';
+import type { ProvisioningTemplateBody } from '../../core/provisioning';
+import { PreProvisioningHook, type PreProvisioningHookProps } from './pre-provisioning-hook';
 import { ProvisioningTemplate } from './provisioning-template';
 
 /** Properties of {@link FleetProvisioning}. */
-export interface FleetProvisioningProps {
+export interface FleetProvisioningProps extends PreProvisioningHookProps {
   /** Fixed: it is part of the MQTT topics devices publish to. */
   readonly templateName: string;
   readonly templateBody: ProvisioningTemplateBody;
-  /**
-   * The provisioning allow-list table (see `AllowListTable`), by its fixed name: it is state and lives in another
-   * stack, which this one refers to by name rather than through an export.
-   */
-  readonly allowListTableName: string;
-  /** The template parameter carrying the serial number the hook looks up. */
-  readonly serialNumberParameter: string;
-  /**
-   * The parameters the hook decides, each from an allow-list item attribute, complete (defaults and allowed values
-   * resolved: see `fleetProvisioningHookOverrides`). Parameters with allowed values limit the provisioning role
-   * to the resources those values name.
-   */
-  readonly parameterOverrides: ParameterOverrides;
-  /**
-   * Whether an allow-listed serial number may provision again with another certificate. With `deny` the hook
-   * claims the item for the first certificate (a conditional UpdateItem) and may not read it otherwise, and may
-   * describe certificates, to re-claim an item whose certificate never finished provisioning; with `allow` it
-   * only reads the item (GetItem).
-   * @default 'deny'
-   */
-  readonly reprovisioning?: ReprovisioningMode;
-  /** Where the hook's alarms notify. @default - alarms without actions */
-  readonly alarmTopic?: sns.ITopic;
 }
 
 /**
- * Fleet provisioning by claim, the machinery: the FLEET_PROVISIONING template and a pre-provisioning hook that
- * allows a device only when its serial number is in the provisioning allow-list (and, by default, not yet
- * provisioned with another certificate), answering well inside AWS IoT's 5-second budget, with its alarms.
+ * Fleet provisioning by claim, the machinery: the FLEET_PROVISIONING template and its {@link PreProvisioningHook}.
+ * Parameters whose allowed values the hook decides limit the template's provisioning role to the resources those
+ * values name (the groups a thing may join, say).
  *
  * The state it works with lives elsewhere: the allow-list table (`AllowListTable`) and the claim policy
  * (`ClaimPolicy`). The claim certificate itself is made with `fleetkit claim rotate`, never by a stack, so no
  * private key is in a template.
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html
- * @see https://docs.aws.amazon.com/iot/latest/developerguide/pre-provisioning-hook.html
  */
 export class FleetProvisioning extends Construct {
   public readonly template: ProvisioningTemplate;
-  public readonly hook: nodejs.NodejsFunction;
-  public readonly alarms: readonly cloudwatch.Alarm[];
+  public readonly hook: PreProvisioningHook;
 
   constructor(scope: Construct, id: string, props: FleetProvisioningProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const reprovisioning = props.reprovisioning ?? DEFAULT_REPROVISIONING;
-    const allowListArn = stack.formatArn({
-      service: 'dynamodb',
-      resource: 'table',
-      resourceName: props.allowListTableName,
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
-
-    const logGroup = new logs.LogGroup(this, 'HookLogs', { retention: logs.RetentionDays.THREE_MONTHS });
-    const role = new iam.Role(this, 'HookRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
-        reprovisioning === 'deny'
-          ? 'Fleet provisioning pre-provisioning hook: claim serial numbers in the allow-list'
-          : 'Fleet provisioning pre-provisioning hook: read the serial-number allow-list',
-    });
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
-    // Least privilege: the one table call the hook makes. A claiming hook needs no GetItem (UpdateItem returns the
-    // item). UpdateItem could write any attribute of any item; the hook's condition expressions keep its writes to
-    // the stamp (`provisionedCertificateId`, `provisionedAt`) of an existing item.
-    const access =
-      reprovisioning === 'deny'
-        ? { sid: 'ClaimAllowListItem', action: 'dynamodb:UpdateItem' }
-        : { sid: 'ReadAllowList', action: 'dynamodb:GetItem' };
-    role.addToPolicy(
-      new iam.PolicyStatement({
-        sid: access.sid,
-        actions: [access.action],
-        resources: [allowListArn],
-      }),
-    );
-    if (reprovisioning === 'deny') {
-      // Whether the certificate stamped on an item finished provisioning (ACTIVE) or not: read-only, status only.
-      const anyCertificate = stack.formatArn({
-        service: 'iot',
-        resource: 'cert',
-        resourceName: '*',
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
-      role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: 'DescribeStampedCertificates',
-          actions: ['iot:DescribeCertificate'],
-          resources: [anyCertificate],
-        }),
-      );
-      acknowledgeWildcardResources(
-        role,
-        [anyCertificate],
-        'Device certificates are created by devices at run time (CreateKeysAndCertificate, CreateCertificateFromCsr), with IDs unknown at deploy time; the hook only describes the certificate stamped on an allow-list item, to tell a provisioned device from a provisioning that never finished.',
-      );
-    }
-    this.hook = new nodejs.NodejsFunction(this, 'Hook', {
-      ...nodejsFunctionDefaults(),
-      entry: lambdaEntry('pre-provisioning-hook'),
-      description: 'Fleetkit pre-provisioning hook: allow devices by serial number',
-      // AWS IoT waits 5 seconds for the hook; the function answers within its own 3-second lookup deadline.
-      timeout: Duration.seconds(5),
-      memorySize: 512,
-      role,
-      logGroup,
-      environment: {
-        // The hook decodes these with the same schema (core/contracts); encoding validates them first.
-        ...preProvisioningHookContract.encode({
-          tableName: props.allowListTableName,
-          serialNumberParameter: props.serialNumberParameter,
-          parameterOverrides: props.parameterOverrides,
-          reprovisioning,
-        }),
-        POWERTOOLS_SERVICE_NAME: PROVISIONING_HOOK_SERVICE,
-        POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-    });
-
-    const hookAlarm = (alarmId: string, metricName: string, alarmDescription: string) =>
-      occurrenceAlarm(this, alarmId, {
-        metric: new cloudwatch.Metric({
-          namespace: FLEETKIT_METRICS_NAMESPACE,
-          metricName,
-          dimensionsMap: { service: PROVISIONING_HOOK_SERVICE },
-          statistic: 'Sum',
-          period: Duration.minutes(5),
-        }),
-        alarmDescription,
-        ...(props.alarmTopic && { alarmTopic: props.alarmTopic }),
-      });
-    this.alarms = [
-      hookAlarm(
-        'ConfigurationErrorAlarm',
-        PROVISIONING_HOOK_METRICS.configurationError,
-        "The pre-provisioning hook's settings are invalid and it denies every device. Its log says which variable is wrong; a Fleetkit synthesis cannot produce this, so look for a hand-edited environment and deploy again.",
-      ),
-      hookAlarm(
-        'UnexpectedErrorAlarm',
-        PROVISIONING_HOOK_METRICS.unexpectedError,
-        'The pre-provisioning hook failed unexpectedly and denied a device (fail closed). Its log has the error and stack: a defect to report.',
-      ),
-      hookAlarm(
-        'InvalidAllowListItemAlarm',
-        PROVISIONING_HOOK_METRICS.invalidAllowListItem,
-        "An allow-listed device was denied because its allow-list item cannot decide a parameter the hook decides (no value and no default, or a value that is not allowed, such as a group onboarding may not use). The log names the serial number and the attribute; fix the item and the device's next attempt is allowed (the item was not stamped).",
-      ),
-      hookAlarm(
-        'ParameterFromDeviceAlarm',
-        PROVISIONING_HOOK_METRICS.parameterFromDevice,
-        'A device sent a parameter the hook decides (such as its thing group) and was denied: firmware out of date, or someone with a claim certificate trying to choose their own group and its policies.',
-      ),
-      hookAlarm(
-        'LookupFailedAlarm',
-        PROVISIONING_HOOK_METRICS.lookupFailed,
-        'The pre-provisioning hook could not read the allow-list in time and denied devices (fail closed): they retry, but none provisions until the table answers.',
-      ),
-      ...(reprovisioning === 'deny'
-        ? [
-            hookAlarm(
-              'AlreadyProvisionedAlarm',
-              PROVISIONING_HOOK_METRICS.alreadyProvisioned,
-              `A certificate was requested for a serial number another certificate holds: one that is ACTIVE or REVOKED, or that claimed it less than ${minutes(RECLAIM_MIN_AGE_MS)} or more than ${minutes(RECLAIM_WINDOW_MS)} ago. Usually a device reset without an allow-list reset, or a leaked claim certificate used with a known serial number. A provisioning that never finished is re-claimed by the device's next certificate in between, and not counted.`,
-            ),
-          ]
-        : []),
-    ];
-
+    const { templateName, templateBody, ...hookProps } = props;
+    // 'Default': the CDK leaves it out of logical IDs, so the hook's function and alarms keep the logical IDs they
+    // had when this construct created them itself (earlier versions).
+    this.hook = new PreProvisioningHook(this, 'Default', hookProps);
     this.template = new ProvisioningTemplate(this, 'Template', {
-      templateName: props.templateName,
+      templateName,
       templateType: 'FLEET_PROVISIONING',
-      templateBody: props.templateBody,
+      templateBody,
       description: 'Fleetkit fleet provisioning by claim',
-      preProvisioningHook: this.hook,
+      preProvisioningHook: this.hook.function.function,
       parameterValues: Object.fromEntries(
         Object.values(props.parameterOverrides)
           .filter((override) => override.allowedValues !== undefined)
@@ -216,9 +46,14 @@ export class FleetProvisioning extends Construct {
       ),
     });
   }
-}
 
-function minutes(ms: number): string {
-  const value = ms / 60_000;
-  return `${value} minute${value === 1 ? '' : 's'}`;
+  /** The hook function. */
+  public get hookFunction(): nodejs.NodejsFunction {
+    return this.hook.function.function;
+  }
+
+  /** The hook's alarms. */
+  public get alarms(): readonly cloudwatch.Alarm[] {
+    return this.hook.alarms;
+  }
 }

@@ -1,4 +1,4 @@
-import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -8,6 +8,7 @@ import {
   templateBodyJson,
   type ProvisioningTemplateBody,
 } from '../../core/provisioning';
+import { iotArn, iotArnFormatter } from '../arn';
 import { acknowledgeWildcardResources } from '../nag';
 
 /** Properties of {@link ProvisioningTemplate}. */
@@ -42,23 +43,17 @@ export class ProvisioningTemplate extends Construct {
   constructor(scope: Construct, id: string, props: ProvisioningTemplateProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const arn = (resource: string, name: string) =>
-      stack.formatArn({
-        service: 'iot',
-        resource,
-        resourceName: name,
-        arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
+    const templateArn = iotArn(this, 'provisioningtemplate', props.templateName);
     this.role = new iam.Role(this, 'ProvisioningRole', {
       assumedBy: new iam.ServicePrincipal('iot.amazonaws.com', {
         conditions: {
           StringEquals: { 'aws:SourceAccount': stack.account },
-          ArnLike: { 'aws:SourceArn': arn('provisioningtemplate', props.templateName) },
+          ArnLike: { 'aws:SourceArn': templateArn },
         },
       }),
       description: `Provisioning role of the ${props.templateType} template ${props.templateName}: only what the template does`,
     });
-    const statements = provisioningRoleStatements(props.templateBody, arn, {
+    const statements = provisioningRoleStatements(props.templateBody, iotArnFormatter(this), {
       ...(props.parameterValues !== undefined && { parameterValues: props.parameterValues }),
     });
     for (const statement of statements) {
@@ -95,7 +90,7 @@ export class ProvisioningTemplate extends Construct {
     });
     template.node.addDependency(this.role);
     this.templateName = props.templateName;
-    this.templateArn = arn('provisioningtemplate', props.templateName);
+    this.templateArn = templateArn;
     if (props.preProvisioningHook) {
       props.preProvisioningHook.addPermission(`InvokeFrom${props.templateType}`, {
         principal: new iam.ServicePrincipal('iot.amazonaws.com'),

@@ -2,16 +2,23 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { lambdaEntry, nodejsFunctionDefaults } from './lambda-defaults';
+import { fleetRegistryContract } from '../../core/contracts/fleet-registry';
+import { AssumptionError, lit } from '../validation';
+import { FleetkitFunction } from './fleetkit-function';
+
+/**
+ * How long the provider waits for a resource to hold (isComplete) before it fails: CloudFormation waits at most an
+ * hour for a custom resource, and building a large fleet's index takes a while.
+ */
+export const REGISTRY_PROVIDER_TOTAL_TIMEOUT = Duration.minutes(50);
 
 /**
  * The provider of Fleetkit's registry custom resources (CA registration, fleet indexing, thing type lifecycle,
- * group policy attachments): what CloudFormation cannot express. One per stack; constructs that declare such resources grant
- * its role exactly the actions their resources need.
+ * group policy attachments): what CloudFormation cannot express (docs/custom-resources.md says why, for each).
+ * One per stack; constructs that declare such resources grant its role exactly the actions their resources need.
  *
  * The waiter (isComplete every 30 s, up to 50 minutes) lets a thing type deletion honour AWS's 5-minute
  * deprecation delay and lets dependants wait for the fleet index to be built.
@@ -21,6 +28,14 @@ export class RegistryProvider extends Construct {
   public readonly role: iam.Role;
   /** The service token custom resources use. */
   public readonly serviceToken: string;
+  private readonly statements = new Map<
+    string,
+    {
+      readonly statement: iam.PolicyStatement;
+      readonly actions: readonly string[];
+      readonly resources: Set<string>;
+    }
+  >();
 
   /** The stack's provider, created on first use. */
   public static of(scope: Construct): RegistryProvider {
@@ -36,23 +51,18 @@ export class RegistryProvider extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Fleetkit registry custom resources: CAs, indexing, thing types, group policies',
     });
-    this.role.addToPolicy(
-      new iam.PolicyStatement({
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [logGroup.logGroupArn],
-      }),
-    );
-    const handler = (handlerId: string, file: string, description: string) =>
-      new nodejs.NodejsFunction(this, handlerId, {
-        ...nodejsFunctionDefaults(),
-        entry: lambdaEntry('fleet-registry', file),
+    // Both handlers share the role and the log group: they act on the same resources.
+    const handler = (handlerId: string, handlerFile: string, description: string) =>
+      new FleetkitFunction(this, handlerId, {
+        contract: fleetRegistryContract,
+        settings: {},
+        handlerFile,
         description,
         timeout: Duration.minutes(2),
         memorySize: 256,
         role: this.role,
         logGroup,
-        environment: { POWERTOOLS_SERVICE_NAME: 'fleetkit-registry', NODE_OPTIONS: '--enable-source-maps' },
-      });
+      }).function;
     const onEvent = handler('OnEvent', 'on-event', 'Fleetkit registry custom resources: apply a change');
     const isComplete = handler(
       'IsComplete',
@@ -63,8 +73,7 @@ export class RegistryProvider extends Construct {
       onEventHandler: onEvent,
       isCompleteHandler: isComplete,
       queryInterval: Duration.seconds(30),
-      // Building a large fleet's index takes a while; CloudFormation waits at most an hour for a custom resource.
-      totalTimeout: Duration.minutes(50),
+      totalTimeout: REGISTRY_PROVIDER_TOTAL_TIMEOUT,
       logGroup: new logs.LogGroup(this, 'FrameworkLogs', { retention: logs.RetentionDays.THREE_MONTHS }),
       disableWaiterStateMachineLogging: false,
       waiterStateMachineLogOptions: {
@@ -119,8 +128,29 @@ export class RegistryProvider extends Construct {
     );
   }
 
-  /** Grants the handlers an action on resources. */
-  public grant(sid: string, actions: string[], resources: string[]): void {
-    this.role.addToPolicy(new iam.PolicyStatement({ sid, actions, resources }));
+  /**
+   * Grants the handlers `actions` on `resources`, in the statement `sid`: the first grant of a `sid` creates it,
+   * later ones add their resources to it, so that one statement lists, say, every thing type of the stack
+   * (a role's inline policies are limited to 10,240 characters).
+   *
+   * @throws AssumptionError when a later grant of the `sid` names other actions: a defect.
+   */
+  public grant(sid: string, actions: readonly string[], resources: readonly string[]): void {
+    const existing = this.statements.get(sid);
+    if (existing === undefined) {
+      const statement = new iam.PolicyStatement({ sid, actions: [...actions], resources: [...resources] });
+      this.statements.set(sid, { statement, actions: [...actions], resources: new Set(resources) });
+      this.role.addToPolicy(statement);
+      return;
+    }
+    if (existing.actions.join() !== actions.join()) {
+      throw new AssumptionError(
+        lit`RegistryProviderGrantActions`,
+        `statement ${sid} grants ${existing.actions.join(', ')}; a later grant asked for ${actions.join(', ')}`,
+      );
+    }
+    const added = resources.filter((resource) => !existing.resources.has(resource));
+    added.forEach((resource) => existing.resources.add(resource));
+    if (added.length > 0) existing.statement.addResources(...added);
   }
 }

@@ -1,17 +1,17 @@
-import { ArnFormat, CustomResource, Stack } from 'aws-cdk-lib';
+import { CustomResource } from 'aws-cdk-lib';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import { Construct, type IDependable } from 'constructs';
 import {
   REGISTRY_RESOURCE_TYPES,
   type GroupPolicyResourceProperties,
 } from '../../core/registry/custom-resources';
+import { iotArn } from '../arn';
 import { acknowledgeWildcardResources } from '../nag';
+import { lit, ValidationError } from '../validation';
 import type { RegistryProvider } from './registry-provider';
 
-/** A policy a group attaches. */
+/** A policy groups may attach. */
 export interface GroupPolicyRef {
-  /** The policy's key in the configuration (`device` for the device policy); names the attachment. */
-  readonly key: string;
   readonly policyName: string;
   readonly policyArn: string;
   /** What the attachment must wait for (the policy resource, when in the same stack). */
@@ -25,14 +25,20 @@ export interface StaticGroupSpec {
   readonly parent?: string;
   readonly description?: string;
   readonly attributes?: Readonly<Record<string, string>>;
-  readonly policies: readonly GroupPolicyRef[];
+  /** The keys of the policies the group attaches, in `groupPolicies` (`device` for the device policy). */
+  readonly policyKeys: readonly string[];
 }
 
 /** Properties of {@link StaticGroupTree}. */
 export interface StaticGroupTreeProps {
   /** Groups in parent-first order. */
   readonly groups: readonly StaticGroupSpec[];
-  /** The provider that attaches group policies; required when a group attaches one. @default - none */
+  /** The policies groups may attach, by key; each key a group names must be here. @default - none */
+  readonly groupPolicies?: ReadonlyMap<string, GroupPolicyRef>;
+  /**
+   * The provider that attaches group policies (the fleet stack's, for a slice in a group stack); required when a
+   * group attaches one. @default - none
+   */
   readonly provider?: RegistryProvider;
 }
 
@@ -57,36 +63,50 @@ export class StaticGroupTree extends Construct {
   constructor(scope: Construct, id: string, props: StaticGroupTreeProps) {
     super(scope, id);
     const groups = new Map<string, iot.CfnThingGroup>();
-    const withPolicies = props.groups.filter((group) => group.policies.length > 0);
+    const policyOf = (group: StaticGroupSpec, key: string): GroupPolicyRef => {
+      const policy = props.groupPolicies?.get(key);
+      if (policy === undefined) {
+        throw new ValidationError(
+          lit`StaticGroupTreeUnknownPolicy`,
+          `groups: ${group.name} attaches policy "${key}", which groupPolicies does not have (it has: ${[...(props.groupPolicies?.keys() ?? [])].join(', ') || 'none'})`,
+          this,
+        );
+      }
+      return policy;
+    };
+    const withPolicies = props.groups
+      .filter((group) => group.policyKeys.length > 0)
+      .map((group) => ({ group, policies: group.policyKeys.map((key) => policyOf(group, key)) }));
+    const provider = props.provider;
     if (withPolicies.length > 0) {
-      if (!props.provider)
-        throw new Error(`${this.node.path}: groups attach policies but no provider was given`);
-      const groupArn = (name: string) =>
-        Stack.of(props.provider!).formatArn({
-          service: 'iot',
-          resource: 'thinggroup',
-          resourceName: name,
-          arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-        });
+      if (!provider) {
+        throw new ValidationError(
+          lit`StaticGroupTreeNoProvider`,
+          `provider must be given: groups attach policies (${withPolicies.map(({ group }) => group.name).join(', ')})`,
+          this,
+        );
+      }
+      // ARNs in the provider's stack, whose role the statement belongs to.
+      const groupArn = (name: string) => iotArn(provider, 'thinggroup', name);
       const listed = withPolicies.length <= MAX_LISTED_GROUP_ARNS;
-      const groupArns = listed ? withPolicies.map((group) => groupArn(group.name)) : [groupArn('*')];
+      const groupArns = listed ? withPolicies.map(({ group }) => groupArn(group.name)) : [groupArn('*')];
       const policyArns = [
-        ...new Set(withPolicies.flatMap((group) => group.policies.map((p) => p.policyArn))),
+        ...new Set(withPolicies.flatMap(({ policies }) => policies.map((p) => p.policyArn))),
       ];
-      props.provider.grant(
+      provider.grant(
         `AttachGroupPolicies${this.node.addr.slice(0, 8)}`,
         // ListAttachedPolicies: an attachment that exists before the stack is adopted, and left on Delete.
         ['iot:AttachPolicy', 'iot:DetachPolicy', 'iot:ListAttachedPolicies'],
         [...policyArns, ...groupArns],
       );
-      props.provider.grant(
+      provider.grant(
         `DescribeGroupsWithPolicies${this.node.addr.slice(0, 8)}`,
         ['iot:DescribeThingGroup'],
         groupArns,
       );
       if (!listed) {
         acknowledgeWildcardResources(
-          props.provider.role,
+          provider.role,
           groupArns,
           `More than ${MAX_LISTED_GROUP_ARNS} groups attach policies; listing each group ARN would exceed IAM's inline policy size. Which policies are attached is decided by the stack's resources, not by IAM.`,
         );
@@ -111,13 +131,14 @@ export class StaticGroupTree extends Construct {
       const parent = spec.parent !== undefined ? groups.get(spec.parent) : undefined;
       if (parent) group.addResourceDependency(parent);
       groups.set(spec.name, group);
-      for (const policy of spec.policies) {
+      for (const key of spec.policyKeys) {
+        const policy = policyOf(spec, key);
         const properties: GroupPolicyResourceProperties = {
           policyName: policy.policyName,
           thingGroupName: spec.name,
         };
-        const attachment = new CustomResource(this, `${spec.name}-Policy-${policy.key}`, {
-          serviceToken: props.provider!.serviceToken,
+        const attachment = new CustomResource(this, `${spec.name}-Policy-${key}`, {
+          serviceToken: provider!.serviceToken,
           resourceType: REGISTRY_RESOURCE_TYPES.groupPolicy,
           properties,
         });

@@ -1,10 +1,16 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import type { ResolvedFleetConfig } from '../config/load';
 import { AllowListTable } from '../constructs/allow-list-table';
 import { CaCertificate } from '../constructs/ca-certificate';
 import { DevicePolicy } from '../constructs/device-policy';
-import { FleetOrganization, type StaticGroupDraft } from '../constructs/fleet-organization';
+import { DynamicThingGroup } from '../constructs/dynamic-thing-group';
+import { FleetIndexing } from '../constructs/fleet-indexing';
+import { FleetMetric } from '../constructs/fleet-metric';
+import { GroupPolicy } from '../constructs/group-policy';
+import { RegistryProvider } from '../constructs/registry-provider';
+import { StaticGroupTree, type GroupPolicyRef, type StaticGroupSpec } from '../constructs/static-group-tree';
+import { ThingType } from '../constructs/thing-type';
 import { ProvisioningTemplate } from '../constructs/provisioning-template';
 import { fleetProvisioningTemplateName, jitpTemplateName } from '../config/templates';
 import {
@@ -21,7 +27,7 @@ import { PROVISIONING_ALLOW_LIST_KEY } from '../../core/provisioning/allow-list'
 export interface FleetStackProps extends StackProps {
   readonly fleet: ResolvedFleetConfig;
   /** Static groups created in this stack (the rest go to group stacks). */
-  readonly staticGroups: readonly StaticGroupDraft[];
+  readonly staticGroups: readonly StaticGroupSpec[];
 }
 
 /** A registered CA and its configuration name. */
@@ -44,7 +50,16 @@ export interface RegisteredCa {
 export class FleetStack extends Stack {
   public readonly certificateAuthorities: readonly RegisteredCa[];
   public readonly devicePolicy: DevicePolicy;
-  public readonly organization: FleetOrganization;
+  /** Thing types by name. */
+  public readonly thingTypes: ReadonlyMap<string, ThingType>;
+  /** The policies groups may attach, by key: the configured group policies and the device policy (`device`). */
+  public readonly groupPolicies: ReadonlyMap<string, GroupPolicyRef>;
+  /** The static groups of this stack (a large tree puts the rest in group stacks). */
+  public readonly staticGroups: StaticGroupTree;
+  /** The account's fleet indexing configuration, when indexing is on. */
+  public readonly fleetIndexing?: FleetIndexing;
+  public readonly dynamicGroups: ReadonlyMap<string, DynamicThingGroup>;
+  public readonly fleetMetrics: ReadonlyMap<string, FleetMetric>;
   /** The JITR allow-list (thing names), when `onboarding.requireAllowList` is set. */
   public readonly allowList?: AllowListTable;
   /** The fleet provisioning allow-list (serial numbers), when fleet provisioning is on. */
@@ -98,15 +113,65 @@ export class FleetStack extends Stack {
     this.devicePolicy = new DevicePolicy(this, 'DevicePolicy', {
       policyName: config.devicePolicy.name ?? `${config.name}-device`,
     });
-    this.organization = new FleetOrganization(this, 'Organization', {
-      thingTypes: config.thingTypes,
-      staticGroups: props.staticGroups,
-      iotPolicies: config.iotPolicies,
-      devicePolicy: { policyName: this.devicePolicy.policyName, policyArn: this.devicePolicy.policyArn },
-      fleetIndexing: config.fleetIndexing,
-      dynamicGroups: config.dynamicGroups,
-      fleetMetrics: config.fleetMetrics,
+
+    // The fleet's shape. Its constructs share this scope, and each puts its resource at 'Default', so that the
+    // types, policies, groups, indexing and metrics keep the logical IDs earlier versions gave them (a new logical
+    // ID replaces a resource, and these have fixed names or hold devices).
+    const organization = new Construct(this, 'Organization');
+    this.thingTypes = new Map(
+      Object.entries(config.thingTypes).map(([name, type]) => [
+        name,
+        new ThingType(organization, `ThingType-${name}`, { thingTypeName: name, ...type }),
+      ]),
+    );
+    const groupPolicies = new Map<string, GroupPolicyRef>([
+      ['device', { policyName: this.devicePolicy.policyName, policyArn: this.devicePolicy.policyArn }],
+    ]);
+    for (const [key, policy] of Object.entries(config.iotPolicies)) {
+      const groupPolicy = new GroupPolicy(organization, `Policy-${key}`, { name: key, ...policy });
+      groupPolicies.set(key, {
+        policyName: groupPolicy.policyName,
+        policyArn: groupPolicy.policyArn,
+        dependency: groupPolicy.resource,
+      });
+    }
+    this.groupPolicies = groupPolicies;
+    this.staticGroups = new StaticGroupTree(organization, 'Groups', {
+      groups: props.staticGroups,
+      groupPolicies,
+      ...(props.staticGroups.some((group) => group.policyKeys.length > 0) && {
+        provider: RegistryProvider.of(this),
+      }),
     });
+    if (config.fleetIndexing.thingIndexingMode !== 'OFF') {
+      this.fleetIndexing = new FleetIndexing(organization, 'FleetIndexing', {
+        indexing: config.fleetIndexing,
+      });
+    }
+    const fleetIndexing = this.fleetIndexing && { fleetIndexing: this.fleetIndexing };
+    this.dynamicGroups = new Map(
+      Object.entries(config.dynamicGroups).map(([name, group]) => [
+        name,
+        new DynamicThingGroup(organization, `DynamicGroup-${name}`, {
+          thingGroupName: name,
+          queryString: group.query,
+          ...(group.description !== undefined && { description: group.description }),
+          ...fleetIndexing,
+        }),
+      ]),
+    );
+    this.fleetMetrics = new Map(
+      Object.entries(config.fleetMetrics).map(([name, { query, ...metric }]) => [
+        name,
+        new FleetMetric(organization, `FleetMetric-${name}`, {
+          metricName: name,
+          queryString: query,
+          ...metric,
+          ...fleetIndexing,
+        }),
+      ]),
+    );
+
     // Outputs give the fixed names, not the resources' tokens, so that they read the same in every stack.
     if (config.onboarding.requireAllowList) {
       this.allowList = new AllowListTable(this, 'AllowList', {

@@ -1,15 +1,14 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import type { StaticGroupDraft } from '../constructs/fleet-organization';
 import { RegistryProvider } from '../constructs/registry-provider';
-import { StaticGroupTree } from '../constructs/static-group-tree';
+import { StaticGroupTree, type StaticGroupSpec } from '../constructs/static-group-tree';
 import type { FleetStack } from './fleet-stack';
 
 /** Properties of {@link GroupsStack}. */
 export interface GroupsStackProps extends StackProps {
   readonly fleet: FleetStack;
   /** The groups of this slice, parent-first. */
-  readonly groups: readonly StaticGroupDraft[];
+  readonly groups: readonly StaticGroupSpec[];
 }
 
 /**
@@ -23,10 +22,9 @@ export class GroupsStack extends Stack {
     super(scope, id, props);
     const needsProvider = props.groups.some((group) => group.policyKeys.length > 0);
     this.tree = new StaticGroupTree(this, 'Groups', {
-      groups: props.groups.map((draft) => props.fleet.organization.resolvePolicies(draft)),
-      ...(needsProvider && {
-        provider: props.fleet.organization.provider ?? RegistryProvider.of(props.fleet),
-      }),
+      groups: props.groups,
+      groupPolicies: props.fleet.groupPolicies,
+      ...(needsProvider && { provider: RegistryProvider.of(props.fleet) }),
     });
   }
 }

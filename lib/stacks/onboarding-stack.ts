@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -7,7 +7,8 @@ import type { ResolvedCertificateAuthority } from '../config/load';
 import type { FleetConfig } from '../config/schema';
 import { CaExpiryMonitor } from '../constructs/ca-expiry-monitor';
 import { FleetProvisioning } from '../constructs/fleet-provisioning';
-import { JitrPipeline } from '../constructs/jitr-pipeline';
+import { JitrConsumer } from '../constructs/jitr-consumer';
+import { JitrIngest } from '../constructs/jitr-ingest';
 import type { ProvisioningTemplateBody } from '../../core/provisioning';
 import { fleetProvisioningHookOverrides, fleetProvisioningTemplateName } from '../config/templates';
 import { allowListTableName, provisioningAllowListTableName } from '../config/contract-names';
@@ -29,7 +30,10 @@ export interface OnboardingStackProps extends StackProps {
  * refers to by fixed names, never through an export), so it can be deleted and deployed again freely.
  */
 export class OnboardingStack extends Stack {
-  public readonly jitr?: JitrPipeline;
+  /** The JITR rules and queues, when a CA uses JITR. */
+  public readonly jitrIngest?: JitrIngest;
+  /** The JITR function and its alarms, when a CA uses JITR. */
+  public readonly jitrConsumer?: JitrConsumer;
   public readonly fleetProvisioning?: FleetProvisioning;
   public readonly caExpiry?: CaExpiryMonitor;
   public readonly alarmTopic: sns.Topic;
@@ -61,23 +65,23 @@ export class OnboardingStack extends Stack {
       });
     }
 
-    const jitrCas = fleet.certificateAuthorities.filter((ca) => ca.onboarding === 'JITR');
+    const jitrCas = fleet.certificateAuthorities
+      .filter((ca) => ca.onboarding === 'JITR')
+      // The CA IDs are known at synth (SHA-256 of the DER), so no export ties this stack to the CA resources:
+      // removing or replacing a CA in the fleet stack is not blocked by an import here.
+      .map(({ name, certificateId }) => ({ name, caCertificateId: certificateId }));
     if (jitrCas.length > 0) {
-      this.jitr = new JitrPipeline(this, 'Jitr', {
-        // The CA IDs are known at synth (SHA-256 of the DER), so no export ties this stack to the CA resources:
-        // removing or replacing a CA in the fleet stack is not blocked by an import here.
-        caCertificates: jitrCas.map(({ name, certificateId }) => ({
-          name,
-          caCertificateId: certificateId,
-          caCertificateArn: Stack.of(this).formatArn({
-            service: 'iot',
-            resource: 'cacert',
-            resourceName: certificateId,
-            arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-          }),
-        })),
+      // 'Jitr': the queues hold events, and keep the logical IDs earlier versions gave them.
+      const ingest = new JitrIngest(this, 'Jitr', {
+        caCertificates: jitrCas,
+        maxReceiveCount: config.jitr.maxReceiveCount,
+      });
+      this.jitrIngest = ingest;
+      this.jitrConsumer = new JitrConsumer(this, 'JitrConsumer', {
+        queue: ingest.queue,
+        deadLetterQueue: ingest.deadLetterQueue,
+        caCertificates: jitrCas,
         devicePolicyName: fleet.devicePolicy.policyName,
-        devicePolicyArn: fleet.devicePolicy.policyArn,
         onboardingRules: config.onboarding,
         // By its fixed name, not the fleet stack's resource: an export would block turning the allow-list off
         // (the fleet stack could not remove an export this stack still imports).
@@ -86,20 +90,19 @@ export class OnboardingStack extends Stack {
         }),
         batchSize: config.jitr.batchSize,
         maxConcurrency: config.jitr.maxConcurrency,
-        maxReceiveCount: config.jitr.maxReceiveCount,
         sdkMaxAttempts: config.jitr.sdkMaxAttempts,
         alarmTopic: this.alarmTopic,
       });
       new CfnOutput(this, 'JitrDeadLetterQueueUrl', {
-        value: this.jitr.deadLetterQueue.queueUrl,
+        value: ingest.deadLetterQueue.queueUrl,
         description: 'Registration events that could not be processed; redrive after fixing the cause',
       });
       new CfnOutput(this, 'JitrDeadLetterQueueArn', {
-        value: this.jitr.deadLetterQueue.queueArn,
+        value: ingest.deadLetterQueue.queueArn,
         description: 'Source of a dead-letter redrive (aws sqs start-message-move-task --source-arn)',
       });
       new CfnOutput(this, 'JitrQueueArn', {
-        value: this.jitr.queue.queueArn,
+        value: ingest.queue.queueArn,
         description: 'Destination of a dead-letter redrive (--destination-arn)',
       });
     }

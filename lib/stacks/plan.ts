@@ -1,6 +1,6 @@
 import { flattenGroups } from '../config/organization';
 import type { ThingGroupNode } from '../config/schema';
-import type { StaticGroupDraft } from '../constructs/fleet-organization';
+import type { StaticGroupSpec } from '../constructs/static-group-tree';
 
 /**
  * CloudFormation allows 500 resources in a stack; group stacks stop short of it, leaving room for the CDK's
@@ -15,9 +15,9 @@ export const MAX_GROUP_RESOURCES_IN_FLEET_STACK = 200;
 /** Where each static group is created. */
 export interface GroupStackPlan {
   /** Groups in the fleet stack (all of them for a small tree). */
-  readonly fleetStack: readonly StaticGroupDraft[];
+  readonly fleetStack: readonly StaticGroupSpec[];
   /** Groups of each additional group stack, deployed in this order after the fleet stack. */
-  readonly groupStacks: readonly (readonly StaticGroupDraft[])[];
+  readonly groupStacks: readonly (readonly StaticGroupSpec[])[];
 }
 
 /**
@@ -29,21 +29,21 @@ export function planGroupStacks(
   tree: Readonly<Record<string, ThingGroupNode>>,
   limits: { readonly inFleetStack?: number; readonly perGroupStack?: number } = {},
 ): GroupStackPlan {
-  const drafts: StaticGroupDraft[] = flattenGroups(tree).map(({ name, parent, node }) => ({
+  const drafts: StaticGroupSpec[] = flattenGroups(tree).map(({ name, parent, node }) => ({
     name,
     ...(parent !== undefined && { parent }),
     ...(node.description !== undefined && { description: node.description }),
     ...(node.attributes !== undefined && { attributes: node.attributes }),
     policyKeys: node.policies ?? [],
   }));
-  const cost = (draft: StaticGroupDraft) => 1 + draft.policyKeys.length;
+  const cost = (draft: StaticGroupSpec) => 1 + draft.policyKeys.length;
   const total = drafts.reduce((sum, draft) => sum + cost(draft), 0);
   if (total <= (limits.inFleetStack ?? MAX_GROUP_RESOURCES_IN_FLEET_STACK)) {
     return { fleetStack: drafts, groupStacks: [] };
   }
   const perStack = limits.perGroupStack ?? MAX_RESOURCES_PER_GROUP_STACK;
-  const stacks: StaticGroupDraft[][] = [];
-  let current: StaticGroupDraft[] = [];
+  const stacks: StaticGroupSpec[][] = [];
+  let current: StaticGroupSpec[] = [];
   let used = 0;
   for (const draft of drafts) {
     if (used + cost(draft) > perStack && current.length > 0) {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { cdkEsbuildOptions, discoverEntries, median } from '../../bench/bundles';
-import { nodejsFunctionDefaults } from '../../lib/constructs/lambda-defaults';
+import { nodejsFunctionDefaults } from '../../lib/constructs/fleetkit-function';
 
 describe('discoverEntries', () => {
   test('finds the files of each function folder that export a handler', () => {

@@ -2,7 +2,7 @@
  * Smoke test of the Lambda bundles as deployed.
  *
  * Every entry `discoverEntries()` finds is bundled with exactly the esbuild options `cdk synth` uses
- * (`cdkEsbuildOptions(..., 'deployed')`, held equal to lib/constructs/lambda-defaults.ts by
+ * (`cdkEsbuildOptions(..., 'deployed')`, held equal to lib/constructs/fleetkit-function.ts by
  * test/bench/bundles.test.ts), then required in a fresh `node` process with the environment its construct sets
  * (dummy values) and invoked with events that run real code: Zod parsing, the Powertools utilities and AWS SDK
  * calls. That proves what the in-process unit tests cannot: the bundle loads, every package esbuild resolved at

@@ -14,6 +14,8 @@ import {
   synthFleet,
   type CaFiles,
 } from './fixtures';
+import { createCertificateAuthority } from '../../core/certificates/issue';
+import { jitrContract } from '../../core/contracts/jitr';
 
 /*
  * Full synthesis, as `cdk synth` does it: Lambda bundling with the local esbuild, CDK's built-in validation,
@@ -204,5 +206,58 @@ describe('cdk synth on an invalid configuration', () => {
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain('Invalid fleet configuration');
     expect(run.stderr).toContain('jitr.maxConcurrency: got 5000; must be an integer from 2 to 1000');
+  }, 120_000);
+});
+
+describe('cdk synth on a configuration a construct refuses', () => {
+  // Each JITR CA adds its ID to the JITR function's environment: enough of them, with onboarding rules the
+  // configuration accepts, exceed Lambda's 4 KB, which only the construct can tell.
+  test('fails with one line naming the construct and the limit, and no stack trace', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkit-construct-'));
+    outdirs.push(dir);
+    const cas = await Promise.all(
+      Array.from({ length: 30 }, (_, index) =>
+        createCertificateAuthority({ subject: { CN: `CA ${index}` } }),
+      ),
+    );
+    cas.forEach((ca, index) => fs.writeFileSync(path.join(dir, `ca-${index}.pem`), ca.certificatePem));
+    const sites = Array.from({ length: 20 }, (_, index) => `site-${index}`);
+    const config = {
+      name: 'big',
+      certificateAuthorities: cas.map((_, index) => ({
+        name: `ca-${index}`,
+        certificateFile: `ca-${index}.pem`,
+        mode: 'SNI_ONLY',
+      })),
+      thingGroups: Object.fromEntries(sites.map((site) => [site, {}])),
+      onboarding: {
+        groupRules: sites.map((site) => ({
+          field: 'OrganizationalUnit',
+          equals: site,
+          thingGroupName: site,
+        })),
+      },
+    };
+    fs.writeFileSync(path.join(dir, 'big.config.json'), JSON.stringify(config));
+    const run = spawnSync(
+      'npx',
+      [
+        'cdk',
+        'synth',
+        '--quiet',
+        '-o',
+        path.join(dir, 'out'),
+        '-c',
+        `config=${path.join(dir, 'big.config.json')}`,
+      ],
+      { encoding: 'utf8', timeout: 120_000, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' } },
+    );
+    expect(run.status).not.toBe(0);
+    const line = run.stderr.split('\n').find((l) => l.startsWith('Invalid '));
+    expect(line).toMatch(
+      /^Invalid big-onboarding\/JitrConsumer\/Function: settings make an environment of about \d+ bytes; Lambda allows 4096 for all variables together \(https:\/\/docs\.aws\.amazon\.com\/lambda\/latest\/dg\/gettingstarted-limits\.html\): shorten the largest, /,
+    );
+    expect(line).toContain(`the largest, ${jitrContract.names.caCertificateIds} (`);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
   }, 120_000);
 });

@@ -1,8 +1,6 @@
-import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { groupPolicySummary } from '../../../lib/config/organization';
 import type { FleetConfigInput } from '../../../lib/config/schema';
-import { FleetOrganization } from '../../../lib/constructs/fleet-organization';
 import {
   baseConfig,
   caFiles,
@@ -176,21 +174,5 @@ describe('a group policy with allowBroadAccess', () => {
     ]);
     const { fleet } = synthFleet(files.dir, scoped);
     Annotations.fromStack(fleet).hasNoWarning('*', Match.stringLikeRegexp('Group policy'));
-  });
-});
-
-describe('FleetOrganization used directly', () => {
-  test('fails on a group policy beyond the rule without allowBroadAccess', () => {
-    const stack = new Stack(new App(), 'Direct');
-    expect(
-      () =>
-        new FleetOrganization(stack, 'Organization', {
-          iotPolicies: {
-            ops: { statements: [{ effect: 'Allow', actions: ['iot:Connect'], resources: ['client/*'] }] },
-          },
-        }),
-    ).toThrow(
-      'Direct/Organization: group policy ops allows more than the group policy rule (statements[0].resources[0] "client/*"): lets every device below the group connect with this client ID',
-    );
   });
 });

@@ -1,6 +1,6 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
-import { nodejsFunctionDefaults } from '../../../lib/constructs/lambda-defaults';
+import { nodejsFunctionDefaults } from '../../../lib/constructs/fleetkit-function';
 
 describe('nodejsFunctionDefaults', () => {
   test('bundle with the local esbuild, ESM-first into CommonJS, minified with source maps and the AWS SDK', () => {
