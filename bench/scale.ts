@@ -10,7 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { createCertificateAuthority, issueVerificationCertificate } from '../core/certificates/issue';
 import { REGISTRY_LIMITS } from '../core/limits';
-import type { FleetConfigInput, ThingGroupNode } from '../lib/config/schema';
+import type { ThingGroupNode } from '../lib/config/organization';
+import type { FleetConfigInput } from '../lib/config/schema';
 import { runCfnLint } from '../tools/cfn-lint';
 
 const CFN_QUOTAS =

@@ -7,7 +7,20 @@ import {
 } from '../../core/group-policy';
 import { FLEETKIT_GROUP_NAME_PATTERN, REGISTRY_LIMITS } from '../../core/limits';
 import type { FleetIndexing } from '../../core/registry/indexing';
-import type { ThingGroupNode } from './schema';
+
+/*
+ * The fleet's organization in the configuration: the static group tree and the checks across groups, policies,
+ * indexing, dynamic groups and fleet metrics. schema.ts builds on this file, never the other way round.
+ */
+
+/** A static thing group and its children, written as a tree. */
+export interface ThingGroupNode {
+  readonly description?: string;
+  readonly attributes?: Readonly<Record<string, string>>;
+  /** Policies attached to the group (keys of `iotPolicies`, or `device` for the device policy); inherited by children. */
+  readonly policies?: readonly string[];
+  readonly children?: Readonly<Record<string, ThingGroupNode>>;
+}
 
 /** The parts of the configuration the organization checks read. */
 export interface OrganizationInput {

@@ -35,7 +35,7 @@ import {
 } from '../../core/contracts/pre-provisioning-hook';
 import { claimClientIdPrefixProblem } from '../../core/provisioning/claim-policy';
 import { fleetIndexingSchema } from '../../core/registry/indexing';
-import { checkOrganization, flattenGroups } from './organization';
+import { checkOrganization, flattenGroups, type ThingGroupNode } from './organization';
 
 /*
  * The fleet configuration: one object that describes the fleet. `cdk synth` validates it before any construct is
@@ -152,15 +152,6 @@ export const thingTypeSchema = z
     deprecated: z.boolean().default(false),
   })
   .strict();
-
-/** A static thing group and its children, written as a tree. */
-export interface ThingGroupNode {
-  readonly description?: string;
-  readonly attributes?: Readonly<Record<string, string>>;
-  /** Policies attached to the group (keys of `iotPolicies`, or `device` for the device policy); inherited by children. */
-  readonly policies?: readonly string[];
-  readonly children?: Readonly<Record<string, ThingGroupNode>>;
-}
 
 export const thingGroupSchema: z.ZodType<ThingGroupNode> = z.lazy(() =>
   z

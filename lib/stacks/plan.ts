@@ -1,5 +1,4 @@
-import { flattenGroups } from '../config/organization';
-import type { ThingGroupNode } from '../config/schema';
+import { flattenGroups, type ThingGroupNode } from '../config/organization';
 import type { StaticGroupSpec } from '../constructs/static-group-tree';
 
 /**

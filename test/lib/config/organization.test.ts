@@ -1,4 +1,5 @@
-import { fleetConfigSchema, type FleetConfigInput, type ThingGroupNode } from '../../../lib/config/schema';
+import type { ThingGroupNode } from '../../../lib/config/organization';
+import { fleetConfigSchema, type FleetConfigInput } from '../../../lib/config/schema';
 import { baseConfig, caFiles, type CaFiles, problemsOf as configProblems } from '../fixtures';
 
 let files: CaFiles;

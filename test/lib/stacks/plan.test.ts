@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import type { ThingGroupNode } from '../../../lib/config/schema';
+import type { ThingGroupNode } from '../../../lib/config/organization';
 import { planGroupStacks, MAX_RESOURCES_PER_GROUP_STACK } from '../../../lib/stacks/plan';
 import { baseConfig, caFiles, synthFleet, type CaFiles } from '../fixtures';
 
