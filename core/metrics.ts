@@ -78,9 +78,6 @@ export const FLEETKIT_SERVICES = {
   registry: 'fleetkit-registry',
 } as const;
 
-/** The pre-provisioning hook's Powertools service name, the dimension of its metrics. */
-export const PROVISIONING_HOOK_SERVICE = FLEETKIT_SERVICES.preProvisioningHook;
-
 /** Days until a registered CA certificate expires, one value per CA per check. */
 export const CA_DAYS_TO_EXPIRY_METRIC = 'CaDaysToExpiry';
 

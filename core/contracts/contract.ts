@@ -204,12 +204,14 @@ export function defineContract<const V extends Variables>(spec: {
       }
     }
     if (issues.length === 0 && spec.refine !== undefined) {
-      // Without reportInput: a check names the value it refuses itself, not the whole of the settings.
-      const parsed = across.safeParse(settings);
+      const parsed = across.safeParse(settings, { reportInput: true });
       if (!parsed.success) {
         for (const issue of parsed.error.issues) {
           const [key, ...rest] = issue.path;
-          issues.push({ key: String(key ?? ''), issue: { ...issue, path: rest }, missing: false });
+          // A check that names no value is given the whole of the settings as its input: not worth showing.
+          const named = { ...issue, path: rest } as z.core.$ZodIssue;
+          if (issue.input === settings) delete (named as { input?: unknown }).input;
+          issues.push({ key: String(key ?? ''), issue: named, missing: false });
         }
       }
     }

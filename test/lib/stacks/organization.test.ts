@@ -59,8 +59,13 @@ const logicalIdOf = (type: string, predicate: (properties: Record<string, unknow
   return found[0];
 };
 
-describe('FleetOrganization', () => {
-  test('thing types are custom resources that own their deprecation and 5-minute deletion delay', () => {
+/*
+ * How the fleet stack builds the organization from the configuration: thing types, group policies, the static
+ * groups that attach them, fleet indexing, dynamic groups and fleet metrics. What each construct builds is tested
+ * on its own (test/lib/constructs/).
+ */
+describe('FleetStack organization', () => {
+  test('each configured thing type is a registry custom resource', () => {
     template.hasResourceProperties('Custom::FleetkitThingType', {
       thingTypeName: 'sensor',
       description: 'Sensors',
@@ -87,33 +92,6 @@ describe('FleetOrganization', () => {
     const fleetTelemetry = Object.values(attachments).find((r) => r.Properties.thingGroupName === 'fleet');
     expect(fleetTelemetry?.Properties.policyName).toEqual({ Ref: telemetry });
     expect(fleetTelemetry?.DependsOn).toEqual(expect.arrayContaining([telemetry]));
-  });
-
-  test('group policy resources become ARNs in this account and region', () => {
-    template.hasResourceProperties('AWS::IoT::Policy', {
-      PolicyDocument: {
-        Statement: [
-          {
-            Effect: 'Allow',
-            Action: ['iot:Publish'],
-            Resource: [
-              {
-                'Fn::Join': [
-                  '',
-                  Match.arrayWith([
-                    ':iot:',
-                    { Ref: 'AWS::Region' },
-                    ':',
-                    { Ref: 'AWS::AccountId' },
-                    ':topic/telemetry/${iot:Connection.Thing.ThingName}',
-                  ]),
-                ],
-              },
-            ],
-          },
-        ],
-      },
-    });
   });
 
   test('fleet indexing is applied by a custom resource, and dynamic groups and fleet metrics wait for it', () => {
@@ -147,18 +125,6 @@ describe('FleetOrganization', () => {
       AggregationType: { Name: 'Statistics', Values: ['count', 'average', 'minimum', 'maximum', 'sum'] },
       Period: 600,
     });
-  });
-
-  test('the provider runs on the current Node.js runtime on arm64 with a waiter for slow operations', () => {
-    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter((f) =>
-      String(f.Properties.Description ?? '').startsWith('Fleetkit registry'),
-    );
-    expect(functions).toHaveLength(2);
-    for (const fn of functions) {
-      expect(fn.Properties.Runtime).toBe('nodejs24.x');
-      expect(fn.Properties.Architectures).toEqual(['arm64']);
-    }
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
   });
 
   test('the provider role may touch only the configured types, groups and policies', () => {
