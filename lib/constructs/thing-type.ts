@@ -35,13 +35,15 @@ export interface ThingTypeProps {
 /**
  * A thing type whose whole lifecycle the stack owns: created, deprecated and undeprecated by a flag, and on
  * removal deprecated, kept for the 5 minutes AWS requires, then deleted, but only once no thing uses it. A
- * registry custom resource (docs/custom-resources.md says why not `AWS::IoT::ThingType`).
+ * registry custom resource: docs/custom-resources.md says why not `AWS::IoT::ThingType`.
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/thing-types.html
  */
 export class ThingType extends Construct {
   public readonly thingTypeName: string;
   public readonly thingTypeArn: string;
+  /** The registry custom resource. */
+  public readonly resource: CustomResource;
 
   constructor(scope: Construct, id: string, props: ThingTypeProps) {
     super(scope, id);
@@ -96,7 +98,7 @@ export class ThingType extends Construct {
     };
     // 'Default': the CDK leaves it out of logical IDs, so a type keeps the logical ID it had when FleetOrganization
     // created it directly (a new logical ID would make CloudFormation delete the type and its deprecation).
-    new CustomResource(this, 'Default', {
+    this.resource = new CustomResource(this, 'Default', {
       serviceToken: provider.serviceToken,
       resourceType: REGISTRY_RESOURCE_TYPES.thingType,
       properties,
