@@ -68,6 +68,66 @@ export function baseConfig(overrides: Partial<FleetConfigInput> = {}): FleetConf
   };
 }
 
+/**
+ * {@link baseConfig} with an organization: two thing types (one deprecated), a group policy attached at two
+ * levels beside the device policy, fleet indexing with a custom field, a dynamic group and two fleet metrics.
+ */
+export function organizedConfig(overrides: Partial<FleetConfigInput> = {}): FleetConfigInput {
+  return baseConfig({
+    thingTypes: {
+      sensor: { description: 'Sensors', searchableAttributes: ['serialNumber'] },
+      'lamp-v1': { deprecated: true },
+    },
+    iotPolicies: {
+      telemetry: {
+        statements: [
+          { actions: ['iot:Publish'], resources: ['topic/telemetry/${iot:Connection.Thing.ThingName}'] },
+        ],
+      },
+    },
+    thingGroups: {
+      fleet: {
+        policies: ['telemetry'],
+        children: {
+          unassigned: {},
+          'site-berlin': { policies: ['device', 'telemetry'], attributes: { city: 'Berlin' } },
+        },
+      },
+    },
+    fleetIndexing: {
+      thingIndexingMode: 'REGISTRY_AND_SHADOW',
+      thingConnectivityIndexingMode: 'STATUS',
+      customFields: [{ name: 'attributes.batteryLevel', type: 'Number' }],
+    },
+    dynamicGroups: { 'low-battery': { query: 'attributes.batteryLevel<20', description: 'Needs a visit' } },
+    fleetMetrics: {
+      connected: {
+        query: 'thingName:*',
+        aggregationType: 'Cardinality',
+        aggregationField: 'connectivity.connected',
+      },
+      battery: {
+        query: 'thingName:*',
+        aggregationType: 'Statistics',
+        aggregationField: 'attributes.batteryLevel',
+        periodSeconds: 600,
+      },
+    },
+    ...overrides,
+  });
+}
+
+/** A CA onboarded by JITP (SNI_ONLY) and a CA whose key is held in KMS, onboarding nothing, over {@link caFiles}. */
+export const JITP_AND_KMS_CAS = [
+  { name: 'jitp', certificateFile: 'ca.pem', mode: 'SNI_ONLY', onboarding: 'JITP' },
+  {
+    name: 'kms',
+    certificateFile: 'other-ca.pem',
+    kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    onboarding: 'NONE',
+  },
+] as const satisfies FleetConfigInput['certificateAuthorities'];
+
 /** Resolves a configuration against the files in `dir`. */
 export function resolve(dir: string, config: unknown): ResolvedFleetConfig {
   return resolveFleetConfig(config, { source: 'test.config.ts', baseDir: dir });

@@ -8,6 +8,7 @@ import { defineFleetStacks } from '../../lib/fleet-app';
 import {
   baseConfig,
   caFiles,
+  JITP_AND_KMS_CAS,
   filesWithPrivateKeys,
   lintAssembly,
   nagViolations,
@@ -73,15 +74,7 @@ const configs: [string, (env?: typeof ENV) => App][] = [
         files.dir,
         baseConfig({
           ...(env && { env }),
-          certificateAuthorities: [
-            { name: 'jitp', certificateFile: 'ca.pem', mode: 'SNI_ONLY', onboarding: 'JITP' },
-            {
-              name: 'kms',
-              certificateFile: 'other-ca.pem',
-              kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-              onboarding: 'NONE',
-            },
-          ],
+          certificateAuthorities: [...JITP_AND_KMS_CAS],
           onboarding: { thingTypeName: 'sensor', thingGroupName: 'unassigned' },
           fleetProvisioning: { enabled: true },
           iotPolicies: {
@@ -179,6 +172,17 @@ describe.each(cases)('synthesizing %s', (_title, build) => {
   });
 });
 
+/** `cdk synth` of `config`, written as a JSON configuration file in `dir`, as a user runs it. */
+function cdkSynth(dir: string, config: object) {
+  const file = path.join(dir, 'fleet.config.json');
+  fs.writeFileSync(file, JSON.stringify(config));
+  return spawnSync('npx', ['cdk', 'synth', '--quiet', '-o', path.join(dir, 'out'), '-c', `config=${file}`], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' },
+  });
+}
+
 describe('cdk synth on an invalid configuration', () => {
   test('fails with the configuration path, the bad value and the allowed range', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleetkit-bad-'));
@@ -189,20 +193,7 @@ describe('cdk synth on an invalid configuration', () => {
       certificateAuthorities: [{ name: 'x', certificateFile: 'ca.pem', mode: 'SNI_ONLY' }],
       jitr: { maxConcurrency: 5000 },
     };
-    fs.writeFileSync(path.join(dir, 'bad.config.json'), JSON.stringify(config));
-    const run = spawnSync(
-      'npx',
-      [
-        'cdk',
-        'synth',
-        '--quiet',
-        '-o',
-        path.join(dir, 'out'),
-        '-c',
-        `config=${path.join(dir, 'bad.config.json')}`,
-      ],
-      { encoding: 'utf8', timeout: 120_000, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' } },
-    );
+    const run = cdkSynth(dir, config);
     expect(run.status).not.toBe(0);
     expect(run.stderr).toContain('Invalid fleet configuration');
     expect(run.stderr).toContain('jitr.maxConcurrency: got 5000; must be an integer from 2 to 1000');
@@ -238,20 +229,7 @@ describe('cdk synth on a configuration a construct refuses', () => {
         })),
       },
     };
-    fs.writeFileSync(path.join(dir, 'big.config.json'), JSON.stringify(config));
-    const run = spawnSync(
-      'npx',
-      [
-        'cdk',
-        'synth',
-        '--quiet',
-        '-o',
-        path.join(dir, 'out'),
-        '-c',
-        `config=${path.join(dir, 'big.config.json')}`,
-      ],
-      { encoding: 'utf8', timeout: 120_000, env: { ...process.env, CDK_DISABLE_VERSION_CHECK: 'true' } },
-    );
+    const run = cdkSynth(dir, config);
     expect(run.status).not.toBe(0);
     const line = run.stderr.split('\n').find((l) => l.startsWith('Invalid '));
     expect(line).toMatch(

@@ -1,4 +1,4 @@
-import { Duration, Lazy } from 'aws-cdk-lib';
+import { Duration, Lazy, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,7 +6,11 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { fleetRegistryContract } from '../../../core/contracts/fleet-registry';
 import { jitrContract } from '../../../core/contracts/jitr';
-import { FleetkitFunction, nodejsFunctionDefaults } from '../../../lib/constructs/fleetkit-function';
+import {
+  FleetkitFunction,
+  nodejsFunctionDefaults,
+  type FleetkitFunctionProps,
+} from '../../../lib/constructs/fleetkit-function';
 import { logicalIdAt, statementsOf, testStack } from './support';
 
 const JITR = jitrContract.names;
@@ -17,6 +21,28 @@ const JITR_SETTINGS = {
   onboardingRules: { thingGroupName: 'unassigned' },
 };
 const base = { description: 'A Fleetkit function', timeout: Duration.seconds(30), memorySize: 256 };
+
+/** The JITR function, as a construct would make it, with `overrides`. */
+const jitr = (
+  stack: Stack,
+  id: string,
+  overrides: Partial<FleetkitFunctionProps<typeof jitrContract>> = {},
+) =>
+  new FleetkitFunction(stack, id, { contract: jitrContract, settings: JITR_SETTINGS, ...base, ...overrides });
+
+/** A registry provider function, with `overrides`. */
+const registry = (
+  stack: Stack,
+  id: string,
+  overrides: Partial<FleetkitFunctionProps<typeof fleetRegistryContract>> = {},
+) =>
+  new FleetkitFunction(stack, id, {
+    contract: fleetRegistryContract,
+    settings: {},
+    handlerFile: 'on-event',
+    ...base,
+    ...overrides,
+  });
 
 describe('nodejsFunctionDefaults', () => {
   test('bundle with the local esbuild, ESM-first into CommonJS, minified with source maps and the AWS SDK', () => {
@@ -39,7 +65,7 @@ describe('nodejsFunctionDefaults', () => {
 describe('FleetkitFunction', () => {
   test('runs on the current Node.js runtime on arm64, its settings and Powertools in the environment', () => {
     const stack = testStack();
-    new FleetkitFunction(stack, 'Jitr', { contract: jitrContract, settings: JITR_SETTINGS, ...base });
+    jitr(stack, 'Jitr');
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -64,11 +90,7 @@ describe('FleetkitFunction', () => {
 
   test('keeps the logical ID of a function created at its own path', () => {
     const stack = testStack();
-    const fn = new FleetkitFunction(stack, 'Jitr', {
-      contract: jitrContract,
-      settings: JITR_SETTINGS,
-      ...base,
-    });
+    const fn = jitr(stack, 'Jitr');
     expect(stack.resolve((fn.function.node.defaultChild as lambda.CfnFunction).logicalId)).toBe(
       logicalIdAt('Jitr', 'Resource'),
     );
@@ -76,12 +98,7 @@ describe('FleetkitFunction', () => {
 
   test('its own role trusts Lambda and may only write its own log group, which keeps logs three months', () => {
     const stack = testStack();
-    new FleetkitFunction(stack, 'Jitr', {
-      contract: jitrContract,
-      settings: JITR_SETTINGS,
-      ...base,
-      roleDescription: 'Onboards devices',
-    });
+    jitr(stack, 'Jitr', { roleDescription: 'Onboards devices' });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
@@ -106,16 +123,8 @@ describe('FleetkitFunction', () => {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     });
     const logGroup = new logs.LogGroup(stack, 'SharedLogs');
-    for (const id of ['One', 'Two']) {
-      new FleetkitFunction(stack, id, {
-        contract: fleetRegistryContract,
-        settings: {},
-        handlerFile: 'on-event',
-        ...base,
-        role,
-        logGroup,
-      });
-    }
+    registry(stack, 'One', { role, logGroup });
+    registry(stack, 'Two', { role, logGroup });
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::IAM::Role', 1);
     template.resourceCountIs('AWS::Logs::LogGroup', 1);
@@ -128,11 +137,7 @@ describe('FleetkitFunction', () => {
   test('writes a value known only at deploy time as it is', () => {
     const stack = testStack();
     const queueUrl = Lazy.string({ produce: () => 'https://sqs.eu-west-1.amazonaws.com/123456789012/jitr' });
-    new FleetkitFunction(stack, 'Jitr', {
-      contract: jitrContract,
-      settings: { ...JITR_SETTINGS, queueUrl },
-      ...base,
-    });
+    jitr(stack, 'Jitr', { settings: { ...JITR_SETTINGS, queueUrl } });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
@@ -147,57 +152,32 @@ describe('FleetkitFunction', () => {
     const role = new iam.Role(stack, 'Shared', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     });
-    expect(
-      () =>
-        new FleetkitFunction(stack, 'Fn', {
-          contract: fleetRegistryContract,
-          settings: {},
-          ...base,
-          role,
-          roleDescription: 'Mine',
-        }),
-    ).toThrow(
+    expect(() => registry(stack, 'Fn', { role, roleDescription: 'Mine' })).toThrow(
       'role and roleDescription are both given: roleDescription configures the resource the construct creates, so give it only without role',
     );
   });
 
   test('fails when both a log group and a log retention are given', () => {
     const stack = testStack();
-    expect(
-      () =>
-        new FleetkitFunction(stack, 'Fn', {
-          contract: fleetRegistryContract,
-          settings: {},
-          ...base,
-          logGroup: new logs.LogGroup(stack, 'Logs'),
-          logRetention: logs.RetentionDays.ONE_WEEK,
-        }),
-    ).toThrow('logGroup and logRetention are both given');
+    const logGroup = new logs.LogGroup(stack, 'Logs');
+    expect(() => registry(stack, 'Fn', { logGroup, logRetention: logs.RetentionDays.ONE_WEEK })).toThrow(
+      'logGroup and logRetention are both given',
+    );
   });
 
   test("fails when the settings break the function's contract, naming each setting", () => {
-    const stack = testStack();
-    expect(
-      () =>
-        new FleetkitFunction(stack, 'Jitr', {
-          contract: jitrContract,
-          settings: { ...JITR_SETTINGS, sdkMaxAttempts: 0, queueUrl: 'jitr-queue' },
-          ...base,
-        }),
+    expect(() =>
+      jitr(testStack(), 'Jitr', {
+        settings: { ...JITR_SETTINGS, sdkMaxAttempts: 0, queueUrl: 'jitr-queue' },
+      }),
     ).toThrow(
       'settings are invalid: sdkMaxAttempts: must be an integer from 1 to 20; got 0; queueUrl: must be an SQS queue URL; got "jitr-queue"',
     );
   });
 
   test("fails when the environment exceeds Lambda's 4 KB, naming the largest variable", () => {
-    const stack = testStack();
-    expect(
-      () =>
-        new FleetkitFunction(stack, 'Jitr', {
-          contract: jitrContract,
-          settings: { ...JITR_SETTINGS, devicePolicyName: 'p'.repeat(4000) },
-          ...base,
-        }),
+    expect(() =>
+      jitr(testStack(), 'Jitr', { settings: { ...JITR_SETTINGS, devicePolicyName: 'p'.repeat(4000) } }),
     ).toThrow(
       new RegExp(
         `^settings make an environment of about \\d+ bytes; Lambda allows 4096 for all variables together \\(https://docs\\.aws\\.amazon\\.com/lambda/latest/dg/gettingstarted-limits\\.html\\): shorten the largest, ${JITR.devicePolicyName} \\(4027 bytes\\)$`,
@@ -209,17 +189,10 @@ describe('FleetkitFunction', () => {
     const stack = testStack();
     // 3,500 bytes of policy name fit; with two queue URLs counted at 256 bytes each they do not.
     const settings = { ...JITR_SETTINGS, devicePolicyName: 'p'.repeat(3500) };
-    expect(
-      () => new FleetkitFunction(stack, 'Fits', { contract: jitrContract, settings, ...base }),
-    ).not.toThrow();
+    expect(() => jitr(stack, 'Fits', { settings })).not.toThrow();
     const unknown = Lazy.string({ produce: () => 'https://q' });
-    expect(
-      () =>
-        new FleetkitFunction(stack, 'DoesNot', {
-          contract: jitrContract,
-          settings: { ...settings, queueUrl: unknown, deadLetterQueueUrl: unknown },
-          ...base,
-        }),
+    expect(() =>
+      jitr(stack, 'DoesNot', { settings: { ...settings, queueUrl: unknown, deadLetterQueueUrl: unknown } }),
     ).toThrow(/^settings make an environment of about \d+ bytes/);
   });
 });

@@ -1,7 +1,13 @@
 import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { FleetConfigInput } from '../../../lib/config/schema';
-import { baseConfig, caFiles, synthFleet, type CaFiles } from '../fixtures';
+import {
+  baseConfig,
+  caFiles,
+  JITP_AND_KMS_CAS,
+  organizedConfig,
+  synthFleet,
+  type CaFiles,
+} from '../fixtures';
 import { logicalIdAt } from '../constructs/support';
 
 /*
@@ -55,30 +61,7 @@ function expectPlaced(stack: Stack, placed: readonly Placed[]): void {
 }
 
 test('JITR, an organization, allow-lists and fleet provisioning keep the logical IDs of their state', () => {
-  const config: FleetConfigInput = baseConfig({
-    thingTypes: { sensor: { searchableAttributes: ['serialNumber'] }, 'lamp-v1': { deprecated: true } },
-    iotPolicies: {
-      telemetry: {
-        statements: [
-          { actions: ['iot:Publish'], resources: ['topic/telemetry/${iot:Connection.Thing.ThingName}'] },
-        ],
-      },
-    },
-    thingGroups: {
-      fleet: {
-        policies: ['telemetry'],
-        children: { unassigned: {}, 'site-berlin': { policies: ['device', 'telemetry'] } },
-      },
-    },
-    fleetIndexing: { thingIndexingMode: 'REGISTRY', thingConnectivityIndexingMode: 'STATUS' },
-    dynamicGroups: { offline: { query: 'connectivity.connected:false' } },
-    fleetMetrics: {
-      connected: {
-        query: 'thingName:*',
-        aggregationType: 'Cardinality',
-        aggregationField: 'connectivity.connected',
-      },
-    },
+  const config = organizedConfig({
     onboarding: { ...baseConfig().onboarding, requireAllowList: true },
     fleetProvisioning: { enabled: true, parameterOverrides: { thingGroupName: 'ThingGroupName' } },
   });
@@ -97,8 +80,9 @@ test('JITR, an organization, allow-lists and fleet provisioning keep the logical
     ['Custom::FleetkitGroupPolicyAttachment', 'Organization', 'Groups', 'site-berlin-Policy-device'],
     ['Custom::FleetkitGroupPolicyAttachment', 'Organization', 'Groups', 'site-berlin-Policy-telemetry'],
     ['Custom::FleetkitIndexingConfiguration', 'Organization', 'FleetIndexing'],
-    ['AWS::IoT::ThingGroup', 'Organization', 'DynamicGroup-offline'],
+    ['AWS::IoT::ThingGroup', 'Organization', 'DynamicGroup-low-battery'],
     ['AWS::IoT::FleetMetric', 'Organization', 'FleetMetric-connected'],
+    ['AWS::IoT::FleetMetric', 'Organization', 'FleetMetric-battery'],
     ['AWS::DynamoDB::GlobalTable', 'AllowList', 'Resource', 'Resource'],
     ['AWS::DynamoDB::GlobalTable', 'ProvisioningAllowList', 'Resource', 'Resource'],
     ['AWS::IoT::Policy', 'ClaimPolicy', 'Resource'],
@@ -121,15 +105,7 @@ test('JITP, a KMS-held CA and group stacks keep the logical IDs of their state',
   const { fleet, groups } = synthFleet(
     files.dir,
     baseConfig({
-      certificateAuthorities: [
-        { name: 'jitp', certificateFile: 'ca.pem', mode: 'SNI_ONLY', onboarding: 'JITP' },
-        {
-          name: 'kms',
-          certificateFile: 'other-ca.pem',
-          kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-          onboarding: 'NONE',
-        },
-      ],
+      certificateAuthorities: [...JITP_AND_KMS_CAS],
       thingTypes: {},
       onboarding: { thingGroupName: 'site-0' },
       thingGroups: Object.fromEntries(sites.map((site) => [site, { policies: ['device'] }])),
