@@ -22,7 +22,7 @@ export type Sleep = (ms: number) => Promise<void>;
 export const realClock: Clock = () => performance.now();
 export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 
-/** Settings of {@link SqsQueueModel}; the deployed values are in lib/constructs/jitr-pipeline.ts. */
+/** Settings of {@link SqsQueueModel}; the deployed values are in lib/constructs/jitr-ingest.ts and jitr-consumer.ts. */
 export interface SqsQueueModelOptions {
   /** How long a received message stays invisible before it can be received again. */
   readonly visibilityTimeoutMs: number;

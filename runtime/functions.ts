@@ -7,7 +7,10 @@
  */
 import type { Context } from 'aws-lambda';
 import { buildHandler, dependenciesFromEnvironment } from '../lambda/pre-provisioning-hook/handler';
-import { PRE_PROVISIONING_HOOK_ENVIRONMENT } from '../core/contracts/pre-provisioning-hook';
+import { preProvisioningHookContract } from '../core/contracts/pre-provisioning-hook';
+
+/** The hook's variable that names its allow-list table: the mark of the hook's function in a template. */
+const TABLE_VARIABLE = preProvisioningHookContract.names.tableName;
 
 /** A Lambda handler as the runtime calls it. */
 export type LambdaFunction = (event: unknown, context: Context) => Promise<unknown>;
@@ -99,7 +102,7 @@ export class UnresolvedTemplateValueError extends Error {
 
 /**
  * The pre-provisioning hook's environment, read from a synthesized CloudFormation template: the
- * `AWS::Lambda::Function` whose environment has `FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE`. `Ref`s (the allow-list
+ * `AWS::Lambda::Function` whose environment has the hook contract's `tableName` variable. `Ref`s (the allow-list
  * table's name) are resolved with `resolve(logicalId)`: the local name the seeding gave that resource.
  *
  * @returns the function's logical ID and its environment.
@@ -114,7 +117,7 @@ export function hookEnvironmentFromTemplate(
     const variables = (
       resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined
     )?.Variables;
-    if (variables?.[PRE_PROVISIONING_HOOK_ENVIRONMENT.tableName] === undefined) continue;
+    if (variables?.[TABLE_VARIABLE] === undefined) continue;
     const environment: Record<string, string> = {};
     for (const [name, value] of Object.entries(variables)) {
       if (typeof value === 'string') {
@@ -133,6 +136,6 @@ export function hookEnvironmentFromTemplate(
     return { logicalId, environment };
   }
   throw new UnresolvedTemplateValueError(
-    `the template has no pre-provisioning hook function (an AWS::Lambda::Function with ${PRE_PROVISIONING_HOOK_ENVIRONMENT.tableName})`,
+    `the template has no pre-provisioning hook function (an AWS::Lambda::Function with ${TABLE_VARIABLE})`,
   );
 }

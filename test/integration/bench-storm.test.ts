@@ -5,6 +5,8 @@ import { BENCH_GROUPS, generateDevices, type BenchDevice } from '../../bench/dev
 import { readRegistryState, summarizeEndState } from '../../bench/end-state';
 import { runStorm } from '../../bench/storm';
 import { clientConfig, currentTarget, describeIf } from '../support/target';
+import { SDK_MAX_ATTEMPTS } from '../../core/aws-client-config';
+import { JITR_DEFAULTS, JITR_VISIBILITY_TIMEOUT_FACTOR } from '../../core/contracts/jitr';
 
 /*
  * The storm driver end to end against moto: the real handler over the queue model, behind the throttling proxy
@@ -12,15 +14,15 @@ import { clientConfig, currentTarget, describeIf } from '../support/target';
  */
 jest.setTimeout(180_000);
 
-// The JITR defaults (lib/config/schema.ts, lib/constructs/jitr-pipeline.ts); the bench reads them from a synth.
+// The JITR defaults (core/contracts/jitr.ts) as deployed; the bench itself reads them from a synth.
 const SETTINGS: JitrSettings = {
-  batchSize: 5,
-  maxConcurrency: 2,
+  batchSize: JITR_DEFAULTS.batchSize,
+  maxConcurrency: JITR_DEFAULTS.maxConcurrency,
   reportBatchItemFailures: true,
-  visibilityTimeoutSeconds: 360,
-  maxReceiveCount: 8,
-  functionTimeoutSeconds: 60,
-  sdkMaxAttempts: 8,
+  visibilityTimeoutSeconds: JITR_DEFAULTS.functionTimeoutSeconds * JITR_VISIBILITY_TIMEOUT_FACTOR,
+  maxReceiveCount: JITR_DEFAULTS.maxReceiveCount,
+  functionTimeoutSeconds: JITR_DEFAULTS.functionTimeoutSeconds,
+  sdkMaxAttempts: SDK_MAX_ATTEMPTS.default,
   source: 'test',
 };
 

@@ -20,7 +20,7 @@ import {
 import * as x509 from '@peculiar/x509';
 import type { MqttClient } from 'mqtt';
 import { inspectCertificate, type KeyAndCertificate } from '../../core/certificates';
-import { encodePreProvisioningHookEnvironment } from '../../core/contracts/pre-provisioning-hook';
+import { preProvisioningHookContract } from '../../core/contracts/pre-provisioning-hook';
 import { PROVISIONING_ALLOW_LIST_KEY } from '../../core/provisioning/allow-list';
 import { claimPolicyDocument } from '../../core/provisioning/claim-policy';
 import {
@@ -162,7 +162,7 @@ describe('fleet provisioning by claim', () => {
     runtime.functions.register(
       HOOK_ARN,
       preProvisioningHookFunction(
-        encodePreProvisioningHookEnvironment({
+        preProvisioningHookContract.encode({
           tableName: ALLOW_LIST,
           serialNumberParameter: 'SerialNumber',
         }),

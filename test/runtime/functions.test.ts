@@ -4,6 +4,9 @@ import {
   hookEnvironmentFromTemplate,
   UnresolvedTemplateValueError,
 } from '../../runtime/functions';
+import { preProvisioningHookContract } from '../../core/contracts/pre-provisioning-hook';
+
+const HOOK = preProvisioningHookContract.names;
 
 describe('hookEnvironmentFromTemplate', () => {
   const template = {
@@ -14,8 +17,8 @@ describe('hookEnvironmentFromTemplate', () => {
         Properties: {
           Environment: {
             Variables: {
-              FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: { Ref: 'Table' },
-              FLEETKIT_SERIAL_NUMBER_PARAMETER: 'SerialNumber',
+              [HOOK.tableName]: { Ref: 'Table' },
+              [HOOK.serialNumberParameter]: 'SerialNumber',
               POWERTOOLS_SERVICE_NAME: 'hook',
             },
           },
@@ -31,8 +34,8 @@ describe('hookEnvironmentFromTemplate', () => {
     ).toEqual({
       logicalId: 'Hook',
       environment: {
-        FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: 'local-allow-list',
-        FLEETKIT_SERIAL_NUMBER_PARAMETER: 'SerialNumber',
+        [HOOK.tableName]: 'local-allow-list',
+        [HOOK.serialNumberParameter]: 'SerialNumber',
         POWERTOOLS_SERVICE_NAME: 'hook',
       },
     });
@@ -41,7 +44,7 @@ describe('hookEnvironmentFromTemplate', () => {
   it('fails naming the variable and the resource when a Ref is not resolved', () => {
     expect(() => hookEnvironmentFromTemplate(template, () => undefined)).toThrow(
       new UnresolvedTemplateValueError(
-        'Hook.Environment.Variables.FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE is {"Ref":"Table"}: give the local name of Table',
+        `Hook.Environment.Variables.${HOOK.tableName} is {"Ref":"Table"}: give the local name of Table`,
       ),
     );
   });
