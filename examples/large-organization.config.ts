@@ -1,5 +1,5 @@
 import { defineFleet } from '../lib/config/schema';
-import type { ThingGroupNode } from '../lib/config/schema';
+import type { ThingGroupNode } from '../lib/config/organization';
 
 /**
  * A large organization: a company's devices in a six-level static group tree, with many thing types, dynamic

@@ -101,7 +101,7 @@ export class CaExpiryMonitor extends Construct {
           evaluationPeriods: 1,
           // No data means the check did not run: that is its own alarm below, and not a reason to page about expiry.
           treatMissingData: cloudwatch.TreatMissingData.MISSING,
-          alarmDescription: `CA ${ca.name} (${ca.caCertificateId}) expires in fewer than ${alarmDays} days: register its successor beside it and move devices (README, "CA lifecycle").`,
+          alarmDescription: `CA ${ca.name} (${ca.caCertificateId}) expires in fewer than ${alarmDays} days: register its successor beside it and move devices (docs/ca-lifecycle.md, "Rotation").`,
         }),
       ),
       occurrenceAlarm(this, 'CheckFailed', {

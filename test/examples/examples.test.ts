@@ -5,6 +5,7 @@ import type { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { FleetStacks } from '../../lib/fleet-app';
 import { filesWithPrivateKeys, lintAssembly, nagViolations, synthFleet } from '../lib/fixtures';
+import { preProvisioningHookContract } from '../../core/contracts/pre-provisioning-hook';
 
 /*
  * Every fleet configuration in examples/ synthesizes without AWS credentials (resolved as `cdk synth -c
@@ -44,8 +45,8 @@ const SHOWS: Readonly<Record<string, (stacks: FleetStacks) => void>> = {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          FLEETKIT_PROVISIONING_ALLOW_LIST_TABLE: 'sensors-provisioning-allow-list',
-          FLEETKIT_REPROVISIONING: 'deny',
+          [preProvisioningHookContract.names.tableName]: 'sensors-provisioning-allow-list',
+          [preProvisioningHookContract.names.reprovisioning]: 'deny',
         }),
       },
     });
@@ -56,7 +57,7 @@ const SHOWS: Readonly<Record<string, (stacks: FleetStacks) => void>> = {
     state.hasResourceProperties('AWS::IoT::Policy', { PolicyName: 'sensors-provisioning-claim' });
     // No device CA: the claim is the only way in.
     expect(fleet.certificateAuthorities).toEqual([]);
-    expect(onboarding.jitr).toBeUndefined();
+    expect(onboarding.jitrConsumer).toBeUndefined();
   },
   'jitp.config.ts': ({ fleet, onboarding }) => {
     Template.fromStack(fleet).hasResourceProperties('AWS::IoT::ProvisioningTemplate', {
@@ -67,7 +68,7 @@ const SHOWS: Readonly<Record<string, (stacks: FleetStacks) => void>> = {
       ['cameras-ca', 'JITP'],
     ]);
     // AWS IoT runs the template itself: no JITR pipeline.
-    expect(onboarding.jitr).toBeUndefined();
+    expect(onboarding.jitrConsumer).toBeUndefined();
   },
   'jitr-allow-list.config.ts': ({ fleet, onboarding }) => {
     Template.fromStack(fleet).hasResourceProperties('AWS::DynamoDB::GlobalTable', {
@@ -80,7 +81,7 @@ const SHOWS: Readonly<Record<string, (stacks: FleetStacks) => void>> = {
         Sql: Match.stringLikeRegexp(`registered/${ca!.certificateId}`),
       }),
     });
-    expect(onboarding.jitr).toBeDefined();
+    expect(onboarding.jitrConsumer).toBeDefined();
   },
   'kms-ca.config.ts': ({ fleet }) => {
     // The registry provider may sign with the CA's one key, and only sign, read its public key and describe it.

@@ -254,7 +254,7 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
     const item = () => itemOf(serial);
 
     /**
-     * What the README's `aws dynamodb update-item --key '{"serialNumber":{"S":"<serial>"}}' --update-expression
+     * What docs/fleet-provisioning.md's `aws dynamodb update-item --key '{"serialNumber":{"S":"<serial>"}}' --update-expression
      * 'REMOVE provisionedCertificateId, provisionedAt' --condition-expression 'attribute_exists(serialNumber)'`
      * sends: it lets the device provision again.
      */
