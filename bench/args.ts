@@ -1,6 +1,7 @@
 /**
  * Command-line options of `npm run bench`.
  */
+import { FleetkitError } from '../core/errors';
 
 /** The benchmarks `npm run bench` can run. */
 export const BENCHMARKS = ['storm', 'bundles', 'scale', 'runtime'] as const;
@@ -36,11 +37,8 @@ export interface BenchArgs {
 }
 
 /** A bad command line; the message says what to write instead. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
+export class UsageError extends FleetkitError {
+  override readonly name = 'UsageError';
 }
 
 /** Text for `--help`. */

@@ -11,6 +11,7 @@ import { jitrContract } from '../core/contracts/jitr';
 
 /** The JITR function's variable that carries its SDK attempts. */
 const SDK_MAX_ATTEMPTS = jitrContract.names.sdkMaxAttempts;
+import { FleetkitError } from '../core/errors';
 
 /** What the storm needs to model the JITR path as deployed. */
 export interface JitrSettings {
@@ -31,11 +32,8 @@ interface CfnResource {
 }
 
 /** Thrown when a template does not hold a JITR pipeline the bench can read. */
-export class JitrTemplateError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'JitrTemplateError';
-  }
+export class JitrTemplateError extends FleetkitError {
+  override readonly name = 'JitrTemplateError';
 }
 
 /**

@@ -53,6 +53,7 @@ import {
 } from './queue-model';
 import { certificateLogs, failuresByError, LogRecorder } from './recording-logger';
 import { jitrContract } from '../core/contracts/jitr';
+import { FleetkitError } from '../core/errors';
 
 /** Registry steps after which a simulated crash can strike (activation last, as the handler does it). */
 export const CRASH_STEPS = [
@@ -181,18 +182,16 @@ export interface StormResult {
 }
 
 /** A crash the registry wrapper throws to simulate a process dying between two steps. */
-export class SimulatedCrashError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SimulatedCrashError';
-  }
+export class SimulatedCrashError extends FleetkitError {
+  override readonly name = 'SimulatedCrashError';
 }
 
 /** Thrown by every call of an execution environment that Lambda stopped (crash or timeout). */
-export class EnvironmentStoppedError extends Error {
+export class EnvironmentStoppedError extends FleetkitError {
+  override readonly name = 'EnvironmentStoppedError';
+
   constructor() {
     super('the execution environment was stopped');
-    this.name = 'EnvironmentStoppedError';
   }
 }
 

@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { awsClientConfig } from '../core/aws-client-config';
-import { describeError } from '../core/errors';
+import { describeError, FleetkitError } from '../core/errors';
 import type { FleetIndexing } from '../core/registry/indexing';
 
 /** Gets the client a command uses, built on first call. */
@@ -54,13 +54,14 @@ export const AWS_CLIENTS: AwsClients = { iot: iotClient, kms: kmsClient };
  * An AWS API call failed after the SDK's retries. The message names the operation and AWS's error, on one
  * line; the SDK error is kept as `cause`.
  */
-export class AwsRequestError extends Error {
+export class AwsRequestError extends FleetkitError {
+  override readonly name = 'AwsRequestError';
+
   constructor(
     readonly operation: string,
     cause: unknown,
   ) {
     super(`${operation} failed: ${describeError(cause)}`, { cause });
-    this.name = 'AwsRequestError';
   }
 }
 

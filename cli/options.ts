@@ -10,14 +10,11 @@
  * in the house layout, and a command table for the docs generated from the same declaration.
  */
 import { parseArgs } from 'node:util';
-import { messageOf } from '../core/errors';
+import { FleetkitError, messageOf } from '../core/errors';
 
 /** Thrown for a command line that is wrong: unknown command or option, missing or malformed value. Exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'UsageError';
-  }
+export class UsageError extends FleetkitError {
+  override readonly name = 'UsageError';
 }
 
 /** An option that takes a value: `--out-dir DIR`. */

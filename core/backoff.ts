@@ -13,6 +13,7 @@
  * @see https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
  */
 import { MQTT_CONNECTS_PER_SECOND_PER_CLIENT_ID } from './limits';
+import { FleetkitError } from './errors';
 
 /** Milliseconds between two CONNECTs of one client ID that AWS IoT Core accepts. */
 export const MIN_CONNECT_INTERVAL_MS = 1000 / MQTT_CONNECTS_PER_SECOND_PER_CLIENT_ID.value;
@@ -35,11 +36,8 @@ export const DEFAULT_BACKOFF: Required<BackoffPolicy> = {
 };
 
 /** A backoff setting or input is out of range. */
-export class BackoffPolicyError extends RangeError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BackoffPolicyError';
-  }
+export class BackoffPolicyError extends FleetkitError {
+  override readonly name = 'BackoffPolicyError';
 }
 
 /**

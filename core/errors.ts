@@ -12,13 +12,40 @@ export function messageOf(error: unknown): string {
 }
 
 /**
+ * The name of anything thrown, when it has one: for SDK errors the AWS error code (`ThrottlingException`). Reads
+ * the shape, like {@link messageOf}.
+ */
+export function nameOf(error: unknown): string | undefined {
+  const name = (error as { name?: unknown } | null | undefined)?.name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/**
  * `ErrorName: message` of anything thrown, on one line; the message alone when the error has no useful name
  * (none, plain `Error`, or one the message already starts with). SDK errors carry the AWS error code as their
  * name (`ThrottlingException`), which is what an operator or a log reader needs first.
  */
 export function describeError(error: unknown): string {
-  const name = (error as { name?: unknown } | undefined)?.name;
+  const name = nameOf(error);
   const message = messageOf(error).replace(/\s+/g, ' ').trim();
-  if (typeof name !== 'string' || name === '' || name === 'Error' || message.startsWith(name)) return message;
+  if (name === undefined || name === '' || name === 'Error' || message.startsWith(name)) return message;
   return message === '' ? name : `${name}: ${message}`;
+}
+
+/**
+ * The base of every error class Fleetkit defines: one per failure, named `<Cause>Error`, with the `cause` it was
+ * given kept (ES2022 `Error` options).
+ *
+ * Each subclass states its name as a string literal (`override readonly name = 'ThingContentionError'`) rather
+ * than the base reading `new.target.name`: Lambda bundles are minified, which renames classes, and the name is
+ * what logs, metrics dimensions and `describeError` show. Declaring `name` abstract makes a subclass that forgets
+ * it a compile error.
+ *
+ * @example
+ * export class ThingContentionError extends FleetkitError {
+ *   override readonly name = 'ThingContentionError';
+ * }
+ */
+export abstract class FleetkitError extends Error {
+  abstract override readonly name: string;
 }

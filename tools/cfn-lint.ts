@@ -8,6 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { FleetkitError } from '../core/errors';
 
 /** Shown when `cfn-lint` cannot be run. */
 export const CFN_LINT_MISSING_MESSAGE = 'cfn-lint is not installed: pip install cfn-lint';
@@ -36,12 +37,8 @@ export interface CfnLintResult {
 }
 
 /** Thrown when cfn-lint ran but did not produce its JSON findings (it crashed or was misused). */
-export class CfnLintRunError extends Error {
-  /** Creates the error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'CfnLintRunError';
-  }
+export class CfnLintRunError extends FleetkitError {
+  override readonly name = 'CfnLintRunError';
 }
 
 interface RawFinding {

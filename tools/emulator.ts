@@ -11,6 +11,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
+import { FleetkitError } from '../core/errors';
 
 /** The one message shown when python3 cannot import moto's server: it says exactly what to install. */
 export const MOTO_MISSING_MESSAGE = "moto is not installed for python3: pip install 'moto[server]'";
@@ -93,11 +94,12 @@ export interface StartMotoOptions {
  * Thrown when moto's server does not come up (it exited, or did not answer in time).
  * The message carries the tail of the server's stderr.
  */
-export class MotoStartError extends Error {
+export class MotoStartError extends FleetkitError {
+  override readonly name = 'MotoStartError';
+
   /** Creates the error; `stderr` is appended to the message when not empty. */
   constructor(message: string, stderr: string, options?: ErrorOptions) {
     super(stderr.trim() === '' ? message : `${message}\n--- moto stderr ---\n${stderr.trim()}`, options);
-    this.name = 'MotoStartError';
   }
 }
 

@@ -11,6 +11,7 @@ import { AWS_SETTINGS_NOTE, defineCommand, type CliIo, type Command } from '../c
 import { readJsonFile } from '../lib/files';
 import { describeAttributes } from '../lib/format';
 import { choice, positiveInteger } from '../option-values';
+import { FleetkitError } from '../../core/errors';
 
 const PAGE_SIZE = FLEET_INDEXING_QUERY_LIMITS.searchPageSize;
 const INDEXES: readonly FleetIndexName[] = ['AWS_Things', 'AWS_ThingGroups'];
@@ -101,13 +102,14 @@ See https://docs.aws.amazon.com/iot/latest/developerguide/query-syntax.html`,
  * The query breaks a rule AWS IoT enforces, or names something the fleet does not index. Exit code 1, as
  * when AWS IoT itself rejects a query (InvalidQueryException).
  */
-export class QueryRejectedError extends Error {
+export class QueryRejectedError extends FleetkitError {
+  override readonly name = 'QueryRejectedError';
+
   constructor(
     readonly query: string,
     readonly problems: readonly QueryProblem[],
   ) {
     super(`Query rejected: ${formatProblems(problems)}`);
-    this.name = 'QueryRejectedError';
   }
 }
 

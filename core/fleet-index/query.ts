@@ -21,6 +21,7 @@
 import { FLEET_INDEXING_QUERY_LIMITS } from '../limits';
 import type { FleetIndexing } from '../registry/indexing';
 import { editDistance } from '../text';
+import { FleetkitError } from '../errors';
 
 /** What a query is for; the limits differ. */
 export type QueryPurpose = 'search' | 'dynamicGroup' | 'fleetMetric';
@@ -177,13 +178,14 @@ type Token =
       readonly position: number;
     };
 
-class QuerySyntaxError extends Error {
+class QuerySyntaxError extends FleetkitError {
+  override readonly name = 'QuerySyntaxError';
+
   constructor(
     message: string,
     readonly position: number,
   ) {
     super(message);
-    this.name = 'QuerySyntaxError';
   }
 }
 

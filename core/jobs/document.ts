@@ -21,6 +21,7 @@ import {
   SOFTWARE_PACKAGE_NAME_PATTERN,
   SOFTWARE_PACKAGE_VERSION_PATTERN,
 } from '../limits';
+import { FleetkitError } from '../errors';
 
 /** Fleetkit's job contract version: the handler names and their arguments below. */
 export const FLEETKIT_JOB_CONTRACT_VERSION = 1;
@@ -53,13 +54,14 @@ export type DocumentStage = 'template' | 'device';
  * A job document is not valid for this contract. `reason` is one line fit for a job execution's
  * `statusDetails`; `path` points at the offending field (e.g. `steps[0].action.input.args[1]`).
  */
-export class JobDocumentError extends Error {
+export class JobDocumentError extends FleetkitError {
+  override readonly name = 'JobDocumentError';
+
   constructor(
     readonly reason: string,
     readonly path?: string,
   ) {
     super(path === undefined ? reason : `${path}: ${reason}`);
-    this.name = 'JobDocumentError';
   }
 }
 

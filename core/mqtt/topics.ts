@@ -13,13 +13,11 @@ import {
   SHADOW_NAME_PATTERN,
   THING_NAME_PATTERN,
 } from '../limits';
+import { FleetkitError } from '../errors';
 
 /** A name given to a topic builder cannot appear in a topic. */
-export class TopicNameError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TopicNameError';
-  }
+export class TopicNameError extends FleetkitError {
+  override readonly name = 'TopicNameError';
 }
 
 /** Response suffixes of a request topic. */
@@ -140,11 +138,8 @@ export const eventTopics = {
 } as const;
 
 /** A topic filter breaks the MQTT rules for wildcards. */
-export class TopicFilterError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'TopicFilterError';
-  }
+export class TopicFilterError extends FleetkitError {
+  override readonly name = 'TopicFilterError';
 }
 
 /**

@@ -23,9 +23,12 @@ import {
   type TemplateType,
 } from './template';
 import { formatProblems, hasErrors, validateTemplate, type TemplateProblem } from './validate';
+import { FleetkitError } from '../errors';
 
 /** The template a builder was asked for is not one AWS IoT would accept. */
-export class TemplateValidationError extends Error {
+export class TemplateValidationError extends FleetkitError {
+  override readonly name = 'TemplateValidationError';
+
   constructor(
     readonly type: TemplateType,
     readonly problems: readonly TemplateProblem[],
@@ -36,7 +39,6 @@ export class TemplateValidationError extends Error {
         .map((line) => `  - ${line}`)
         .join('\n')}`,
     );
-    this.name = 'TemplateValidationError';
   }
 }
 

@@ -34,6 +34,7 @@ import {
   type TemplateType,
 } from './template';
 import { hasErrors, validateTemplate, type TemplateProblem } from './validate';
+import { FleetkitError } from '../errors';
 
 /** The thing as it is before provisioning, to evaluate the template's override settings against. */
 export interface ExistingThing {
@@ -163,7 +164,9 @@ const EFFECT: Readonly<Record<TemplateType, string>> = {
   BULK_REGISTRATION: "the device's line fails and is listed in the registration task's error report",
 };
 
-class EvaluationError extends Error {
+class EvaluationError extends FleetkitError {
+  override readonly name = 'EvaluationError';
+
   constructor(
     readonly code: ProvisioningFailureCode,
     readonly path: readonly (string | number)[],
@@ -171,7 +174,6 @@ class EvaluationError extends Error {
     readonly source: string = PROVISION_TEMPLATE_DOC,
   ) {
     super(message);
-    this.name = 'EvaluationError';
   }
 }
 

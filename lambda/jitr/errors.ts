@@ -1,28 +1,21 @@
+import { FleetkitError } from '../../core/errors';
+
 /** An SQS message that is not a certificate-registered event (nor a rule error wrapping one). Terminal. */
-export class MalformedEventError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'MalformedEventError';
-  }
+export class MalformedEventError extends FleetkitError {
+  override readonly name = 'MalformedEventError';
 }
 
 /** The function's environment is missing or invalid: a deployment defect, reported at cold start. */
-export class ConfigurationError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ConfigurationError';
-  }
+export class ConfigurationError extends FleetkitError {
+  override readonly name = 'ConfigurationError';
 }
 
 /**
  * A thing changed between each read and conditional write of the attempt to claim it (another writer is busy
  * with it). Retryable: the record comes back after a backoff.
  */
-export class ThingContentionError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ThingContentionError';
-  }
+export class ThingContentionError extends FleetkitError {
+  override readonly name = 'ThingContentionError';
 }
 
 /** Why a failure cannot be fixed by retrying the same event; the code travels with the dead-lettered message. */

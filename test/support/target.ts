@@ -10,6 +10,7 @@
  * On targets that cannot be reset, tests isolate themselves with {@link uniqueName}.
  */
 import { FAKE_CREDENTIALS, resetMoto } from '../../tools/emulator';
+import { FleetkitError } from '../../core/errors';
 
 /** Kinds of integration target. */
 export type TargetKind = 'moto' | 'localstack' | 'aws';
@@ -69,12 +70,8 @@ export interface TargetClientConfig {
 }
 
 /** Thrown when the environment does not describe a usable target. */
-export class TargetConfigError extends Error {
-  /** Creates the error. */
-  constructor(message: string) {
-    super(message);
-    this.name = 'TargetConfigError';
-  }
+export class TargetConfigError extends FleetkitError {
+  override readonly name = 'TargetConfigError';
 }
 
 /**
