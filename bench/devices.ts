@@ -1,9 +1,9 @@
 /**
  * Device certificates for the onboarding storm, generated up front with Fleetkit's own issuer
- * (core/certificates/issue.ts): EC P-256 keys, signed by one bench CA, a few at a time in parallel.
+ * (core/certificates/issue.ts): EC P-256 keys, signed by one bench CA loaded once.
  */
 import { inspectCertificate } from '../core/certificates/inspect';
-import { issueDeviceCertificate, type KeyAndCertificate } from '../core/certificates/issue';
+import { CertificateIssuer, type KeyAndCertificate } from '../core/certificates/issue';
 import { DAY_MS } from '../core/time';
 
 /** Onboarding rules of the bench fleet: what the JITR function receives as its `onboardingRules`. */
@@ -38,8 +38,6 @@ export interface GenerateDevicesOptions {
   readonly rejectShare?: number;
   /** Thing name prefix. @default 'bench' */
   readonly prefix?: string;
-  /** Certificates issued in parallel. @default 32 */
-  readonly parallelism?: number;
   readonly onProgress?: (done: number) => void;
 }
 
@@ -52,40 +50,34 @@ export function pickedEvenly(i: number, share: number): boolean {
 /** Issues `count` device certificates; every fourth accepted device is in OU `berlin` (group `site-berlin`). */
 export async function generateDevices(options: GenerateDevicesOptions): Promise<BenchDevice[]> {
   const prefix = options.prefix ?? 'bench';
-  const parallelism = options.parallelism ?? 32;
-  const devices: BenchDevice[] = new Array<BenchDevice>(options.count);
-  let next = 0;
-  let done = 0;
-  const worker = async () => {
-    while (next < options.count) {
-      const index = next++;
-      const thingName = `${prefix}-${String(index).padStart(5, '0')}`;
-      const reject = pickedEvenly(index, options.rejectShare ?? 0);
-      const berlin = index % 4 === 3;
-      const { certificatePem } = await issueDeviceCertificate({
-        ca: options.ca,
-        subject: {
-          CN: thingName,
-          serialNumber: `SN${index}`,
-          ...(berlin && { OU: 'berlin' }),
-        },
-        ...(reject
-          ? // Issued ten days ago for one day: expired, so the rules reject it (EXPIRED).
-            { now: new Date(Date.now() - 10 * DAY_MS), validityDays: 1 }
-          : { validityDays: 30 }),
-      });
-      devices[index] = {
-        index,
-        thingName,
-        certificatePem,
-        certificateId: inspectCertificate(certificatePem).certificateId,
-        expected: reject ? 'reject' : 'provision',
-        ...(!reject && { thingGroupName: berlin ? 'site-berlin' : 'unassigned' }),
-      };
-      done += 1;
-      if (done % 250 === 0) options.onProgress?.(done);
-    }
-  };
-  await Promise.all(Array.from({ length: parallelism }, worker));
+  // The issuer signs synchronously (node:crypto), so certificates are issued one after another: running several
+  // at once would only interleave them on the one thread.
+  const issuer = await CertificateIssuer.load(options.ca);
+  const devices: BenchDevice[] = [];
+  for (let index = 0; index < options.count; index++) {
+    const thingName = `${prefix}-${String(index).padStart(5, '0')}`;
+    const reject = pickedEvenly(index, options.rejectShare ?? 0);
+    const berlin = index % 4 === 3;
+    const { certificatePem } = await issuer.issueDeviceCertificate({
+      subject: {
+        CN: thingName,
+        serialNumber: `SN${index}`,
+        ...(berlin && { OU: 'berlin' }),
+      },
+      ...(reject
+        ? // Issued ten days ago for one day: expired, so the rules reject it (EXPIRED).
+          { now: new Date(Date.now() - 10 * DAY_MS), validityDays: 1 }
+        : { validityDays: 30 }),
+    });
+    devices.push({
+      index,
+      thingName,
+      certificatePem,
+      certificateId: inspectCertificate(certificatePem).certificateId,
+      expected: reject ? 'reject' : 'provision',
+      ...(!reject && { thingGroupName: berlin ? 'site-berlin' : 'unassigned' }),
+    });
+    if ((index + 1) % 250 === 0) options.onProgress?.(index + 1);
+  }
   return devices;
 }

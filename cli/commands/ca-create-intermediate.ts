@@ -6,13 +6,11 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   certificateChainPem,
-  createCaCertificateWithKms,
   createCertificateAuthority,
+  describeKeyInfo,
   inspectCertificate,
-  localKeySigner,
   OutputFileExistsError,
   writeKeyAndCertificate,
-  type IssuingCa,
 } from '../../core/certificates';
 import type { AwsClients } from '../aws-clients';
 import { defineCommand, UsageError, type Command } from '../command';
@@ -29,12 +27,12 @@ import {
 import {
   caKmsSigner,
   checkKmsCaTargets,
-  generateP256PrivateKeyPem,
+  issuingCa,
   readCaDirectory,
   refuseKmsDirectory,
   writeKmsCa,
 } from '../lib/ca-directory';
-import { describeKey, formatDate } from '../lib/format';
+import { formatDate } from '../lib/format';
 
 /** `fleetkit ca create-intermediate`, with the KMS client from `kms`. */
 export function createCaCreateIntermediateCommand({ kms }: Pick<AwsClients, 'kms'>): Command {
@@ -104,10 +102,7 @@ verification certificate for your account's registration code.`,
         }
       }
       const root = readCaDirectory(rootDir);
-      const issuer: IssuingCa =
-        root.key.kind === 'kms'
-          ? { certificatePem: root.certificatePem, signer: await caKmsSigner(root.key.keyId, kms) }
-          : { certificatePem: root.certificatePem, privateKeyPem: root.key.privateKeyPem };
+      const issuer = await issuingCa(root, kms);
 
       let certificatePem: string;
       const files: string[] = [];
@@ -117,7 +112,7 @@ verification certificate for your account's registration code.`,
         checkKmsCaTargets(outDir, { force });
         const signer = await caKmsSigner(kmsKeyId, kms);
         certificatePem = (
-          await createCaCertificateWithKms({ signer, subject, validityDays, pathLength, issuer })
+          await createCertificateAuthority({ signer, subject, validityDays, pathLength, issuer })
         ).certificatePem;
         const written = writeKmsCa(outDir, certificatePem, signer.keyId, { force });
         kmsKeyArn = signer.keyId;
@@ -128,33 +123,25 @@ verification certificate for your account's registration code.`,
         keyDescription = 'EC P-256, KMS key';
       } else {
         refuseKmsDirectory(outDir);
-        let ca: { certificatePem: string; privateKeyPem: string };
-        if ('privateKeyPem' in issuer) {
-          ca = await createCertificateAuthority({ subject, validityDays, keyAlgorithm, pathLength, issuer });
-        } else {
-          if (keyAlgorithm !== undefined && keyAlgorithm !== 'EC_P256') {
-            throw new UsageError(
-              'With a KMS-held root, a local intermediate key is EC_P256: drop --key-algorithm or use --kms-key-id.',
-            );
-          }
-          const privateKeyPem = generateP256PrivateKeyPem();
-          const signer = localKeySigner(privateKeyPem, 'new intermediate key');
-          const created = await createCaCertificateWithKms({
-            signer,
-            subject,
-            validityDays,
-            pathLength,
-            issuer,
-          });
-          ca = { certificatePem: created.certificatePem, privateKeyPem };
+        if ('signer' in issuer && keyAlgorithm !== undefined && keyAlgorithm !== 'EC_P256') {
+          throw new UsageError(
+            'With a KMS-held root, a local intermediate key is EC_P256: drop --key-algorithm or use --kms-key-id.',
+          );
         }
+        const ca = await createCertificateAuthority({
+          subject,
+          validityDays,
+          keyAlgorithm,
+          pathLength,
+          issuer,
+        });
         const written = writeKeyAndCertificate(outDir, 'ca', ca, { force });
         certificatePem = ca.certificatePem;
         files.push(
           `  certificate     ${written.certificatePath}`,
           `  private key     ${written.privateKeyPath} (mode 0600: never commit it)`,
         );
-        keyDescription = `${describeKey(inspectCertificate(certificatePem).key)}, local key`;
+        keyDescription = `${describeKeyInfo(inspectCertificate(certificatePem).key)}, local key`;
       }
       const chain = writeKeyAndCertificate(
         outDir,

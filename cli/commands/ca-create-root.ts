@@ -3,8 +3,8 @@
  */
 import { resolve } from 'node:path';
 import {
-  createCaCertificateWithKms,
   createCertificateAuthority,
+  describeKeyInfo,
   inspectCertificate,
   writeKeyAndCertificate,
 } from '../../core/certificates';
@@ -21,7 +21,7 @@ import {
   VALIDITY_DAYS,
 } from '../common-options';
 import { caKmsSigner, checkKmsCaTargets, refuseKmsDirectory, writeKmsCa } from '../lib/ca-directory';
-import { describeKey, formatDate } from '../lib/format';
+import { formatDate } from '../lib/format';
 
 /** `fleetkit ca create-root`, with the KMS client from `kms`. */
 export function createCaCreateRootCommand({ kms }: Pick<AwsClients, 'kms'>): Command {
@@ -82,11 +82,11 @@ See https://docs.aws.amazon.com/iot/latest/developerguide/create-your-CA-cert.ht
           `  certificate     ${written.certificatePath}`,
           `  private key     ${written.privateKeyPath} (mode 0600: move it offline, never commit it)`,
         );
-        keyDescription = `${describeKey(inspectCertificate(certificatePem).key)}, local key`;
+        keyDescription = `${describeKeyInfo(inspectCertificate(certificatePem).key)}, local key`;
       } else {
         checkKmsCaTargets(outDir, { force });
         const signer = await caKmsSigner(kmsKeyId, kms);
-        certificatePem = (await createCaCertificateWithKms({ signer, subject, validityDays, pathLength }))
+        certificatePem = (await createCertificateAuthority({ signer, subject, validityDays, pathLength }))
           .certificatePem;
         const written = writeKmsCa(outDir, certificatePem, signer.keyId, { force });
         files.push(

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import {
   createCertificateAuthority,
+  describeKeyInfo,
   inspectCertificate,
   readKeyAndCertificate,
   writeKeyAndCertificate,
@@ -18,7 +19,7 @@ import {
   PATH_LENGTH,
   VALIDITY_DAYS,
 } from '../common-options';
-import { describeKey, formatDate } from '../lib/format';
+import { formatDate } from '../lib/format';
 
 /** `fleetkit ca create`. */
 export const caCreateCommand: Command = defineCommand({
@@ -59,7 +60,7 @@ may be held in AWS KMS, use fleetkit ca create-root and fleetkit ca create-inter
     io.stdout.write(
       [
         `Created ${issuerDir === undefined ? 'self-signed root' : 'intermediate'} CA "${info.subject.CN}" ` +
-          `(${describeKey(info.key)}, valid until ${formatDate(info.notAfter)})`,
+          `(${describeKeyInfo(info.key)}, valid until ${formatDate(info.notAfter)})`,
         `  certificate     ${written.certificatePath}`,
         `  private key     ${written.privateKeyPath} (mode 0600: keep it offline, never commit it)`,
         `  certificate id  ${info.certificateId} (the id AWS IoT will give this CA)`,

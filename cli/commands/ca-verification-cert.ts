@@ -6,15 +6,13 @@ import { resolve } from 'node:path';
 import {
   inspectCertificate,
   issueVerificationCertificate,
-  issueVerificationCertificateWithKms,
   REGISTRATION_CODE_PATTERN,
   writeKeyAndCertificate,
-  type CertificateWithOptionalKey,
 } from '../../core/certificates';
 import type { AwsClients } from '../aws-clients';
 import { defineCommand, type Command } from '../command';
 import { CA_DIR, FORCE, kmsKeyId, OUT_DIR, VALIDITY_DAYS } from '../common-options';
-import { caKmsSigner, readCaDirectory } from '../lib/ca-directory';
+import { issuingCa, readCaDirectory } from '../lib/ca-directory';
 import { formatDate } from '../lib/format';
 import { matching } from '../option-values';
 
@@ -54,21 +52,11 @@ the verification certificate's own key is generated and discarded: only the cert
       const validityDays = values.days;
 
       const ca = readCaDirectory(caDir, { kmsKeyId: values['kms-key-id'] });
-      let verification: CertificateWithOptionalKey;
-      if (ca.key.kind === 'kms') {
-        verification = await issueVerificationCertificateWithKms({
-          caCertificatePem: ca.certificatePem,
-          signer: await caKmsSigner(ca.key.keyId, kms),
-          registrationCode,
-          validityDays,
-        });
-      } else {
-        verification = await issueVerificationCertificate({
-          ca: { certificatePem: ca.certificatePem, privateKeyPem: ca.key.privateKeyPem },
-          registrationCode,
-          validityDays,
-        });
-      }
+      const verification = await issueVerificationCertificate({
+        ca: await issuingCa(ca, kms),
+        registrationCode,
+        validityDays,
+      });
       const written = writeKeyAndCertificate(outDir, 'verification', verification, { force: values.force });
       const info = inspectCertificate(verification.certificatePem);
 

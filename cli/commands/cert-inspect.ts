@@ -1,11 +1,11 @@
 /**
  * `fleetkit cert inspect`: what a certificate says, as AWS IoT will read it.
  */
-import { inspectCertificate, type CertificateInfo } from '../../core/certificates';
+import { type CertificateInfo, describeKeyInfo, inspectCertificate } from '../../core/certificates';
 import { daysToExpiry } from '../../core/time';
 import { defineCommand, type Command } from '../command';
 import { readTextFile } from '../lib/files';
-import { describeDaysLeft, describeKey, formatDate } from '../lib/format';
+import { describeDaysLeft, formatDate } from '../lib/format';
 
 /** `fleetkit cert inspect`. */
 export const certInspectCommand: Command = defineCommand({
@@ -36,7 +36,7 @@ first certificate is shown.`,
         `Serial number:   ${info.serialNumber}`,
         `Not before:      ${formatDate(info.notBefore)}`,
         `Not after:       ${formatDate(info.notAfter)} (${describeValidity(info, daysLeft, now)})`,
-        `Key:             ${describeKey(info.key)}`,
+        `Key:             ${describeKeyInfo(info.key)}`,
         `Certificate id:  ${info.certificateId}`,
         `CA:              ${info.isCa ? 'yes' : 'no'}`,
         '',

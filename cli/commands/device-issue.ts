@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   certificateChainPem,
+  describeKeyInfo,
   inspectCertificate,
   issueDeviceCertificate,
-  issueDeviceCertificateWithKms,
   OutputFileExistsError,
   writeKeyAndCertificate,
 } from '../../core/certificates';
@@ -23,9 +23,9 @@ import {
   OUT_DIR,
   VALIDITY_DAYS,
 } from '../common-options';
-import { caKmsSigner, readCaDirectory } from '../lib/ca-directory';
+import { issuingCa, readCaDirectory } from '../lib/ca-directory';
 import { readTextFile } from '../lib/files';
-import { describeKey, formatDate } from '../lib/format';
+import { formatDate } from '../lib/format';
 import { matching } from '../option-values';
 
 /** `fleetkit device issue`, with the KMS client from `kms` for a KMS-held CA. */
@@ -95,17 +95,7 @@ the AWS KMS key named by --kms-key-id or DIR/ca.kms.json (the key never leaves K
         keyAlgorithm: values['key-algorithm'],
         csrPem,
       };
-      const device =
-        ca.key.kind === 'kms'
-          ? await issueDeviceCertificateWithKms({
-              caCertificatePem: ca.certificatePem,
-              signer: await caKmsSigner(ca.key.keyId, kms),
-              ...request,
-            })
-          : await issueDeviceCertificate({
-              ca: { certificatePem: ca.certificatePem, privateKeyPem: ca.key.privateKeyPem },
-              ...request,
-            });
+      const device = await issueDeviceCertificate({ ca: await issuingCa(ca, kms), ...request });
       const written = writeKeyAndCertificate(outDir, thingName, device, { force });
       const chain = certificateChainPem(device.certificatePem, ca.certificatePem);
       const writtenChain = writeKeyAndCertificate(
@@ -119,7 +109,7 @@ the AWS KMS key named by --kms-key-id or DIR/ca.kms.json (the key never leaves K
 
       io.stdout.write(
         [
-          `Issued device certificate for thing "${thingName}" (${describeKey(info.key)}, valid until ` +
+          `Issued device certificate for thing "${thingName}" (${describeKeyInfo(info.key)}, valid until ` +
             `${formatDate(info.notAfter)}, signed by "${caInfo.subject.CN ?? caInfo.certificateId}")`,
           `  certificate     ${written.certificatePath}`,
           written.privateKeyPath

@@ -4,7 +4,6 @@
  * A CA directory holds `ca.pem` and either `ca.key` (a local private key, mode 0600) or `ca.kms.json`
  * (`{"keyId": "<KMS key ARN>"}`: the private key is an AWS KMS key and never leaves KMS).
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -14,7 +13,8 @@ import {
   OutputFileExistsError,
   writeKeyAndCertificate,
   writeOutputFile,
-  type KmsSigner,
+  type CertificateSigner,
+  type IssuingCa,
 } from '../../core/certificates';
 import type { KmsClientProvider } from '../aws-clients';
 
@@ -64,8 +64,18 @@ export function readCaDirectory(dir: string, options: { kmsKeyId?: string } = {}
 }
 
 /** A signer for a CA whose key is in KMS, after checking that the key is usable and belongs to the CA. */
-export async function caKmsSigner(keyId: string, kmsProvider: KmsClientProvider): Promise<KmsSigner> {
+export async function caKmsSigner(keyId: string, kmsProvider: KmsClientProvider): Promise<CertificateSigner> {
   return kmsSigner(kmsProvider(), keyId);
+}
+
+/**
+ * The CA in a directory as the issuer takes it: its certificate with the local private key, or with a signer for
+ * its KMS key (checked to be usable).
+ */
+export async function issuingCa(ca: CaDirectory, kmsProvider: KmsClientProvider): Promise<IssuingCa> {
+  return ca.key.kind === 'kms'
+    ? { certificatePem: ca.certificatePem, signer: await caKmsSigner(ca.key.keyId, kmsProvider) }
+    : { certificatePem: ca.certificatePem, privateKeyPem: ca.key.privateKeyPem };
 }
 
 /** Paths written by {@link writeKmsCa}. */
@@ -124,13 +134,6 @@ export function refuseKmsDirectory(dir: string): void {
       `${kmsFilePath} exists: ${dir} holds a CA whose key is in KMS. Write the local CA to another --out-dir.`,
     );
   }
-}
-
-/** A new EC P-256 private key as PKCS#8 PEM, for a local intermediate signed by a KMS-held root. */
-export function generateP256PrivateKeyPem(): string {
-  return generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
-    .privateKey.export({ type: 'pkcs8', format: 'pem' })
-    .toString();
 }
 
 function readKmsFile(path: string): string {

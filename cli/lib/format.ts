@@ -1,24 +1,11 @@
 /**
  * How `fleetkit` shows dates, keys, attributes and expiry in its text output (the JSON output is raw values).
  */
-import type { CertificateKeyInfo } from '../../core/certificates';
 import { CA_EXPIRY_WARNING_DAYS } from '../../core/metrics';
 
 /** Formats a date as `YYYY-MM-DD HH:MM:SS UTC`. */
 export function formatDate(date: Date): string {
   return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
-
-/** Describes a key as `EC P-256` or `RSA 2048`. */
-export function describeKey(key: CertificateKeyInfo): string {
-  switch (key.type) {
-    case 'ec':
-      return `EC ${key.curve}`;
-    case 'rsa':
-      return `RSA ${key.bits}`;
-    default:
-      return key.name;
-  }
 }
 
 /** `key=value, key=value` in key order, or `-`. */

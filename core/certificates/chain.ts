@@ -4,12 +4,11 @@
  *
  * Text only (no parsing), so Lambdas can use it without loading a certificate library.
  */
-
-const PEM_CERTIFICATE_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+import { CERTIFICATE_LABEL, pemBlocks } from './pem';
 
 /** Every PEM certificate block in `pem`, in order, each ending with a newline. Other text is ignored. */
 export function splitPemCertificates(pem: string): string[] {
-  return [...pem.matchAll(PEM_CERTIFICATE_BLOCK)].map((match) => `${match[0]}\n`);
+  return pemBlocks(pem, CERTIFICATE_LABEL).map((block) => `${block}\n`);
 }
 
 /**

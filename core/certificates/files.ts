@@ -17,6 +17,7 @@ import {
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { KeyAndCertificate } from './issue';
+import { FleetkitError } from '../errors';
 
 /** File mode of a private key: owner read and write only. */
 export const PRIVATE_KEY_FILE_MODE = 0o600;
@@ -45,21 +46,23 @@ export interface WrittenFiles {
 }
 
 /** A file to be written already exists and `force` was not given. Nothing was written. */
-export class OutputFileExistsError extends Error {
+export class OutputFileExistsError extends FleetkitError {
+  override readonly name = 'OutputFileExistsError';
+
   constructor(readonly path: string) {
     super(`${path} already exists; refusing to overwrite it.`);
-    this.name = 'OutputFileExistsError';
   }
 }
 
 /** A certificate or key file could not be read. The file system error is kept as `cause`. */
-export class KeyAndCertificateReadError extends Error {
+export class KeyAndCertificateReadError extends FleetkitError {
+  override readonly name = 'KeyAndCertificateReadError';
+
   constructor(
     readonly path: string,
     options?: { cause?: unknown },
   ) {
     super(`Cannot read ${path}: ${describeFsError(options?.cause)}`, options);
-    this.name = 'KeyAndCertificateReadError';
   }
 }
 

@@ -1,11 +1,14 @@
 /**
  * Reading X.509 certificates: subject, issuer, validity, key and the id AWS IoT gives a certificate.
  *
- * This file is bundled into Lambda functions, so it uses only `node:crypto` and a small DER reader below; the
+ * This file is bundled into Lambda functions, so it uses only `node:crypto` and Fleetkit's small DER reader; the
  * certificate itself is validated by OpenSSL through `X509Certificate` before any field is read.
  */
-import { createHash, X509Certificate } from 'node:crypto';
-import { messageOf } from '../errors';
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { FleetkitError, messageOf } from '../errors';
+import { children, contentOf, DerDecodingError, expectTag, readOid, TAG, type Tlv } from './der';
+import { CERTIFICATE_LABEL, pemBlocks } from './pem';
+import { OID, readBasicConstraints, readCertificateStructure } from './x509';
 
 /** Distinguished-name attributes that AWS IoT reads from certificates (JITP parameters) plus a few common ones. */
 export type SubjectField =
@@ -48,11 +51,8 @@ export interface CertificateInfo {
  *
  * The original parser error, when there is one, is kept as `cause`.
  */
-export class CertificateParseError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CertificateParseError';
-  }
+export class CertificateParseError extends FleetkitError {
+  override readonly name = 'CertificateParseError';
 }
 
 const ATTRIBUTE_OIDS: Readonly<Record<string, SubjectField>> = {
@@ -67,16 +67,12 @@ const ATTRIBUTE_OIDS: Readonly<Record<string, SubjectField>> = {
   '1.2.840.113549.1.9.1': 'emailAddress',
 };
 
-const BASIC_CONSTRAINTS_OID = '2.5.29.19';
-
 /** OpenSSL curve names to the names AWS and the NIST documents use. */
 const CURVE_NAMES: Readonly<Record<string, string>> = {
   prime256v1: 'P-256',
   secp384r1: 'P-384',
   secp521r1: 'P-521',
 };
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/;
 
 /**
  * Parses the first certificate of a PEM string.
@@ -89,17 +85,35 @@ const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE
 export function inspectCertificate(pem: string): CertificateInfo {
   const certificate = parsePem(pem);
   const der = certificate.raw;
-  const tbs = readTbsCertificate(der);
-  return {
-    subject: readName(der, tbs.subject),
-    issuer: readName(der, tbs.issuer),
-    serialNumber: certificate.serialNumber,
-    notBefore: readTime(der, tbs.notBefore),
-    notAfter: readTime(der, tbs.notAfter),
-    key: describeKey(certificate),
-    isCa: tbs.extensions ? readIsCa(der, tbs.extensions) : false,
-    certificateId: createHash('sha256').update(der).digest('hex'),
-  };
+  try {
+    const tbs = readCertificateStructure(der);
+    const basicConstraints = tbs.extensions.get(OID.basicConstraints);
+    return {
+      subject: readName(der, tbs.subject),
+      issuer: readName(der, tbs.issuer),
+      serialNumber: certificate.serialNumber,
+      notBefore: readTime(der, tbs.notBefore),
+      notAfter: readTime(der, tbs.notAfter),
+      key: keyInfoOf(certificate.publicKey),
+      isCa: basicConstraints ? readBasicConstraints(der, basicConstraints.value).cA : false,
+      certificateId: certificateIdOfDer(der),
+    };
+  } catch (error) {
+    if (!(error instanceof DerDecodingError)) throw error;
+    throw new CertificateParseError(`The certificate's DER encoding could not be read: ${error.message}.`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * The id AWS IoT gives a certificate: SHA-256 of its DER encoding, in lower-case hex. The one place it is
+ * computed; {@link inspectCertificate} reports it as `certificateId`.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_Certificate.html
+ */
+export function certificateIdOfDer(der: Uint8Array): string {
+  return createHash('sha256').update(der).digest('hex');
 }
 
 /**
@@ -128,12 +142,12 @@ function parsePem(pem: string): X509Certificate {
   if (typeof pem !== 'string') {
     throw new CertificateParseError(`Expected a PEM string, got ${typeof pem}.`);
   }
-  const block = PEM_CERTIFICATE.exec(pem);
-  if (!block) {
+  const [block] = pemBlocks(pem, CERTIFICATE_LABEL);
+  if (block === undefined) {
     throw new CertificateParseError('No "-----BEGIN CERTIFICATE-----" block found in the input.');
   }
   try {
-    return new X509Certificate(block[0]);
+    return new X509Certificate(block);
   } catch (error) {
     throw new CertificateParseError(`The PEM certificate does not parse: ${messageOf(error)}`, {
       cause: error,
@@ -141,8 +155,8 @@ function parsePem(pem: string): X509Certificate {
   }
 }
 
-function describeKey(certificate: X509Certificate): CertificateKeyInfo {
-  const key = certificate.publicKey;
+/** What a public or private key is, in the terms {@link CertificateKeyInfo} uses. */
+export function keyInfoOf(key: KeyObject): CertificateKeyInfo {
   const details = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === 'ec' && details.namedCurve) {
     return { type: 'ec', curve: CURVE_NAMES[details.namedCurve] ?? details.namedCurve };
@@ -153,97 +167,21 @@ function describeKey(certificate: X509Certificate): CertificateKeyInfo {
   return { type: 'other', name: key.asymmetricKeyType ?? 'unknown' };
 }
 
-// --- A minimal DER reader: just enough of X.509 (RFC 5280) to read names, validity and basicConstraints. ---
-
-interface Tlv {
-  tag: number;
-  /** Offset of the first content byte. */
-  start: number;
-  /** Offset one past the last content byte. */
-  end: number;
-}
-
-const TAG = {
-  boolean: 0x01,
-  integer: 0x02,
-  octetString: 0x04,
-  oid: 0x06,
-  utf8String: 0x0c,
-  sequence: 0x30,
-  set: 0x31,
-  printableString: 0x13,
-  teletexString: 0x14,
-  ia5String: 0x16,
-  utcTime: 0x17,
-  generalizedTime: 0x18,
-  visibleString: 0x1a,
-  universalString: 0x1c,
-  bmpString: 0x1e,
-  version: 0xa0,
-  extensions: 0xa3,
-} as const;
-
-function readTlv(der: Buffer, offset: number, limit: number): Tlv {
-  if (offset + 2 > limit) throw malformed('truncated element');
-  const tag = der[offset]!;
-  if ((tag & 0x1f) === 0x1f) throw malformed('multi-byte tags are not used in X.509');
-  let length = der[offset + 1]!;
-  let start = offset + 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    if (count === 0 || count > 4) throw malformed('unsupported length encoding');
-    if (start + count > limit) throw malformed('truncated length');
-    length = 0;
-    for (let i = 0; i < count; i++) length = length * 256 + der[start + i]!;
-    start += count;
+/** A key as people name it: `EC P-256`, `RSA 2048`, or the key type (`ed25519`). */
+export function describeKeyInfo(key: CertificateKeyInfo): string {
+  switch (key.type) {
+    case 'ec':
+      return `EC ${key.curve}`;
+    case 'rsa':
+      return `RSA ${key.bits}`;
+    default:
+      return key.name;
   }
-  const end = start + length;
-  if (end > limit) throw malformed('element runs past its container');
-  return { tag, start, end };
 }
 
-function children(der: Buffer, parent: Tlv): Tlv[] {
-  const result: Tlv[] = [];
-  for (let offset = parent.start; offset < parent.end;) {
-    const child = readTlv(der, offset, parent.end);
-    result.push(child);
-    offset = child.end;
-  }
-  return result;
-}
+// --- Decoding the values inspectCertificate returns ---
 
-function expectTag(element: Tlv | undefined, tag: number, what: string): Tlv {
-  if (!element || element.tag !== tag) throw malformed(`expected ${what}`);
-  return element;
-}
-
-interface TbsFields {
-  issuer: Tlv;
-  notBefore: Tlv;
-  notAfter: Tlv;
-  subject: Tlv;
-  extensions?: Tlv;
-}
-
-function readTbsCertificate(der: Buffer): TbsFields {
-  const certificate = expectTag(readTlv(der, 0, der.length), TAG.sequence, 'Certificate');
-  const tbs = expectTag(children(der, certificate)[0], TAG.sequence, 'TBSCertificate');
-  const fields = children(der, tbs);
-  // version [0] is optional (absent means v1); the fixed fields follow it.
-  let i = fields[0]?.tag === TAG.version ? 1 : 0;
-  expectTag(fields[i++], TAG.integer, 'serialNumber');
-  expectTag(fields[i++], TAG.sequence, 'signature');
-  const issuer = expectTag(fields[i++], TAG.sequence, 'issuer');
-  const validity = children(der, expectTag(fields[i++], TAG.sequence, 'validity'));
-  const subject = expectTag(fields[i++], TAG.sequence, 'subject');
-  expectTag(fields[i++], TAG.sequence, 'subjectPublicKeyInfo');
-  const extensions = fields.slice(i).find((field) => field.tag === TAG.extensions);
-  const [notBefore, notAfter] = validity;
-  if (!notBefore || !notAfter) throw malformed('expected notBefore and notAfter');
-  return { issuer, notBefore, notAfter, subject, extensions };
-}
-
-function readName(der: Buffer, name: Tlv): Partial<Record<SubjectField, string>> {
+function readName(der: Uint8Array, name: Tlv): Partial<Record<SubjectField, string>> {
   const result: Partial<Record<SubjectField, string>> = {};
   for (const rdn of children(der, name)) {
     expectTag(rdn, TAG.set, 'RelativeDistinguishedName');
@@ -257,8 +195,8 @@ function readName(der: Buffer, name: Tlv): Partial<Record<SubjectField, string>>
   return result;
 }
 
-function readString(der: Buffer, value: Tlv, field: SubjectField): string {
-  const bytes = der.subarray(value.start, value.end);
+function readString(der: Uint8Array, value: Tlv, field: SubjectField): string {
+  const bytes = Buffer.from(contentOf(der, value));
   switch (value.tag) {
     case TAG.utf8String:
       return bytes.toString('utf8');
@@ -269,45 +207,26 @@ function readString(der: Buffer, value: Tlv, field: SubjectField): string {
     case TAG.teletexString:
       return bytes.toString('latin1');
     case TAG.bmpString:
-      return Buffer.from(bytes).swap16().toString('utf16le');
+      return bytes.swap16().toString('utf16le');
     case TAG.universalString: {
       const codePoints: number[] = [];
       for (let i = 0; i + 4 <= bytes.length; i += 4) codePoints.push(bytes.readUInt32BE(i));
       return String.fromCodePoint(...codePoints);
     }
     default:
-      throw malformed(`unsupported string type 0x${value.tag.toString(16)} in ${field}`);
+      throw new DerDecodingError(`unsupported string type 0x${value.tag.toString(16)} in ${field}`);
   }
 }
 
-function readOid(der: Buffer, oid: Tlv): string {
-  const parts: number[] = [];
-  let value = 0;
-  for (let i = oid.start; i < oid.end; i++) {
-    const byte = der[i]!;
-    value = value * 128 + (byte & 0x7f);
-    if (!(byte & 0x80)) {
-      if (parts.length === 0) {
-        const first = value < 80 ? Math.floor(value / 40) : 2;
-        parts.push(first, value - first * 40);
-      } else {
-        parts.push(value);
-      }
-      value = 0;
-    }
-  }
-  return parts.join('.');
-}
-
-function readTime(der: Buffer, time: Tlv): Date {
-  const text = der.subarray(time.start, time.end).toString('latin1');
+function readTime(der: Uint8Array, time: Tlv): Date {
+  const text = Buffer.from(contentOf(der, time)).toString('latin1');
   const match =
     time.tag === TAG.utcTime
       ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
       : time.tag === TAG.generalizedTime
         ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text)
         : null;
-  if (!match) throw malformed(`unsupported time "${text}"`);
+  if (!match) throw new DerDecodingError(`unsupported time "${text}"`);
   const [year, month, day, hour, minute, second] = match.slice(1).map(Number) as [
     number,
     number,
@@ -319,22 +238,4 @@ function readTime(der: Buffer, time: Tlv): Date {
   // RFC 5280 4.1.2.5.1: a two-digit UTCTime year of 50 or more is 19YY, otherwise 20YY.
   const fullYear = time.tag === TAG.utcTime ? (year >= 50 ? 1900 : 2000) + year : year;
   return new Date(Date.UTC(fullYear, month - 1, day, hour, minute, second));
-}
-
-function readIsCa(der: Buffer, extensionsField: Tlv): boolean {
-  const extensions = expectTag(children(der, extensionsField)[0], TAG.sequence, 'Extensions');
-  for (const extension of children(der, extensions)) {
-    const parts = children(der, expectTag(extension, TAG.sequence, 'Extension'));
-    if (readOid(der, expectTag(parts[0], TAG.oid, 'extnID')) !== BASIC_CONSTRAINTS_OID) continue;
-    const value = expectTag(parts[parts.length - 1], TAG.octetString, 'extnValue');
-    const constraints = expectTag(readTlv(der, value.start, value.end), TAG.sequence, 'BasicConstraints');
-    const first = children(der, constraints)[0];
-    // cA is DEFAULT FALSE, so DER omits it when false.
-    return first?.tag === TAG.boolean && first.end > first.start && der[first.start] !== 0;
-  }
-  return false;
-}
-
-function malformed(detail: string): CertificateParseError {
-  return new CertificateParseError(`The certificate's DER encoding could not be read: ${detail}.`);
 }

@@ -2,10 +2,10 @@ import type { z } from 'zod';
 import { splitPemCertificates } from '../../core/certificates/chain';
 import { inspectCertificate, isIssuedBy, type CertificateInfo } from '../../core/certificates/inspect';
 import {
-  issueVerificationCertificateWithKms,
-  KmsIssuingCaError,
-  KmsKeyNotUsableError,
-} from '../../core/certificates/kms';
+  InvalidCertificateAuthorityError,
+  issueVerificationCertificate,
+} from '../../core/certificates/issue';
+import { KmsKeyNotUsableError } from '../../core/certificates/kms';
 import { caCertificateResourceSchema } from '../../core/registry/custom-resources';
 import type { CaCertificateMode } from './iot-adapter';
 import type { CaKeys } from './kms-adapter';
@@ -13,6 +13,7 @@ import { adoptedPhysicalId, parsePhysicalId } from './adoption';
 import type { ResourceContext, ResourceHandler } from './resource';
 import type { OnEventResponse } from './schema';
 import { PRIVATE_KEY_PEM as PRIVATE_KEY } from '../../core/certificates/pem';
+import { FleetkitError } from '../../core/errors';
 
 /** Parsed properties of `Custom::FleetkitCaCertificate`. */
 export type CaCertificateProperties = z.output<typeof caCertificateResourceSchema>;
@@ -27,55 +28,39 @@ export const IN_USE_SAMPLE_SIZE = 10;
 export const IN_USE_COUNT_LIMIT = 10_000;
 
 /** The CA's registration is refused because its certificate has expired. */
-export class CaCertificateExpiredError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CaCertificateExpiredError';
-  }
+export class CaCertificateExpiredError extends FleetkitError {
+  override readonly name = 'CaCertificateExpiredError';
 }
 
 /** The verification certificate's CN is not the account's registration code, or it has expired. */
-export class VerificationCertificateMismatchError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'VerificationCertificateMismatchError';
-  }
+export class VerificationCertificateMismatchError extends FleetkitError {
+  override readonly name = 'VerificationCertificateMismatchError';
 }
 
 /** AWS IoT refused the verification certificate (RegistrationCodeValidationException, CertificateValidationException). */
-export class VerificationRejectedError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'VerificationRejectedError';
-  }
+export class VerificationRejectedError extends FleetkitError {
+  override readonly name = 'VerificationRejectedError';
 }
 
 /** The KMS key cannot sign for the CA: the wrong type, usage or state, or not the key of the CA certificate. */
-export class CaSigningKeyError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CaSigningKeyError';
-  }
+export class CaSigningKeyError extends FleetkitError {
+  override readonly name = 'CaSigningKeyError';
 }
 
 /** An update asks to change the registration mode of the same CA certificate, which AWS IoT cannot do in place. */
-export class CaModeChangeError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CaModeChangeError';
-  }
+export class CaModeChangeError extends FleetkitError {
+  override readonly name = 'CaModeChangeError';
 }
 
 /** The CA is registered already in a way this resource cannot adopt (another mode), or vanished meanwhile. */
-export class CaRegistrationConflictError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CaRegistrationConflictError';
-  }
+export class CaRegistrationConflictError extends FleetkitError {
+  override readonly name = 'CaRegistrationConflictError';
 }
 
 /** Removal refused: device certificates issued by the CA are still ACTIVE and `forceRemoval` is not set. */
-export class CaCertificateInUseError extends Error {
+export class CaCertificateInUseError extends FleetkitError {
+  override readonly name = 'CaCertificateInUseError';
+
   constructor(
     message: string,
     readonly caCertificateId: string,
@@ -83,7 +68,6 @@ export class CaCertificateInUseError extends Error {
     readonly sample: readonly string[],
   ) {
     super(message);
-    this.name = 'CaCertificateInUseError';
   }
 }
 
@@ -195,9 +179,8 @@ async function verificationCertificate(
   try {
     const signer = await keys.signer(verification.kmsKeyArn);
     const registrationCode = await context.registry.getRegistrationCode();
-    const issued = await issueVerificationCertificateWithKms({
-      caCertificatePem: properties.caCertificatePem,
-      signer,
+    const issued = await issueVerificationCertificate({
+      ca: { certificatePem: properties.caCertificatePem, signer },
       registrationCode,
       now,
     });
@@ -208,7 +191,7 @@ async function verificationCertificate(
     });
     return issued.certificatePem;
   } catch (error) {
-    if (error instanceof KmsKeyNotUsableError || error instanceof KmsIssuingCaError) {
+    if (error instanceof KmsKeyNotUsableError || error instanceof InvalidCertificateAuthorityError) {
       throw new CaSigningKeyError(`CA ${name}: ${error.message}`, { cause: error });
     }
     throw error;

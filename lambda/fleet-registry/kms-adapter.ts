@@ -1,9 +1,10 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { awsClientConfig } from '../../core/aws-client-config';
-import { kmsSigner, type KmsSigner } from '../../core/certificates/kms';
+import type { CertificateSigner } from '../../core/certificates/issue';
+import { kmsSigner } from '../../core/certificates/kms';
 
 /**
- * The CA keys the registry provider signs with: AWS KMS asymmetric keys, reached through a {@link KmsSigner}
+ * The CA keys the registry provider signs with: AWS KMS asymmetric keys, reached through a {@link CertificateSigner}
  * that never exposes private key material (there is none outside KMS).
  */
 export interface CaKeys {
@@ -13,7 +14,7 @@ export interface CaKeys {
    * @throws KmsKeyNotUsableError naming what is wrong with the key and how to fix it.
    * @throws KmsRequestError when KMS cannot be asked (permissions, throttling, network).
    */
-  signer(kmsKeyArn: string): Promise<KmsSigner>;
+  signer(kmsKeyArn: string): Promise<CertificateSigner>;
 }
 
 /**

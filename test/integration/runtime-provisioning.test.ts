@@ -2,8 +2,6 @@
  * The local runtime's JITP and fleet provisioning by claim, over real mutual TLS with mqtt.js (MQTT 5), with
  * the project's template evaluator and pre-provisioning hook.
  */
-import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   AttachPolicyCommand,
@@ -17,9 +15,12 @@ import {
   ListThingPrincipalsCommand,
   RegisterCertificateCommand,
 } from '@aws-sdk/client-iot';
-import * as x509 from '@peculiar/x509';
 import type { MqttClient } from 'mqtt';
-import { inspectCertificate, type KeyAndCertificate } from '../../core/certificates';
+import {
+  createCertificateSigningRequest,
+  inspectCertificate,
+  type KeyAndCertificate,
+} from '../../core/certificates';
 import { preProvisioningHookContract } from '../../core/contracts/pre-provisioning-hook';
 import { PROVISIONING_ALLOW_LIST_KEY } from '../../core/provisioning/allow-list';
 import { claimPolicyDocument } from '../../core/provisioning/claim-policy';
@@ -284,19 +285,10 @@ describe('fleet provisioning by claim', () => {
   });
 
   it('provisions with CreateCertificateFromCsr: the private key never leaves the device', async () => {
-    const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-      'sign',
-      'verify',
-    ]);
-    x509.cryptoProvider.set(webcrypto);
-    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-      name: 'CN=sensor-SN-200',
-      keys,
-      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-    });
+    const csr = createCertificateSigningRequest({ subject: { CN: 'sensor-SN-200' } });
     const client = await claimClient('SN-200-csr');
     const created = await request(client, provisioningTopics.createCertificateFromCsr(), {
-      certificateSigningRequest: csr.toString('pem'),
+      certificateSigningRequest: csr.csrPem,
     });
     expect(created.kind).toBe('accepted');
     expect(Object.keys(created.body).sort()).toEqual([
@@ -318,8 +310,7 @@ describe('fleet provisioning by claim', () => {
     expect(registered.body).toMatchObject({ thingName: 'sensor-SN-200' });
     await client.endAsync();
 
-    const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64');
-    const privateKeyPem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.match(/.{1,64}/g)!.join('\n')}\n-----END PRIVATE KEY-----\n`;
+    const { privateKeyPem } = csr;
     const device = await connect(
       clientOptions(
         runtime,

@@ -2,7 +2,6 @@ import {
   describeAttributes,
   describeCaExpiry,
   describeDaysLeft,
-  describeKey,
   formatDate,
 } from '../../../cli/lib/format';
 import { CA_EXPIRY_WARNING_DAYS } from '../../../core/metrics';
@@ -10,14 +9,6 @@ import { CA_EXPIRY_WARNING_DAYS } from '../../../core/metrics';
 describe('format', () => {
   test('formatDate writes UTC to the second', () => {
     expect(formatDate(new Date('2030-01-02T03:04:05.678Z'))).toBe('2030-01-02 03:04:05 UTC');
-  });
-
-  test.each([
-    [{ type: 'ec', curve: 'P-256' }, 'EC P-256'],
-    [{ type: 'rsa', bits: 2048 }, 'RSA 2048'],
-    [{ type: 'other', name: 'ed25519' }, 'ed25519'],
-  ])('describeKey(%j) is %s', (key, text) => {
-    expect(describeKey(key as Parameters<typeof describeKey>[0])).toBe(text);
   });
 
   test('describeAttributes sorts by name, or says "-"', () => {

@@ -1,7 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CertificateParseError, inspectCertificate, isIssuedBy } from '../../../core/certificates/inspect';
+import {
+  CertificateParseError,
+  describeKeyInfo,
+  inspectCertificate,
+  isIssuedBy,
+} from '../../../core/certificates/inspect';
 import { openssl, opensslSelfSigned, removeDirectory, temporaryDirectory } from './openssl';
 
 const TRICKY_SUBJECT =
@@ -170,6 +175,14 @@ describe('inspectCertificate', () => {
     const { certificatePem } = opensslSelfSigned('/CN=key', args);
 
     expect(inspectCertificate(certificatePem).key).toEqual(expected);
+  });
+
+  test.each([
+    [{ type: 'ec', curve: 'P-256' }, 'EC P-256'],
+    [{ type: 'rsa', bits: 2048 }, 'RSA 2048'],
+    [{ type: 'other', name: 'ed25519' }, 'ed25519'],
+  ] as const)('describeKeyInfo(%j) is %s', (key, text) => {
+    expect(describeKeyInfo(key)).toBe(text);
   });
 
   test('isCa follows basicConstraints', () => {

@@ -28,9 +28,9 @@ import {
   createCertificateAuthority,
   issueDeviceCertificate,
   issueVerificationCertificate,
+  localKeySigner,
   type KeyAndCertificate,
 } from '../../../core/certificates/issue';
-import { createCaCertificateWithKms, localKeySigner } from '../../../core/certificates/kms';
 import { REGISTRY_RESOURCE_TYPES } from '../../../core/registry/custom-resources';
 import {
   capturingLogger,
@@ -70,7 +70,7 @@ beforeAll(async () => {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   kmsKey = { privateKey, publicKey, pem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
   kmsCaPem = (
-    await createCaCertificateWithKms({ signer: localKeySigner(kmsKey.pem), subject: { CN: 'KMS CA' } })
+    await createCertificateAuthority({ signer: localKeySigner(kmsKey.pem), subject: { CN: 'KMS CA' } })
   ).certificatePem;
   kmsCaId = inspectCertificate(kmsCaPem).certificateId;
   nextCa = await createCertificateAuthority({ subject: { CN: 'Acme Device CA 2' } });
