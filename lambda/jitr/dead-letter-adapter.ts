@@ -1,4 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 import type { PermanentFailureCode } from './errors';
 import type { SetAsideCode } from './onboard';
 
@@ -12,6 +13,7 @@ export type FleetkitFailureCode = PermanentFailureCode | SetAsideCode;
 export interface DeadLetter {
   /** The message body exactly as received, so a redrive hands the same event back to the function. */
   readonly body: string;
+  /** The ID of the message the event first arrived in ({@link sourceMessageIdOf}), kept across redrives. */
   readonly messageId: string;
   readonly receiveCount: number;
   readonly code: FleetkitFailureCode;
@@ -29,6 +31,15 @@ export const DEAD_LETTER_ATTRIBUTES = {
   sourceMessageId: 'FleetkitSourceMessageId',
   receiveCount: 'FleetkitReceiveCount',
 } as const;
+
+/**
+ * The ID of the message a record began as: a redriven letter carries it in `FleetkitSourceMessageId`; any other
+ * record is its own. So the set-aside letter of a redriven event, and a letter of a letter, keep naming the
+ * original message (which is also the attempt the JITR function claims a thing with), however often redriven.
+ */
+export function sourceMessageIdOf(record: Pick<SQSRecord, 'messageId' | 'messageAttributes'>): string {
+  return record.messageAttributes?.[DEAD_LETTER_ATTRIBUTES.sourceMessageId]?.stringValue ?? record.messageId;
+}
 
 // SQS allows 256 KiB per message, attributes included; the detail is a message for a person, so it is bounded.
 const DETAIL_MAX_CHARS = 1_000;

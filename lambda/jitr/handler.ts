@@ -9,12 +9,18 @@ import { awsClientConfig } from '../../core/aws-client-config';
 import { JITR_METRICS } from '../../core/metrics';
 import { dynamoAllowList } from './allow-list-adapter';
 import { readJitrConfig } from './config';
-import { classifyFailure, PERMANENT_FAILURE_RECEIVES } from './errors';
-import { DEAD_LETTER_ATTRIBUTES, sqsDeadLetters, type DeadLetterSink } from './dead-letter-adapter';
-import { retryDelaySeconds, sqsRetryScheduler, type RetryScheduler } from './retry-adapter';
+import {
+  DEAD_LETTER_ATTRIBUTES,
+  sourceMessageIdOf,
+  sqsDeadLetters,
+  type DeadLetterSink,
+  type FleetkitFailureCode,
+} from './dead-letter-adapter';
+import { sqsRetryScheduler, type RetryScheduler } from './retry-adapter';
 import { iotRegistry } from './iot-adapter';
 import { onboardCertificate, type OnboardingDependencies, type Outcome, type SkipReason } from './onboard';
 import { RECENT_CERTIFICATES_DEFAULTS, RecentCertificates, sentTimestampOf } from './recent-certificates';
+import { routeFailure } from './route';
 import { parseRegistrationMessage } from './schema';
 
 /**
@@ -74,9 +80,17 @@ export function buildHandler(
       deps.allowList !== undefined &&
       deps.allowList(aside.thingName),
   });
+  /** Puts the record on the dead-letter queue with why, under the ID of the message it first arrived in. */
+  const deadLetter = (sink: DeadLetterSink, record: SQSRecord, code: FleetkitFailureCode, detail: string) =>
+    sink({
+      body: record.body,
+      messageId: sourceMessageIdOf(record),
+      receiveCount: receiveCountOf(record),
+      code,
+      detail,
+    });
   const setAside = async (
     record: SQSRecord,
-    attemptId: string,
     outcome: Extract<Outcome, { kind: 'setAside' }>,
     log: Logger,
   ): Promise<void> => {
@@ -87,13 +101,26 @@ export function buildHandler(
       });
       return;
     }
-    await deps.deadLetters({
-      body: record.body,
-      messageId: attemptId,
-      receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
-      code: outcome.code,
-      detail: outcome.detail,
-    });
+    await deadLetter(deps.deadLetters, record, outcome.code, outcome.detail);
+  };
+  /** Fails the record back to SQS, to come back after `delaySeconds` (or the queue's visibility timeout). */
+  const retry = async (
+    record: SQSRecord,
+    delaySeconds: number,
+    error: unknown,
+    log: Logger,
+  ): Promise<never> => {
+    if (deps.retryScheduler !== undefined) {
+      try {
+        await deps.retryScheduler(record.receiptHandle, delaySeconds);
+      } catch (scheduleError) {
+        log.warn("could not set the retry delay; the queue's visibility timeout applies", {
+          delaySeconds,
+          error: scheduleError,
+        });
+      }
+    }
+    throw error;
   };
   const recordHandler = async (record: SQSRecord): Promise<void> => {
     let log = deps.logger.createChild({ persistentKeys: { messageId: record.messageId } });
@@ -105,11 +132,10 @@ export function buildHandler(
       // A set-aside event is on the dead-letter queue before the attempt counts as done: should the send fail,
       // the attempt fails (and is not remembered), and the record is retried.
       // Retries of this event, and a redrive of its letter, are the same attempt (see claimThing in onboard.ts).
-      const attemptId =
-        record.messageAttributes?.[DEAD_LETTER_ATTRIBUTES.sourceMessageId]?.stringValue ?? record.messageId;
+      const attemptId = sourceMessageIdOf(record);
       const attempt = async (): Promise<Outcome> => {
         const outcome = await onboardCertificate(event, deps, { attemptId });
-        if (outcome.kind === 'setAside') await setAside(record, attemptId, outcome, log);
+        if (outcome.kind === 'setAside') await setAside(record, outcome, log);
         return outcome;
       };
       const outcome = deps.caCertificateIds.has(event.caCertificateId)
@@ -158,63 +184,31 @@ export function buildHandler(
       }
     } catch (error) {
       deps.metrics.addMetric(JITR_METRICS.failed, MetricUnit.Count, 1);
-      const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
-      // The record fails and comes back after the backoff (or the queue's visibility timeout).
-      const retry = async (): Promise<never> => {
-        if (deps.retryScheduler !== undefined) {
-          const delaySeconds = retryDelaySeconds(receiveCount);
-          try {
-            await deps.retryScheduler(record.receiptHandle, delaySeconds);
-          } catch (scheduleError) {
-            log.warn("could not set the retry delay; the queue's visibility timeout applies", {
-              delaySeconds,
-              error: scheduleError,
-            });
-          }
-        }
-        throw error;
-      };
-      const failure = classifyFailure(error);
-      if (!failure.permanent) {
-        log.warn('onboarding step failed; the event will be retried', { error, receiveCount });
-        return retry();
+      const receiveCount = receiveCountOf(record);
+      const route = routeFailure({ error, receiveCount, hasDeadLetters: deps.deadLetters !== undefined });
+      if (route.action === 'retry') {
+        log[route.level](route.message, {
+          ...(route.code !== undefined && { reason: route.code }),
+          receiveCount,
+          error,
+        });
+        return retry(record, route.delaySeconds, error, log);
       }
-      const details = { reason: failure.code, receiveCount, error };
-      const what =
-        failure.code === 'MALFORMED_EVENT' ? 'malformed registration message' : 'permanent failure';
-      if (deps.deadLetters === undefined) {
-        log.error(
-          `${what}; retrying cannot fix it, it reaches the dead-letter queue after the queue's retries`,
-          details,
-        );
-        return retry();
-      }
-      if (failure.code !== 'MALFORMED_EVENT' && receiveCount < PERMANENT_FAILURE_RECEIVES) {
-        log.error(
-          `${what}; the event will be retried once more, then sent to the dead-letter queue`,
-          details,
-        );
-        return retry();
-      }
+      const details = { reason: route.code, receiveCount, error };
       // Retrying cannot fix it and dropping it would lose it: it goes to the dead-letter queue now, with the
       // reason, for a person to fix the cause and redrive. Should the send fail, the record fails as usual.
       try {
-        await deps.deadLetters({
-          body: record.body,
-          messageId: record.messageId,
-          receiveCount,
-          code: failure.code,
-          detail: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        });
+        // routeFailure dead-letters only when the function has a dead-letter queue of its own.
+        await deadLetter(deps.deadLetters!, record, route.code, route.detail);
       } catch (sendError) {
-        log.error(`${what}; sending it to the dead-letter queue failed, the event will be retried`, {
+        log.error(`${route.what}; sending it to the dead-letter queue failed, the event will be retried`, {
           ...details,
           sendError,
         });
-        return retry();
+        return retry(record, route.delaySeconds, error, log);
       }
       deps.metrics.addMetric(JITR_METRICS.deadLettered, MetricUnit.Count, 1);
-      log.error(`${what}; the event was sent to the dead-letter queue`, details);
+      log.error(`${route.what}; the event was sent to the dead-letter queue`, details);
     }
   };
   return async (event, context) => {
@@ -256,6 +250,11 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
     logger: new Logger(),
     metrics: new Metrics(),
   };
+}
+
+/** SQS `ApproximateReceiveCount` of a record: 1 on its first delivery (and when SQS leaves it out). */
+function receiveCountOf(record: SQSRecord): number {
+  return Number(record.attributes.ApproximateReceiveCount) || 1;
 }
 
 // Built once per container, on the first invocation, from the environment.

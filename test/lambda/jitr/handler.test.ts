@@ -132,6 +132,23 @@ function record(messageId: string, body: unknown, options: number | RecordOption
   };
 }
 
+/** What a redrive hands back: the letter's body and attributes, as Lambda presents them. */
+function redriven(
+  messageId: string,
+  letter: SendMessageCommandInput,
+  options: RecordOptions = {},
+): SQSRecord {
+  return record(messageId, letter.MessageBody!, {
+    ...options,
+    messageAttributes: lambdaMessageAttributes(letter.MessageAttributes),
+  });
+}
+
+/** The messages the function put on the dead-letter queue, in order. */
+function letters(): SendMessageCommandInput[] {
+  return sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+}
+
 afterEach(() => jest.restoreAllMocks());
 
 describe('JITR handler', () => {
@@ -404,6 +421,39 @@ describe('JITR handler, permanent failures', () => {
     expect(iot).not.toHaveReceivedCommandWith(UpdateCertificateCommand, { newStatus: 'REVOKED' });
   });
 
+  test('a letter redriven and failing again keeps naming the original message, however often redriven', async () => {
+    policyMissing();
+    const body = registrationEvent(good.id, ca.id);
+    await withDeadLetters()({ Records: [record('m-original', body, 2)] }, context);
+    // Each redrive is a new message with a new ID; its letter must still name the message the event came in.
+    await withDeadLetters()(
+      { Records: [redriven('m-redrive-1', letters()[0]!, { receiveCount: 2 })] },
+      context,
+    );
+    await withDeadLetters()(
+      { Records: [redriven('m-redrive-2', letters()[1]!, { receiveCount: 2 })] },
+      context,
+    );
+
+    expect(letters().map((letter) => letter.MessageAttributes?.FleetkitSourceMessageId?.StringValue)).toEqual(
+      ['m-original', 'm-original', 'm-original'],
+    );
+    expect(letters().map((letter) => letter.MessageBody)).toEqual(Array(3).fill(JSON.stringify(body)));
+  });
+
+  test('a malformed letter redriven keeps naming the original message', async () => {
+    await withDeadLetters()({ Records: [record('m-original', 'certificate please', 1)] }, context);
+    await withDeadLetters()(
+      { Records: [redriven('m-redrive-1', letters()[0]!, { receiveCount: 1 })] },
+      context,
+    );
+
+    expect(letters()[1]!.MessageAttributes).toMatchObject({
+      FleetkitFailureCode: { StringValue: 'MALFORMED_EVENT' },
+      FleetkitSourceMessageId: { StringValue: 'm-original' },
+    });
+  });
+
   test('throttling is never dead-lettered by the function, however often it was received', async () => {
     iot.on(AttachPolicyCommand).rejects(new ThrottlingException({ message: 'Rate exceeded', $metadata: {} }));
     const response = await withDeadLetters()(
@@ -558,13 +608,6 @@ describe('JITR handler, events set aside for the operator', () => {
     });
   const total = (name: string) =>
     metricLines.flatMap((line) => [line[name] ?? []].flat() as number[]).reduce((a, b) => a + b, 0);
-  /** What a redrive hands back: the letter's body and attributes, as Lambda presents them. */
-  const redriven = (messageId: string, letter: SendMessageCommandInput, sentAt: number): SQSRecord =>
-    record(messageId, letter.MessageBody!, {
-      sentAt,
-      messageAttributes: lambdaMessageAttributes(letter.MessageAttributes),
-    });
-  const letters = () => sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
 
   beforeEach(() => {
     listed = new Set();
@@ -592,7 +635,7 @@ describe('JITR handler, events set aside for the operator', () => {
     expect(total('Rejected')).toBe(0);
 
     listed.add('sensor-good');
-    const again = redriven('m-redriven', letters()[0]!, NOW.getTime() + 60_000);
+    const again = redriven('m-redriven', letters()[0]!, { sentAt: NOW.getTime() + 60_000 });
     expect((await run({ Records: [again] }, context)).batchItemFailures).toEqual([]);
     expect(iot).toHaveReceivedCommandWith(UpdateCertificateCommand, {
       certificateId: good.id,
@@ -670,7 +713,7 @@ describe('JITR handler, events set aside for the operator', () => {
   test('a redrive before the fix sets the event aside again rather than dropping it', async () => {
     const run = withAllowList();
     await run({ Records: [record('m1', registrationEvent(good.id, ca.id))] }, context);
-    const again = redriven('m-redriven', letters()[0]!, NOW.getTime() + 1_000);
+    const again = redriven('m-redriven', letters()[0]!, { sentAt: NOW.getTime() + 1_000 });
     await run({ Records: [again] }, context);
     expect(letters()).toHaveLength(2);
     expect(letters()[1]!.MessageAttributes?.FleetkitFailureCode?.StringValue).toBe('NOT_ALLOW_LISTED');
