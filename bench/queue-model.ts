@@ -10,6 +10,7 @@
  * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
  * @see https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /** Milliseconds on a monotonic clock. */
@@ -20,7 +21,9 @@ export type Sleep = (ms: number) => Promise<void>;
 
 /** The default clock and sleep: real time. */
 export const realClock: Clock = () => performance.now();
-export const realSleep: Sleep = (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+export const realSleep: Sleep = async (ms) => {
+  await sleep(Math.max(0, ms));
+};
 
 /** Settings of {@link SqsQueueModel}; the deployed values are in lib/constructs/jitr-ingest.ts and jitr-consumer.ts. */
 export interface SqsQueueModelOptions {

@@ -8,6 +8,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { realClock, type Clock } from './queue-model';
+import { nameOf } from '../core/errors';
 
 /** One log record. */
 export interface LogRecord {
@@ -133,6 +134,5 @@ export function failuresByError(records: readonly LogRecord[]): Record<string, n
 }
 
 function errorName(error: unknown): string {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === 'string' && name !== '' ? name : 'Error';
+  return nameOf(error) || 'Error';
 }

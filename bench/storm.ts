@@ -13,6 +13,7 @@
  * - End state: read back from moto and classified device by device (see end-state.ts).
  */
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CreatePolicyCommand,
   CreateThingGroupCommand,
@@ -630,7 +631,7 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
     const nodeCpu = process.cpuUsage(nodeCpuStart);
     const motoCpuEnd = options.motoPid === undefined ? undefined : processCpuSeconds(options.motoPid);
     // Let calls of environments stopped by a timeout or crash settle before the counters are read.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
     const stats = proxy.stats();
     await release();
 

@@ -3,6 +3,7 @@
  */
 import { DescribeCACertificateCommand, ListCACertificatesCommand } from '@aws-sdk/client-iot';
 import { IOT_LIST_PAGE_SIZE_MAX } from '../../core/limits';
+import { nameOf } from '../../core/errors';
 import { AwsRequestError, call, type AwsClients, type IotClientProvider } from '../aws-clients';
 import { AWS_SETTINGS_NOTE, defineCommand, type Command } from '../command';
 import { JSON_OUTPUT } from '../common-options';
@@ -47,7 +48,7 @@ export async function listCas(iot: IotClientProvider, now = new Date()): Promise
       const out = await iot().send(new DescribeCACertificateCommand({ certificateId: id }));
       return summarize(id, out.certificateDescription, now);
     } catch (error) {
-      if ((error as { name?: string }).name === 'ResourceNotFoundException') {
+      if (nameOf(error) === 'ResourceNotFoundException') {
         return { caCertificateId: id, problem: 'deleted while being read' };
       }
       throw new AwsRequestError(`DescribeCACertificate ${id}`, error);

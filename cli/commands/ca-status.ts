@@ -10,7 +10,7 @@ import {
   type CACertificateDescription,
 } from '@aws-sdk/client-iot';
 import { CertificateParseError, inspectCertificate } from '../../core/certificates/inspect';
-import { messageOf } from '../../core/errors';
+import { messageOf, nameOf } from '../../core/errors';
 import { IOT_LIST_PAGE_SIZE_MAX } from '../../core/limits';
 import { CA_EXPIRY_WARNING_DAYS } from '../../core/metrics';
 import { daysToExpiry } from '../../core/time';
@@ -132,7 +132,7 @@ export async function caStatusReport(
     description = (await iot().send(new DescribeCACertificateCommand({ certificateId: caCertificateId })))
       .certificateDescription;
   } catch (error) {
-    if ((error as { name?: string }).name === 'ResourceNotFoundException') {
+    if (nameOf(error) === 'ResourceNotFoundException') {
       throw new Error(`No CA certificate ${caCertificateId} is registered in this account and region.`, {
         cause: error,
       });
@@ -220,7 +220,7 @@ async function deviceExpiry(
     description = (await iot().send(new DescribeCertificateCommand({ certificateId })))
       .certificateDescription;
   } catch (error) {
-    if ((error as { name?: string }).name === 'ResourceNotFoundException') {
+    if (nameOf(error) === 'ResourceNotFoundException') {
       return { certificateId, problem: 'deleted while being read' };
     }
     throw new AwsRequestError(`DescribeCertificate ${certificateId}`, error);

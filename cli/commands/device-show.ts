@@ -10,7 +10,7 @@ import {
   type ThingConnectivity,
 } from '@aws-sdk/client-iot';
 import { inspectCertificate } from '../../core/certificates/inspect';
-import { describeError, messageOf } from '../../core/errors';
+import { describeError, messageOf, nameOf } from '../../core/errors';
 import { IOT_LIST_PAGE_SIZE_MAX, REGISTRY_LIMITS, THING_NAME_PATTERN } from '../../core/limits';
 import { daysToExpiry, wholeDaysSince } from '../../core/time';
 import {
@@ -99,7 +99,7 @@ export async function deviceReport(
   try {
     thing = await iot().send(new DescribeThingCommand({ thingName }));
   } catch (error) {
-    if ((error as { name?: string }).name === 'ResourceNotFoundException') {
+    if (nameOf(error) === 'ResourceNotFoundException') {
       throw new Error(`No thing named "${thingName}" in this account and region.`, { cause: error });
     }
     throw new AwsRequestError('DescribeThing', error);

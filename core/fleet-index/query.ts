@@ -202,10 +202,10 @@ function tokenize(query: string, tokens: Token[]): void {
     while (isSpace(query[i])) i++;
   };
 
-  const readWord = (): { text: string; start: number } => {
-    const start = i;
+  /** Reads up to the first unescaped character `stop` accepts (or the end); a backslash escapes the next one. */
+  const readUntil = (stop: (char: string) => boolean): string => {
     let text = '';
-    while (i < query.length && !isSpace(query[i]) && !WORD_END.has(query[i]!)) {
+    while (i < query.length && !stop(query[i]!)) {
       if (query[i] === '\\' && i + 1 < query.length) {
         text += query[i + 1];
         i += 2;
@@ -214,22 +214,19 @@ function tokenize(query: string, tokens: Token[]): void {
         i++;
       }
     }
+    return text;
+  };
+
+  const readWord = (): { text: string; start: number } => {
+    const start = i;
+    const text = readUntil((char) => isSpace(char) || WORD_END.has(char));
     return { text, start };
   };
 
   const readPhrase = (): { text: string; start: number } => {
     const start = i;
     i++; // opening quote
-    let text = '';
-    while (i < query.length && query[i] !== '"') {
-      if (query[i] === '\\' && i + 1 < query.length) {
-        text += query[i + 1];
-        i += 2;
-      } else {
-        text += query[i];
-        i++;
-      }
-    }
+    const text = readUntil((char) => char === '"');
     if (i >= query.length) {
       throw new QuerySyntaxError('The quoted phrase is not closed: add the closing double quote (").', start);
     }
@@ -244,16 +241,7 @@ function tokenize(query: string, tokens: Token[]): void {
       return { value: text, quoted: true, inclusive };
     }
     const start = i;
-    let text = '';
-    while (i < query.length && !isSpace(query[i]) && !']}'.includes(query[i]!)) {
-      if (query[i] === '\\' && i + 1 < query.length) {
-        text += query[i + 1];
-        i += 2;
-      } else {
-        text += query[i];
-        i++;
-      }
-    }
+    const text = readUntil((char) => isSpace(char) || ']}'.includes(char));
     if (text === '') {
       throw new QuerySyntaxError(
         'The range has an empty bound: write it as [low TO high], with * for an open end.',

@@ -34,6 +34,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { awsClientConfig } from '../../core/aws-client-config';
 import { IotApiError } from './errors';
+import { messageOf, nameOf } from '../../core/errors';
 
 /** The two fleet indexes AWS IoT maintains. */
 export type IndexName = 'AWS_Things' | 'AWS_ThingGroups';
@@ -534,9 +535,9 @@ export function iotFleetRegistry(client: IoTClient): FleetRegistry {
         };
       } catch (error) {
         if (error instanceof ResourceAlreadyExistsException) return { outcome: 'exists' };
-        const name = (error as { name?: unknown }).name;
-        if (typeof name === 'string' && VERIFICATION_REJECTIONS.has(name)) {
-          return { outcome: 'verification-rejected', reason: `${name}: ${(error as Error).message}` };
+        const name = nameOf(error);
+        if (name !== undefined && VERIFICATION_REJECTIONS.has(name)) {
+          return { outcome: 'verification-rejected', reason: `${name}: ${messageOf(error)}` };
         }
         throw new IotApiError('RegisterCACertificate', 'the CA certificate', isTransient(error), error);
       }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import {
   runEventSource,
@@ -11,8 +12,6 @@ function manualClock(start = 1000) {
   let now = start;
   return { clock: () => now, advance: (ms: number) => (now += ms) };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('SqsQueueModel', () => {
   test('delivers at most the requested number of visible messages, oldest first', () => {

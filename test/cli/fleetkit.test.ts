@@ -1,6 +1,6 @@
-import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { derSha256 } from '../support/certificates';
 import { runFleetkit as fleetkit } from '../support/cli';
 import { inspectCertificate } from '../../core/certificates/inspect';
 import { createCertificateAuthority, issueDeviceCertificate } from '../../core/certificates/issue';
@@ -17,7 +17,6 @@ import { DAY_MS } from '../../core/time';
 
 const read = (path: string) => readFileSync(path, 'utf8');
 const modeOf = (path: string) => statSync(path).mode & 0o777;
-const derSha256 = (pem: string) => createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
 
 let dir: string;
 beforeEach(() => {

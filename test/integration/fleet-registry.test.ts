@@ -7,6 +7,7 @@
  * implement DescribeIndex (HTTP 500) nor dynamic thing groups, so waiting for an ACTIVE index and the dynamic
  * group refusal are covered by the unit tests only; here isComplete is only called for indexing declared OFF.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   AttachPolicyCommand,
   CreatePolicyCommand,
@@ -93,7 +94,7 @@ async function untilComplete(
     const answer = await isComplete(completionOf(event, response));
     if (answer.IsComplete) return { answer, calls };
     if (Date.now() > deadline) throw new Error(`isComplete still false after ${calls} calls`);
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs));
+    await sleep(options.intervalMs);
   }
 }
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -318,7 +319,7 @@ describeIf('dynamodb')('pre-provisioning hook against DynamoDB', () => {
 
     test('the first certificate retrying RegisterThing is still allowed, and keeps its first provisionedAt', async () => {
       const stamped = await item();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await sleep(5);
       await expect(deployedHandler(table)(hookEvent({ SerialNumber: serial }), context)).resolves.toEqual({
         allowProvisioning: true,
         parameterOverrides: { ThingGroupName: 'site-berlin' },

@@ -70,7 +70,10 @@ export function selfSignedCertificate(commonName = 'fleetkit-test-device'): Test
   }
 }
 
-/** SHA-256 of a PEM certificate's DER encoding, in lowercase hex (AWS IoT's certificate ID). */
+/**
+ * SHA-256 of a PEM certificate's DER encoding, in lowercase hex (AWS IoT's certificate ID), computed apart from
+ * Fleetkit's own `certificateIdOfDer` so that tests of IDs the code reports do not check the code against itself.
+ */
 export function derSha256(certificatePem: string): string {
   return createHash('sha256').update(new X509Certificate(certificatePem).raw).digest('hex');
 }

@@ -24,6 +24,7 @@ import { iotRegistry } from '../../../lambda/jitr/iot-adapter';
 import { onboardCertificate, type OnboardingDependencies } from '../../../lambda/jitr/onboard';
 import { ONBOARDING_BINDING_ATTRIBUTE } from '../../../core/onboarding/binding';
 import { createCertificateAuthority } from '../../../core/certificates/issue';
+import { DAY_MS } from '../../../core/time';
 import { certificateArn, certificateIdOf, registrationEvent, testCa, testDevice } from './fixtures';
 
 const iot = mockClient(IoTClient);
@@ -493,7 +494,6 @@ describe('onboardCertificate', () => {
       subject: Parameters<typeof testDevice>[1],
       options: Parameters<typeof testDevice>[2] = {},
     ) => testDevice(ca, subject, options);
-    const DAY = 24 * 60 * 60 * 1000;
     const cases: Case[] = [
       [
         'issued by no managed CA',
@@ -516,13 +516,16 @@ describe('onboardCertificate', () => {
       [
         'expired',
         () =>
-          issued({ CN: 'x', serialNumber: 'S' }, { now: new Date(Date.now() - 40 * DAY), validityDays: 30 }),
+          issued(
+            { CN: 'x', serialNumber: 'S' },
+            { now: new Date(Date.now() - 40 * DAY_MS), validityDays: 30 },
+          ),
         RULES,
         revoked('EXPIRED'),
       ],
       [
         'valid only from tomorrow',
-        () => issued({ CN: 'x', serialNumber: 'S' }, { now: new Date(Date.now() + DAY) }),
+        () => issued({ CN: 'x', serialNumber: 'S' }, { now: new Date(Date.now() + DAY_MS) }),
         RULES,
         revoked('NOT_YET_VALID'),
       ],
