@@ -1,9 +1,4 @@
-import {
-  describeAttributes,
-  describeCaExpiry,
-  describeDaysLeft,
-  formatDate,
-} from '../../../cli/lib/format';
+import { describeAttributes, describeCaExpiry, describeDaysLeft, formatDate } from '../../../cli/lib/format';
 import { CA_EXPIRY_WARNING_DAYS } from '../../../core/metrics';
 
 describe('format', () => {
