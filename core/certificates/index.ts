@@ -34,6 +34,7 @@ export {
   type CreateCertificateAuthorityOptions,
   type DeviceCertificateRequest,
   type DistinguishedName,
+  type IntermediateOptions,
   type IssueDeviceCertificateOptions,
   type IssueServerCertificateOptions,
   type IssuedCertificate,

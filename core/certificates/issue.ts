@@ -195,6 +195,9 @@ export interface CreateCertificateAuthorityOptions {
   readonly now?: Date;
 }
 
+/** Options of {@link CertificateIssuer.createCertificateAuthority}: the issuer is the loaded CA. */
+export type IntermediateOptions = Omit<CreateCertificateAuthorityOptions, 'issuer'>;
+
 /** What a verification certificate is issued for. */
 export interface VerificationCertificateRequest {
   /** The account's registration code, from `aws iot get-registration-code`. */
@@ -280,62 +283,9 @@ export async function createCertificateAuthority(
 export async function createCertificateAuthority(
   o: CreateCertificateAuthorityOptions,
 ): Promise<IssuedCertificate> {
-  const now = wholeSeconds(o.now);
-  const subject = subjectName(o.subject);
-  if (o.pathLength !== undefined && (!Number.isInteger(o.pathLength) || o.pathLength < 0)) {
-    throw new InvalidCertificateRequestError(
-      `pathLength must be a whole number of 0 or more; got ${preview(o.pathLength)}.`,
-    );
-  }
-  if (o.signer !== undefined && o.keyAlgorithm !== undefined) {
-    throw new InvalidCertificateRequestError(
-      'Give either signer (the key is held elsewhere) or keyAlgorithm (a key is generated here), not both.',
-    );
-  }
-  const keyAlgorithm = o.signer === undefined ? checkKeyAlgorithm(o.keyAlgorithm ?? 'EC_P256') : undefined;
-  const ownSigner = o.signer === undefined ? undefined : await signerKey(o.signer);
-  const issuer = o.issuer === undefined ? undefined : await CertificateIssuer.load(o.issuer, { now });
-  const validityDays = checkValidityDays(
-    o.validityDays ?? (issuer ? Math.min(3650, daysToExpiry(issuer.ca.notAfter, now)) : 3650),
-  );
-  let pathLength = o.pathLength;
-  if (issuer?.pathLength !== undefined) {
-    if (issuer.pathLength === 0) {
-      throw new InvalidCertificateAuthorityError(
-        `The issuing CA "${issuer.label}" has pathLength 0: it may sign device certificates but not another CA.`,
-      );
-    }
-    if (pathLength !== undefined && pathLength >= issuer.pathLength) {
-      throw new InvalidCertificateRequestError(
-        `pathLength ${pathLength} must be less than the issuing CA's pathLength ${issuer.pathLength}.`,
-      );
-    }
-    pathLength ??= issuer.pathLength - 1;
-  }
-  const notAfter = new Date(now.getTime() + validityDays * DAY_MS);
-  issuer?.checkWithin(notAfter, validityDays, now);
-
-  // Keys last: generating an RSA key takes a while, so every check above runs first.
-  const generated = keyAlgorithm === undefined ? undefined : generateKeyPair(keyAlgorithm);
-  const ownKey = ownSigner ?? localKey(generated!.privateKey, 'the new CA key');
-  const keyId = keyIdentifier(ownKey.spkiDer);
-  const extensions = [
-    extension(OID.subjectKeyIdentifier, false, subjectKeyIdentifier(keyId)),
-    ...(issuer ? [issuer.authorityKeyIdentifier] : []),
-    extension(OID.basicConstraints, true, basicConstraints(true, pathLength)),
-    CA_KEY_USAGE,
-  ];
-  const certificatePem = await signCertificate(issuer?.key ?? ownKey, {
-    issuer: issuer?.name ?? subject,
-    subject,
-    notBefore: notBeforeOf(now),
-    notAfter,
-    subjectPublicKeyInfo: ownKey.spkiDer,
-    extensions,
-  });
-  return generated
-    ? { certificatePem, privateKeyPem: exportPrivateKey(generated.privateKey) }
-    : { certificatePem };
+  if (o.issuer === undefined) return createCa(o, undefined);
+  const issuer = await CertificateIssuer.load(o.issuer, { now: o.now });
+  return issuer.createCertificateAuthority(o);
 }
 
 /**
@@ -523,30 +473,40 @@ export class CertificateIssuer {
       ? readSubjectKeyIdentifier(der, skiExtension.value)
       : keyIdentifier(certificateKey);
     const constraints = structure.extensions.get(OID.basicConstraints);
-    return new CertificateIssuer(
-      info,
+    const pathLength = constraints ? readBasicConstraints(der, constraints.value).pathLength : undefined;
+    return new CertificateIssuer({
+      ca: info,
       label,
       key,
-      Buffer.from(encodingOf(der, structure.subject)),
-      extension(OID.authorityKeyIdentifier, false, authorityKeyIdentifier(keyId)),
-      constraints ? readBasicConstraints(der, constraints.value).pathLength : undefined,
-    );
+      name: Buffer.from(encodingOf(der, structure.subject)),
+      authorityKeyIdentifier: extension(OID.authorityKeyIdentifier, false, authorityKeyIdentifier(keyId)),
+      ...(pathLength !== undefined && { pathLength }),
+    });
   }
 
-  private constructor(
-    /** What the CA certificate says. */
-    readonly ca: CertificateInfo,
-    /** The CA's name in messages: its CN, or its certificate ID. */
-    readonly label: string,
-    /** @internal */
-    readonly key: SigningKey,
-    /** @internal The CA's subject exactly as encoded in its certificate: the issuer of what it signs. */
-    readonly name: Buffer,
-    /** @internal */
-    readonly authorityKeyIdentifier: Buffer,
-    /** The CA's basicConstraints pathLenConstraint, when it has one. */
-    readonly pathLength: number | undefined,
-  ) {}
+  private constructor(private readonly issuing: Issuing) {}
+
+  /** What the CA certificate says. */
+  get ca(): CertificateInfo {
+    return this.issuing.ca;
+  }
+
+  /**
+   * Creates an intermediate CA signed by this one (see {@link createCertificateAuthority}).
+   *
+   * @throws {InvalidCertificateRequestError} for a bad subject, validity, key algorithm or path length.
+   * @throws {InvalidCertificateAuthorityError} when this CA may not sign another CA, or `signer` is not EC P-256.
+   */
+  async createCertificateAuthority(
+    options: IntermediateOptions & { readonly signer: CertificateSigner },
+  ): Promise<{ certificatePem: string }>;
+  async createCertificateAuthority(
+    options: IntermediateOptions & { readonly signer?: undefined },
+  ): Promise<KeyAndCertificate>;
+  async createCertificateAuthority(options: IntermediateOptions): Promise<IssuedCertificate>;
+  async createCertificateAuthority(options: IntermediateOptions): Promise<IssuedCertificate> {
+    return createCa(options, this.issuing);
+  }
 
   /**
    * Issues a device certificate (see {@link issueDeviceCertificate}).
@@ -609,24 +569,13 @@ export class CertificateIssuer {
     return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem! };
   }
 
-  /** @internal Throws when a certificate valid until `notAfter` would outlive the CA. */
-  checkWithin(notAfter: Date, validityDays: number, now: Date): void {
-    if (notAfter > this.ca.notAfter) {
-      throw new InvalidCertificateRequestError(
-        `A certificate valid for ${validityDays} days would expire on ${notAfter.toISOString()}, after its CA ` +
-          `expires on ${this.ca.notAfter.toISOString()}; ask for at most ${daysToExpiry(this.ca.notAfter, now)} ` +
-          'days or renew the CA.',
-      );
-    }
-  }
-
   private async issueLeaf(request: LeafRequest): Promise<IssuedCertificate> {
     const now = wholeSeconds(request.now);
-    checkNotExpired(this.ca, this.label, now);
+    checkNotExpired(this.ca, this.issuing.label, now);
     const validityDays = checkValidityDays(request.validityDays);
     const subject = subjectName(request.subject);
     const notAfter = new Date(now.getTime() + validityDays * DAY_MS);
-    this.checkWithin(notAfter, validityDays, now);
+    checkWithinCa(this.issuing, notAfter, validityDays, now);
 
     let spkiDer: Buffer;
     let privateKey: KeyObject | undefined;
@@ -639,8 +588,8 @@ export class CertificateIssuer {
       spkiDer = subjectPublicKeyInfo(keys.publicKey);
       isRsa = keys.privateKey.asymmetricKeyType === 'rsa';
     }
-    const certificatePem = await signCertificate(this.key, {
-      issuer: this.name,
+    const certificatePem = await signCertificate(this.issuing.key, {
+      issuer: this.issuing.name,
       subject,
       notBefore: notBeforeOf(now),
       notAfter,
@@ -648,7 +597,7 @@ export class CertificateIssuer {
       extensions: [
         ...(isRsa ? LEAF_RSA_HEAD : LEAF_EC_HEAD),
         extension(OID.subjectKeyIdentifier, false, subjectKeyIdentifier(keyIdentifier(spkiDer))),
-        this.authorityKeyIdentifier,
+        this.issuing.authorityKeyIdentifier,
         ...(request.altNames ? [request.altNames] : []),
         ...(EXTENDED_KEY_USAGE[request.purpose] ?? []),
       ],
@@ -659,6 +608,66 @@ export class CertificateIssuer {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Internals
+
+/** Creates a root (without `issuer`) or an intermediate CA certificate; see {@link createCertificateAuthority}. */
+async function createCa(o: IntermediateOptions, issuer: Issuing | undefined): Promise<IssuedCertificate> {
+  const now = wholeSeconds(o.now);
+  if (issuer) checkNotExpired(issuer.ca, issuer.label, now);
+  const subject = subjectName(o.subject);
+  if (o.pathLength !== undefined && (!Number.isInteger(o.pathLength) || o.pathLength < 0)) {
+    throw new InvalidCertificateRequestError(
+      `pathLength must be a whole number of 0 or more; got ${preview(o.pathLength)}.`,
+    );
+  }
+  if (o.signer !== undefined && o.keyAlgorithm !== undefined) {
+    throw new InvalidCertificateRequestError(
+      'Give either signer (the key is held elsewhere) or keyAlgorithm (a key is generated here), not both.',
+    );
+  }
+  const keyAlgorithm = o.signer === undefined ? checkKeyAlgorithm(o.keyAlgorithm ?? 'EC_P256') : undefined;
+  const ownSigner = o.signer === undefined ? undefined : await signerKey(o.signer);
+  const validityDays = checkValidityDays(
+    o.validityDays ?? (issuer ? Math.min(3650, daysToExpiry(issuer.ca.notAfter, now)) : 3650),
+  );
+  let pathLength = o.pathLength;
+  if (issuer?.pathLength !== undefined) {
+    if (issuer.pathLength === 0) {
+      throw new InvalidCertificateAuthorityError(
+        `The issuing CA "${issuer.label}" has pathLength 0: it may sign device certificates but not another CA.`,
+      );
+    }
+    if (pathLength !== undefined && pathLength >= issuer.pathLength) {
+      throw new InvalidCertificateRequestError(
+        `pathLength ${pathLength} must be less than the issuing CA's pathLength ${issuer.pathLength}.`,
+      );
+    }
+    pathLength ??= issuer.pathLength - 1;
+  }
+  const notAfter = new Date(now.getTime() + validityDays * DAY_MS);
+  if (issuer) checkWithinCa(issuer, notAfter, validityDays, now);
+
+  // Keys last: generating an RSA key takes a while, so every check above runs first.
+  const generated = keyAlgorithm === undefined ? undefined : generateKeyPair(keyAlgorithm);
+  const ownKey = ownSigner ?? localKey(generated!.privateKey, 'the new CA key');
+  const keyId = keyIdentifier(ownKey.spkiDer);
+  const extensions = [
+    extension(OID.subjectKeyIdentifier, false, subjectKeyIdentifier(keyId)),
+    ...(issuer ? [issuer.authorityKeyIdentifier] : []),
+    extension(OID.basicConstraints, true, basicConstraints(true, pathLength)),
+    CA_KEY_USAGE,
+  ];
+  const certificatePem = await signCertificate(issuer?.key ?? ownKey, {
+    issuer: issuer?.name ?? subject,
+    subject,
+    notBefore: notBeforeOf(now),
+    notAfter,
+    subjectPublicKeyInfo: ownKey.spkiDer,
+    extensions,
+  });
+  return generated
+    ? { certificatePem, privateKeyPem: exportPrivateKey(generated.privateKey) }
+    : { certificatePem };
+}
 
 interface LeafRequest {
   readonly subject: DistinguishedName;
@@ -758,6 +767,31 @@ interface SigningKey {
   /** Whether each signature is checked: a signer's are, a local key's need not be (it was matched once). */
   readonly untrusted: boolean;
   sign(tbsDer: Buffer): Uint8Array | Promise<Uint8Array>;
+}
+
+/** A loaded CA: what signs for it, and what its certificate says. */
+interface Issuing {
+  readonly ca: CertificateInfo;
+  /** The CA's name in messages: its CN, or its certificate ID. */
+  readonly label: string;
+  readonly key: SigningKey;
+  /** The CA's subject exactly as encoded in its certificate: the issuer name of what it signs. */
+  readonly name: Buffer;
+  /** The encoded authorityKeyIdentifier extension of what it signs. */
+  readonly authorityKeyIdentifier: Buffer;
+  /** Its basicConstraints pathLenConstraint, when it has one. */
+  readonly pathLength?: number;
+}
+
+/** Throws when a certificate valid until `notAfter` would outlive its CA. */
+function checkWithinCa(issuer: Issuing, notAfter: Date, validityDays: number, now: Date): void {
+  if (notAfter > issuer.ca.notAfter) {
+    throw new InvalidCertificateRequestError(
+      `A certificate valid for ${validityDays} days would expire on ${notAfter.toISOString()}, after its CA ` +
+        `expires on ${issuer.ca.notAfter.toISOString()}; ask for at most ${daysToExpiry(issuer.ca.notAfter, now)} ` +
+        'days or renew the CA.',
+    );
+  }
 }
 
 function localKey(key: KeyObject, label: string): SigningKey {

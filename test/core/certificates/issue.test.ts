@@ -613,6 +613,17 @@ describe('CertificateIssuer', () => {
     expect(verify(opensslCa.certificatePem, device.certificatePem).status).toBe(0);
   });
 
+  test('creates intermediates signed by the loaded CA, whose devices chain to it', async () => {
+    const root = await createCertificateAuthority({ subject: { CN: 'Loaded Root' }, pathLength: 1 });
+    const issuer = await CertificateIssuer.load(root);
+
+    const intermediate = await issuer.createCertificateAuthority({ subject: { CN: 'Loaded Intermediate' } });
+    const device = await issueDeviceCertificate({ ca: intermediate, subject: { CN: 'd' } });
+
+    expect(certificateText(intermediate.certificatePem)).toMatch(/CA:TRUE, pathlen:0/);
+    expect(verify(root.certificatePem, device.certificatePem, intermediate.certificatePem).status).toBe(0);
+  });
+
   test('fails, once loaded, to issue after its CA has expired', async () => {
     const now = new Date('2030-01-01T00:00:00Z');
     const shortCa = await createCertificateAuthority({ subject: { CN: 'Short' }, validityDays: 2, now });
