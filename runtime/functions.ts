@@ -8,6 +8,7 @@
 import type { Context } from 'aws-lambda';
 import { buildHandler, dependenciesFromEnvironment } from '../lambda/pre-provisioning-hook/handler';
 import { preProvisioningHookContract } from '../core/contracts/pre-provisioning-hook';
+import { FleetkitError } from '../core/errors';
 
 /** The hook's variable that names its allow-list table: the mark of the hook's function in a template. */
 const TABLE_VARIABLE = preProvisioningHookContract.names.tableName;
@@ -16,10 +17,10 @@ const TABLE_VARIABLE = preProvisioningHookContract.names.tableName;
 export type LambdaFunction = (event: unknown, context: Context) => Promise<unknown>;
 
 /** No function is registered under that ARN or name. */
-export class FunctionNotFoundError extends Error {
+export class FunctionNotFoundError extends FleetkitError {
+  override readonly name = 'FunctionNotFoundError';
   constructor(readonly reference: string) {
     super(`no in-process function is registered for ${reference}`);
-    this.name = 'FunctionNotFoundError';
   }
 }
 
@@ -93,11 +94,8 @@ export function preProvisioningHookFunction(environment: Readonly<Record<string,
 }
 
 /** A synthesized template's environment refers to something the caller did not resolve. */
-export class UnresolvedTemplateValueError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UnresolvedTemplateValueError';
-  }
+export class UnresolvedTemplateValueError extends FleetkitError {
+  override readonly name = 'UnresolvedTemplateValueError';
 }
 
 /**

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import type { Limit } from '../limits';
+import { FleetkitError } from '../errors';
 
 /** One setting and the environment variable that carries it. */
 export interface EnvironmentVariable<S extends z.ZodType = z.ZodType> {
@@ -150,14 +151,14 @@ export interface FunctionContract<V extends Variables = Variables> {
 }
 
 /** Settings that break a function's contract, found by {@link FunctionContract.encode}. */
-export class ContractError extends Error {
+export class ContractError extends FleetkitError {
+  override readonly name = 'ContractError';
   constructor(
     message: string,
     /** Each problem, naming its setting. */
     public readonly problems: readonly string[],
   ) {
     super(message);
-    this.name = 'ContractError';
   }
 }
 

@@ -8,16 +8,17 @@ import { fleetTemplateFor, jitpTemplateFor, TemplateFileError } from './template
 import { groupTreeShapeIssues } from './organization';
 import { fleetConfigSchema, type CertificateAuthorityConfig, type FleetConfig } from './schema';
 import { containsPrivateKey } from '../../core/certificates/pem';
+import { FleetkitError } from '../../core/errors';
 
 /** The configuration is invalid; the message lists every problem with its path, the bad value and what is allowed. */
-export class FleetConfigError extends Error {
+export class FleetConfigError extends FleetkitError {
+  override readonly name = 'FleetConfigError';
   constructor(
     readonly source: string,
     readonly problems: readonly string[],
     options?: { cause?: unknown },
   ) {
     super(`Invalid fleet configuration (${source}):\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
-    this.name = 'FleetConfigError';
   }
 }
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { flattenGroups } from './organization';
 import type { CertificateAuthorityConfig, FleetConfig } from './schema';
+import { FleetkitError } from '../../core/errors';
 
 /**
  * `<name>.fleet.lock.json`, kept beside the configuration and committed with it, one per fleet (`name` in the
@@ -68,11 +69,8 @@ export function lockFileFor(configFile: string, fleetName: string): string {
 }
 
 /** A lock file that cannot be read as one (not JSON, not a Fleetkit lock). */
-export class LockFileError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'LockFileError';
-  }
+export class LockFileError extends FleetkitError {
+  override readonly name = 'LockFileError';
 }
 
 /** The lock the configuration implies, keeping what the previous lock must never forget. */

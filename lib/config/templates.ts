@@ -23,18 +23,19 @@ import {
 } from '../../core/provisioning/parameter-overrides';
 import { LAMBDA_ENVIRONMENT_MAX_BYTES } from '../../core/limits';
 import { allGroupNames, type FleetConfig } from './schema';
+import { FleetkitError } from '../../core/errors';
 
 /**
  * A provisioning template file referenced by the configuration is missing or invalid, or the configuration does
  * not fit the template. `problems` lists each problem on one line (path, value, what is allowed).
  */
-export class TemplateFileError extends Error {
+export class TemplateFileError extends FleetkitError {
+  override readonly name = 'TemplateFileError';
   readonly problems: readonly string[];
 
   constructor(message: string | readonly string[], options?: { cause?: unknown }) {
     const problems = typeof message === 'string' ? [message] : message;
     super(problems.join('\n'), options);
-    this.name = 'TemplateFileError';
     this.problems = problems;
   }
 }

@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import * as path from 'node:path';
+import { FleetkitError } from '../../core/errors';
 
 /** Where Debian installs the broker; `PATH` is searched too. */
 export const MOSQUITTO_PATHS = ['/usr/sbin/mosquitto', 'mosquitto'];
@@ -25,11 +26,8 @@ export const MOSQUITTO_MISSING_MESSAGE =
   'Mosquitto is not installed: apt-get install -y mosquitto (Debian/Ubuntu) or brew install mosquitto (macOS)';
 
 /** Mosquitto cannot be run or does not come up. */
-export class MosquittoStartError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = 'MosquittoStartError';
-  }
+export class MosquittoStartError extends FleetkitError {
+  override readonly name = 'MosquittoStartError';
 }
 
 /** A running broker. */

@@ -1,3 +1,4 @@
+import { FleetkitError } from '../../core/errors';
 /**
  * Evaluating AWS IoT policies for the MQTT actions the local runtime's front authorizes: `iot:Connect`,
  * `iot:Publish`, `iot:Subscribe` and `iot:Receive`, as AWS IoT Core's policy engine does for the subset of the
@@ -46,11 +47,8 @@ export interface CompiledPolicy {
 }
 
 /** A policy document is not JSON or not an object with statements. */
-export class PolicyDocumentError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'PolicyDocumentError';
-  }
+export class PolicyDocumentError extends FleetkitError {
+  override readonly name = 'PolicyDocumentError';
 }
 
 /**

@@ -1,3 +1,4 @@
+import { FleetkitError } from '../../core/errors';
 /**
  * MQTT framing: splits a byte stream into whole control packets, so the local runtime's front can relay a
  * packet unchanged (its exact bytes), look inside the ones it must understand, and insert its own packets only
@@ -36,11 +37,8 @@ export const PACKET_TYPES = {
 export const MAX_REMAINING_LENGTH = 268_435_455;
 
 /** The stream is not MQTT: a reserved packet type, a remaining length over 4 bytes, or a packet over the limit. */
-export class MalformedPacketError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MalformedPacketError';
-  }
+export class MalformedPacketError extends FleetkitError {
+  override readonly name = 'MalformedPacketError';
 }
 
 /** The type of a whole packet (1 CONNECT ... 15 AUTH). */

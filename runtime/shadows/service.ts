@@ -24,6 +24,7 @@ import { SHADOW_LIMITS } from '../../core/limits';
 import { shadowTopic, type ShadowTopicKind } from '../../core/mqtt/topics';
 import type { MessageBus } from '../bus';
 import type { ReservedTopicService } from '../reserved-topics';
+import { FleetkitError } from '../../core/errors';
 
 const SHADOW_TOPIC = /^\$aws\/things\/([^/]+)\/shadow(?:\/name\/([^/]+))?\/(get|update|delete)$/;
 
@@ -48,7 +49,8 @@ export interface ShadowServiceDependencies {
 }
 
 /** A shadow request refused with one of AWS's codes. */
-class ShadowError extends Error {
+class ShadowError extends FleetkitError {
+  override readonly name = 'ShadowError';
   constructor(
     readonly code: number,
     message: string,
