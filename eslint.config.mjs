@@ -152,4 +152,33 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The device agent runs on devices: it builds on the shared contract in core/ and nothing else of Fleetkit.
+    files: ['agent/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/lib/**',
+                '**/lambda/**',
+                '**/cli/**',
+                '**/runtime/**',
+                '**/bench/**',
+                '**/scripts/**',
+                '**/test/**',
+                '**/tools/**',
+                'aws-cdk-lib',
+                'aws-cdk-lib/*',
+                'constructs',
+              ],
+              message: 'agent/ imports only core/ (and npm packages it ships with).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -1,0 +1,19 @@
+/**
+ * Fleetkit's device agent, as a library: `new DeviceAgent(options).start()`. The `fleetkit agent` and
+ * `fleetkit simulate` commands are built on it.
+ *
+ * @see docs/agent.md
+ */
+export {
+  DeviceAgent,
+  type AgentEvent,
+  type AgentOptions,
+  type CertificateOnboarding,
+  type CustomHandler,
+  type Onboarding,
+  type Rebooter,
+} from './agent';
+export { ConnectError, type Endpoint } from './connection';
+export { DownloadError, SlotApplier, type FirmwareApplier, type FirmwareImage } from './firmware';
+export { ProvisioningRefusedError, type ClaimOnboarding } from './provisioning';
+export { CorruptStateError, StateStore, STATE_FILE_MODE } from './state';
