@@ -113,6 +113,12 @@ export interface AgentOptions {
   readonly random?: () => number;
   /** How long to wait for a service answer. @default 30000 */
   readonly requestTimeoutMs?: number;
+  /**
+   * Runs fleet provisioning exchanges one at a time across agents sharing it (the simulator, against a broker
+   * that, unlike AWS IoT, delivers provisioning answers to every subscriber).
+   * @default - no lock
+   */
+  readonly provisioningLock?: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
 /** What the agent tells its embedder. Never carries key material. */
@@ -311,18 +317,21 @@ export class DeviceAgent extends EventEmitter<{ event: [AgentEvent] }> {
       this.quarantine(error);
     }
     if (stored === undefined) {
-      stored = await provisionByClaim({
-        endpoint: this.options.endpoint,
-        onboarding,
-        backoff: this.options.backoff,
-        random: this.options.random,
-        requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
-        signal: this.abort.signal,
-        lastConnectAt: this.lastConnectAt,
-        onAttempt: (attempt) => this.emitEvent({ type: 'provisioning', attempt }),
-        onRetry: (attempt, error, delayMs) =>
-          this.emitEvent({ type: 'connect-retry', attempt, delayMs, error: error.message }),
-      });
+      const lock = this.options.provisioningLock ?? (<T>(task: () => Promise<T>) => task());
+      stored = await lock(() =>
+        provisionByClaim({
+          endpoint: this.options.endpoint,
+          onboarding,
+          backoff: this.options.backoff,
+          random: this.options.random,
+          requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
+          signal: this.abort.signal,
+          lastConnectAt: this.lastConnectAt,
+          onAttempt: (attempt) => this.emitEvent({ type: 'provisioning', attempt }),
+          onRetry: (attempt, error, delayMs) =>
+            this.emitEvent({ type: 'connect-retry', attempt, delayMs, error: error.message }),
+        }),
+      );
       this.store.writeIdentity(stored);
       this.emitEvent({ type: 'provisioned', thingName: stored.thingName });
     }

@@ -84,6 +84,8 @@ export class MqttSession {
   private lost: (reason: string) => void = () => undefined;
   private open = true;
   private closing: Promise<void> | undefined;
+  /** SDK operations under way (publish, subscribe), settled or not. */
+  private readonly operations = new Set<Promise<void>>();
   /** Resolves, with a reason, when the broker or the network closes the connection. */
   readonly closed: Promise<string>;
   /** Rejects when the connection closes: SDK operations on a stopped client never settle, so each races this. */
@@ -209,17 +211,31 @@ export class MqttSession {
   }
 
   private guard<T>(operation: Promise<T>): Promise<T> {
-    if (!this.open) {
-      operation.catch(() => undefined);
-      return Promise.reject(new ConnectionClosedError('the operation', 'not connected'));
-    }
+    const settled = operation.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.operations.add(settled);
+    void settled.then(() => this.operations.delete(settled));
+    if (!this.open) return Promise.reject(new ConnectionClosedError('the operation', 'not connected'));
     return Promise.race([operation, this.closedError]);
   }
 
   /** Disconnects and releases the client; later calls wait for the first. */
   close(): Promise<void> {
     this.open = false;
-    this.closing ??= stopClient(this.client).then(() => this.lost('closed by the agent'));
+    this.closing ??= (async () => {
+      // Stopping the SDK client with a publish or subscribe under way leaves a native handle that keeps Node
+      // running; let them finish (they do within a round trip while connected), but never wait long.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.operations]),
+        new Promise((resolve) => (timer = setTimeout(resolve, OPERATION_DRAIN_MS))),
+      ]);
+      clearTimeout(timer);
+      await stopClient(this.client);
+      this.lost('closed by the agent');
+    })();
     return this.closing;
   }
 
@@ -247,6 +263,9 @@ export class MqttSession {
     for (const handler of this.handlers) handler(topic, payload);
   }
 }
+
+/** How long closing waits for operations under way. */
+const OPERATION_DRAIN_MS = 2000;
 
 /** How long a CONNECT may take before the attempt counts as failed. */
 const CONNECT_TIMEOUT_MS = 15_000;

@@ -26,6 +26,9 @@ fi
 if ! command -v mosquitto >/dev/null 2>&1 && [[ ! -x /usr/sbin/mosquitto ]]; then
   missing+=("mosquitto is not installed (the local runtime's MQTT broker): apt-get install -y mosquitto")
 fi
+if ! command -v curl >/dev/null 2>&1 && ! command -v wget >/dev/null 2>&1; then
+  missing+=("neither curl nor wget is installed (agent/handlers/download-file.sh): apt-get install -y curl")
+fi
 if ! command -v openssl >/dev/null 2>&1; then
   missing+=("openssl is not on PATH: apt-get install openssl")
 fi
