@@ -17,3 +17,12 @@ export { ConnectError, type Endpoint } from './connection';
 export { DownloadError, SlotApplier, type FirmwareApplier, type FirmwareImage } from './firmware';
 export { ProvisioningRefusedError, type ClaimOnboarding } from './provisioning';
 export { CorruptStateError, StateStore, STATE_FILE_MODE } from './state';
+export {
+  percentile,
+  simulateFleet,
+  SIMULATION_MODES,
+  type SimulationMode,
+  type SimulationOptions,
+  type SimulationProgress,
+  type SimulationSummary,
+} from './simulator';

@@ -19,6 +19,8 @@ import { createClaimRevokeCommand } from './commands/claim-revoke';
 import { createClaimRotateCommand } from './commands/claim-rotate';
 import { createDeviceIssueCommand } from './commands/device-issue';
 import { createDeviceShowCommand } from './commands/device-show';
+import { agentCommand } from './commands/agent';
+import { simulateCommand } from './commands/simulate';
 import { createFleetSearchCommand } from './commands/fleet-search';
 import { createGroupsTreeCommand } from './commands/groups-tree';
 import { createProvisioningClaimCommand } from './commands/provisioning-claim';
@@ -49,6 +51,8 @@ export function createCommands(clients: AwsClients = AWS_CLIENTS): readonly Comm
     createProvisioningClaimCommand(clients),
     createClaimRotateCommand(clients),
     createClaimRevokeCommand(clients),
+    agentCommand,
+    simulateCommand,
   ];
 }
 
@@ -82,6 +86,9 @@ export async function main(
   if (inGroup.length === 0) {
     return usageError(io, `unknown command "${group}". Run "fleetkit --help" for the list.`);
   }
+  // A one-word command (`fleetkit agent`, `fleetkit simulate`) takes everything after its name as options.
+  const single = inGroup.find((candidate) => candidate.path.length === 1);
+  if (single) return runCommand(single, argv.slice(1), io);
   if (verb === undefined || HELP_FLAGS.has(verb)) {
     const out = verb === undefined ? io.stderr : io.stdout;
     out.write(`${overview(commands, group)}\n`);
@@ -91,6 +98,10 @@ export async function main(
   if (!command) {
     return usageError(io, `unknown command "${group} ${verb}". Run "fleetkit ${group} --help" for the list.`);
   }
+  return runCommand(command, rest, io);
+}
+
+async function runCommand(command: Command, rest: string[], io: CliIo): Promise<number> {
   if (rest.some((arg) => HELP_FLAGS.has(arg))) {
     io.stdout.write(`${command.help}\n`);
     return EXIT.ok;

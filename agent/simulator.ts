@@ -1,0 +1,221 @@
+/**
+ * A fleet of simulated devices in one process: N agents, each with its own identity and state directory,
+ * onboarding through JITR, JITP or fleet provisioning by claim against a real endpoint or a local broker, then
+ * running the jobs they receive. Used by `fleetkit simulate` and the benchmarks.
+ *
+ * Identities: in `jitr` and `jitp` mode each device gets a certificate issued here by the fleet's CA
+ * (`core/certificates`), with the CA in the presented chain as both need on the first connection; JITP devices
+ * also carry `serialNumber` in their subject, which provisioning templates commonly read. In `claim` mode all
+ * devices share the claim and each gets its own certificate through fleet provisioning. Claim exchanges run one
+ * at a time: a broker other than AWS IoT (Mosquitto) delivers provisioning answers to every subscriber.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { issueDeviceCertificate, type KeyAndCertificate } from '../core/certificates';
+import type { Firmware } from '../core/jobs/shadow';
+import { DeviceAgent, type AgentEvent, type Onboarding } from './agent';
+import type { Endpoint } from './connection';
+
+/** Onboarding modes of the simulator. */
+export const SIMULATION_MODES = ['jitr', 'jitp', 'claim'] as const;
+
+/** A simulation mode. */
+export type SimulationMode = (typeof SIMULATION_MODES)[number];
+
+/** Options of {@link simulateFleet}. */
+export interface SimulationOptions {
+  readonly count: number;
+  readonly mode: SimulationMode;
+  readonly endpoint: Endpoint;
+  /** Directory under which each device gets its own state directory. */
+  readonly stateRoot: string;
+  /** Thing names are `<prefix>-<n>` (jitr, jitp); serial numbers `<prefix>-<n>` (claim). @default 'sim' */
+  readonly prefix?: string;
+  /** The fleet's CA, to issue device certificates (jitr, jitp). */
+  readonly ca?: KeyAndCertificate;
+  /** The claim (claim mode). */
+  readonly claim?: {
+    readonly certificatePem: string;
+    readonly privateKeyPem: string;
+    readonly templateName: string;
+    /** Client IDs are `<clientIdPrefix><serial>`. @default 'claim-' */
+    readonly clientIdPrefix?: string;
+  };
+  readonly factoryFirmware: Firmware;
+  readonly signingCertificates?: Readonly<Record<string, string>>;
+  /** Devices starting at once. @default 25 */
+  readonly concurrency?: number;
+  /** How long devices stay connected after the last one onboarded, to run jobs. @default 0 */
+  readonly runForMs?: number;
+  /**
+   * Stay connected until this many jobs have ended across the fleet (succeeded, failed or rejected), or until
+   * `runForMs` has passed when it is given.
+   * @default 0
+   */
+  readonly untilJobs?: number;
+  readonly backoff?: { baseMs?: number; capMs?: number };
+  /** Told of every device's progress. */
+  readonly onProgress?: (progress: SimulationProgress) => void;
+}
+
+/** Counts while the simulation runs. */
+export interface SimulationProgress {
+  readonly total: number;
+  readonly onboarded: number;
+  readonly failed: number;
+  readonly jobsSucceeded: number;
+  readonly jobsFailed: number;
+  /** The last thing that happened, one line. */
+  readonly last: string;
+}
+
+/** The end of a simulation. */
+export interface SimulationSummary {
+  readonly total: number;
+  readonly onboarded: number;
+  readonly failed: number;
+  /** Milliseconds from a device's start to its first ready connection. */
+  readonly onboardP50Ms: number | undefined;
+  readonly onboardP95Ms: number | undefined;
+  readonly jobsSucceeded: number;
+  readonly jobsFailed: number;
+  readonly jobsRejected: number;
+  /** Connection attempts that failed and were retried (JITR/JITP drop one per device). */
+  readonly connectRetries: number;
+  readonly failures: readonly { device: string; error: string }[];
+}
+
+/** Runs the simulation and resolves with its summary; every agent is stopped before it resolves. */
+export async function simulateFleet(options: SimulationOptions): Promise<SimulationSummary> {
+  if (!Number.isInteger(options.count) || options.count < 1)
+    throw new RangeError(`count must be a whole number >= 1; got ${options.count}`);
+  if (options.mode !== 'claim' && options.ca === undefined)
+    throw new Error(`mode ${options.mode} needs the fleet's CA to issue device certificates`);
+  if (options.mode === 'claim' && options.claim === undefined)
+    throw new Error('mode claim needs the claim certificate, key and template');
+  const prefix = options.prefix ?? 'sim';
+  const agents: DeviceAgent[] = [];
+  const durations: number[] = [];
+  const failures: { device: string; error: string }[] = [];
+  const counts = { jobsSucceeded: 0, jobsFailed: 0, jobsRejected: 0, connectRetries: 0 };
+  const lock = mutex();
+  let jobsEnded: () => void = () => undefined;
+  const enoughJobs = new Promise<void>((resolve) => (jobsEnded = resolve));
+  const checkJobs = (): void => {
+    if (counts.jobsSucceeded + counts.jobsFailed + counts.jobsRejected >= (options.untilJobs ?? 0))
+      jobsEnded();
+  };
+  const progress = (last: string): void =>
+    options.onProgress?.({
+      total: options.count,
+      onboarded: durations.length,
+      failed: failures.length,
+      jobsSucceeded: counts.jobsSucceeded,
+      jobsFailed: counts.jobsFailed,
+      last,
+    });
+
+  const startDevice = async (index: number): Promise<void> => {
+    const name = `${prefix}-${String(index + 1).padStart(String(options.count).length, '0')}`;
+    const stateDir = join(options.stateRoot, name);
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    const agent = new DeviceAgent({
+      stateDir,
+      endpoint: options.endpoint,
+      onboarding: await onboardingFor(options, name),
+      factoryFirmware: options.factoryFirmware,
+      signingCertificates: options.signingCertificates,
+      backoff: options.backoff,
+      provisioningLock: lock,
+    });
+    agents.push(agent);
+    agent.on('event', (event: AgentEvent) => {
+      if (event.type === 'connect-retry') counts.connectRetries += 1;
+      if (event.type !== 'job-finished') return;
+      if (event.status === 'SUCCEEDED') counts.jobsSucceeded += 1;
+      else if (event.status === 'FAILED') counts.jobsFailed += 1;
+      else counts.jobsRejected += 1;
+      progress(`${name}: job ${event.jobId} ${event.status}`);
+      checkJobs();
+    });
+    const started = Date.now();
+    try {
+      await agent.start();
+      durations.push(Date.now() - started);
+      progress(`${name}: onboarded in ${Date.now() - started} ms`);
+    } catch (error) {
+      failures.push({ device: name, error: (error as Error).message });
+      progress(`${name}: failed: ${(error as Error).message}`);
+    }
+  };
+
+  try {
+    let next = 0;
+    const workers = Array.from({ length: Math.min(options.concurrency ?? 25, options.count) }, async () => {
+      while (next < options.count) await startDevice(next++);
+    });
+    await Promise.all(workers);
+    if ((options.untilJobs ?? 0) > 0) {
+      checkJobs();
+      const cap =
+        options.runForMs === undefined
+          ? []
+          : [new Promise((resolve) => setTimeout(resolve, options.runForMs))];
+      await Promise.race([enoughJobs, ...cap]);
+    } else if ((options.runForMs ?? 0) > 0) {
+      await new Promise((resolve) => setTimeout(resolve, options.runForMs));
+    }
+  } finally {
+    await Promise.all(agents.map((agent) => agent.stop()));
+  }
+  const sorted = [...durations].sort((a, b) => a - b);
+  return {
+    total: options.count,
+    onboarded: durations.length,
+    failed: failures.length,
+    onboardP50Ms: percentile(sorted, 50),
+    onboardP95Ms: percentile(sorted, 95),
+    ...counts,
+    failures,
+  };
+}
+
+async function onboardingFor(options: SimulationOptions, name: string): Promise<Onboarding> {
+  if (options.mode === 'claim') {
+    const claim = options.claim!;
+    return {
+      mode: 'claim',
+      claimCertificatePem: claim.certificatePem,
+      claimPrivateKeyPem: claim.privateKeyPem,
+      claimClientId: `${claim.clientIdPrefix ?? 'claim-'}${name}`,
+      templateName: claim.templateName,
+      parameters: { SerialNumber: name },
+    };
+  }
+  const subject = options.mode === 'jitp' ? { CN: name, serialNumber: name } : { CN: name };
+  const issued = await issueDeviceCertificate({ ca: options.ca!, subject });
+  return {
+    mode: 'certificate',
+    thingName: name,
+    certificatePem: issued.certificatePem,
+    privateKeyPem: issued.privateKeyPem!,
+    caChainPem: options.ca!.certificatePem,
+  };
+}
+
+/** Nearest-rank percentile of sorted values. */
+export function percentile(sorted: readonly number[], p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+/** Runs tasks one at a time. */
+function mutex(): <T>(task: () => Promise<T>) => Promise<T> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <T>(task: () => Promise<T>): Promise<T> => {
+    const run = tail.then(task, task);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
