@@ -108,6 +108,36 @@ async function certificateAgent(
   return { agent, events, dir };
 }
 
+async function claimAgent(
+  serial: string,
+  extra: Partial<AgentOptions> & { method?: 'csr' | 'create-keys' } = {},
+): Promise<{ agent: DeviceAgent; events: AgentEvent[]; dir: string }> {
+  const claim = await issueDeviceCertificate({ ca: claimCa, subject: { CN: 'claim' } });
+  const { method, ...rest } = extra;
+  const dir = rest.stateDir ?? stateDir();
+  const agent = new DeviceAgent({
+    stateDir: dir,
+    endpoint: { host: broker.host, port: broker.tlsPort, serverCaPem: broker.serverCaPem },
+    onboarding: {
+      mode: 'claim',
+      ...(method === undefined ? {} : { method }),
+      claimCertificatePem: claim.certificatePem,
+      claimPrivateKeyPem: claim.privateKeyPem!,
+      claimClientId: `claim-${serial}`,
+      templateName: 'fleet-template',
+      parameters: { SerialNumber: serial },
+    },
+    factoryFirmware: FACTORY,
+    signingCertificates: { 'fleet-signer': signer.certificatePem },
+    backoff: BACKOFF,
+    ...rest,
+  });
+  const events: AgentEvent[] = [];
+  agent.on('event', (event) => events.push(event));
+  agents.push(agent);
+  return { agent, events, dir };
+}
+
 function firmwareJob(version: string, image: { data: Buffer; sha256: string; signature: string }): unknown {
   return firmwareUpdateDocument({
     packageName: FACTORY.packageName,
@@ -165,22 +195,7 @@ describe('onboarding', () => {
 
   it('provisions by claim with a CSR (the key never leaves the device), stores the identity 0600 and reconnects with it', async () => {
     const dir = stateDir();
-    const claim = await issueDeviceCertificate({ ca: claimCa, subject: { CN: 'claim' } });
-    const agent = new DeviceAgent({
-      stateDir: dir,
-      endpoint: { host: broker.host, port: broker.tlsPort, serverCaPem: broker.serverCaPem },
-      onboarding: {
-        mode: 'claim',
-        claimCertificatePem: claim.certificatePem,
-        claimPrivateKeyPem: claim.privateKeyPem!,
-        claimClientId: 'claim-SN-0001',
-        templateName: 'fleet-template',
-        parameters: { SerialNumber: 'SN-0001' },
-      },
-      factoryFirmware: FACTORY,
-      backoff: BACKOFF,
-    });
-    agents.push(agent);
+    const { agent } = await claimAgent('SN-0001', { stateDir: dir });
     await agent.start();
 
     expect(agent.thingName).toBe('device-SN-0001');
@@ -198,46 +213,15 @@ describe('onboarding', () => {
   });
 
   it('provisions by claim with CreateKeysAndCertificate', async () => {
-    const claim = await issueDeviceCertificate({ ca: claimCa, subject: { CN: 'claim' } });
-    const agent = new DeviceAgent({
-      stateDir: stateDir(),
-      endpoint: { host: broker.host, port: broker.tlsPort, serverCaPem: broker.serverCaPem },
-      onboarding: {
-        mode: 'claim',
-        method: 'create-keys',
-        claimCertificatePem: claim.certificatePem,
-        claimPrivateKeyPem: claim.privateKeyPem!,
-        claimClientId: 'claim-SN-0002',
-        templateName: 'fleet-template',
-        parameters: { SerialNumber: 'SN-0002' },
-      },
-      factoryFirmware: FACTORY,
-      backoff: BACKOFF,
-    });
-    agents.push(agent);
+    const { agent } = await claimAgent('SN-0002', { method: 'create-keys' });
     await agent.start();
     expect(agent.thingName).toBe('device-SN-0002');
     expect(provisioning.issued.at(-1)?.method).toBe('create-keys');
   });
 
   it('fails with a clear error when RegisterThing refuses the device', async () => {
-    const claim = await issueDeviceCertificate({ ca: claimCa, subject: { CN: 'claim' } });
     const dir = stateDir();
-    const agent = new DeviceAgent({
-      stateDir: dir,
-      endpoint: { host: broker.host, port: broker.tlsPort, serverCaPem: broker.serverCaPem },
-      onboarding: {
-        mode: 'claim',
-        claimCertificatePem: claim.certificatePem,
-        claimPrivateKeyPem: claim.privateKeyPem!,
-        claimClientId: 'claim-SN-DENIED',
-        templateName: 'fleet-template',
-        parameters: { SerialNumber: 'SN-DENIED' },
-      },
-      factoryFirmware: FACTORY,
-      backoff: BACKOFF,
-    });
-    agents.push(agent);
+    const { agent } = await claimAgent('SN-DENIED', { stateDir: dir });
     await expect(agent.start()).rejects.toThrow(
       'RegisterThing was refused (400 InvalidParameters): serial SN-DENIED may not provision',
     );
@@ -373,25 +357,7 @@ describe('jobs', () => {
 
   it('factory-resets: wipes its identity and state, reports SUCCEEDED, and provisions again', async () => {
     const dir = stateDir();
-    const claim = await issueDeviceCertificate({ ca: claimCa, subject: { CN: 'claim' } });
-    const agent = new DeviceAgent({
-      stateDir: dir,
-      endpoint: { host: broker.host, port: broker.tlsPort, serverCaPem: broker.serverCaPem },
-      onboarding: {
-        mode: 'claim',
-        claimCertificatePem: claim.certificatePem,
-        claimPrivateKeyPem: claim.privateKeyPem!,
-        claimClientId: 'claim-SN-0100',
-        templateName: 'fleet-template',
-        parameters: { SerialNumber: 'SN-0100' },
-      },
-      factoryFirmware: FACTORY,
-      signingCertificates: { 'fleet-signer': signer.certificatePem },
-      backoff: BACKOFF,
-    });
-    agents.push(agent);
-    const events: AgentEvent[] = [];
-    agent.on('event', (event) => events.push(event));
+    const { agent, events } = await claimAgent('SN-0100', { stateDir: dir });
     await agent.start();
     const firstIdentity = JSON.parse(readFileSync(join(dir, 'identity.json'), 'utf8')) as {
       certificateId: string;
@@ -481,24 +447,7 @@ describe('restarts and corrupt state', () => {
   it('onboards again when its stored identity is corrupt', async () => {
     const dir = stateDir();
     writeFileSync(join(dir, 'identity.json'), '{"thingName": "x"}');
-    const claim = await issueDeviceCertificate({ ca: claimCa, subject: { CN: 'claim' } });
-    const agent = new DeviceAgent({
-      stateDir: dir,
-      endpoint: { host: broker.host, port: broker.tlsPort, serverCaPem: broker.serverCaPem },
-      onboarding: {
-        mode: 'claim',
-        claimCertificatePem: claim.certificatePem,
-        claimPrivateKeyPem: claim.privateKeyPem!,
-        claimClientId: 'claim-SN-0200',
-        templateName: 'fleet-template',
-        parameters: { SerialNumber: 'SN-0200' },
-      },
-      factoryFirmware: FACTORY,
-      backoff: BACKOFF,
-    });
-    agents.push(agent);
-    const events: AgentEvent[] = [];
-    agent.on('event', (event) => events.push(event));
+    const { agent, events } = await claimAgent('SN-0200', { stateDir: dir });
     await agent.start();
     expect(events[0]).toMatchObject({ type: 'state-corrupt', path: join(dir, 'identity.json') });
     expect(events.some((event) => event.type === 'provisioned' && event.thingName === 'device-SN-0200')).toBe(
