@@ -22,6 +22,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BackoffPolicy } from '../core/backoff';
+import { FleetkitError } from '../core/errors';
 import {
   jobsErrorResponseSchema,
   startNextAcceptedSchema,
@@ -42,7 +43,13 @@ import {
 } from '../core/jobs/shadow';
 import { verifyFirmwareSignature } from '../core/jobs/signature';
 import { jobsTopics, PACKAGE_SHADOW_NAME, shadowTopic } from '../core/mqtt/topics';
-import { connectWithBackoff, sleep, type Endpoint, type MqttSession } from './connection';
+import {
+  ConnectionClosedError,
+  connectWithBackoff,
+  sleep,
+  type Endpoint,
+  type MqttSession,
+} from './connection';
 import {
   downloadFile,
   DownloadError,
@@ -113,12 +120,6 @@ export interface AgentOptions {
   readonly random?: () => number;
   /** How long to wait for a service answer. @default 30000 */
   readonly requestTimeoutMs?: number;
-  /**
-   * Runs fleet provisioning exchanges one at a time across agents sharing it (the simulator, against a broker
-   * that, unlike AWS IoT, delivers provisioning answers to every subscriber).
-   * @default - no lock
-   */
-  readonly provisioningLock?: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
 /** What the agent tells its embedder. Never carries key material. */
@@ -137,10 +138,26 @@ export type AgentEvent =
   | { type: 'error'; message: string };
 
 /** A job's status update was refused because the execution is over (canceled, timed out, removed). */
-class ExecutionOverError extends Error {}
+class ExecutionOverError extends FleetkitError {
+  override readonly name = 'ExecutionOverError';
+}
+
+/** The jobs service rejected a request (StartNextPendingJobExecution, UpdateJobExecution) with `code`. */
+export class JobRequestRejectedError extends FleetkitError {
+  override readonly name = 'JobRequestRejectedError';
+
+  constructor(
+    readonly operation: string,
+    readonly code: string,
+  ) {
+    super(`${operation} was rejected: ${code}`);
+  }
+}
 
 /** A step failed; `reason` goes into `statusDetails`. */
-class StepFailedError extends Error {}
+class StepFailedError extends FleetkitError {
+  override readonly name = 'StepFailedError';
+}
 
 interface JobContext {
   readonly jobId: string;
@@ -317,21 +334,18 @@ export class DeviceAgent extends EventEmitter<{ event: [AgentEvent] }> {
       this.quarantine(error);
     }
     if (stored === undefined) {
-      const lock = this.options.provisioningLock ?? (<T>(task: () => Promise<T>) => task());
-      stored = await lock(() =>
-        provisionByClaim({
-          endpoint: this.options.endpoint,
-          onboarding,
-          backoff: this.options.backoff,
-          random: this.options.random,
-          requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
-          signal: this.abort.signal,
-          lastConnectAt: this.lastConnectAt,
-          onAttempt: (attempt) => this.emitEvent({ type: 'provisioning', attempt }),
-          onRetry: (attempt, error, delayMs) =>
-            this.emitEvent({ type: 'connect-retry', attempt, delayMs, error: error.message }),
-        }),
-      );
+      stored = await provisionByClaim({
+        endpoint: this.options.endpoint,
+        onboarding,
+        backoff: this.options.backoff,
+        random: this.options.random,
+        requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
+        signal: this.abort.signal,
+        lastConnectAt: this.lastConnectAt,
+        onAttempt: (attempt) => this.emitEvent({ type: 'provisioning', attempt }),
+        onRetry: (attempt, error, delayMs) =>
+          this.emitEvent({ type: 'connect-retry', attempt, delayMs, error: error.message }),
+      });
       this.store.writeIdentity(stored);
       this.emitEvent({ type: 'provisioned', thingName: stored.thingName });
     }
@@ -434,8 +448,9 @@ export class DeviceAgent extends EventEmitter<{ event: [AgentEvent] }> {
     });
     if (answer.kind === 'rejected') {
       const error = jobsErrorResponseSchema.safeParse(answer.payload);
-      throw new Error(
-        `StartNextPendingJobExecution was rejected: ${error.success ? error.data.code : 'unknown error'}`,
+      throw new JobRequestRejectedError(
+        'StartNextPendingJobExecution',
+        error.success ? error.data.code : 'unknown error',
       );
     }
     const execution = startNextAcceptedSchema.parse(answer.payload).execution;
@@ -768,7 +783,8 @@ export class DeviceAgent extends EventEmitter<{ event: [AgentEvent] }> {
     );
     for (let attempt = 0; attempt < 2; attempt++) {
       const session = this.session;
-      if (!session?.isOpen) throw new Error('not connected');
+      if (!session?.isOpen)
+        throw new ConnectionClosedError(jobsTopics.update(thing, ctx.jobId), 'not connected');
       const answer = await session.request({
         topic: jobsTopics.update(thing, ctx.jobId),
         accepted: jobsTopics.update(thing, ctx.jobId, 'accepted'),
@@ -796,7 +812,7 @@ export class DeviceAgent extends EventEmitter<{ event: [AgentEvent] }> {
         ctx.version = current.versionNumber;
         continue;
       }
-      throw new Error(`UpdateJobExecution ${status} for ${ctx.jobId} was rejected: ${code}`);
+      throw new JobRequestRejectedError(`UpdateJobExecution ${status} for ${ctx.jobId}`, code);
     }
   }
 

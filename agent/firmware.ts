@@ -12,17 +12,19 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
+import { FleetkitError } from '../core/errors';
 import type { StateStore } from './state';
 
 /** A download failed: an HTTP error, a network error, or a file larger than allowed. */
-export class DownloadError extends Error {
+export class DownloadError extends FleetkitError {
+  override readonly name = 'DownloadError';
+
   constructor(
     message: string,
     /** Whether trying again may help (network errors, 5xx, 429). */
     readonly retryable: boolean,
   ) {
     super(message);
-    this.name = 'DownloadError';
   }
 }
 
@@ -128,6 +130,11 @@ export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
+/** The slot to activate does not hold the image that was staged (something replaced it in between). */
+export class SlotMismatchError extends FleetkitError {
+  override readonly name = 'SlotMismatchError';
+}
+
 /** A verified image, ready to apply. */
 export interface FirmwareImage {
   /** The verified file. */
@@ -187,7 +194,7 @@ export class SlotApplier implements FirmwareApplier {
     const state = this.store.readState()!;
     const slot = this.inactiveSlot();
     if (state.slots[slot]?.sha256 !== image.sha256)
-      throw new Error(`slot ${slot} does not hold the staged image`);
+      throw new SlotMismatchError(`slot ${slot} does not hold the staged image`);
     this.store.writeState({ ...state, activeSlot: slot });
   }
 

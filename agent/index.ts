@@ -6,6 +6,7 @@
  */
 export {
   DeviceAgent,
+  JobRequestRejectedError,
   type AgentEvent,
   type AgentOptions,
   type CertificateOnboarding,
@@ -13,14 +14,27 @@ export {
   type Onboarding,
   type Rebooter,
 } from './agent';
-export { ConnectError, type Endpoint } from './connection';
-export { DownloadError, SlotApplier, type FirmwareApplier, type FirmwareImage } from './firmware';
+export {
+  ConnectError,
+  ConnectionClosedError,
+  MqttRefusedError,
+  RequestTimeoutError,
+  type Endpoint,
+} from './connection';
+export {
+  DownloadError,
+  SlotApplier,
+  SlotMismatchError,
+  type FirmwareApplier,
+  type FirmwareImage,
+} from './firmware';
 export { ProvisioningRefusedError, type ClaimOnboarding } from './provisioning';
 export { CorruptStateError, StateStore, STATE_FILE_MODE } from './state';
 export {
   percentile,
   simulateFleet,
   SIMULATION_MODES,
+  SimulationOptionsError,
   type SimulationMode,
   type SimulationOptions,
   type SimulationProgress,

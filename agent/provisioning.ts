@@ -11,6 +11,8 @@
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/fleet-provision-api.html
  */
 import { backoffDelayMs, type BackoffPolicy } from '../core/backoff';
+import { createCertificateSigningRequest } from '../core/certificates';
+import { FleetkitError } from '../core/errors';
 import {
   createCertificateFromCsrAcceptedSchema,
   createKeysAndCertificateAcceptedSchema,
@@ -28,7 +30,6 @@ import {
   type Endpoint,
   type MqttSession,
 } from './connection';
-import { generateKeyAndCsr } from './keys';
 import type { StoredIdentity } from './state';
 
 /** Onboarding through fleet provisioning by claim. */
@@ -51,7 +52,9 @@ export interface ClaimOnboarding {
 }
 
 /** Fleet provisioning refused the device for a reason retrying cannot fix. */
-export class ProvisioningRefusedError extends Error {
+export class ProvisioningRefusedError extends FleetkitError {
+  override readonly name = 'ProvisioningRefusedError';
+
   constructor(
     readonly step: 'CreateCertificateFromCsr' | 'CreateKeysAndCertificate' | 'RegisterThing',
     readonly statusCode: number,
@@ -59,12 +62,13 @@ export class ProvisioningRefusedError extends Error {
     errorMessage: string | undefined,
   ) {
     super(`${step} was refused (${statusCode} ${errorCode})${errorMessage ? `: ${errorMessage}` : ''}`);
-    this.name = 'ProvisioningRefusedError';
   }
 }
 
 /** A retryable provisioning failure: the whole exchange is tried again after a backoff. */
-class RetryableProvisioningError extends Error {}
+class RetryableProvisioningError extends FleetkitError {
+  override readonly name = 'RetryableProvisioningError';
+}
 
 /** Inputs of {@link provisionByClaim}. */
 export interface ProvisionByClaimInput {
@@ -125,7 +129,10 @@ async function exchange(session: MqttSession, input: ProvisionByClaimInput): Pro
   let certificate: { certificateId: string; certificatePem: string; certificateOwnershipToken: string };
   let privateKeyPem: string;
   if (method === 'csr') {
-    const { privateKeyPem: key, csrPem } = await generateKeyAndCsr(onboarding.claimClientId);
+    // The subject is informational: CreateCertificateFromCsr certifies the public key and ignores the rest.
+    const { privateKeyPem: key, csrPem } = createCertificateSigningRequest({
+      subject: { CN: onboarding.claimClientId },
+    });
     const answer = await session.request({
       topic: provisioningTopics.createCertificateFromCsr(),
       accepted: provisioningTopics.createCertificateFromCsr('accepted'),

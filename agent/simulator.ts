@@ -6,12 +6,13 @@
  * Identities: in `jitr` and `jitp` mode each device gets a certificate issued here by the fleet's CA
  * (`core/certificates`), with the CA in the presented chain as both need on the first connection; JITP devices
  * also carry `serialNumber` in their subject, which provisioning templates commonly read. In `claim` mode all
- * devices share the claim and each gets its own certificate through fleet provisioning. Claim exchanges run one
- * at a time: a broker other than AWS IoT (Mosquitto) delivers provisioning answers to every subscriber.
+ * devices share the claim and each gets its own certificate through fleet provisioning; AWS IoT (and the local
+ * runtime) answers each claimant on its own connection, so their exchanges run side by side.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { issueDeviceCertificate, type KeyAndCertificate } from '../core/certificates';
+import { CertificateIssuer, type KeyAndCertificate } from '../core/certificates';
+import { FleetkitError } from '../core/errors';
 import type { Firmware } from '../core/jobs/shadow';
 import { DeviceAgent, type AgentEvent, type Onboarding } from './agent';
 import type { Endpoint } from './connection';
@@ -38,8 +39,13 @@ export interface SimulationOptions {
     readonly certificatePem: string;
     readonly privateKeyPem: string;
     readonly templateName: string;
-    /** Client IDs are `<clientIdPrefix><serial>`. @default 'claim-' */
-    readonly clientIdPrefix?: string;
+    /**
+     * Client IDs are `<clientIdPrefix><device name>`: the claim policy's namespace
+     * (`fleetProvisioning.claimClientIdPrefix`, `<fleet name>.claim.` by default).
+     */
+    readonly clientIdPrefix: string;
+    /** The RegisterThing parameter that carries the device name. @default 'SerialNumber' */
+    readonly serialParameter?: string;
   };
   readonly factoryFirmware: Firmware;
   readonly signingCertificates?: Readonly<Record<string, string>>;
@@ -65,6 +71,8 @@ export interface SimulationProgress {
   readonly failed: number;
   readonly jobsSucceeded: number;
   readonly jobsFailed: number;
+  /** What the last thing that happened was about: a device's onboarding, or a job's end. */
+  readonly kind: 'onboarded' | 'failed' | 'job';
   /** The last thing that happened, one line. */
   readonly last: string;
 }
@@ -85,33 +93,45 @@ export interface SimulationSummary {
   readonly failures: readonly { device: string; error: string }[];
 }
 
-/** Runs the simulation and resolves with its summary; every agent is stopped before it resolves. */
+/** Simulation options that do not go together. */
+export class SimulationOptionsError extends FleetkitError {
+  override readonly name = 'SimulationOptionsError';
+}
+
+/**
+ * Runs the simulation and resolves with its summary; every agent is stopped before it resolves.
+ * @throws {SimulationOptionsError} for a count below 1, or a mode without the identity it needs.
+ */
 export async function simulateFleet(options: SimulationOptions): Promise<SimulationSummary> {
   if (!Number.isInteger(options.count) || options.count < 1)
-    throw new RangeError(`count must be a whole number >= 1; got ${options.count}`);
+    throw new SimulationOptionsError(`count must be a whole number of 1 or more; got ${options.count}`);
   if (options.mode !== 'claim' && options.ca === undefined)
-    throw new Error(`mode ${options.mode} needs the fleet's CA to issue device certificates`);
+    throw new SimulationOptionsError(
+      `mode ${options.mode} needs the fleet's CA to issue device certificates`,
+    );
   if (options.mode === 'claim' && options.claim === undefined)
-    throw new Error('mode claim needs the claim certificate, key and template');
+    throw new SimulationOptionsError('mode claim needs the claim certificate, key and template');
   const prefix = options.prefix ?? 'sim';
   const agents: DeviceAgent[] = [];
   const durations: number[] = [];
   const failures: { device: string; error: string }[] = [];
   const counts = { jobsSucceeded: 0, jobsFailed: 0, jobsRejected: 0, connectRetries: 0 };
-  const lock = mutex();
+  // The CA is read and checked once, not once per device.
+  const issuer = options.mode === 'claim' ? undefined : await CertificateIssuer.load(options.ca!);
   let jobsEnded: () => void = () => undefined;
   const enoughJobs = new Promise<void>((resolve) => (jobsEnded = resolve));
   const checkJobs = (): void => {
     if (counts.jobsSucceeded + counts.jobsFailed + counts.jobsRejected >= (options.untilJobs ?? 0))
       jobsEnded();
   };
-  const progress = (last: string): void =>
+  const progress = (kind: SimulationProgress['kind'], last: string): void =>
     options.onProgress?.({
       total: options.count,
       onboarded: durations.length,
       failed: failures.length,
       jobsSucceeded: counts.jobsSucceeded,
       jobsFailed: counts.jobsFailed,
+      kind,
       last,
     });
 
@@ -122,11 +142,10 @@ export async function simulateFleet(options: SimulationOptions): Promise<Simulat
     const agent = new DeviceAgent({
       stateDir,
       endpoint: options.endpoint,
-      onboarding: await onboardingFor(options, name),
+      onboarding: await onboardingFor(options, name, issuer),
       factoryFirmware: options.factoryFirmware,
       signingCertificates: options.signingCertificates,
       backoff: options.backoff,
-      provisioningLock: lock,
     });
     agents.push(agent);
     agent.on('event', (event: AgentEvent) => {
@@ -135,17 +154,17 @@ export async function simulateFleet(options: SimulationOptions): Promise<Simulat
       if (event.status === 'SUCCEEDED') counts.jobsSucceeded += 1;
       else if (event.status === 'FAILED') counts.jobsFailed += 1;
       else counts.jobsRejected += 1;
-      progress(`${name}: job ${event.jobId} ${event.status}`);
+      progress('job', `${name}: job ${event.jobId} ${event.status}`);
       checkJobs();
     });
     const started = Date.now();
     try {
       await agent.start();
       durations.push(Date.now() - started);
-      progress(`${name}: onboarded in ${Date.now() - started} ms`);
+      progress('onboarded', `${name}: onboarded in ${Date.now() - started} ms`);
     } catch (error) {
       failures.push({ device: name, error: (error as Error).message });
-      progress(`${name}: failed: ${(error as Error).message}`);
+      progress('failed', `${name}: failed: ${(error as Error).message}`);
     }
   };
 
@@ -180,20 +199,24 @@ export async function simulateFleet(options: SimulationOptions): Promise<Simulat
   };
 }
 
-async function onboardingFor(options: SimulationOptions, name: string): Promise<Onboarding> {
+async function onboardingFor(
+  options: SimulationOptions,
+  name: string,
+  issuer: CertificateIssuer | undefined,
+): Promise<Onboarding> {
   if (options.mode === 'claim') {
     const claim = options.claim!;
     return {
       mode: 'claim',
       claimCertificatePem: claim.certificatePem,
       claimPrivateKeyPem: claim.privateKeyPem,
-      claimClientId: `${claim.clientIdPrefix ?? 'claim-'}${name}`,
+      claimClientId: `${claim.clientIdPrefix}${name}`,
       templateName: claim.templateName,
-      parameters: { SerialNumber: name },
+      parameters: { [claim.serialParameter ?? 'SerialNumber']: name },
     };
   }
   const subject = options.mode === 'jitp' ? { CN: name, serialNumber: name } : { CN: name };
-  const issued = await issueDeviceCertificate({ ca: options.ca!, subject });
+  const issued = await issuer!.issueDeviceCertificate({ subject });
   return {
     mode: 'certificate',
     thingName: name,
@@ -208,14 +231,4 @@ export function percentile(sorted: readonly number[], p: number): number | undef
   if (sorted.length === 0) return undefined;
   const rank = Math.ceil((p / 100) * sorted.length);
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
-}
-
-/** Runs tasks one at a time. */
-function mutex(): <T>(task: () => Promise<T>) => Promise<T> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <T>(task: () => Promise<T>): Promise<T> => {
-    const run = tail.then(task, task);
-    tail = run.catch(() => undefined);
-    return run;
-  };
 }

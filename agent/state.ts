@@ -26,6 +26,7 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { FleetkitError } from '../core/errors';
 import { firmwareSchema } from '../core/jobs/shadow';
 
 /** Mode of files holding a private key or the agent's state: owner only. */
@@ -87,7 +88,9 @@ export const agentStateSchema = z.object({
 export type AgentStateFile = z.infer<typeof agentStateSchema>;
 
 /** A state file is unreadable or does not match its schema. */
-export class CorruptStateError extends Error {
+export class CorruptStateError extends FleetkitError {
+  override readonly name = 'CorruptStateError';
+
   constructor(
     readonly path: string,
     readonly reason: string,
@@ -95,7 +98,6 @@ export class CorruptStateError extends Error {
     super(
       `The agent state file ${path} is corrupt (${reason}); it will be moved aside and the device onboarded again.`,
     );
-    this.name = 'CorruptStateError';
   }
 }
 
