@@ -6,10 +6,6 @@ const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 
 /** @type {import('jest').Config} */
 module.exports = {
-  // aws-crt (the AWS IoT Device SDK's native core, used by the device agent's tests) can keep a native logger
-  // handle referenced after every client has been stopped and closed, so Node never exits on its own. Every
-  // test still stops what it started; this only ends the process once the run is over.
-  forceExit: true,
   projects: [
     {
       displayName: 'unit',

@@ -17,6 +17,8 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { iot, mqtt5 } from 'aws-iot-device-sdk-v2';
 import { nextConnectDelayMs, type BackoffPolicy } from '../core/backoff';
+import { FleetkitError } from '../core/errors';
+import { clientClosed, clientOpened } from './native-clients';
 
 /** Where the agent connects. */
 export interface Endpoint {
@@ -39,18 +41,32 @@ export interface ConnectionCredentials {
 }
 
 /** A connection attempt failed: refused, dropped before CONNACK, or no answer in time. */
-export class ConnectError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConnectError';
-  }
+export class ConnectError extends FleetkitError {
+  override readonly name = 'ConnectError';
 }
 
 /** A request got no answer in time. */
-export class RequestTimeoutError extends Error {
+export class RequestTimeoutError extends FleetkitError {
+  override readonly name = 'RequestTimeoutError';
+
   constructor(topic: string, timeoutMs: number) {
     super(`no answer to ${topic} within ${timeoutMs} ms`);
-    this.name = 'RequestTimeoutError';
+  }
+}
+
+/**
+ * The broker refused a SUBSCRIBE filter or a PUBLISH: MQTT 5 reason code 0x80 or above in the SUBACK or PUBACK
+ * (0x87, 135: not authorized, when the IoT policy does not allow it).
+ */
+export class MqttRefusedError extends FleetkitError {
+  override readonly name = 'MqttRefusedError';
+
+  constructor(
+    readonly operation: 'subscription' | 'publish',
+    readonly topic: string,
+    readonly reasonCode: number,
+  ) {
+    super(`${operation} to ${topic} refused (reason code ${reasonCode})`);
   }
 }
 
@@ -69,10 +85,11 @@ interface Pending {
 }
 
 /** The connection closed while a request waited for its answer. */
-export class ConnectionClosedError extends Error {
+export class ConnectionClosedError extends FleetkitError {
+  override readonly name = 'ConnectionClosedError';
+
   constructor(topic: string, reason: string) {
     super(`connection closed before ${topic} was answered: ${reason}`);
-    this.name = 'ConnectionClosedError';
   }
 }
 
@@ -136,7 +153,7 @@ export class MqttSession {
         }),
       );
       suback.reasonCodes.forEach((code, index) => {
-        if (code >= 0x80) throw new Error(`subscription to ${batch[index]} refused (reason code ${code})`);
+        if (code >= 0x80) throw new MqttRefusedError('subscription', batch[index]!, code);
         this.subscribed.add(batch[index]!);
       });
     }
@@ -148,7 +165,7 @@ export class MqttSession {
       this.client.publish({ topicName: topic, qos: mqtt5.QoS.AtLeastOnce, payload: JSON.stringify(payload) }),
     );
     const code = (puback as { reasonCode?: number } | undefined)?.reasonCode ?? 0;
-    if (code >= 0x80) throw new Error(`publish to ${topic} refused (reason code ${code})`);
+    if (code >= 0x80) throw new MqttRefusedError('publish', topic, code);
   }
 
   /**
@@ -225,8 +242,8 @@ export class MqttSession {
   close(): Promise<void> {
     this.open = false;
     this.closing ??= (async () => {
-      // Stopping the SDK client with a publish or subscribe under way leaves a native handle that keeps Node
-      // running; let them finish (they do within a round trip while connected), but never wait long.
+      // A publish under way (a final status report) gets its PUBACK within a round trip while connected: let it
+      // finish rather than cut it off, but never wait long.
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         Promise.allSettled([...this.operations]),
@@ -293,6 +310,7 @@ export async function connectOnce(
   builder.withMaxReconnectDelayMs(SDK_RECONNECT_DISABLED_MS);
   builder.withConnackTimeoutMs(CONNECT_TIMEOUT_MS);
   const client = new mqtt5.Mqtt5Client(builder.build());
+  clientOpened();
   // Without a listener, an 'error' event would be thrown.
   client.on('error', () => undefined);
   const session = new MqttSession(client, credentials.clientId);
@@ -326,9 +344,9 @@ async function stopClient(client: mqtt5.Mqtt5Client): Promise<void> {
   } catch {
     // Already stopped.
   }
-  // Closing in the same tick as 'stopped' can leave a native handle that keeps Node running; let it settle.
-  await new Promise((resolve) => setTimeout(resolve, 10));
   client.close();
+  // close() frees nothing by itself: see native-clients.ts.
+  clientClosed(client);
 }
 
 /** Options of {@link connectWithBackoff}. */
