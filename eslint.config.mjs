@@ -164,7 +164,9 @@ export default tseslint.config(
               group: [
                 '**/lib/**',
                 '**/lambda/**',
+                '**/cli',
                 '**/cli/**',
+                '**/runtime',
                 '**/runtime/**',
                 '**/bench/**',
                 '**/scripts/**',

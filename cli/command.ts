@@ -19,10 +19,16 @@ export interface CliIo {
   stderr: { write(text: string): unknown };
 }
 
-/** One `fleetkit <group> <verb>` command, as the dispatcher, `--help` and the docs see it. */
+/**
+ * The words that select a command: a group and a verb (`['ca', 'create']`), or one word for a command that stands
+ * alone (`['agent']`, `['simulate']`: a long-running program rather than one operation on a resource).
+ */
+export type CommandPath = readonly [string] | readonly [string, string];
+
+/** One `fleetkit <group> <verb>` (or `fleetkit <command>`) command, as the dispatcher, `--help` and the docs see it. */
 export interface Command {
-  /** The words that select the command, e.g. `['ca', 'create']`. */
-  readonly path: readonly [string, string];
+  /** The words that select the command. */
+  readonly path: CommandPath;
   /** One line for the command list. */
   readonly summary: string;
   /** The command line in brief, e.g. `fleetkit ca create --out-dir DIR [options]`. */
@@ -39,7 +45,7 @@ export interface Command {
 
 /** The one declaration of a command, from which its parser, its help and its line in docs/cli.md are made. */
 export interface CommandDefinition<O extends OptionSpecs> extends CommandLineSpec<O> {
-  readonly path: readonly [string, string];
+  readonly path: CommandPath;
   readonly summary: string;
   /** What the command does, for `--help`: paragraphs between the usage line and the options. */
   readonly description: string;

@@ -49,8 +49,9 @@ export function replaceMarkedBlock(document: string, block: string): string {
 }
 
 /**
- * The commands a marked table names, as `group verb`: the code span that opens each row, with or without a
- * leading `fleetkit`, read up to its second word.
+ * The commands a marked table names, as `group verb` (or the one word of a command that stands alone): the code
+ * span that opens each row, with or without a leading `fleetkit`, read up to its second word when that is a verb
+ * (lower case), not an option or a placeholder.
  */
 export function commandsInTable(block: string): string[] {
   return block
@@ -59,7 +60,7 @@ export function commandsInTable(block: string): string[] {
     .flatMap((line) => {
       const code = /^\|\s*`([^`]+)`/.exec(line)?.[1];
       if (code === undefined) return [];
-      const words = code.replace(/^fleetkit\s+/, '').split(/\s+/);
-      return [`${words[0]} ${words[1] ?? ''}`.trim()];
+      const [first, second] = code.replace(/^fleetkit\s+/, '').split(/\s+/);
+      return [second !== undefined && /^[a-z][a-z-]*$/.test(second) ? `${first} ${second}` : first!];
     });
 }

@@ -8,6 +8,7 @@ import { OutputFileExistsError } from '../core/certificates';
 import { messageOf } from '../core/errors';
 import { AWS_CLIENTS, type AwsClients } from './aws-clients';
 import { UsageError, type CliIo, type Command } from './command';
+import { agentCommand } from './commands/agent';
 import { caCreateCommand } from './commands/ca-create';
 import { createCaCreateIntermediateCommand } from './commands/ca-create-intermediate';
 import { createCaCreateRootCommand } from './commands/ca-create-root';
@@ -19,11 +20,10 @@ import { createClaimRevokeCommand } from './commands/claim-revoke';
 import { createClaimRotateCommand } from './commands/claim-rotate';
 import { createDeviceIssueCommand } from './commands/device-issue';
 import { createDeviceShowCommand } from './commands/device-show';
-import { agentCommand } from './commands/agent';
-import { simulateCommand } from './commands/simulate';
 import { createFleetSearchCommand } from './commands/fleet-search';
 import { createGroupsTreeCommand } from './commands/groups-tree';
 import { createProvisioningClaimCommand } from './commands/provisioning-claim';
+import { simulateCommand } from './commands/simulate';
 import { templateDryRunCommand } from './commands/template-dry-run';
 import { templateValidateCommand } from './commands/template-validate';
 
@@ -87,8 +87,8 @@ export async function main(
     return usageError(io, `unknown command "${group}". Run "fleetkit --help" for the list.`);
   }
   // A one-word command (`fleetkit agent`, `fleetkit simulate`) takes everything after its name as options.
-  const single = inGroup.find((candidate) => candidate.path.length === 1);
-  if (single) return runCommand(single, argv.slice(1), io);
+  const alone = inGroup.find((candidate) => candidate.path.length === 1);
+  if (alone) return runCommand(alone, argv.slice(1), io);
   if (verb === undefined || HELP_FLAGS.has(verb)) {
     const out = verb === undefined ? io.stderr : io.stdout;
     out.write(`${overview(commands, group)}\n`);

@@ -9,12 +9,12 @@ import { findImportCycles } from '../tools/import-cycles';
 const ROOT = path.resolve(__dirname, '..');
 
 describe('import cycles', () => {
-  it.each(['core', 'cli', 'lambda', 'lib', 'tools', 'bench'])('there are none in %s/', (dir) => {
+  it.each(['core', 'cli', 'lambda', 'lib', 'tools', 'bench', 'agent'])('there are none in %s/', (dir) => {
     expect(findImportCycles(ROOT, [dir])).toEqual([]);
   });
 
-  it('there are none across core/, cli/, lambda/, lib/, bin/ and tools/ together', () => {
-    expect(findImportCycles(ROOT, ['core', 'cli', 'lambda', 'lib', 'bin', 'tools'])).toEqual([]);
+  it('there are none across core/, cli/, agent/, lambda/, lib/, bin/ and tools/ together', () => {
+    expect(findImportCycles(ROOT, ['core', 'cli', 'agent', 'lambda', 'lib', 'bin', 'tools'])).toEqual([]);
   });
 });
 
@@ -82,6 +82,16 @@ describe('lint rules between floors', () => {
       /cli\/ imports core\/ only/,
     ],
     [
+      'the device agent importing the CLI',
+      { file: 'agent/example.ts', code: "export { EXIT } from '../cli/index';\n" },
+      /agent\/ imports only core\//,
+    ],
+    [
+      'the device agent importing the local runtime',
+      { file: 'agent/example.ts', code: "export { startLocalRuntime } from '../runtime';\n" },
+      /agent\/ imports only core\//,
+    ],
+    [
       'a command constructing an SDK client',
       {
         file: 'cli/commands/example.ts',
@@ -102,6 +112,10 @@ describe('lint rules between floors', () => {
     [
       "a command importing the CLI's own helpers in cli/lib/",
       { file: 'cli/commands/example.ts', code: "export { formatDate } from '../lib/format';\n" },
+    ],
+    [
+      'a command running the device agent (agent/ is the library behind `fleetkit agent`)',
+      { file: 'cli/commands/example.ts', code: "export { DeviceAgent } from '../../agent';\n" },
     ],
     [
       'cli/aws-clients.ts constructing a client',

@@ -1,131 +1,184 @@
 /**
- * `fleetkit agent`: runs the device agent (agent/) on this machine until interrupted.
+ * `fleetkit agent`: runs the device agent (agent/) on this machine until it is interrupted.
  */
 import { DeviceAgent, type AgentEvent, type Onboarding } from '../../agent';
-import { parseOptions, required, UsageError, type CliIo, type Command } from '../command';
-import {
-  parseEndpoint,
-  parseFirmware,
-  parseParameters,
-  parseSigningCertificates,
-  readText,
-} from './agent-options';
+import { messageOf } from '../../core/errors';
+import { DEVICE_OPTIONS, deviceSettings } from '../agent-options';
+import { defineCommand, UsageError, type Command } from '../command';
+import { readTextFile } from '../lib/files';
+import { keyValues } from '../option-values';
 
-const HELP = `Usage: fleetkit agent --endpoint HOST[:PORT] --state-dir DIR (--thing-name NAME --cert FILE --key FILE | --claim-cert FILE --claim-key FILE --template NAME ...) [options]
+const DESCRIPTION = `Runs Fleetkit's device agent: onboards (JITR or JITP with a device certificate, or fleet provisioning by
+claim), stays connected, reports its firmware and state to its shadows and runs jobs (signed firmware updates,
+reboots, factory resets). The identity and state live in --state-dir, so a restart resumes where the agent was.
+Prints one line per event; never prints key material. Stops on SIGINT (Ctrl-C) or SIGTERM.
 
-Runs Fleetkit's device agent: onboards (JITR or JITP with a device certificate, or fleet provisioning by claim),
-stays connected, reports its firmware to its shadows and runs jobs (firmware updates, reboots, factory resets).
-Prints one line per event. Stops on Ctrl-C (SIGINT) or SIGTERM.
+With a device certificate give --thing-name, --cert and --key, and --ca-chain when the first connection registers
+the certificate (JITR, JITP). With a claim give --claim-cert, --claim-key, --claim-client-id and --template.`;
 
-Connection:
-  --endpoint HOST[:PORT]      AWS IoT device data endpoint or a local broker (port 8883 by default) (required)
-  --server-ca FILE            CA certificate(s) to trust for the endpoint (default: the system's)
-  --state-dir DIR             identity and state, created mode 0700 (required)
+const OPTIONS = {
+  ...DEVICE_OPTIONS,
+  'state-dir': {
+    type: 'string',
+    valueName: 'DIR',
+    required: true,
+    description: 'identity and state, created mode 0700; keep it across restarts',
+  },
+  'thing-name': {
+    type: 'string',
+    valueName: 'NAME',
+    description: 'the thing name, also the MQTT client ID (device certificate)',
+  },
+  cert: { type: 'string', valueName: 'FILE', description: 'the device certificate (PEM)' },
+  key: { type: 'string', valueName: 'FILE', description: 'its private key (PEM)' },
+  'ca-chain': {
+    type: 'string',
+    valueName: 'FILE',
+    description: 'CA certificate(s) presented after the device certificate (JITR and JITP need them)',
+  },
+  'claim-cert': {
+    type: 'string',
+    valueName: 'FILE',
+    description: 'the claim certificate (fleet provisioning)',
+  },
+  'claim-key': { type: 'string', valueName: 'FILE', description: "the claim certificate's private key" },
+  'claim-client-id': {
+    type: 'string',
+    valueName: 'ID',
+    description: "the client ID while provisioning, in the claim policy's namespace (<fleet>.claim.<serial>)",
+  },
+  template: { type: 'string', valueName: 'NAME', description: 'the fleet provisioning template' },
+  param: {
+    type: 'string',
+    valueName: 'K=V,...',
+    multiple: true,
+    parse: keyValues,
+    description: 'RegisterThing parameters, e.g. SerialNumber=SN-1',
+  },
+  'create-keys': {
+    type: 'boolean',
+    description: 'use CreateKeysAndCertificate instead of a CSR (with a CSR the key never leaves the device)',
+  },
+  once: {
+    type: 'boolean',
+    description: 'onboard, connect and report, then stop (checks that onboarding works)',
+  },
+} as const;
 
-Device certificate (JITR, JITP):
-  --thing-name NAME           the thing name, also the MQTT client ID
-  --cert FILE, --key FILE     the device certificate and its private key
-  --ca-chain FILE             CA certificate(s) presented after the device certificate (JITR and JITP need it)
-
-Fleet provisioning by claim:
-  --claim-cert FILE, --claim-key FILE   the claim certificate and key
-  --claim-client-id ID        client ID while provisioning (in the claim policy's namespace) (required)
-  --template NAME             the fleet provisioning template (required)
-  --param KEY=VALUE           RegisterThing parameter, repeatable (e.g. SerialNumber=SN-1)
-  --create-keys               use CreateKeysAndCertificate (default: a CSR; the key never leaves the device)
-
-Jobs:
-  --package-name NAME         firmware package the device runs before any update (default: firmware)
-  --firmware-version V        its version (default: 0.0.0)
-  --signing-cert NAME=FILE    a signing certificate job documents may name, repeatable
-  --once                      onboard, connect, report, then exit (a check that onboarding works)
-  -h, --help                  show this help
-
-See docs/agent.md.`;
-
-/** Formats an event as one line; never prints key material (events carry none). */
-export function formatAgentEvent(event: AgentEvent): string {
+/** Formats an event as one line; events carry no key material. */
+export function formatAgentEvent(event: AgentEvent, now = new Date()): string {
   const { type, ...rest } = event;
   const details = Object.entries(rest)
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
     .join(' ');
-  return `${new Date().toISOString()} ${type}${details ? ` ${details}` : ''}`;
+  return `${now.toISOString()} ${type}${details ? ` ${details}` : ''}`;
 }
 
-/** `fleetkit agent`. */
-export const agentCommand: Command = {
-  path: ['agent'],
-  summary: 'run the device agent: onboard, report firmware, run jobs',
-  help: HELP,
-  async run(args: string[], io: CliIo): Promise<number> {
-    const { values } = parseOptions(args, {
-      endpoint: { type: 'string' },
-      'server-ca': { type: 'string' },
-      'state-dir': { type: 'string' },
-      'thing-name': { type: 'string' },
-      cert: { type: 'string' },
-      key: { type: 'string' },
-      'ca-chain': { type: 'string' },
-      'claim-cert': { type: 'string' },
-      'claim-key': { type: 'string' },
-      'claim-client-id': { type: 'string' },
-      template: { type: 'string' },
-      param: { type: 'string', multiple: true },
-      'create-keys': { type: 'boolean' },
-      'package-name': { type: 'string' },
-      'firmware-version': { type: 'string' },
-      'signing-cert': { type: 'string', multiple: true },
-      once: { type: 'boolean' },
-    });
-    const endpoint = parseEndpoint(required(values.endpoint, 'endpoint'), values['server-ca']);
-    const agent = new DeviceAgent({
-      stateDir: required(values['state-dir'], 'state-dir'),
-      endpoint,
-      onboarding: onboardingFrom(values),
-      factoryFirmware: parseFirmware(values['package-name'], values['firmware-version']),
-      signingCertificates: parseSigningCertificates(values['signing-cert']),
-    });
-    agent.on('event', (event) => io.stdout.write(`${formatAgentEvent(event)}\n`));
-    await agent.start();
-    if (values.once) {
-      await agent.stop();
-      return 0;
-    }
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    await agent.stop();
-    return 0;
-  },
-};
+/** Resolves with the signal's name when the process is asked to stop. */
+export function processStopSignal(): { stopped: Promise<string>; dispose(): void } {
+  let resolveStopped!: (signal: string) => void;
+  const stopped = new Promise<string>((resolve) => (resolveStopped = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => resolveStopped(signal);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  return {
+    stopped,
+    dispose: () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    },
+  };
+}
 
-function onboardingFrom(values: Record<string, unknown>): Onboarding {
-  const text = (name: string): string | undefined => values[name] as string | undefined;
-  const byCertificate = text('cert') !== undefined || text('key') !== undefined;
-  const byClaim = text('claim-cert') !== undefined || text('claim-key') !== undefined;
-  if (byCertificate === byClaim) {
-    throw new UsageError(
-      'Give either --cert and --key (JITR, JITP) or --claim-cert and --claim-key (fleet provisioning).',
-    );
-  }
-  if (byCertificate) {
-    const caChain = text('ca-chain');
+/**
+ * `fleetkit agent`. `stopSignal` says when to stop; the process's SIGINT and SIGTERM by default.
+ */
+export function createAgentCommand(stopSignal = processStopSignal): Command {
+  return defineCommand({
+    path: ['agent'],
+    summary: 'run the device agent: onboard, report firmware to the shadow, run jobs',
+    description: DESCRIPTION,
+    options: OPTIONS,
+    oneOf: [['cert', 'claim-cert']],
+    footer:
+      'Exit codes: 0 stopped cleanly, 1 onboarding failed for good, 2 usage, 130 interrupted while onboarding.\nSee docs/agent.md.',
+    async run({ values }, io) {
+      const settings = deviceSettings(values);
+      const agent = new DeviceAgent({
+        stateDir: values['state-dir'],
+        endpoint: settings.endpoint,
+        onboarding: onboardingFrom(values),
+        factoryFirmware: settings.factoryFirmware,
+        signingCertificates: settings.signingCertificates,
+      });
+      agent.on('event', (event) => io.stdout.write(`${formatAgentEvent(event)}\n`));
+      const signal = stopSignal();
+      try {
+        const started = agent.start().then(() => 'started' as const);
+        // The start promise settles once the agent is stopped; a rejection after the stop is expected.
+        started.catch(() => undefined);
+        const first = await Promise.race([started, signal.stopped]);
+        if (first !== 'started') {
+          await agent.stop();
+          io.stderr.write(
+            `fleetkit agent: ${first} before onboarding finished; state kept in ${values['state-dir']}\n`,
+          );
+          return 130;
+        }
+        if (!values.once) await signal.stopped;
+        await agent.stop();
+        return 0;
+      } catch (error) {
+        await agent.stop();
+        throw new Error(`the agent could not onboard: ${messageOf(error)}`, { cause: error });
+      } finally {
+        signal.dispose();
+      }
+    },
+  });
+}
+
+/** `fleetkit agent`, stopped by SIGINT or SIGTERM. */
+export const agentCommand: Command = createAgentCommand();
+
+interface OnboardingValues {
+  readonly 'thing-name': string | undefined;
+  readonly cert: string | undefined;
+  readonly key: string | undefined;
+  readonly 'ca-chain': string | undefined;
+  readonly 'claim-cert': string | undefined;
+  readonly 'claim-key': string | undefined;
+  readonly 'claim-client-id': string | undefined;
+  readonly template: string | undefined;
+  readonly param: readonly Record<string, string>[];
+  readonly 'create-keys': boolean;
+}
+
+function onboardingFrom(values: OnboardingValues): Onboarding {
+  const needed = (name: keyof OnboardingValues & string, mode: string): string => {
+    const value = values[name];
+    if (typeof value !== 'string' || value === '') throw new UsageError(`${mode} needs --${name}.`);
+    return value;
+  };
+  if (values.cert !== undefined) {
+    const mode = 'Onboarding with --cert';
+    const caChain = values['ca-chain'];
     return {
       mode: 'certificate',
-      thingName: required(text('thing-name'), 'thing-name'),
-      certificatePem: readText(required(text('cert'), 'cert'), 'cert'),
-      privateKeyPem: readText(required(text('key'), 'key'), 'key'),
-      ...(caChain === undefined ? {} : { caChainPem: readText(caChain, 'ca-chain') }),
+      thingName: needed('thing-name', mode),
+      certificatePem: readTextFile(values.cert),
+      privateKeyPem: readTextFile(needed('key', mode)),
+      ...(caChain === undefined ? {} : { caChainPem: readTextFile(caChain) }),
     };
   }
+  const mode = 'Fleet provisioning with --claim-cert';
   return {
     mode: 'claim',
-    claimCertificatePem: readText(required(text('claim-cert'), 'claim-cert'), 'claim-cert'),
-    claimPrivateKeyPem: readText(required(text('claim-key'), 'claim-key'), 'claim-key'),
-    claimClientId: required(text('claim-client-id'), 'claim-client-id'),
-    templateName: required(text('template'), 'template'),
-    parameters: parseParameters(values.param as string[] | undefined),
+    claimCertificatePem: readTextFile(needed('claim-cert', mode)),
+    claimPrivateKeyPem: readTextFile(needed('claim-key', mode)),
+    claimClientId: needed('claim-client-id', mode),
+    templateName: needed('template', mode),
+    parameters: Object.assign({}, ...values.param) as Record<string, string>,
     method: values['create-keys'] ? 'create-keys' : 'csr',
   };
 }

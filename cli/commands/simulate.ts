@@ -8,36 +8,93 @@ import { join } from 'node:path';
 import {
   SIMULATION_MODES,
   simulateFleet,
-  type SimulationMode,
+  type SimulationOptions,
   type SimulationProgress,
   type SimulationSummary,
 } from '../../agent';
-import { parseOptions, required, UsageError, type CliIo, type Command } from '../command';
-import { parseEndpoint, parseFirmware, parseSigningCertificates, readText } from './agent-options';
+import { claimClientIdPrefixProblem } from '../../core/provisioning/claim-policy';
+import { DEVICE_OPTIONS, deviceSettings } from '../agent-options';
+import { defineCommand, UsageError, type Command } from '../command';
+import { readTextFile } from '../lib/files';
+import { choice, positiveInteger, wholeNumber, type ValueParser } from '../option-values';
 
-const HELP = `Usage: fleetkit simulate --count N --mode jitr|jitp|claim --endpoint HOST[:PORT] [options]
+/** Most devices one process simulates. */
+export const MAX_SIMULATED_DEVICES = 10_000;
 
-Runs N device agents in this process against a real AWS IoT endpoint or a local broker. Each device gets its
-own identity: in jitr and jitp mode a certificate issued here by the fleet's CA (--ca-cert, --ca-key), presented
-with the CA (the first connection is dropped and retried, as AWS does); in claim mode its own certificate through
-fleet provisioning. Shows progress, then a summary: onboarded, failed, time to onboard (p50, p95), jobs.
+const DESCRIPTION = `Runs N device agents in this process against a real AWS IoT endpoint or the local runtime. Each device gets
+its own identity and state directory: in jitr and jitp mode a certificate issued here by the fleet's CA
+(--ca-cert, --ca-key), presented with the CA (the first connection is dropped and retried, as AWS IoT does); in
+claim mode its own certificate through fleet provisioning with the shared claim, as client ID
+<claim-client-id-prefix><device> and with <serial-parameter>=<device>. Devices are named <prefix>-1, <prefix>-2,
+... Shows progress on stderr, then a summary: onboarded, failed, time to onboard (p50, p95), jobs.`;
 
-Options:
-  --count N                 number of devices, 1 to 10000 (required)
-  --mode MODE               jitr, jitp or claim (required)
-  --endpoint HOST[:PORT]    AWS IoT device data endpoint or a local broker (required)
-  --server-ca FILE          CA certificate(s) to trust for the endpoint (default: the system's)
-  --ca-cert FILE, --ca-key FILE   the fleet's CA (jitr, jitp)
-  --claim-cert FILE, --claim-key FILE, --template NAME   the claim and template (claim)
-  --prefix P                thing names / serial numbers are P-1, P-2, ... (default: sim)
-  --duration S              seconds to stay connected after onboarding, running jobs (default: 0)
-  --jobs N                  stay connected until N jobs have ended across the fleet (at most --duration)
-  --concurrency N           devices starting at once (default: 25)
-  --state-dir DIR           where device state goes (default: a new temporary directory)
-  --package-name NAME, --firmware-version V, --signing-cert NAME=FILE   as for fleetkit agent
-  -h, --help                show this help`;
+const mode = choice(SIMULATION_MODES);
+const deviceCount = positiveInteger({
+  max: { value: MAX_SIMULATED_DEVICES, source: 'one process of fleetkit simulate' },
+});
+const claimClientIdPrefix: ValueParser<string> = (value, option) => {
+  const problem = claimClientIdPrefixProblem(value);
+  if (problem !== undefined) throw new UsageError(`--${option} ${problem}; got "${value}".`);
+  return value;
+};
 
-const MAX_COUNT = 10_000;
+const OPTIONS = {
+  count: { type: 'string', valueName: 'N', required: true, parse: deviceCount, description: 'devices' },
+  mode: {
+    type: 'string',
+    valueName: 'MODE',
+    required: true,
+    parse: mode,
+    description: `how they onboard: ${SIMULATION_MODES.join(', ')}`,
+  },
+  ...DEVICE_OPTIONS,
+  'ca-cert': { type: 'string', valueName: 'FILE', description: "the fleet's CA certificate (jitr, jitp)" },
+  'ca-key': { type: 'string', valueName: 'FILE', description: "the fleet's CA key (jitr, jitp)" },
+  'claim-cert': { type: 'string', valueName: 'FILE', description: 'the claim certificate (claim)' },
+  'claim-key': { type: 'string', valueName: 'FILE', description: "the claim's private key (claim)" },
+  'claim-client-id-prefix': {
+    type: 'string',
+    valueName: 'PREFIX',
+    parse: claimClientIdPrefix,
+    description:
+      "the claims' client-ID namespace: fleetProvisioning.claimClientIdPrefix, <fleet name>.claim. unless configured (claim, required)",
+  },
+  template: { type: 'string', valueName: 'NAME', description: 'the fleet provisioning template (claim)' },
+  'serial-parameter': {
+    type: 'string',
+    valueName: 'NAME',
+    default: 'SerialNumber',
+    description: 'the RegisterThing parameter that carries the device name (claim)',
+  },
+  prefix: { type: 'string', valueName: 'P', default: 'sim', description: 'device name prefix' },
+  duration: {
+    type: 'string',
+    valueName: 'S',
+    default: '0',
+    parse: wholeNumber,
+    description: 'seconds to stay connected after the last device onboarded, running jobs',
+  },
+  jobs: {
+    type: 'string',
+    valueName: 'N',
+    default: '0',
+    parse: wholeNumber,
+    description: 'stay connected until N jobs ended across the fleet (at most --duration seconds when given)',
+  },
+  concurrency: {
+    type: 'string',
+    valueName: 'N',
+    default: '25',
+    parse: positiveInteger({ max: { value: 1000, source: 'devices starting at once' } }),
+    description: 'devices starting at once',
+  },
+  'state-dir': {
+    type: 'string',
+    valueName: 'DIR',
+    description: 'where device state goes',
+    defaultDescription: 'a new temporary directory',
+  },
+} as const;
 
 /** The summary as printed. */
 export function formatSummary(summary: SimulationSummary, seconds: number): string {
@@ -54,96 +111,90 @@ export function formatSummary(summary: SimulationSummary, seconds: number): stri
 }
 
 /** `fleetkit simulate`. */
-export const simulateCommand: Command = {
+export const simulateCommand: Command = defineCommand({
   path: ['simulate'],
   summary: 'run N simulated devices (JITR, JITP or claim) and summarize onboarding and jobs',
-  help: HELP,
-  async run(args: string[], io: CliIo): Promise<number> {
-    const { values } = parseOptions(args, {
-      count: { type: 'string' },
-      mode: { type: 'string' },
-      endpoint: { type: 'string' },
-      'server-ca': { type: 'string' },
-      'ca-cert': { type: 'string' },
-      'ca-key': { type: 'string' },
-      'claim-cert': { type: 'string' },
-      'claim-key': { type: 'string' },
-      template: { type: 'string' },
-      prefix: { type: 'string' },
-      duration: { type: 'string' },
-      jobs: { type: 'string' },
-      concurrency: { type: 'string' },
-      'state-dir': { type: 'string' },
-      'package-name': { type: 'string' },
-      'firmware-version': { type: 'string' },
-      'signing-cert': { type: 'string', multiple: true },
-    });
-    const count = wholeNumber(required(values.count, 'count'), 'count', 1, MAX_COUNT);
-    const mode = required(values.mode, 'mode') as SimulationMode;
-    if (!SIMULATION_MODES.includes(mode))
-      throw new UsageError(`--mode must be one of ${SIMULATION_MODES.join(', ')}; got "${mode}".`);
-    const endpoint = parseEndpoint(required(values.endpoint, 'endpoint'), values['server-ca']);
-    const ca =
-      mode === 'claim'
-        ? undefined
-        : {
-            certificatePem: readText(required(values['ca-cert'], 'ca-cert'), 'ca-cert'),
-            privateKeyPem: readText(required(values['ca-key'], 'ca-key'), 'ca-key'),
-          };
-    const claim =
-      mode === 'claim'
-        ? {
-            certificatePem: readText(required(values['claim-cert'], 'claim-cert'), 'claim-cert'),
-            privateKeyPem: readText(required(values['claim-key'], 'claim-key'), 'claim-key'),
-            templateName: required(values.template, 'template'),
-          }
-        : undefined;
-    // A terminal gets one line updated in place; CI logs and pipes get plain lines.
-    const live = (io.stderr as { isTTY?: boolean }).isTTY === true;
-    let lastPrinted = -1;
-    const onProgress = (progress: SimulationProgress): void => {
-      const done = progress.onboarded + progress.failed;
-      const line = `[${done}/${progress.total}] onboarded ${progress.onboarded}, failed ${progress.failed}, jobs ${progress.jobsSucceeded} ok ${progress.jobsFailed} failed | ${progress.last}`;
-      if (live) {
-        io.stderr.write(`\r\u001b[2K${line.slice(0, 160)}`);
-        return;
-      }
-      // Plain lines for CI logs: each tenth of the fleet, and every job outcome.
-      const step = Math.max(1, Math.floor(progress.total / 10));
-      if (
-        done !== lastPrinted &&
-        (done % step === 0 || done === progress.total || /job /.test(progress.last))
-      ) {
-        lastPrinted = done;
-        io.stderr.write(`${line}\n`);
-      }
+  description: DESCRIPTION,
+  options: OPTIONS,
+  footer: 'Exit codes: 0 every device onboarded, 1 some did not, 2 usage. See docs/agent.md.',
+  async run({ values }, io) {
+    const settings = deviceSettings(values);
+    const needed = (name: 'ca-cert' | 'ca-key' | 'claim-cert' | 'claim-key' | 'template'): string => {
+      const value = values[name];
+      if (value === undefined) throw new UsageError(`--mode ${values.mode} needs --${name}.`);
+      return value;
     };
+    let identities: Pick<SimulationOptions, 'ca' | 'claim'>;
+    if (values.mode === 'claim') {
+      const prefix = values['claim-client-id-prefix'];
+      if (prefix === undefined) throw new UsageError('--mode claim needs --claim-client-id-prefix.');
+      identities = {
+        claim: {
+          certificatePem: readTextFile(needed('claim-cert')),
+          privateKeyPem: readTextFile(needed('claim-key')),
+          templateName: needed('template'),
+          clientIdPrefix: prefix,
+          serialParameter: values['serial-parameter'],
+        },
+      };
+    } else {
+      identities = {
+        ca: {
+          certificatePem: readTextFile(needed('ca-cert')),
+          privateKeyPem: readTextFile(needed('ca-key')),
+        },
+      };
+    }
+    const progress = progressPrinter(io.stderr);
     const started = Date.now();
     const summary = await simulateFleet({
-      count,
-      mode,
-      endpoint,
+      count: values.count,
+      mode: values.mode,
+      endpoint: settings.endpoint,
       stateRoot: values['state-dir'] ?? mkdtempSync(join(tmpdir(), 'fleetkit-simulate-')),
-      ...(values.prefix === undefined ? {} : { prefix: values.prefix }),
-      ...(ca === undefined ? {} : { ca }),
-      ...(claim === undefined ? {} : { claim }),
-      factoryFirmware: parseFirmware(values['package-name'], values['firmware-version']),
-      signingCertificates: parseSigningCertificates(values['signing-cert']),
-      concurrency:
-        values.concurrency === undefined ? 25 : wholeNumber(values.concurrency, 'concurrency', 1, 1000),
-      runForMs:
-        values.duration === undefined ? 0 : wholeNumber(values.duration, 'duration', 0, 86_400) * 1000,
-      onProgress,
+      prefix: values.prefix,
+      ...identities,
+      factoryFirmware: settings.factoryFirmware,
+      signingCertificates: settings.signingCertificates,
+      concurrency: values.concurrency,
+      ...(values.duration > 0 ? { runForMs: values.duration * 1000 } : {}),
+      untilJobs: values.jobs,
+      onProgress: progress.onProgress,
     });
-    if (live) io.stderr.write('\n');
+    progress.finish();
     io.stdout.write(`${formatSummary(summary, (Date.now() - started) / 1000)}\n`);
     return summary.failed === 0 ? 0 : 1;
   },
-};
+});
 
-function wholeNumber(value: string, option: string, min: number, max: number): number {
-  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
-    throw new UsageError(`--${option} must be a whole number from ${min} to ${max}; got "${value}".`);
-  }
-  return Number(value);
+/**
+ * Progress on `stderr`: one line updated in place on a terminal; on a pipe or in CI, a line per tenth of the
+ * fleet and per job outcome.
+ */
+function progressPrinter(stderr: { write(text: string): unknown; isTTY?: boolean }): {
+  onProgress(progress: SimulationProgress): void;
+  finish(): void;
+} {
+  const live = stderr.isTTY === true;
+  let lastPrinted = -1;
+  return {
+    onProgress(progress) {
+      const done = progress.onboarded + progress.failed;
+      const line = `[${done}/${progress.total}] onboarded ${progress.onboarded}, failed ${progress.failed}, jobs ${progress.jobsSucceeded} ok ${progress.jobsFailed} failed | ${progress.last}`;
+      if (live) {
+        stderr.write(`\r\u001b[2K${line.slice(0, 160)}`);
+        return;
+      }
+      const step = Math.max(1, Math.floor(progress.total / 10));
+      const onboarding =
+        progress.kind !== 'job' && done !== lastPrinted && (done % step === 0 || done === progress.total);
+      if (onboarding || progress.kind === 'job') {
+        lastPrinted = done;
+        stderr.write(`${line}\n`);
+      }
+    },
+    finish() {
+      if (live) stderr.write('\n');
+    },
+  };
 }
