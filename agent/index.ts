@@ -31,7 +31,9 @@ export {
 export { ProvisioningRefusedError, type ClaimOnboarding } from './provisioning';
 export { CorruptStateError, StateStore, STATE_FILE_MODE } from './state';
 export {
+  DEFAULT_ONBOARD_TIMEOUT_MS,
   percentile,
+  SimulatedDeviceTimeoutError,
   simulateFleet,
   SIMULATION_MODES,
   SimulationOptionsError,

@@ -59,6 +59,11 @@ export interface SimulationOptions {
    * @default 0
    */
   readonly untilJobs?: number;
+  /**
+   * How long a device may take to onboard (connect retries included) before it counts as failed and is stopped.
+   * @default 120000
+   */
+  readonly onboardTimeoutMs?: number;
   readonly backoff?: { baseMs?: number; capMs?: number };
   /** Told of every device's progress. */
   readonly onProgress?: (progress: SimulationProgress) => void;
@@ -91,6 +96,14 @@ export interface SimulationSummary {
   /** Connection attempts that failed and were retried (JITR/JITP drop one per device). */
   readonly connectRetries: number;
   readonly failures: readonly { device: string; error: string }[];
+}
+
+/** How long a simulated device may take to onboard before it counts as failed. */
+export const DEFAULT_ONBOARD_TIMEOUT_MS = 120_000;
+
+/** A simulated device did not onboard within the simulation's onboarding timeout. */
+export class SimulatedDeviceTimeoutError extends FleetkitError {
+  override readonly name = 'SimulatedDeviceTimeoutError';
 }
 
 /** Simulation options that do not go together. */
@@ -157,14 +170,31 @@ export async function simulateFleet(options: SimulationOptions): Promise<Simulat
       progress('job', `${name}: job ${event.jobId} ${event.status}`);
       checkJobs();
     });
+    let lastError: string | undefined;
+    agent.on('event', (event: AgentEvent) => {
+      if (event.type === 'connect-retry') lastError = event.error;
+    });
+    const timeoutMs = options.onboardTimeoutMs ?? DEFAULT_ONBOARD_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timed-out'>((resolve) => {
+      timer = setTimeout(() => resolve('timed-out'), timeoutMs);
+    });
     const started = Date.now();
     try {
-      await agent.start();
+      const outcome = await Promise.race([agent.start().then(() => 'started' as const), timedOut]);
+      if (outcome === 'timed-out') {
+        await agent.stop();
+        throw new SimulatedDeviceTimeoutError(
+          `did not onboard within ${timeoutMs / 1000} s${lastError === undefined ? '' : ` (last error: ${lastError})`}`,
+        );
+      }
       durations.push(Date.now() - started);
       progress('onboarded', `${name}: onboarded in ${Date.now() - started} ms`);
     } catch (error) {
       failures.push({ device: name, error: (error as Error).message });
       progress('failed', `${name}: failed: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
   };
 
@@ -174,16 +204,17 @@ export async function simulateFleet(options: SimulationOptions): Promise<Simulat
       while (next < options.count) await startDevice(next++);
     });
     await Promise.all(workers);
+    let cap: NodeJS.Timeout | undefined;
+    const capped = new Promise<void>((resolve) => {
+      if (options.runForMs !== undefined && options.runForMs > 0) cap = setTimeout(resolve, options.runForMs);
+    });
     if ((options.untilJobs ?? 0) > 0) {
       checkJobs();
-      const cap =
-        options.runForMs === undefined
-          ? []
-          : [new Promise((resolve) => setTimeout(resolve, options.runForMs))];
-      await Promise.race([enoughJobs, ...cap]);
-    } else if ((options.runForMs ?? 0) > 0) {
-      await new Promise((resolve) => setTimeout(resolve, options.runForMs));
+      await Promise.race([enoughJobs, ...(cap === undefined ? [] : [capped])]);
+    } else if (cap !== undefined) {
+      await capped;
     }
+    clearTimeout(cap);
   } finally {
     await Promise.all(agents.map((agent) => agent.stop()));
   }

@@ -6,6 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  DEFAULT_ONBOARD_TIMEOUT_MS,
   SIMULATION_MODES,
   simulateFleet,
   type SimulationOptions,
@@ -80,6 +81,13 @@ const OPTIONS = {
     default: '0',
     parse: wholeNumber,
     description: 'stay connected until N jobs ended across the fleet (at most --duration seconds when given)',
+  },
+  'onboard-timeout': {
+    type: 'string',
+    valueName: 'S',
+    default: String(DEFAULT_ONBOARD_TIMEOUT_MS / 1000),
+    parse: positiveInteger({ unit: 'seconds' }),
+    description: 'seconds a device may take to onboard (retries included) before it counts as failed',
   },
   concurrency: {
     type: 'string',
@@ -157,6 +165,7 @@ export const simulateCommand: Command = defineCommand({
       factoryFirmware: settings.factoryFirmware,
       signingCertificates: settings.signingCertificates,
       concurrency: values.concurrency,
+      onboardTimeoutMs: values['onboard-timeout'] * 1000,
       ...(values.duration > 0 ? { runForMs: values.duration * 1000 } : {}),
       untilJobs: values.jobs,
       onProgress: progress.onProgress,
