@@ -8,13 +8,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  makeSigner,
-  signedImage,
-  startFileServer,
-  type FileServer,
-  type Signer,
-} from '../support/firmware-fixtures';
+import { makeSigner, signedImage, startFileServer, type FileServer, type Signer } from '../support/firmware';
 
 const HANDLERS = join(__dirname, '../../agent/handlers');
 

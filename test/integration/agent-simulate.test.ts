@@ -1,138 +1,147 @@
 /**
- * `fleetkit simulate` with a few devices against a real Mosquitto over mutual TLS: JITR through a front that
- * drops each new certificate's first connection, and claim through the scripted provisioning peer, with jobs
- * answered by the scripted jobs peer.
+ * `fleetkit simulate` against the local runtime, a few devices in each mode: JITR (the project's JITR decision),
+ * JITP (the runtime's template evaluation) and claim (fleet provisioning), with jobs counted in the summary.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { simulateFleet } from '../../agent';
-import { main } from '../../cli';
-import {
-  createCertificateAuthority,
-  issueDeviceCertificate,
-  type KeyAndCertificate,
-} from '../../core/certificates';
+import { DescribeThingCommand } from '@aws-sdk/client-iot';
 import { rebootDocument } from '../../core/jobs/document';
-import { startJitFront, type JitFront } from '../support/jit-front';
-import { JobsResponder } from '../support/jobs-responder';
-import { startMosquitto, type MosquittoBroker } from '../support/mosquitto';
-import { ProvisioningResponder } from '../support/provisioning-responder';
+import type { LocalRuntime } from '../../runtime';
+import { registerCa, registerJitpCa, setUpClaim, type RegisteredTestCa } from '../../tools/device-fleet';
+import { runFleetkit } from '../support/cli';
+import {
+  createJob,
+  DEVICE_POLICY,
+  eventually,
+  runJitr,
+  startAgentRuntime,
+  terminalExecution,
+} from './agent-fleet';
 
-jest.setTimeout(60_000);
+jest.setTimeout(90_000);
 
-let ca: KeyAndCertificate;
-let claimCa: KeyAndCertificate;
-let broker: MosquittoBroker;
-let front: JitFront;
-let jobs: JobsResponder;
-let provisioning: ProvisioningResponder;
+let runtime: LocalRuntime;
+let jitr: ReturnType<typeof runJitr>;
 let dir: string;
+/** `--endpoint` and `--server-ca`, as an operator gives them for the local runtime. */
+let connection: string[];
 
 beforeAll(async () => {
-  ca = await createCertificateAuthority({ subject: { CN: 'Fleetkit simulate CA' } });
-  claimCa = await createCertificateAuthority({ subject: { CN: 'Fleetkit simulate claim CA' } });
-  broker = await startMosquitto({ clientCaPems: [ca.certificatePem, claimCa.certificatePem] });
-  front = await startJitFront(broker, [ca.certificatePem]);
-  jobs = await JobsResponder.start(broker.host, broker.plainPort);
-  provisioning = await ProvisioningResponder.start(broker.host, broker.plainPort, {
-    ca,
-    templateName: 'sim-template',
-  });
+  runtime = await startAgentRuntime();
   dir = mkdtempSync(join(tmpdir(), 'fleetkit-simulate-test-'));
+  connection = ['--endpoint', `localhost:${runtime.endpoint.port}`, '--server-ca', runtime.caFile];
 });
 
 afterAll(async () => {
-  await jobs?.close();
-  await provisioning?.close();
-  await front?.close();
-  await broker?.stop();
+  jitr?.stop();
+  await runtime?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function output(): {
-  io: { stdout: { write(t: string): boolean }; stderr: { write(t: string): boolean } };
-  out: () => string;
-  err: () => string;
-} {
-  let out = '';
-  let err = '';
-  return {
-    io: {
-      stdout: { write: (t: string) => ((out += t), true) },
-      stderr: { write: (t: string) => ((err += t), true) },
-    },
-    out: () => out,
-    err: () => err,
-  };
+/** Writes the CA's certificate and key where `--ca-cert` and `--ca-key` read them. */
+function caFiles(ca: RegisteredTestCa, name: string): string[] {
+  writeFileSync(join(dir, `${name}.pem`), ca.certificatePem);
+  writeFileSync(join(dir, `${name}.key`), ca.privateKeyPem, { mode: 0o600 });
+  return ['--ca-cert', join(dir, `${name}.pem`), '--ca-key', join(dir, `${name}.key`)];
 }
 
-it('fleetkit simulate --mode jitr: every device survives the dropped first connection, with plain progress lines', async () => {
-  writeFileSync(join(dir, 'ca.pem'), ca.certificatePem);
-  writeFileSync(join(dir, 'ca.key'), ca.privateKeyPem, { mode: 0o600 });
-  writeFileSync(join(dir, 'server-ca.pem'), broker.serverCaPem);
-  const { io, out, err } = output();
-  const code = await main(
-    [
-      'simulate',
-      '--count',
-      '3',
-      '--mode',
-      'jitr',
-      '--endpoint',
-      `127.0.0.1:${front.port}`,
-      '--server-ca',
-      join(dir, 'server-ca.pem'),
-      '--ca-cert',
-      join(dir, 'ca.pem'),
-      '--ca-key',
-      join(dir, 'ca.key'),
-      '--prefix',
-      'jitr',
-      '--state-dir',
-      join(dir, 'jitr'),
-    ],
-    io,
+it('--mode jitr: every device survives the dropped first connection while JITR activates it; plain progress lines', async () => {
+  const ca = await registerCa(runtime.iot, { name: 'Simulate JITR CA', autoRegistration: true });
+  jitr = runJitr(runtime, ca);
+  const run = await runFleetkit(
+    'simulate',
+    ...['--count', '3', '--mode', 'jitr', '--prefix', 'jitr'],
+    ...connection,
+    ...caFiles(ca, 'jitr-ca'),
+    ...['--state-dir', join(dir, 'jitr')],
   );
-  expect(err()).toContain('[3/3] onboarded 3, failed 0');
-  expect(code).toBe(0);
-  expect(out()).toMatch(/^Devices: 3, onboarded: 3, failed: 0 \(/);
-  expect(out()).toMatch(/Time to onboard: p50 \d+\.\d\d s, p95 \d+\.\d\d s; connection retries: 3\n/);
-  expect([...front.dropped.values()]).toEqual([1, 1, 1]);
+
+  expect(run.stderr).toContain('[3/3] onboarded 3, failed 0');
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(/^Devices: 3, onboarded: 3, failed: 0 \(/);
+  expect(run.stdout).toMatch(/Time to onboard: p50 \d+\.\d\d s, p95 \d+\.\d\d s; connection retries: \d+\n/);
+  expect(Number(/connection retries: (\d+)/.exec(run.stdout)![1])).toBeGreaterThanOrEqual(3);
+  expect(jitr.outcomes.filter((outcome) => outcome.kind === 'provisioned')).toHaveLength(3);
 });
 
-it('simulates claim onboarding and counts the jobs the devices run', async () => {
-  for (const serial of ['claim-1', 'claim-2']) {
-    await jobs.queue(`device-${serial}`, `reboot-${serial}`, rebootDocument());
-  }
-  const claim = await issueDeviceCertificate({ ca: claimCa, subject: { CN: 'claim' } });
-  const summary = await simulateFleet({
-    count: 2,
-    mode: 'claim',
-    endpoint: { host: broker.host, port: broker.tlsPort, serverCaPem: broker.serverCaPem },
-    stateRoot: join(dir, 'claim'),
-    prefix: 'claim',
-    claim: {
-      certificatePem: claim.certificatePem,
-      privateKeyPem: claim.privateKeyPem!,
-      templateName: 'sim-template',
-    },
-    factoryFirmware: { packageName: 'sensor-fw', version: '1.0.0' },
-    untilJobs: 2,
+it('--mode jitp: the template provisions every device on its first connection', async () => {
+  const ca = await registerJitpCa(runtime, {
+    name: 'Simulate JITP CA',
+    templateName: 'simulate-jitp',
+    devicePolicyName: DEVICE_POLICY,
   });
-  await Promise.all(
-    ['claim-1', 'claim-2'].map((serial) => jobs.terminal(`device-${serial}`, `reboot-${serial}`)),
+  const run = await runFleetkit(
+    'simulate',
+    ...['--count', '3', '--mode', 'jitp', '--prefix', 'jitp'],
+    ...connection,
+    ...caFiles(ca, 'jitp-ca'),
   );
-  expect(summary).toMatchObject({ total: 2, onboarded: 2, failed: 0, failures: [] });
-  expect(provisioning.registered.map((entry) => entry.thingName).sort()).toEqual([
-    'device-claim-1',
-    'device-claim-2',
-  ]);
-  expect(summary.onboardP95Ms).toBeGreaterThanOrEqual(summary.onboardP50Ms!);
+
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(/^Devices: 3, onboarded: 3, failed: 0 \(/);
+  for (const thingName of ['jitp-1', 'jitp-2', 'jitp-3']) {
+    const thing = await runtime.iot.send(new DescribeThingCommand({ thingName }));
+    expect(thing.thingName).toBe(thingName);
+  }
 });
 
-it('reports a usage error for an unknown mode', async () => {
-  const { io, err } = output();
-  expect(await main(['simulate', '--count', '1', '--mode', 'magic', '--endpoint', 'x'], io)).toBe(2);
-  expect(err()).toContain('--mode must be one of jitr, jitp, claim; got "magic".');
+it('--mode claim --jobs 2: devices provision by claim, run the jobs that reach them, and the summary counts them', async () => {
+  const claim = await setUpClaim(runtime, {
+    templateName: 'simulate-claim',
+    clientIdPrefix: 'simulate.claim.',
+    devicePolicyName: DEVICE_POLICY,
+  });
+  writeFileSync(join(dir, 'claim.pem'), claim.certificatePem);
+  writeFileSync(join(dir, 'claim.key'), claim.privateKeyPem, { mode: 0o600 });
+  const running = runFleetkit(
+    'simulate',
+    ...['--count', '2', '--mode', 'claim', '--prefix', 'sn', '--jobs', '2'],
+    ...connection,
+    ...['--claim-cert', join(dir, 'claim.pem'), '--claim-key', join(dir, 'claim.key')],
+    ...['--template', 'simulate-claim', '--claim-client-id-prefix', 'simulate.claim.'],
+  );
+  // An operator's jobs for the devices, once fleet provisioning has created their things.
+  for (const thingName of ['device-sn-1', 'device-sn-2']) {
+    await eventually(
+      () => runtime.iot.send(new DescribeThingCommand({ thingName })).catch(() => undefined),
+      `thing ${thingName}`,
+    );
+    await createJob(runtime, `reboot-${thingName}`, thingName, rebootDocument());
+  }
+  const run = await running;
+
+  expect(run.code).toBe(0);
+  expect(run.stdout).toMatch(/^Devices: 2, onboarded: 2, failed: 0 \(/);
+  expect(run.stdout).toContain('Jobs: 2 succeeded, 0 failed, 0 rejected');
+  expect(run.stderr).toMatch(/job reboot-device-sn-\d SUCCEEDED/);
+  for (const thingName of ['device-sn-1', 'device-sn-2']) {
+    expect((await terminalExecution(runtime, `reboot-${thingName}`, thingName)).status).toBe('SUCCEEDED');
+  }
+});
+
+it('fails with exit code 1 and names the devices that did not onboard', async () => {
+  // A CA that AWS IoT does not know: every connection is refused, so no device onboards.
+  const unknown = await registerCa(runtime.iot, { name: 'Simulate unknown CA', autoRegistration: false });
+  const run = await runFleetkit(
+    'simulate',
+    ...['--count', '1', '--mode', 'jitr', '--prefix', 'lost'],
+    ...connection,
+    ...caFiles(unknown, 'unknown-ca'),
+    ...['--onboard-timeout', '3'],
+  );
+  expect(run.code).toBe(1);
+  expect(run.stdout).toMatch(/^Devices: 1, onboarded: 0, failed: 1 \(/);
+  expect(run.stdout).toMatch(
+    / {2}lost-1: did not onboard within 3 s \(last error: connection to localhost:\d+ as lost-1 failed: /,
+  );
+});
+
+it('refuses a mode it does not know, and claim mode without the claim namespace', async () => {
+  const unknownMode = await runFleetkit('simulate', '--count', '1', '--mode', 'magic', '--endpoint', 'x');
+  expect(unknownMode.code).toBe(2);
+  expect(unknownMode.stderr).toContain('--mode must be one of jitr, jitp, claim; got "magic".');
+  const noPrefix = await runFleetkit('simulate', '--count', '1', '--mode', 'claim', '--endpoint', 'x');
+  expect(noPrefix.code).toBe(2);
+  expect(noPrefix.stderr).toContain('--mode claim needs --claim-client-id-prefix.');
 });

@@ -5,46 +5,19 @@
 import {
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
-  CreatePolicyCommand,
   CreateThingCommand,
-  RegisterCACertificateCommand,
   RegisterCertificateCommand,
-  ResourceAlreadyExistsException,
-  type IoTClient,
 } from '@aws-sdk/client-iot';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import {
-  createCertificateAuthority,
   issueDeviceCertificate,
   type DistinguishedName,
   type KeyAndCertificate,
 } from '../../core/certificates';
-import { devicePolicyDocument } from '../../core/device-policy';
 import type { LocalRuntime } from '../../runtime';
+import type { RegisteredTestCa } from '../../tools/device-fleet';
 
-/** A CA registered through the runtime's control-plane endpoint. */
-export interface RegisteredTestCa extends KeyAndCertificate {
-  readonly certificateId: string;
-}
-
-/** Creates a CA and registers it ACTIVE, with auto-registration and optional JITP template. */
-export async function registerCa(
-  iot: IoTClient,
-  options: { name: string; autoRegistration: boolean; jitpTemplateName?: string },
-): Promise<RegisteredTestCa> {
-  const ca = await createCertificateAuthority({ subject: { CN: options.name, O: 'Fleetkit tests' } });
-  const out = await iot.send(
-    new RegisterCACertificateCommand({
-      caCertificate: ca.certificatePem,
-      setAsActive: true,
-      allowAutoRegistration: options.autoRegistration,
-      ...(options.jitpTemplateName !== undefined && {
-        registrationConfig: { templateName: options.jitpTemplateName },
-      }),
-    }),
-  );
-  return { ...ca, certificateId: out.certificateId! };
-}
+export { ensureDevicePolicy, registerCa, type RegisteredTestCa } from '../../tools/device-fleet';
 
 /** A device certificate signed by `ca`. */
 export async function deviceCertificate(
@@ -53,23 +26,6 @@ export async function deviceCertificate(
 ): Promise<KeyAndCertificate> {
   const issued = await issueDeviceCertificate({ ca, subject });
   return { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem! };
-}
-
-/** Creates Fleetkit's device policy (once) under `name`. */
-export async function ensureDevicePolicy(runtime: LocalRuntime, name: string): Promise<void> {
-  const prefix = `arn:aws:iot:${runtime.region}:${runtime.accountId}:`;
-  try {
-    await runtime.iot.send(
-      new CreatePolicyCommand({
-        policyName: name,
-        policyDocument: JSON.stringify(
-          devicePolicyDocument((resource, value) => `${prefix}${resource}/${value}`),
-        ),
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof ResourceAlreadyExistsException)) throw error;
-  }
 }
 
 /**
