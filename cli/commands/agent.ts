@@ -103,11 +103,12 @@ export function createAgentCommand(stopSignal = processStopSignal): Command {
     footer:
       'Exit codes: 0 stopped cleanly, 1 onboarding failed for good, 2 usage, 130 interrupted while onboarding.\nSee docs/agent.md.',
     async run({ values }, io) {
+      const onboarding = onboardingFrom(values);
       const settings = deviceSettings(values);
       const agent = new DeviceAgent({
         stateDir: values['state-dir'],
         endpoint: settings.endpoint,
-        onboarding: onboardingFrom(values),
+        onboarding: onboarding(),
         factoryFirmware: settings.factoryFirmware,
         signingCertificates: settings.signingCertificates,
       });
@@ -154,7 +155,8 @@ interface OnboardingValues {
   readonly 'create-keys': boolean;
 }
 
-function onboardingFrom(values: OnboardingValues): Onboarding {
+/** Checks the onboarding options (usage errors first), then reads the files they name. */
+function onboardingFrom(values: OnboardingValues): () => Onboarding {
   const needed = (name: keyof OnboardingValues & string, mode: string): string => {
     const value = values[name];
     if (typeof value !== 'string' || value === '') throw new UsageError(`${mode} needs --${name}.`);
@@ -162,23 +164,30 @@ function onboardingFrom(values: OnboardingValues): Onboarding {
   };
   if (values.cert !== undefined) {
     const mode = 'Onboarding with --cert';
+    const [thingName, certFile, keyFile] = [needed('thing-name', mode), values.cert, needed('key', mode)];
     const caChain = values['ca-chain'];
-    return {
+    return () => ({
       mode: 'certificate',
-      thingName: needed('thing-name', mode),
-      certificatePem: readTextFile(values.cert),
-      privateKeyPem: readTextFile(needed('key', mode)),
+      thingName,
+      certificatePem: readTextFile(certFile),
+      privateKeyPem: readTextFile(keyFile),
       ...(caChain === undefined ? {} : { caChainPem: readTextFile(caChain) }),
-    };
+    });
   }
   const mode = 'Fleet provisioning with --claim-cert';
-  return {
+  const [certFile, keyFile, claimClientId, templateName] = [
+    needed('claim-cert', mode),
+    needed('claim-key', mode),
+    needed('claim-client-id', mode),
+    needed('template', mode),
+  ];
+  return () => ({
     mode: 'claim',
-    claimCertificatePem: readTextFile(needed('claim-cert', mode)),
-    claimPrivateKeyPem: readTextFile(needed('claim-key', mode)),
-    claimClientId: needed('claim-client-id', mode),
-    templateName: needed('template', mode),
+    claimCertificatePem: readTextFile(certFile),
+    claimPrivateKeyPem: readTextFile(keyFile),
+    claimClientId,
+    templateName,
     parameters: Object.assign({}, ...values.param) as Record<string, string>,
     method: values['create-keys'] ? 'create-keys' : 'csr',
-  };
+  });
 }

@@ -126,33 +126,37 @@ export const simulateCommand: Command = defineCommand({
   options: OPTIONS,
   footer: 'Exit codes: 0 every device onboarded, 1 some did not, 2 usage. See docs/agent.md.',
   async run({ values }, io) {
-    const settings = deviceSettings(values);
     const needed = (name: 'ca-cert' | 'ca-key' | 'claim-cert' | 'claim-key' | 'template'): string => {
       const value = values[name];
       if (value === undefined) throw new UsageError(`--mode ${values.mode} needs --${name}.`);
       return value;
     };
-    let identities: Pick<SimulationOptions, 'ca' | 'claim'>;
+    // Usage errors first, then the files.
+    let identities: () => Pick<SimulationOptions, 'ca' | 'claim'>;
     if (values.mode === 'claim') {
       const prefix = values['claim-client-id-prefix'];
       if (prefix === undefined) throw new UsageError('--mode claim needs --claim-client-id-prefix.');
-      identities = {
+      const [certFile, keyFile, templateName] = [
+        needed('claim-cert'),
+        needed('claim-key'),
+        needed('template'),
+      ];
+      identities = () => ({
         claim: {
-          certificatePem: readTextFile(needed('claim-cert')),
-          privateKeyPem: readTextFile(needed('claim-key')),
-          templateName: needed('template'),
+          certificatePem: readTextFile(certFile),
+          privateKeyPem: readTextFile(keyFile),
+          templateName,
           clientIdPrefix: prefix,
           serialParameter: values['serial-parameter'],
         },
-      };
+      });
     } else {
-      identities = {
-        ca: {
-          certificatePem: readTextFile(needed('ca-cert')),
-          privateKeyPem: readTextFile(needed('ca-key')),
-        },
-      };
+      const [certFile, keyFile] = [needed('ca-cert'), needed('ca-key')];
+      identities = () => ({
+        ca: { certificatePem: readTextFile(certFile), privateKeyPem: readTextFile(keyFile) },
+      });
     }
+    const settings = deviceSettings(values);
     const progress = progressPrinter(io.stderr);
     const started = Date.now();
     const summary = await simulateFleet({
@@ -161,7 +165,7 @@ export const simulateCommand: Command = defineCommand({
       endpoint: settings.endpoint,
       stateRoot: values['state-dir'] ?? mkdtempSync(join(tmpdir(), 'fleetkit-simulate-')),
       prefix: values.prefix,
-      ...identities,
+      ...identities(),
       factoryFirmware: settings.factoryFirmware,
       signingCertificates: settings.signingCertificates,
       concurrency: values.concurrency,

@@ -82,8 +82,10 @@ describe('marked blocks', () => {
       '| --- | --- |',
       '| `ca status (--ca-certificate-id ID \\| --ca-dir DIR)` | a CA |',
       '| `fleetkit cert inspect FILE [options]` | a certificate |',
+      '| `simulate --count N --mode MODE` | a command that stands alone |',
+      '| `fleet search QUERY` | a verb, then a placeholder |',
       '| plain text | no code span |',
     ].join('\n');
-    expect(commandsInTable(table)).toEqual(['ca status', 'cert inspect']);
+    expect(commandsInTable(table)).toEqual(['ca status', 'cert inspect', 'simulate', 'fleet search']);
   });
 });
