@@ -4,7 +4,7 @@
 import { FleetkitError } from '../core/errors';
 
 /** The benchmarks `npm run bench` can run. */
-export const BENCHMARKS = ['storm', 'bundles', 'scale', 'runtime'] as const;
+export const BENCHMARKS = ['storm', 'bundles', 'scale', 'runtime', 'agents'] as const;
 
 /** One benchmark. */
 export type BenchmarkName = (typeof BENCHMARKS)[number];
@@ -31,6 +31,8 @@ export interface BenchArgs {
   readonly faultVisibilityTimeoutSeconds: number;
   /** Simulated devices the local-runtime benchmark connects and holds. */
   readonly runtimeDevices: number;
+  /** Device agents per run of the agents benchmark, one run per count and onboarding mode. */
+  readonly agentCounts: readonly number[];
   /** Report file. */
   readonly out: string;
   readonly help: boolean;
@@ -46,7 +48,7 @@ export const USAGE = `Usage: npm run bench -- [options]
 
 Runs the benchmarks and writes BENCHMARKS.md (sections of benchmarks not run are kept).
 
-  --only <list>               storm,bundles,scale,runtime (default: all four)
+  --only <list>               storm,bundles,scale,runtime,agents (default: all five)
   --quick                     small sizes: 200 devices, 3 load samples
   --devices <n>               devices of the storms (default 2000; --quick 200)
   --variant-devices <n>       devices of the duplicate and fault storms (default: --devices)
@@ -57,6 +59,7 @@ Runs the benchmarks and writes BENCHMARKS.md (sections of benchmarks not run are
   --fault-visibility-timeout <s>  visibility timeout of the duplicate and fault storms (default 15)
   --no-lint                   skip cfn-lint in the scale benchmark
   --runtime-devices <n>       devices the local-runtime benchmark holds connected (default 1000; --quick 100)
+  --agent-counts <list>       device agents per run of the agents benchmark (default 200,1000; --quick 50)
   --out <file>                report file (default BENCHMARKS.md)
   --help                      this text`;
 
@@ -85,6 +88,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   let whatIfDevices: number | undefined;
   let samples: number | undefined;
   let runtimeDevices: number | undefined;
+  let agentCounts: number[] | undefined;
   let faultVisibilityTimeoutSeconds = 15;
   let out = 'BENCHMARKS.md';
   for (let i = 0; i < argv.length; i++) {
@@ -138,6 +142,13 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
       case '--runtime-devices':
         runtimeDevices = positiveInt(flag, value(), 20_000);
         break;
+      case '--agent-counts': {
+        const list = (value() ?? '').split(',').filter((s) => s.trim() !== '');
+        if (list.length === 0)
+          throw new UsageError('--agent-counts needs a list of whole numbers, e.g. 200,1000');
+        agentCounts = list.map((count) => positiveInt(flag, count.trim(), 10_000));
+        break;
+      }
       case '--samples':
         samples = positiveInt(flag, value(), 100);
         break;
@@ -165,6 +176,7 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     whatIfDevices: whatIfDevices ?? Math.min(stormDevices, 1000),
     samples: samples ?? (quick ? 3 : 7),
     runtimeDevices: runtimeDevices ?? (quick ? 100 : 1000),
+    agentCounts: agentCounts ?? (quick ? [50] : [200, 1000]),
     lint,
     faultVisibilityTimeoutSeconds,
     out,

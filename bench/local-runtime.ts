@@ -6,10 +6,6 @@
  * The runtime runs in its own process (bench/runtime-host.ts, which starts moto and Mosquitto as the runtime
  * does for `npm start`), the simulated devices in this one, so the figures are the runtime's alone.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { createInterface } from 'node:readline';
 import {
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
@@ -29,6 +25,7 @@ import {
 import { devicePolicyDocument } from '../core/device-policy';
 import { certificateParameter, jitpTemplate, templateBodyJson } from '../core/provisioning';
 import type { RuntimeHostReady } from './runtime-host';
+import { cpuSeconds, rssMiB, startRuntimeProcess } from './runtime-process';
 
 /** What the benchmark measured. */
 export interface LocalRuntimeReport {
@@ -56,21 +53,6 @@ export interface ProcessUsage {
   /** CPU time over the hold, as a share of one core. */
   readonly cpuShare: number;
   readonly rssMiB: number;
-}
-
-const CLOCK_TICKS_PER_SECOND = 100;
-
-function cpuTicks(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // Fields after the command: state is [0]; utime [11], stime [12] (man 5 proc, fields 14 and 15).
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS:'));
-  return Number(line?.match(/\d+/)?.[0] ?? 0) / 1024;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -133,25 +115,10 @@ export async function measureLocalRuntime(options: {
     identities.push({ certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem! });
   }
 
-  const spawnedAt = Date.now();
-  const host: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(__dirname, 'runtime-host.ts')],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, AWS_ENDPOINT_URL: '' },
-    },
-  );
+  const host = await startRuntimeProcess();
+  const { ready } = host;
   const clients: MqttClient[] = [];
   try {
-    const ready = await new Promise<RuntimeHostReady>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the runtime did not start within 120 s')), 120_000);
-      createInterface({ input: host.stdout! }).once('line', (line) => {
-        clearTimeout(timer);
-        resolve(JSON.parse(line) as RuntimeHostReady);
-      });
-      host.once('exit', (code) => reject(new Error(`the runtime host exited with code ${code}`)));
-    });
     progress(
       `local runtime: up in ${ready.startMs} ms (pid ${ready.pids.host}, mosquitto ${ready.pids.mosquitto})`,
     );
@@ -198,7 +165,7 @@ export async function measureLocalRuntime(options: {
     );
     await new Promise((resolve) => setTimeout(resolve, 1000));
     clients.push(await connectClient(ready, first, 'bench-0'));
-    const firstDeviceOnboardedMs = Date.now() - spawnedAt;
+    const firstDeviceOnboardedMs = host.sinceSpawn();
     progress(
       `local runtime: first device onboarded (JITP) ${firstDeviceOnboardedMs} ms after spawning the runtime`,
     );
@@ -249,9 +216,9 @@ export async function measureLocalRuntime(options: {
 
     const pids = ready.pids;
     const before = {
-      host: cpuTicks(pids.host),
-      mosquitto: cpuTicks(pids.mosquitto),
-      moto: pids.moto ? cpuTicks(pids.moto) : 0,
+      host: cpuSeconds(pids.host),
+      mosquitto: cpuSeconds(pids.mosquitto),
+      moto: pids.moto ? cpuSeconds(pids.moto) : 0,
     };
     const holdStart = Date.now();
     let publishesAcknowledged = 0;
@@ -266,8 +233,8 @@ export async function measureLocalRuntime(options: {
       setTimeout(resolve, Math.max(0, holdSeconds * 1000 - (Date.now() - holdStart))),
     );
     const elapsedSeconds = (Date.now() - holdStart) / 1000;
-    const usage = (pid: number, ticksBefore: number): ProcessUsage => ({
-      cpuShare: (cpuTicks(pid) - ticksBefore) / CLOCK_TICKS_PER_SECOND / elapsedSeconds,
+    const usage = (pid: number, secondsBefore: number): ProcessUsage => ({
+      cpuShare: (cpuSeconds(pid) - secondsBefore) / elapsedSeconds,
       rssMiB: rssMiB(pid),
     });
     const report: LocalRuntimeReport = {
@@ -289,13 +256,7 @@ export async function measureLocalRuntime(options: {
   } finally {
     progress('local runtime: disconnecting the devices and stopping the runtime');
     await Promise.all(clients.map((client) => client.endAsync(true).catch(() => undefined)));
-    if (host.exitCode === null) {
-      const exited = new Promise((resolve) => host.once('exit', resolve));
-      host.kill('SIGTERM');
-      const timer = setTimeout(() => host.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await host.stop();
   }
 }
 

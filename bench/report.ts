@@ -2,7 +2,8 @@
  * BENCHMARKS.md: one section per benchmark, each with the command, date and machine of the run that produced
  * it, between markers so that a run of one benchmark replaces only its own section.
  */
-import type { BenchmarkName } from './args';
+import { BENCHMARKS, type BenchmarkName } from './args';
+import type { AgentRun, AgentsReport } from './agents';
 import { RETRY_BACKOFF } from '../lambda/jitr/retry-adapter';
 import type { BundleMeasurement, BundleReport, BundleVariant } from './bundles';
 import { DEVICE_CLASSES, type DeviceClass } from './end-state';
@@ -48,19 +49,22 @@ export function wrapSection(id: BenchmarkName, body: string): string {
 /** The sections of an existing report, by benchmark. */
 export function readSections(report: string): Map<BenchmarkName, string> {
   const out = new Map<BenchmarkName, string>();
-  const pattern = /<!-- bench:(storm|bundles|scale|runtime):start -->\n([\s\S]*?)\n<!-- bench:\1:end -->/g;
+  const pattern = new RegExp(
+    `<!-- bench:(${BENCHMARKS.join('|')}):start -->\\n([\\s\\S]*?)\\n<!-- bench:\\1:end -->`,
+    'g',
+  );
   for (const match of report.matchAll(pattern)) out.set(match[1] as BenchmarkName, match[2]!);
   return out;
 }
 
 /**
  * The new report: the sections just produced, and the other sections of the existing report unchanged, in the
- * order storm, bundles, scale.
+ * order of {@link BENCHMARKS}.
  */
 export function mergeReport(existing: string | undefined, fresh: ReadonlyMap<BenchmarkName, string>): string {
   const old = existing === undefined ? new Map<BenchmarkName, string>() : readSections(existing);
   const parts = [PREAMBLE];
-  for (const id of ['storm', 'bundles', 'scale', 'runtime'] as const) {
+  for (const id of BENCHMARKS) {
     const body = fresh.get(id) ?? old.get(id);
     if (body !== undefined) parts.push(wrapSection(id, body));
   }
@@ -594,5 +598,65 @@ export function formatRuntimeSection(report: LocalRuntimeReport, context: RunCon
         ...usage('moto (control plane)', report.moto),
       ],
     ),
+  ].join('\n');
+}
+
+const MODE_NAMES: Readonly<Record<AgentRun['mode'], string>> = {
+  jitp: 'JITP (first connection dropped while the template provisions, retry after at least 1 s)',
+  claim: 'claim (claim connection, CreateCertificateFromCsr, RegisterThing, then the new identity)',
+};
+
+/** The device agent section. */
+export function formatAgentsSection(report: AgentsReport, context: RunContext): string {
+  const ms = (value: number | undefined) => (value === undefined ? '–' : `${int(value)} ms`);
+  return [
+    '## Device agents (`fleetkit simulate`)',
+    '',
+    provenance(context),
+    '',
+    'N device agents (agent/, the AWS IoT Device SDK v2 over MQTT 5 and mutual TLS, each with its own identity and',
+    `state directory) in one process, ${report.concurrency} starting at once, onboarding against the local runtime in a`,
+    "process of its own (moto, Mosquitto, the mutual-TLS front). Time to onboard: from an agent's start to its first",
+    'connection as its thing, shadow reported. Devices/s: onboarded ÷ seconds from the first start to the last',
+    "onboarded. Memory: growth of the agents' process (after a full collection) with every agent connected, per agent.",
+    'The runtime, moto and the agents share the machine, so the figures are those of the whole system on it.',
+    '',
+    table(
+      [
+        'Mode',
+        'Agents',
+        'Onboarded',
+        'Failed',
+        'p50',
+        'p95',
+        'Devices/s',
+        'Connect retries',
+        'RSS / agent',
+        'Heap / agent',
+        'CPU agents',
+        'CPU runtime',
+        'Load at start',
+      ],
+      report.runs.map((run) => [
+        run.mode,
+        int(run.devices),
+        int(run.summary.onboarded),
+        int(run.summary.failed),
+        ms(run.summary.onboardP50Ms),
+        ms(run.summary.onboardP95Ms),
+        num(run.devicesPerSecond, 1),
+        int(run.summary.connectRetries),
+        `${num(run.rssPerAgentKiB, 0)} KiB`,
+        `${num(run.heapPerAgentKiB, 0)} KiB`,
+        pct(run.agentsCpuShare),
+        pct(run.runtimeCpuShare),
+        num(run.loadAverage, 1),
+      ]),
+    ),
+    '',
+    ...[...new Set(report.runs.map((run) => run.mode))].map((mode) => `- ${mode}: ${MODE_NAMES[mode]}.`),
+    "- CPU: share of one core over the run, of the agents' process and of the runtime's node process (moto and",
+    '  Mosquitto apart). Load at start: the one-minute load average when the run started; above the number of',
+    '  cores, other work on the machine slowed the run.',
   ].join('\n');
 }

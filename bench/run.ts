@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: runs the onboarding storm, the bundle, the scale and the local-runtime benchmarks and writes
- * BENCHMARKS.md.
+ * `npm run bench`: runs the onboarding storm, the bundle, the scale, the local-runtime and the device-agent
+ * benchmarks and writes BENCHMARKS.md.
  *
  * Starts its own moto server (tools/emulator.ts) and stops it by process id. Progress goes to stderr.
  * Every phase is bounded in time. See `npm run bench -- --help`.
@@ -9,12 +9,21 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createCertificateAuthority } from '../core/certificates/issue';
 import { startMoto, stopProcess, type MotoProcess } from '../tools/emulator';
-import { commandLine, parseArgs, UsageError, USAGE, type BenchArgs, type BenchmarkName } from './args';
+import {
+  BENCHMARKS,
+  commandLine,
+  parseArgs,
+  UsageError,
+  USAGE,
+  type BenchArgs,
+  type BenchmarkName,
+} from './args';
 import { measureBundles } from './bundles';
 import { readDeployedJitrSettings } from './deployed-settings';
 import { generateDevices } from './devices';
 import { describeMachine, machineLine } from './machine';
 import {
+  formatAgentsSection,
   formatBundlesSection,
   formatRuntimeSection,
   formatScaleSection,
@@ -25,6 +34,7 @@ import {
 } from './report';
 import { ROOT } from './paths';
 import { measureLocalRuntime } from './local-runtime';
+import { measureAgents } from './agents';
 import { LARGE_ORGANIZATION, measureScale } from './scale';
 import { runStorm, type StormOptions } from './storm';
 
@@ -206,6 +216,11 @@ async function runtimeBench(args: BenchArgs, context: RunContext): Promise<strin
   return formatRuntimeSection(report, context);
 }
 
+async function agentsBench(args: BenchArgs, context: RunContext): Promise<string> {
+  const report = await measureAgents({ counts: args.agentCounts, progress });
+  return formatAgentsSection(report, context);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let args: BenchArgs;
   try {
@@ -233,10 +248,11 @@ async function main(argv: readonly string[]): Promise<number> {
     bundles: bundlesBench,
     scale: scaleBench,
     runtime: runtimeBench,
+    agents: agentsBench,
   };
   const sections = new Map<BenchmarkName, string>();
   let failed = false;
-  for (const name of ['storm', 'bundles', 'scale', 'runtime'] as const) {
+  for (const name of BENCHMARKS) {
     if (!args.only.has(name)) continue;
     try {
       sections.set(name, await benches[name](args, context));

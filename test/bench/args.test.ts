@@ -3,7 +3,7 @@ import { commandLine, parseArgs, UsageError } from '../../bench/args';
 describe('parseArgs', () => {
   test('runs everything at full size by default', () => {
     expect(parseArgs([])).toMatchObject({
-      only: new Set(['storm', 'bundles', 'scale', 'runtime']),
+      only: new Set(['storm', 'bundles', 'scale', 'runtime', 'agents']),
       quick: false,
       devices: 2000,
       variantDevices: 2000,
@@ -12,6 +12,7 @@ describe('parseArgs', () => {
       whatIfDevices: 1000,
       samples: 7,
       runtimeDevices: 1000,
+      agentCounts: [200, 1000],
       lint: true,
       faultVisibilityTimeoutSeconds: 15,
       out: 'BENCHMARKS.md',
@@ -42,6 +43,11 @@ describe('parseArgs', () => {
     });
   });
 
+  test('--agent-counts sizes the runs of the agents benchmark; --quick runs one small one', () => {
+    expect(parseArgs(['--agent-counts', '20,300']).agentCounts).toEqual([20, 300]);
+    expect(parseArgs(['--quick']).agentCounts).toEqual([50]);
+  });
+
   test('--only selects benchmarks', () => {
     expect(parseArgs(['--only', 'bundles,scale']).only).toEqual(new Set(['bundles', 'scale']));
   });
@@ -52,6 +58,8 @@ describe('parseArgs', () => {
     [['--devices'], '--devices needs a whole number from 1 to 100000, got nothing'],
     [['--samples', '2.5'], '--samples needs a whole number'],
     [['--fast'], 'unknown option --fast'],
+    [['--agent-counts', '200,0'], '--agent-counts needs a whole number from 1 to 10000, got 0'],
+    [['--agent-counts', ''], '--agent-counts needs a list of whole numbers'],
   ])('fails on %j', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);
     expect(() => parseArgs(argv)).toThrow(message);

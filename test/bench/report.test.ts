@@ -1,8 +1,10 @@
 import type { BundleReport } from '../../bench/bundles';
 import { computeCeiling, callsPerDevice } from '../../bench/ceiling';
 import { DEVICE_CLASSES, type DeviceClass } from '../../bench/end-state';
+import type { AgentRun } from '../../bench/agents';
 import {
   bundleReading,
+  formatAgentsSection,
   formatBundlesSection,
   formatScaleSection,
   formatStormSection,
@@ -150,6 +152,17 @@ describe('mergeReport', () => {
       ['scale', 'scale v2'],
     ]);
     expect(second.startsWith('# Benchmarks\n')).toBe(true);
+  });
+
+  test('keeps the agents section after the others', () => {
+    const report = mergeReport(
+      undefined,
+      new Map([
+        ['agents', 'agents v1'],
+        ['storm', 'storm v1'],
+      ]),
+    );
+    expect([...readSections(report).keys()]).toEqual(['storm', 'agents']);
   });
 
   test('round-trips a section body through its markers', () => {
@@ -356,5 +369,57 @@ describe('formatScaleSection', () => {
       context,
     );
     expect(order).toContain('| 1 problems | FAIL |');
+  });
+});
+
+describe('formatAgentsSection', () => {
+  const run = (mode: AgentRun['mode'], devices: number, extra: Partial<AgentRun> = {}): AgentRun => ({
+    mode,
+    devices,
+    summary: {
+      total: devices,
+      onboarded: devices - 1,
+      failed: 1,
+      onboardP50Ms: 1234,
+      onboardP95Ms: 2345,
+      jobsSucceeded: 0,
+      jobsFailed: 0,
+      jobsRejected: 0,
+      connectRetries: devices,
+      failures: [{ device: 'x', error: 'y' }],
+    },
+    seconds: 10,
+    devicesPerSecond: 19.9,
+    rssPerAgentKiB: 512.4,
+    heapPerAgentKiB: 40.6,
+    agentsCpuShare: 0.42,
+    runtimeCpuShare: 0.7,
+    loadAverage: 1.25,
+    ...extra,
+  });
+
+  test('states the command and machine, and one row per run with onboarding times, rate and memory per agent', () => {
+    const text = formatAgentsSection(
+      { concurrency: 50, runs: [run('jitp', 200), run('claim', 1000)] },
+      context,
+    );
+    expect(text).toContain('- Command: `npm run bench -- --quick`');
+    expect(text).toContain('- Machine: Test CPU, 2 cores');
+    expect(text).toContain('50 starting at once');
+    expect(text).toContain(
+      '| jitp | 200 | 199 | 1 | 1,234 ms | 2,345 ms | 19.9 | 200 | 512 KiB | 41 KiB | 42 % | 70 % |',
+    );
+    expect(text).toContain('| claim | 1,000 | 999 | 1 |');
+    expect(text).toContain('- jitp: JITP (first connection dropped');
+    expect(text).toContain('- claim: claim (claim connection, CreateCertificateFromCsr');
+  });
+
+  test('shows a dash for times no device produced', () => {
+    const none = run('jitp', 1, {
+      summary: { ...run('jitp', 1).summary, onboarded: 0, onboardP50Ms: undefined, onboardP95Ms: undefined },
+    });
+    expect(formatAgentsSection({ concurrency: 50, runs: [none] }, context)).toContain(
+      '| jitp | 1 | 0 | 1 | – | – |',
+    );
   });
 });
