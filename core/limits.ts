@@ -448,3 +448,102 @@ export const SHADOW_LIMITS = {
   /** Depth of the JSON objects in `desired` or `reported`. */
   depth: limit(6, SHADOW_LIMITS_PAGE),
 } as const satisfies Record<string, Limit>;
+
+const JOB_ROLLOUT = 'https://docs.aws.amazon.com/iot/latest/apireference/API_JobExecutionsRolloutConfig.html';
+const EXPONENTIAL_ROLLOUT =
+  'https://docs.aws.amazon.com/iot/latest/apireference/API_ExponentialRolloutRate.html';
+const ABORT_CRITERIA = 'https://docs.aws.amazon.com/iot/latest/apireference/API_AbortCriteria.html';
+const TIMEOUT_CONFIG = 'https://docs.aws.amazon.com/iot/latest/apireference/API_TimeoutConfig.html';
+const RETRY_CRITERIA = 'https://docs.aws.amazon.com/iot/latest/apireference/API_RetryCriteria.html';
+const PRESIGNED_URL_CONFIG =
+  'https://docs.aws.amazon.com/iot/latest/apireference/API_PresignedUrlConfig.html';
+const MAINTENANCE_WINDOW = 'https://docs.aws.amazon.com/iot/latest/apireference/API_MaintenanceWindow.html';
+const CREATE_JOB_TEMPLATE = 'https://docs.aws.amazon.com/iot/latest/apireference/API_CreateJobTemplate.html';
+
+/**
+ * How a job rolls out, aborts, times out and retries, and how long its presigned URLs live: the ranges AWS IoT
+ * accepts in CreateJob and CreateJobTemplate. The fleet configuration (`jobs.templates`), the job-template
+ * construct, the CLI and the staged rollout all check against these.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/jobs-configurations-details.html
+ */
+export const JOB_EXECUTION_LIMITS = {
+  /** Constant rollout: `maximumPerMinute`, 1 to 1000 things notified per minute. */
+  maximumPerMinuteMin: limit(1, JOB_ROLLOUT),
+  maximumPerMinuteMax: limit(1000, JOB_ROLLOUT),
+  /** Exponential rollout: `baseRatePerMinute`, 1 to 1000. */
+  baseRatePerMinuteMin: limit(1, EXPONENTIAL_ROLLOUT),
+  baseRatePerMinuteMax: limit(1000, EXPONENTIAL_ROLLOUT),
+  /** Exponential rollout: `incrementFactor`, 1.1 to 5 (a number with one decimal place). */
+  incrementFactorMin: limit(1.1, EXPONENTIAL_ROLLOUT),
+  incrementFactorMax: limit(5, EXPONENTIAL_ROLLOUT),
+  /** Rate increase criteria: `numberOfNotifiedThings` or `numberOfSucceededThings`, at least 1. */
+  rateIncreaseThingsMin: limit(
+    1,
+    'https://docs.aws.amazon.com/iot/latest/apireference/API_RateIncreaseCriteria.html',
+  ),
+  /** Abort criteria: `thresholdPercentage`, 0 to 100. */
+  abortThresholdPercentageMax: limit(100, ABORT_CRITERIA),
+  /** Abort criteria: `minNumberOfExecutedThings`, at least 1. */
+  abortMinExecutedThingsMin: limit(1, ABORT_CRITERIA),
+  /** `inProgressTimeoutInMinutes`: 1 to 10080 (seven days). */
+  inProgressTimeoutMinutesMin: limit(1, TIMEOUT_CONFIG),
+  inProgressTimeoutMinutesMax: limit(10080, TIMEOUT_CONFIG),
+  /** Retries of one failure type (`numberOfRetries`), and of all types together: at most 10. */
+  retriesMax: limit(10, RETRY_CRITERIA),
+  /** Presigned URLs in a job document live 60 to 3600 seconds (`expiresInSec`; AWS's default is 3600). */
+  presignedUrlExpirySecondsMin: limit(60, PRESIGNED_URL_CONFIG),
+  presignedUrlExpirySecondsMax: limit(3600, PRESIGNED_URL_CONFIG),
+  /** A maintenance window lasts 1 to 1430 minutes (`durationInMinutes`). */
+  maintenanceWindowMinutesMin: limit(1, MAINTENANCE_WINDOW),
+  maintenanceWindowMinutesMax: limit(1430, MAINTENANCE_WINDOW),
+  /** A maintenance window's `startTime` (a cron expression): 1 to 256 characters. */
+  maintenanceWindowStartTimeMaxLength: limit(256, MAINTENANCE_WINDOW),
+  /** Targets of one job (things and groups; a group counts as one). */
+  targetsPerJob: limit(100, CREATE_JOB),
+  /** Job template descriptions (`description`: up to 2028 characters). */
+  templateDescriptionMaxLength: limit(2028, CREATE_JOB_TEMPLATE),
+  /** Job template IDs (`jobTemplateId`: 1 to 64 of `[a-zA-Z0-9_-]`). */
+  templateIdMaxLength: limit(64, CREATE_JOB_TEMPLATE),
+  /** Job comments (`comment` of CancelJob: up to 2028 characters). */
+  commentMaxLength: limit(2028, 'https://docs.aws.amazon.com/iot/latest/apireference/API_CancelJob.html'),
+} as const satisfies Record<string, Limit>;
+
+/** Job template IDs AWS IoT accepts. @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateJobTemplate.html */
+export const JOB_TEMPLATE_ID_PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
+
+const SIGNER_PROFILE = 'https://docs.aws.amazon.com/signer/latest/api/API_PutSigningProfile.html';
+
+/**
+ * AWS Signer signing profile names: 2 to 64 of `[a-zA-Z0-9_]` (no hyphen).
+ * @see https://docs.aws.amazon.com/signer/latest/api/API_PutSigningProfile.html
+ */
+export const SIGNING_PROFILE_NAME_PATTERN = /^[a-zA-Z0-9_]{2,64}$/;
+
+/** AWS Signer limits Fleetkit's firmware pipeline plans around. */
+export const SIGNER_LIMITS = {
+  profileNameMaxLength: limit(64, SIGNER_PROFILE),
+} as const satisfies Record<string, Limit>;
+
+/**
+ * Software package catalog limits beyond names: descriptions and the attributes of a package version (Fleetkit
+ * stores a firmware file's SHA-256 and signature there).
+ */
+export const SOFTWARE_PACKAGE_CATALOG_LIMITS = {
+  /** Package and package version descriptions: up to 1024 characters. */
+  descriptionMaxLength: limit(1024, SOFTWARE_PACKAGE),
+  /** "The combined size of all the attributes on a package version is limited to 3KB." */
+  attributesMaxBytes: limit(
+    3072,
+    'https://docs.aws.amazon.com/iot/latest/developerguide/preparing-to-use-software-package-catalog.html',
+  ),
+} as const satisfies Record<string, Limit>;
+
+/**
+ * S3 lifecycle rules: days after which a noncurrent object version expires, at least 1.
+ * @see https://docs.aws.amazon.com/AmazonS3/latest/API/API_NoncurrentVersionExpiration.html
+ */
+export const S3_NONCURRENT_VERSION_EXPIRATION_DAYS_MIN = limit(
+  1,
+  'https://docs.aws.amazon.com/AmazonS3/latest/API/API_NoncurrentVersionExpiration.html',
+);

@@ -76,6 +76,7 @@ export const FLEETKIT_SERVICES = {
   preProvisioningHook: 'fleetkit-pre-provisioning-hook',
   caExpiry: 'fleetkit-ca-expiry',
   registry: 'fleetkit-registry',
+  rollout: 'fleetkit-rollout',
 } as const;
 
 /** Days until a registered CA certificate expires, one value per CA per check. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { THING_TYPE_DEPRECATION_DELAY_SECONDS } from '../limits';
+import { SIGNING_PROFILE_NAME_PATTERN, THING_TYPE_DEPRECATION_DELAY_SECONDS } from '../limits';
 import { fleetIndexingSchema } from './indexing';
 
 /*
@@ -14,6 +14,7 @@ export const REGISTRY_RESOURCE_TYPES = {
   thingType: 'Custom::FleetkitThingType',
   groupPolicy: 'Custom::FleetkitGroupPolicyAttachment',
   caCertificate: 'Custom::FleetkitCaCertificate',
+  signingProfile: 'Custom::FleetkitSigningProfile',
 } as const;
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
@@ -82,7 +83,24 @@ export const caCertificateResourceSchema = z.object({
   forceRemoval: bool.default(false),
 });
 
+/** AWS Signer's signing platform for AWS IoT Device Management: ECDSA P-256 signatures over SHA-256. */
+export const IOT_SIGNING_PLATFORM_ID = 'AWSIoTDeviceManagement-SHA256-ECDSA';
+
+/**
+ * An AWS Signer signing profile for firmware: the IoT Device Management platform and the code-signing
+ * certificate imported into ACM it signs with. CloudFormation's AWS::Signer::SigningProfile offers only the
+ * Lambda and Notation platforms and no signing material (docs/custom-resources.md).
+ *
+ * @see https://docs.aws.amazon.com/signer/latest/api/API_PutSigningProfile.html
+ */
+export const signingProfileResourceSchema = z.object({
+  profileName: z.string().regex(SIGNING_PROFILE_NAME_PATTERN),
+  platformId: z.literal(IOT_SIGNING_PLATFORM_ID),
+  certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[a-zA-Z0-9-]+$/),
+});
+
 export type IndexingResourceProperties = z.input<typeof indexingResourceSchema>;
 export type ThingTypeResourceProperties = z.input<typeof thingTypeResourceSchema>;
 export type GroupPolicyResourceProperties = z.input<typeof groupPolicyResourceSchema>;
 export type CaCertificateResourceProperties = z.input<typeof caCertificateResourceSchema>;
+export type SigningProfileResourceProperties = z.input<typeof signingProfileResourceSchema>;

@@ -18,7 +18,11 @@ export const fleetIndexingSchema = z
     /** Named shadows to index (at most 10); turns named shadow indexing on when not empty. */
     namedShadowNames: z
       .array(
-        z.string().regex(/^[a-zA-Z0-9:_-]{1,64}$/, { message: 'must be 1-64 characters of [a-zA-Z0-9:_-]' }),
+        // `$package` is the software package catalog's reserved named shadow; other names starting with `$` are
+        // reserved by AWS IoT.
+        z.string().regex(/^(\$package|[a-zA-Z0-9:_-]{1,64})$/, {
+          message: 'must be 1-64 characters of [a-zA-Z0-9:_-], or the reserved $package',
+        }),
       )
       .max(NAMED_SHADOWS_INDEXED.value, {
         message: `at most ${NAMED_SHADOWS_INDEXED.value} named shadows can be indexed (${NAMED_SHADOWS_INDEXED.source})`,

@@ -109,3 +109,8 @@ export class DynamicGroupPolicyError extends FleetkitError {
 export class PolicyNotFoundError extends FleetkitError {
   override readonly name = 'PolicyNotFoundError';
 }
+
+/** A signing profile of that name exists and cannot sign: canceled or revoked. */
+export class SigningProfileUnusableError extends FleetkitError {
+  override readonly name = 'SigningProfileUnusableError';
+}

@@ -11,9 +11,6 @@ import {
   DetachPolicyCommand,
   GetIndexingConfigurationCommand,
   GetRegistrationCodeCommand,
-  InternalException,
-  InternalFailureException,
-  InternalServerException,
   IoTClient,
   ListAttachedPoliciesCommand,
   ListCertificatesByCACommand,
@@ -21,9 +18,7 @@ import {
   paginateListThings,
   ResourceAlreadyExistsException,
   ResourceNotFoundException,
-  ServiceUnavailableException,
   RegisterCACertificateCommand,
-  ThrottlingException,
   UpdateCACertificateCommand,
   UpdateIndexingConfigurationCommand,
   type FieldType,
@@ -33,6 +28,7 @@ import {
   type ThingIndexingMode,
 } from '@aws-sdk/client-iot';
 import { awsClientConfig } from '../../core/aws-client-config';
+import { isTransientAwsError } from '../../core/aws-errors';
 import { IotApiError } from './errors';
 import { messageOf, nameOf } from '../../core/errors';
 
@@ -203,43 +199,11 @@ const VERIFICATION_REJECTIONS = new Set([
 /** DescribeThingGroup calls in flight at once while looking for dynamic groups (its quota is 100 TPS). */
 const DESCRIBE_CONCURRENCY = 10;
 
-const TRANSIENT_NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
-
 /**
  * Whether a failed call may succeed when made again later: throttling, AWS-side (5xx) failures and network
- * errors. The SDK has already retried these with adaptive backoff before they reach here.
+ * errors (core/aws-errors.ts). The SDK has already retried these with adaptive backoff before they reach here.
  */
-export function isTransient(error: unknown): boolean {
-  if (
-    error instanceof ThrottlingException ||
-    error instanceof ServiceUnavailableException ||
-    error instanceof InternalFailureException ||
-    error instanceof InternalException ||
-    error instanceof InternalServerException
-  ) {
-    return true;
-  }
-  const e = error as {
-    name?: string;
-    code?: string;
-    $retryable?: unknown;
-    $metadata?: { httpStatusCode?: number };
-  };
-  if (e === null || typeof e !== 'object') return false;
-  if (e.$retryable) return true;
-  const status = e.$metadata?.httpStatusCode;
-  // An answer that is not valid JSON (an emulator's "not implemented" page, a proxy's error page) carries the
-  // HTTP status only.
-  if (status !== undefined) return status === 429 || status >= 500;
-  return e.name === 'TimeoutError' || (e.code !== undefined && TRANSIENT_NETWORK_CODES.has(e.code));
-}
+export const isTransient = isTransientAwsError;
 
 async function call<T>(operation: string, subject: string, run: () => Promise<T>): Promise<T> {
   try {

@@ -19,6 +19,8 @@ import {
   type RegistryResourceType,
 } from './schema';
 import { thingTypeHandler } from './thing-type';
+import { createSigningProfileHandler } from './signing-profile';
+import { createSigningProfiles, type SigningProfiles } from './signer-adapter';
 
 /** What the two entry points are built from; tests pass their own. */
 export interface ProviderDependencies extends ResourceContext {
@@ -27,15 +29,24 @@ export interface ProviderDependencies extends ResourceContext {
    * @default - a KMS client with Fleetkit's shared settings, built the first time a KMS-held CA is handled
    */
   readonly caKeys?: CaKeys;
+  /**
+   * AWS Signer signing profiles (firmware signing).
+   * @default - a Signer client with Fleetkit's shared settings, built the first time a profile is handled
+   */
+  readonly signingProfiles?: SigningProfiles;
 }
 
-/** The handler of each resource type; only the CA handler needs more than the resource context. */
-function registryHandlers(caKeys: CaKeys): Readonly<Record<RegistryResourceType, ResourceHandler<unknown>>> {
+/** The handler of each resource type; the CA and signing profile handlers need more than the resource context. */
+function registryHandlers(
+  caKeys: CaKeys,
+  signingProfiles: SigningProfiles,
+): Readonly<Record<RegistryResourceType, ResourceHandler<unknown>>> {
   return {
     [REGISTRY_RESOURCE_TYPES.indexing]: indexingHandler,
     [REGISTRY_RESOURCE_TYPES.thingType]: thingTypeHandler,
     [REGISTRY_RESOURCE_TYPES.groupPolicy]: groupPolicyHandler,
     [REGISTRY_RESOURCE_TYPES.caCertificate]: createCaCertificateHandler(caKeys),
+    [REGISTRY_RESOURCE_TYPES.signingProfile]: createSigningProfileHandler(signingProfiles),
   };
 }
 
@@ -44,8 +55,14 @@ function resolve(deps: ProviderDependencies): {
   handlers: Readonly<Record<RegistryResourceType, ResourceHandler<unknown>>>;
   context: ResourceContext;
 } {
-  const { caKeys, ...context } = deps;
-  return { handlers: registryHandlers(caKeys ?? createCaKeys({ maxAttempts: 8 })), context };
+  const { caKeys, signingProfiles, ...context } = deps;
+  return {
+    handlers: registryHandlers(
+      caKeys ?? createCaKeys({ maxAttempts: 8 }),
+      signingProfiles ?? createSigningProfiles({ maxAttempts: 8 }),
+    ),
+    context,
+  };
 }
 
 /** A logger whose every line names the resource and the request (read defensively: the event may be malformed). */
@@ -133,6 +150,7 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
   return {
     registry: createFleetRegistry({ maxAttempts: config.sdkMaxAttempts }),
     caKeys: createCaKeys({ maxAttempts: config.sdkMaxAttempts }),
+    signingProfiles: createSigningProfiles({ maxAttempts: config.sdkMaxAttempts }),
     logger: new Logger(),
     now: () => new Date(),
   };

@@ -9,6 +9,7 @@ import { groupTreeShapeIssues } from './organization';
 import { fleetConfigSchema, type CertificateAuthorityConfig, type FleetConfig } from './schema';
 import { containsPrivateKey } from '../../core/certificates/pem';
 import { FleetkitError } from '../../core/errors';
+import { resolveRemoteManagement, type ResolvedRemoteManagement } from './remote-management-files';
 
 /** The configuration is invalid; the message lists every problem with its path, the bad value and what is allowed. */
 export class FleetConfigError extends FleetkitError {
@@ -38,6 +39,8 @@ export interface ResolvedFleetConfig {
   readonly jitpTemplate?: ProvisioningTemplateBody;
   /** The fleet provisioning template, when fleet provisioning is on. */
   readonly fleetProvisioningTemplate?: ProvisioningTemplateBody;
+  /** Job templates with their documents, and the firmware release records (docs/remote-management.md). */
+  readonly remoteManagement: ResolvedRemoteManagement;
 }
 
 /**
@@ -174,11 +177,13 @@ export function resolveFleetConfig(
   const fleetProvisioningTemplate = config.fleetProvisioning.enabled
     ? template('fleetProvisioning', () => fleetTemplateFor(config, options.baseDir))
     : undefined;
+  const remoteManagement = resolveRemoteManagement(config, options.baseDir, problems);
   if (problems.length > 0) throw new FleetConfigError(options.source, problems);
   return {
     config,
     source: options.source,
     certificateAuthorities,
+    remoteManagement,
     ...(jitpTemplate !== undefined && { jitpTemplate }),
     ...(fleetProvisioningTemplate !== undefined && { fleetProvisioningTemplate }),
   };

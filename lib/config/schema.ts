@@ -36,6 +36,7 @@ import {
 import { claimClientIdPrefixProblem } from '../../core/provisioning/claim-policy';
 import { fleetIndexingSchema } from '../../core/registry/indexing';
 import { checkOrganization, flattenGroups, type ThingGroupNode } from './organization';
+import { checkRemoteManagement, firmwareSchema, jobsSchema } from './remote-management';
 
 /*
  * The fleet configuration: one object that describes the fleet. `cdk synth` validates it before any construct is
@@ -479,6 +480,10 @@ export const fleetConfigSchema = z
     jitr: jitrSchema.default(jitrSchema.parse({})),
     jitp: jitpSchema.default({}),
     fleetProvisioning: fleetProvisioningSchema.default(fleetProvisioningSchema.parse({})),
+    /** Job templates and the staged rollout (docs/remote-management.md). */
+    jobs: jobsSchema.default(jobsSchema.parse({})),
+    /** The firmware bucket, signing profile and software package catalog. @default - none */
+    firmware: firmwareSchema.optional(),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -535,6 +540,7 @@ export const fleetConfigSchema = z
       checkGroup(rule.thingGroupName, ['onboarding', 'groupRules', index, 'thingGroupName']),
     );
     checkOrganization(config, ctx);
+    checkRemoteManagement(config, ctx);
     // A derived JITP template can express only what a template can: no patterns, no rules, no allow-list.
     if (thingTypeName !== undefined && config.thingTypes[thingTypeName]?.deprecated === true) {
       ctx.addIssue({
