@@ -4,6 +4,7 @@ import type { ResolvedFleetConfig } from './config/load';
 import { FleetStack } from './stacks/fleet-stack';
 import { GroupsStack } from './stacks/groups-stack';
 import { OnboardingStack } from './stacks/onboarding-stack';
+import { RemoteManagementStack } from './stacks/remote-management-stack';
 import { planGroupStacks } from './stacks/plan';
 
 /** The stacks of one fleet. */
@@ -12,6 +13,8 @@ export interface FleetStacks {
   /** Slices of a static group tree too large for the fleet stack, in deploy order. */
   readonly groups: readonly GroupsStack[];
   readonly onboarding: OnboardingStack;
+  /** Firmware and jobs, when the configuration has a `firmware` section or job templates. */
+  readonly remoteManagement?: RemoteManagementStack;
 }
 
 /**
@@ -54,9 +57,19 @@ export function defineFleetStacks(app: App, resolved: ResolvedFleetConfig): Flee
     description: `Fleetkit ${config.name}: onboarding pipelines and alarms`,
   });
   onboarding.addStackDependency(groups[groups.length - 1] ?? fleet);
+  // Remote management: its own stack, after the fleet's (whose indexing makes the $package shadow searchable).
+  let remoteManagement: RemoteManagementStack | undefined;
+  if (config.firmware !== undefined || Object.keys(config.jobs.templates).length > 0) {
+    remoteManagement = new RemoteManagementStack(app, `${config.name}-remote-management`, {
+      fleet: resolved,
+      env,
+      description: `Fleetkit ${config.name}: firmware bucket, signing, package catalog, job templates and staged rollout`,
+    });
+    remoteManagement.addStackDependency(fleet);
+  }
   Tags.of(app).add('fleetkit:fleet', config.name);
   Validations.of(app).addPlugins(
     new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }),
   );
-  return { fleet, groups, onboarding };
+  return { fleet, groups, onboarding, ...(remoteManagement !== undefined && { remoteManagement }) };
 }

@@ -22,6 +22,7 @@ import {
 import { ClaimPolicy } from '../constructs/claim-policy';
 import { ALLOW_LIST_KEY } from '../../core/onboarding/allow-list';
 import { PROVISIONING_ALLOW_LIST_KEY } from '../../core/provisioning/allow-list';
+import { effectiveFleetIndexing, outdatedGroupQuery } from '../config/remote-management';
 
 /** Properties of {@link FleetStack}. */
 export interface FleetStackProps extends StackProps {
@@ -59,6 +60,8 @@ export class FleetStack extends Stack {
   /** The account's fleet indexing configuration, when indexing is on. */
   public readonly fleetIndexing?: FleetIndexing;
   public readonly dynamicGroups: ReadonlyMap<string, DynamicThingGroup>;
+  /** Per software package with `outdatedGroup`: the dynamic group of devices not on its latest version. */
+  public readonly outdatedGroups: ReadonlyMap<string, DynamicThingGroup>;
   public readonly fleetMetrics: ReadonlyMap<string, FleetMetric>;
   /** The JITR allow-list (thing names), when `onboarding.requireAllowList` is set. */
   public readonly allowList?: AllowListTable;
@@ -144,8 +147,9 @@ export class FleetStack extends Stack {
       }),
     });
     if (config.fleetIndexing.thingIndexingMode !== 'OFF') {
+      // With firmware packages, the reserved $package shadow is indexed too (docs/remote-management.md).
       this.fleetIndexing = new FleetIndexing(organization, 'FleetIndexing', {
-        indexing: config.fleetIndexing,
+        indexing: effectiveFleetIndexing(config),
       });
     }
     const fleetIndexing = this.fleetIndexing && { fleetIndexing: this.fleetIndexing };
@@ -159,6 +163,23 @@ export class FleetStack extends Stack {
           ...fleetIndexing,
         }),
       ]),
+    );
+    this.outdatedGroups = new Map(
+      Object.entries(config.firmware?.packages ?? {}).flatMap(([packageName, pkg]) =>
+        pkg.outdatedGroup === undefined
+          ? []
+          : [
+              [
+                packageName,
+                new DynamicThingGroup(organization, `OutdatedGroup-${packageName}`, {
+                  thingGroupName: pkg.outdatedGroup,
+                  queryString: outdatedGroupQuery(packageName, pkg),
+                  description: `Devices not on the latest version of software package ${packageName}`,
+                  ...fleetIndexing,
+                }),
+              ] as const,
+            ],
+      ),
     );
     this.fleetMetrics = new Map(
       Object.entries(config.fleetMetrics).map(([name, { query, ...metric }]) => [

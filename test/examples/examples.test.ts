@@ -6,6 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { FleetStacks } from '../../lib/fleet-app';
 import { filesWithPrivateKeys, lintAssembly, nagViolations, synthFleet } from '../lib/fixtures';
 import { preProvisioningHookContract } from '../../core/contracts/pre-provisioning-hook';
+import { parseJobDocument } from '../../core/jobs/document';
 
 /*
  * Every fleet configuration in examples/ synthesizes without AWS credentials (resolved as `cdk synth -c
@@ -94,6 +95,41 @@ const SHOWS: Readonly<Record<string, (stacks: FleetStacks) => void>> = {
           }),
         ]),
       },
+    });
+  },
+  'remote-management.config.ts': ({ fleet, remoteManagement }) => {
+    const template = Template.fromStack(remoteManagement!);
+    template.resourceCountIs('AWS::IoT::JobTemplate', 4);
+    template.hasResourceProperties('AWS::IoT::SoftwarePackage', { PackageName: 'sensor-fw' });
+    template.hasResourceProperties('Custom::FleetkitSigningProfile', {
+      platformId: 'AWSIoTDeviceManagement-SHA256-ECDSA',
+      profileName: 'sensors_firmware',
+    });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineName: 'sensors-staged-rollout',
+    });
+    // Every document as deployed (bucket and region filled in) is one the device contract accepts.
+    const stack = remoteManagement!;
+    for (const jobTemplate of remoteManagement!.jobTemplates.values()) {
+      const resolved = stack.resolve(jobTemplate.resource.document) as
+        string | { 'Fn::Join': [string, unknown[]] };
+      const text =
+        typeof resolved === 'string'
+          ? resolved
+          : resolved['Fn::Join'][1]
+              .map((part) =>
+                typeof part === 'string'
+                  ? part
+                  : (part as { Ref?: string }).Ref === 'AWS::Region'
+                    ? 'eu-west-1'
+                    : 'sensors-remote-management-firmwarebucket-1a2b3c',
+              )
+              .join('');
+      expect(parseJobDocument(text, { stage: 'template' })).toMatchObject({ ok: true });
+    }
+    Template.fromStack(fleet).hasResourceProperties('AWS::IoT::ThingGroup', {
+      ThingGroupName: 'sensor-fw-outdated',
+      QueryString: '(thingTypeName:sensor) AND NOT shadow.name.$package.reported.sensor-fw.version:1.2.0',
     });
   },
   'large-organization.config.ts': (stacks) => {
