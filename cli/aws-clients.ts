@@ -16,6 +16,9 @@ import {
   type GetIndexingConfigurationCommandOutput,
 } from '@aws-sdk/client-iot';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SignerClient } from '@aws-sdk/client-signer';
 import { awsClientConfig } from '../core/aws-client-config';
 import { describeError, FleetkitError } from '../core/errors';
 import type { FleetIndexing } from '../core/registry/indexing';
@@ -29,10 +32,22 @@ export type IotClientProvider = ClientProvider<IoTClient>;
 /** Gets the KMS client a command uses (for CA keys held in AWS KMS). */
 export type KmsClientProvider = ClientProvider<KMSClient>;
 
+/** Gets the S3 client a command uses (the firmware bucket). */
+export type S3ClientProvider = ClientProvider<S3Client>;
+
+/** Gets the AWS Signer client a command uses (firmware signing jobs). */
+export type SignerClientProvider = ClientProvider<SignerClient>;
+
+/** Gets the Step Functions client a command uses (the staged rollout). */
+export type SfnClientProvider = ClientProvider<SFNClient>;
+
 /** Every client a command may use; a command factory takes the ones it needs (`Pick<AwsClients, 'iot'>`). */
 export interface AwsClients {
   readonly iot: IotClientProvider;
   readonly kms: KmsClientProvider;
+  readonly s3: S3ClientProvider;
+  readonly signer: SignerClientProvider;
+  readonly sfn: SfnClientProvider;
 }
 
 /** A provider that builds its client once, on first call, and then always returns that one. */
@@ -47,8 +62,25 @@ export const iotClient: IotClientProvider = processWideClient(() => new IoTClien
 /** The process-wide KMS client. */
 export const kmsClient: KmsClientProvider = processWideClient(() => new KMSClient(awsClientConfig()));
 
+/** The process-wide S3 client. */
+export const s3Client: S3ClientProvider = processWideClient(() => new S3Client(awsClientConfig()));
+
+/** The process-wide AWS Signer client. */
+export const signerClient: SignerClientProvider = processWideClient(
+  () => new SignerClient(awsClientConfig()),
+);
+
+/** The process-wide Step Functions client. */
+export const sfnClient: SfnClientProvider = processWideClient(() => new SFNClient(awsClientConfig()));
+
 /** The clients of the real CLI. */
-export const AWS_CLIENTS: AwsClients = { iot: iotClient, kms: kmsClient };
+export const AWS_CLIENTS: AwsClients = {
+  iot: iotClient,
+  kms: kmsClient,
+  s3: s3Client,
+  signer: signerClient,
+  sfn: sfnClient,
+};
 
 /**
  * An AWS API call failed after the SDK's retries. The message names the operation and AWS's error, on one

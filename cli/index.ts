@@ -26,6 +26,13 @@ import { createProvisioningClaimCommand } from './commands/provisioning-claim';
 import { simulateCommand } from './commands/simulate';
 import { templateDryRunCommand } from './commands/template-dry-run';
 import { templateValidateCommand } from './commands/template-validate';
+import { createFirmwareUploadCommand } from './commands/firmware-upload';
+import { createJobCancelCommand } from './commands/job-cancel';
+import { createJobCreateCommand } from './commands/job-create';
+import { createJobExecutionsCommand } from './commands/job-executions';
+import { createJobStatusCommand } from './commands/job-status';
+import { createRolloutStartCommand } from './commands/rollout-start';
+import { createRolloutStatusCommand } from './commands/rollout-status';
 
 export type { CliIo } from './command';
 
@@ -51,6 +58,13 @@ export function createCommands(clients: AwsClients = AWS_CLIENTS): readonly Comm
     createProvisioningClaimCommand(clients),
     createClaimRotateCommand(clients),
     createClaimRevokeCommand(clients),
+    createFirmwareUploadCommand(clients),
+    createJobCreateCommand(clients),
+    createJobStatusCommand(clients),
+    createJobCancelCommand(clients),
+    createJobExecutionsCommand(clients),
+    createRolloutStartCommand(clients),
+    createRolloutStatusCommand(clients),
     agentCommand,
     simulateCommand,
   ];
@@ -69,7 +83,7 @@ const HELP_FLAGS = new Set(['-h', '--help']);
  *
  * Never throws and never calls `process.exit`, so tests run it in-process: errors become one line on
  * `io.stderr` and exit code 1, or 2 for usage errors. `commands` are {@link COMMANDS} unless a test passes
- * its own, e.g. `createCommands({ iot: () => client, kms: () => kms })`.
+ * its own, e.g. `createCommands({ ...AWS_CLIENTS, iot: () => client })`.
  */
 export async function main(
   argv: string[],

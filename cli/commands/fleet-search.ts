@@ -9,7 +9,7 @@ import { fleetIndexingSchema, type FleetIndexing } from '../../core/registry/ind
 import { call, readFleetIndexing, type AwsClients, type IotClientProvider } from '../aws-clients';
 import { AWS_SETTINGS_NOTE, defineCommand, type CliIo, type Command } from '../command';
 import { readJsonFile } from '../lib/files';
-import { describeAttributes } from '../lib/format';
+import { describeAttributes, renderColumns } from '../lib/format';
 import { choice, positiveInteger } from '../option-values';
 import { FleetkitError } from '../../core/errors';
 
@@ -214,14 +214,7 @@ export function renderTable(index: FleetIndexName, documents: readonly SearchDoc
             describeAttributes(group.attributes),
           ]),
         ];
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const lines = rows.map((row) =>
-    row
-      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
-      .join('  ')
-      .trimEnd(),
-  );
-  return `${lines.join('\n')}\n${documents.length} ${noun}${documents.length === 1 ? '' : 's'}\n`;
+  return `${renderColumns(rows)}${documents.length} ${noun}${documents.length === 1 ? '' : 's'}\n`;
 }
 
 function describeConnectivity(thing: ThingDocument): string {

@@ -35,3 +35,21 @@ export function describeCaExpiry(
     daysLeft < CA_EXPIRY_WARNING_DAYS ? '  << renew: register its successor and move the devices' : '';
   return `${formatDate(new Date(notAfter))} (${describeDaysLeft(daysLeft)})${flag}`;
 }
+
+/**
+ * Rows as aligned columns, two spaces apart, the last column left ragged: the first row is the header. One line
+ * per row, each ending in a newline.
+ */
+export function renderColumns(rows: readonly (readonly string[])[]): string {
+  if (rows.length === 0) return '';
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .map((line) => `${line}\n`)
+    .join('');
+}

@@ -76,3 +76,28 @@ export function packageVersionAttributes(record: Omit<ReleaseRecord, 'uploadedAt
     size: String(record.size),
   };
 }
+
+/**
+ * The signature in the object an AWS Signer signing job wrote, as base64 DER: the `signature` field when the
+ * object is JSON (the signed-object formats that embed or detach the signature beside the payload), or the
+ * object itself when it is a DER ECDSA signature (a SEQUENCE, first byte 0x30, of at most 72 bytes for P-256).
+ * Undefined when neither.
+ */
+export function signatureFromSignedObject(bytes: Uint8Array): string | undefined {
+  const buffer = Buffer.from(bytes);
+  const text = buffer.toString('utf8').trim();
+  if (text.startsWith('{')) {
+    try {
+      const json = JSON.parse(text) as { signature?: unknown };
+      if (typeof json.signature === 'string' && /^[A-Za-z0-9+/]+={0,2}$/.test(json.signature))
+        return json.signature;
+    } catch {
+      return undefined;
+    }
+    return undefined;
+  }
+  if (buffer.length >= 8 && buffer.length <= 72 && buffer[0] === 0x30 && buffer[1] === buffer.length - 2) {
+    return buffer.toString('base64');
+  }
+  return undefined;
+}

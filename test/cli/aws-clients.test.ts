@@ -3,9 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoTClient, ListCACertificatesCommand } from '@aws-sdk/client-iot';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SignerClient } from '@aws-sdk/client-signer';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { AWS_CLIENTS, iotClient, kmsClient, processWideClient } from '../../cli/aws-clients';
+import {
+  AWS_CLIENTS,
+  iotClient,
+  kmsClient,
+  processWideClient,
+  s3Client,
+  sfnClient,
+  signerClient,
+} from '../../cli/aws-clients';
 import { createCommands, main } from '../../cli/index';
 import { awsClientConfig } from '../../core/aws-client-config';
 
@@ -22,17 +33,27 @@ describe('processWideClient', () => {
 });
 
 describe('the CLI clients', () => {
-  test('are one IoT and one KMS client per process', () => {
+  test('are one client per service per process', () => {
     expect(iotClient()).toBeInstanceOf(IoTClient);
     expect(iotClient()).toBe(iotClient());
     expect(kmsClient()).toBeInstanceOf(KMSClient);
     expect(kmsClient()).toBe(kmsClient());
-    expect(AWS_CLIENTS).toEqual({ iot: iotClient, kms: kmsClient });
+    expect(s3Client()).toBeInstanceOf(S3Client);
+    expect(signerClient()).toBeInstanceOf(SignerClient);
+    expect(sfnClient()).toBeInstanceOf(SFNClient);
+    expect(sfnClient()).toBe(sfnClient());
+    expect(AWS_CLIENTS).toEqual({
+      iot: iotClient,
+      kms: kmsClient,
+      s3: s3Client,
+      signer: signerClient,
+      sfn: sfnClient,
+    });
   });
 
   test("are built with Fleetkit's shared settings: adaptive retry and its attempt count", async () => {
     const shared = awsClientConfig();
-    for (const client of [iotClient(), kmsClient()]) {
+    for (const client of [iotClient(), kmsClient(), s3Client(), signerClient(), sfnClient()]) {
       expect(await client.config.maxAttempts()).toBe(shared.maxAttempts);
       expect(client.config.retryMode).toBe(shared.retryMode);
       const strategy = (await client.config.retryStrategy()) as { mode?: string };
@@ -58,7 +79,13 @@ describe('main with clients of its own', () => {
     const code = await main(
       ['ca', 'list'],
       { stdout: { write: (text: string) => (stdout += text) }, stderr: { write: () => true } },
-      createCommands({ iot: () => iot, kms: () => new KMSClient({}) }),
+      createCommands({
+        iot: () => iot,
+        kms: () => new KMSClient({}),
+        s3: () => new S3Client({}),
+        signer: () => new SignerClient({}),
+        sfn: () => new SFNClient({}),
+      }),
     );
 
     expect(code).toBe(0);
@@ -72,11 +99,13 @@ describe('main with clients of its own', () => {
   test('builds no client to list the commands', () => {
     const iot = jest.fn(() => new IoTClient({}));
     const kms = jest.fn(() => new KMSClient({}));
+    const s3 = jest.fn(() => new S3Client({}));
+    const signer = jest.fn(() => new SignerClient({}));
+    const sfn = jest.fn(() => new SFNClient({}));
 
-    const commands = createCommands({ iot, kms });
+    const commands = createCommands({ iot, kms, s3, signer, sfn });
 
     expect(commands.length).toBeGreaterThan(0);
-    expect(iot).not.toHaveBeenCalled();
-    expect(kms).not.toHaveBeenCalled();
+    for (const provider of [iot, kms, s3, signer, sfn]) expect(provider).not.toHaveBeenCalled();
   });
 });
