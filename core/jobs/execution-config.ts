@@ -15,10 +15,16 @@ function numberRange(min: Limit, max: Limit): z.ZodNumber {
   return z.number({ message }).min(min.value, { message }).max(max.value, { message });
 }
 
-/** At least `min`, a whole number (AWS states no maximum). */
-function atLeast(min: Limit): z.ZodNumber {
+/**
+ * A whole number of at least `min` (AWS states no maximum). Checked with a refinement rather than `.int()`,
+ * which would bound it at 2^53 - 1 as if that were a limit.
+ */
+export function atLeast(min: Limit) {
   const message = `must be a whole number of at least ${min.value} (${min.source})`;
-  return z.number({ message }).int({ message }).min(min.value, { message });
+  return z
+    .number({ message })
+    .min(min.value, { message })
+    .refine((value) => Number.isInteger(value), { message });
 }
 
 /**

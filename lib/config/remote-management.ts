@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { checkQuery } from '../../core/fleet-index';
 import {
+  atLeast,
   jobExecutionConfigShape,
   presignedUrlExpirySchema,
   refineJobExecutionConfig,
@@ -224,15 +225,7 @@ export const firmwareSchema = z
     /** Where `fleetkit firmware upload` writes release records, relative to the configuration file. */
     releasesDir: z.string().min(1).default('firmware'),
     /** Days an overwritten or deleted firmware object's old version is kept before it expires. */
-    noncurrentVersionExpirationDays: z
-      .number()
-      .int({
-        message: `must be a whole number of days, at least ${S3_NONCURRENT_VERSION_EXPIRATION_DAYS_MIN.value}`,
-      })
-      .min(S3_NONCURRENT_VERSION_EXPIRATION_DAYS_MIN.value, {
-        message: `must be a whole number of days, at least ${S3_NONCURRENT_VERSION_EXPIRATION_DAYS_MIN.value} (${S3_NONCURRENT_VERSION_EXPIRATION_DAYS_MIN.source})`,
-      })
-      .default(365),
+    noncurrentVersionExpirationDays: atLeast(S3_NONCURRENT_VERSION_EXPIRATION_DAYS_MIN).default(365),
     /** Software packages by name. */
     packages: z
       .record(
