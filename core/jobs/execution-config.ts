@@ -71,7 +71,9 @@ const exponentialRolloutSchema = z
   });
 
 /** A job's rollout. */
-export const rolloutSchema = z.discriminatedUnion('type', [constantRolloutSchema, exponentialRolloutSchema]);
+export const rolloutSchema = z.discriminatedUnion('type', [constantRolloutSchema, exponentialRolloutSchema], {
+  error: (issue) => (issue.code === 'invalid_union' ? 'type must be "constant" or "exponential"' : undefined),
+});
 
 /** Failure types an abort criterion counts. */
 export const ABORT_FAILURE_TYPES = ['FAILED', 'REJECTED', 'TIMED_OUT', 'ALL'] as const;
@@ -109,6 +111,8 @@ export const retriesSchema = z
   .object({ FAILED: retries.optional(), TIMED_OUT: retries.optional(), ALL: retries.optional() })
   .strict()
   .superRefine((value, ctx) => {
+    // Counts refused on their own (or an unknown failure type) are not judged together again.
+    if (ctx.issues.length > 0) return;
     const given = Object.entries(value).filter(([, count]) => count !== undefined);
     if (given.length === 0) {
       ctx.addIssue({ code: 'custom', input: value, message: 'must give FAILED, TIMED_OUT or ALL' });

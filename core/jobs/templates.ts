@@ -30,7 +30,7 @@ export type JobTemplateType = (typeof JOB_TEMPLATE_TYPES)[number];
  * characters; no region name is longer than the marker. Both match the S3 URL pattern the parser checks.
  */
 export const DOCUMENT_MARKERS = {
-  firmwareBucket: 'fleetkit-firmware-bucket-marker-000000000000000000000000000000',
+  firmwareBucket: 'fleetkit-firmware-bucket-marker-0000000000000000000000000000000',
   region: 'zz-fleetkitregion-9',
 } as const;
 

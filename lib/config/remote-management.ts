@@ -75,7 +75,9 @@ export const jobTemplateSchema = z
       }
     };
     const require = (key: keyof typeof template, why: string) => {
-      if (template[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: why });
+      // `input: undefined`: the key is missing; zod would otherwise show the whole template as the value.
+      if (template[key] === undefined)
+        ctx.addIssue({ code: 'custom', path: [key], input: undefined, message: why });
     };
     if (template.type === 'firmware-update') {
       require('package', 'is required for a firmware-update template: name a key of firmware.packages');
