@@ -1,8 +1,8 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { S3_NONCURRENT_VERSION_EXPIRATION_DAYS_MIN } from '../../core/limits';
-import { validateIntegerRange } from '../validation';
+import { lit, ValidationError } from '../validation';
 
 /** Properties of {@link FirmwareBucket}. */
 export interface FirmwareBucketProps {
@@ -33,13 +33,15 @@ export class FirmwareBucket extends Construct {
 
   constructor(scope: Construct, id: string, props: FirmwareBucketProps = {}) {
     super(scope, id);
-    validateIntegerRange(
-      this,
-      'noncurrentVersionExpirationDays',
-      props.noncurrentVersionExpirationDays,
-      S3_NONCURRENT_VERSION_EXPIRATION_DAYS_MIN,
-      Number.MAX_SAFE_INTEGER,
-    );
+    const days = props.noncurrentVersionExpirationDays;
+    const min = S3_NONCURRENT_VERSION_EXPIRATION_DAYS_MIN;
+    if (days !== undefined && !Token.isUnresolved(days) && (!Number.isInteger(days) || days < min.value)) {
+      throw new ValidationError(
+        lit`FirmwareBucketExpiration`,
+        `noncurrentVersionExpirationDays must be a whole number of days, at least ${min.value} (${min.source}); got ${days}`,
+        this,
+      );
+    }
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
