@@ -35,6 +35,7 @@ import { DEFAULT_TEST_REGION } from '../support/target';
 import { caExpiryContract } from '../../core/contracts/ca-expiry';
 import { fleetRegistryContract } from '../../core/contracts/fleet-registry';
 import { jitrContract } from '../../core/contracts/jitr';
+import { rolloutContract } from '../../core/contracts/rollout';
 import { preProvisioningHookContract } from '../../core/contracts/pre-provisioning-hook';
 
 const ACCOUNT = '123456789012';
@@ -316,6 +317,30 @@ function smokeCases(endpoint: string, stub: string): Record<string, SmokeCase> {
         unknownType,
         customResourceEvent(endpoint, { ResourceProperties: { ServiceToken: 'token' } }),
         customResourceEvent(endpoint, {}),
+      ],
+    },
+    // lib/constructs/staged-rollout.ts: a step that is not one, and the first step against the closed endpoint.
+    'rollout/handler': {
+      environment: {
+        ...rolloutContract.encode({
+          jobTemplateIds: ['smoke_update_0123abcd'],
+          rolloutIdPrefix: 'smoke-',
+          sdkMaxAttempts: 1,
+        }),
+        POWERTOOLS_SERVICE_NAME: rolloutContract.service,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      events: [
+        { step: 'deploy' },
+        {
+          step: 'start-canary',
+          settings: {
+            rolloutId: 'smoke-1',
+            jobTemplateId: 'smoke_update_0123abcd',
+            canaryGroup: 'smoke-canary',
+            targetGroup: 'smoke-fleet',
+          },
+        },
       ],
     },
     // lib/constructs/jitr-consumer.ts
@@ -647,6 +672,16 @@ test('fleet-registry/is-complete rejects an unknown type and answers "not yet" w
   const warning = logLines('fleet-registry/is-complete').find((l) => l.level === 'WARN');
   expect(warning?.message).toMatch(/^transient AWS IoT failure/);
   expect(JSON.stringify(warning)).toContain('ECONNREFUSED');
+});
+
+test('rollout/handler refuses what is not a step, and reports an unreachable IoT as a transient error the state machine retries', () => {
+  const [notAStep, unreachable] = resultsOf('rollout/handler');
+  expect(rejected(notAStep)).toMatchObject({ name: 'RolloutInputError' });
+  expect(rejected(notAStep).stack).toMatch(/lambda[\\/]rollout[\\/]handler\.ts:\d+/);
+  expect(rejected(unreachable)).toMatchObject({ name: 'RolloutTransientError' });
+  expect(rejected(unreachable).message).toMatch(
+    /^DescribeThingGroup for thing group smoke-canary failed: .*ECONNREFUSED/,
+  );
 });
 
 test('jitr/handler fails only the malformed record, skips the CA that is not its own, and maps IoT 404 to a deleted certificate', () => {

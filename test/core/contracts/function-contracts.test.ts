@@ -9,6 +9,7 @@ import type { FunctionContract } from '../../../core/contracts/contract';
 import { fleetRegistryContract } from '../../../core/contracts/fleet-registry';
 import { jitrContract } from '../../../core/contracts/jitr';
 import { preProvisioningHookContract } from '../../../core/contracts/pre-provisioning-hook';
+import { rolloutContract } from '../../../core/contracts/rollout';
 import { onboardingRulesSchema } from '../../../core/onboarding/rules';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -51,6 +52,11 @@ const cases: [FunctionContract, object, object][] = [
     { certificateAuthorities: [{ name: 'root', caCertificateId: CA_ID }], sdkMaxAttempts: 8 },
   ],
   [fleetRegistryContract, {}, { sdkMaxAttempts: 8 }],
+  [
+    rolloutContract,
+    { jobTemplateIds: ['acme_update_0123abcd'], rolloutIdPrefix: 'acme-' },
+    { jobTemplateIds: ['acme_update_0123abcd'], rolloutIdPrefix: 'acme-', sdkMaxAttempts: 8 },
+  ],
 ];
 const contracts = cases.map(([contract]) => contract);
 
