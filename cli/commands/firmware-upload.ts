@@ -266,7 +266,10 @@ ${AWS_SETTINGS_NOTE}`,
             : leftovers.length === 0
               ? ` Deleted what this upload made (${made.map((m) => m.what).join(', ')}).`
               : ` Could not delete ${leftovers.join('; ')}: delete by hand.`;
-        throw new Error(`${(error as Error).message}${cleaned}`, { cause: error });
+        const message = (error as Error).message;
+        throw new Error(`${message}${cleaned && !message.endsWith('.') ? '.' : ''}${cleaned}`, {
+          cause: error,
+        });
       }
     },
   });
