@@ -1,0 +1,252 @@
+/**
+ * Jobs as they really progress: through the local runtime (moto behind its control-plane overlay, which answers
+ * job executions from its jobs data plane), with devices driven by real MQTT clients over the runtime's mutual
+ * TLS front.
+ *
+ * - `fleetkit job status` follows a job live while one device works and succeeds and another rejects, then prints
+ *   every execution with the status details the devices reported;
+ * - the staged rollout's steps (lambda/rollout/) against the same control plane: a canary that passes is promoted
+ *   to the target group; one that fails is canceled, and the target group gets nothing.
+ */
+import {
+  AddThingToThingGroupCommand,
+  CreateJobTemplateCommand,
+  CreateThingGroupCommand,
+  DescribeJobCommand,
+  ListJobExecutionsForJobCommand,
+} from '@aws-sdk/client-iot';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { MqttClient } from 'mqtt';
+import { AWS_CLIENTS } from '../../cli/aws-clients';
+import { createJobCreateCommand } from '../../cli/commands/job-create';
+import { createJobStatusCommand } from '../../cli/commands/job-status';
+import { main } from '../../cli/index';
+import type { Clock } from '../../cli/lib/progress';
+import { rebootDocument, serializeJobDocument } from '../../core/jobs/document';
+import { jobTemplateId } from '../../core/jobs/template-id';
+import { jobsTopics } from '../../core/mqtt/topics';
+import { buildHandler } from '../../lambda/rollout/handler';
+import { iotRolloutJobs } from '../../lambda/rollout/iot-adapter';
+import { startLocalRuntime, type LocalRuntime } from '../../runtime';
+import { resetTarget } from '../support/target';
+import {
+  clientOptions,
+  connect,
+  ensureDevicePolicy,
+  provisionedDevice,
+  registerCa,
+  request,
+} from './runtime-fleet';
+
+jest.setTimeout(90_000);
+
+const FLEET = 'acme';
+const POLICY = 'acme-device';
+const TEMPLATE_ID = jobTemplateId(FLEET, 'reboot', 'runtime-test');
+const THINGS = ['canary-1', 'sensor-1', 'sensor-2', 'sensor-3', 'sensor-4'] as const;
+
+let runtime: LocalRuntime;
+const devices = new Map<string, MqttClient>();
+
+/** A clock whose waits are short real waits: the command polls while devices act, with no timed assertion. */
+const fastClock: Clock = {
+  now: () => Date.now(),
+  sleep: () => new Promise((resolve) => setTimeout(resolve, 25)),
+};
+
+beforeAll(async () => {
+  await resetTarget();
+  runtime = await startLocalRuntime({ controlPlaneEndpoint: process.env.AWS_ENDPOINT_URL });
+  await ensureDevicePolicy(runtime, POLICY);
+  const ca = await registerCa(runtime.iot, { name: 'Remote management CA', autoRegistration: false });
+  for (const group of ['canary', 'fleet', 'canary-bad']) {
+    await runtime.iot.send(new CreateThingGroupCommand({ thingGroupName: group }));
+  }
+  for (const thingName of THINGS) {
+    const identity = await provisionedDevice(runtime, ca, thingName, POLICY);
+    devices.set(thingName, await connect(clientOptions(runtime, identity, thingName)));
+  }
+  const member = (thingName: string, thingGroupName: string) =>
+    runtime.iot.send(new AddThingToThingGroupCommand({ thingName, thingGroupName }));
+  await member('canary-1', 'canary');
+  await member('sensor-1', 'fleet');
+  await member('sensor-2', 'fleet');
+  await member('sensor-3', 'canary-bad');
+  await member('sensor-4', 'canary-bad');
+  await runtime.iot.send(
+    new CreateJobTemplateCommand({
+      jobTemplateId: TEMPLATE_ID,
+      description: 'Reboot',
+      document: serializeJobDocument(rebootDocument()),
+    }),
+  );
+});
+
+afterAll(async () => {
+  for (const client of devices.values()) await client.endAsync();
+  await runtime?.stop();
+});
+
+/** The device starts its next execution, then reports `status` with `details`. */
+async function work(thingName: string, steps: { status: string; statusDetails: Record<string, string> }[]) {
+  const client = devices.get(thingName)!;
+  const started = await request(client, jobsTopics.startNext(thingName), {
+    clientToken: `${thingName}-start`,
+  });
+  expect(started.kind).toBe('accepted');
+  const execution = started.body.execution as { jobId: string; versionNumber: number };
+  let version = execution.versionNumber;
+  for (const step of steps) {
+    const answer = await request(client, jobsTopics.update(thingName, execution.jobId), {
+      ...step,
+      expectedVersion: version,
+    });
+    expect(answer.kind).toBe('accepted');
+    version += 1;
+  }
+  return execution.jobId;
+}
+
+/** Resolves once `read()` holds `text`, looking again after each message the runtime carries. */
+function once(read: () => string, text: string): Promise<void> {
+  return new Promise((resolve) => {
+    const look = () => {
+      if (read().includes(text)) resolve();
+      else setTimeout(look, 10);
+    };
+    look();
+  });
+}
+
+describe('fleetkit job status, following devices over MQTT', () => {
+  test('shows the executions move from queued through in progress to their end, then the table with details', async () => {
+    const clients = { ...AWS_CLIENTS, iot: () => runtime.iot };
+    const io = () => {
+      const out = { stdout: '', stderr: '' };
+      return {
+        out,
+        io: {
+          stdout: { write: (text: string) => (out.stdout += text) },
+          stderr: { write: (text: string) => (out.stderr += text) },
+        },
+      };
+    };
+    const created = io();
+    const code = await main(
+      [
+        'job',
+        'create',
+        '--fleet',
+        FLEET,
+        '--template',
+        'reboot',
+        '--group',
+        'fleet',
+        '--job-id',
+        'acme-reboot-fleet',
+      ],
+      created.io,
+      [createJobCreateCommand(clients)],
+    );
+    expect(created.out).toMatchObject({ stderr: '' });
+    expect(code).toBe(0);
+
+    const status = io();
+    const following = main(['job', 'status', 'acme-reboot-fleet', '--interval', '1'], status.io, [
+      createJobStatusCommand(clients, fastClock),
+    ]);
+    await once(() => status.out.stderr, 'queued 2 · in progress 0');
+
+    await work('sensor-1', [{ status: 'IN_PROGRESS', statusDetails: { step: 'rebooting' } }]);
+    await once(() => status.out.stderr, 'queued 1 · in progress 1 · succeeded 0');
+    const client = devices.get('sensor-1')!;
+    const update = await request(client, jobsTopics.update('sensor-1', 'acme-reboot-fleet'), {
+      status: 'SUCCEEDED',
+      statusDetails: { step: 'back up' },
+    });
+    expect(update.kind).toBe('accepted');
+    await work('sensor-2', [{ status: 'REJECTED', statusDetails: { reason: 'unknown handler reboot.sh' } }]);
+
+    expect(await following).toBe(0);
+    // In CI (no terminal): a plain line for each state seen, the last one final.
+    const lines = status.out.stderr.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe(
+      'job acme-reboot-fleet COMPLETED: queued 0 · in progress 0 · succeeded 1 · failed 0 · timed out 0 · rejected 1 · removed 0 · canceled 0',
+    );
+    const table = status.out.stdout.split('\n\n')[1]!.trimEnd().split('\n');
+    expect(table[0]).toMatch(/^THING +STATUS +EXECUTION +LAST UPDATE +DETAILS$/);
+    expect(table[1]).toMatch(/^sensor-1 +SUCCEEDED +\d+ +\S+ \S+ UTC +step=back up$/);
+    expect(table[2]).toMatch(/^sensor-2 +REJECTED +\d+ +\S+ \S+ UTC +reason=unknown handler reboot\.sh$/);
+  });
+});
+
+describe('the staged rollout steps through the local runtime', () => {
+  const handler = () =>
+    buildHandler({
+      config: { jobTemplateIds: [TEMPLATE_ID], rolloutIdPrefix: `${FLEET}-` },
+      jobs: iotRolloutJobs(runtime.iot),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      now: () => new Date(),
+    });
+  const settings = (rolloutId: string, canaryGroup: string) => ({
+    rolloutId,
+    jobTemplateId: TEMPLATE_ID,
+    canaryGroup,
+    targetGroup: 'fleet',
+    successThresholdPercent: 100,
+    minimumSucceeded: 1,
+    timeLimitMinutes: 10,
+    pollSeconds: 10,
+  });
+  const targetsOf = async (jobId: string) =>
+    (await runtime.iot.send(new ListJobExecutionsForJobCommand({ jobId }))).executionSummaries?.map((s) =>
+      s.thingArn?.split('/').pop(),
+    );
+
+  test('a canary that passes is promoted: the target group gets the job', async () => {
+    let state = await handler()({ step: 'start-canary', settings: settings('acme-r1', 'canary') });
+    expect(await targetsOf('acme-r1-canary')).toEqual(['canary-1']);
+
+    state = await handler()({ step: 'evaluate', state });
+    expect(state).toMatchObject({
+      decision: 'wait',
+      reason: '0 of 1 canary executions succeeded (0%; needed 100% and at least 1)',
+    });
+
+    await work('canary-1', [{ status: 'SUCCEEDED', statusDetails: { step: 'done' } }]);
+    state = await handler()({ step: 'evaluate', state });
+    expect(state.decision).toBe('promote');
+
+    state = await handler()({ step: 'promote', state });
+    expect(state.mainJobId).toBe('acme-r1-main');
+    expect((await targetsOf('acme-r1-main'))?.sort()).toEqual(['sensor-1', 'sensor-2']);
+  });
+
+  test('a canary that fails is canceled (its queued executions too), and the target group gets nothing', async () => {
+    let state = await handler()({ step: 'start-canary', settings: settings('acme-r2', 'canary-bad') });
+    await work('sensor-3', [{ status: 'FAILED', statusDetails: { reason: 'signature does not verify' } }]);
+
+    state = await handler()({ step: 'evaluate', state });
+    expect(state).toMatchObject({ decision: 'abort' });
+    expect(state.reason).toContain(
+      'the threshold can no longer be reached: 0 of 2 canary executions succeeded',
+    );
+
+    state = await handler()({ step: 'cancel', state });
+    expect(state.reason).toContain('the target group fleet received nothing');
+    const { job } = await runtime.iot.send(new DescribeJobCommand({ jobId: 'acme-r2-canary' }));
+    expect(job).toMatchObject({ status: 'CANCELED', reasonCode: 'FLEETKIT_ROLLOUT_ABORTED' });
+    const executions = await runtime.iot.send(
+      new ListJobExecutionsForJobCommand({ jobId: 'acme-r2-canary' }),
+    );
+    expect(
+      executions.executionSummaries
+        ?.map((s) => [s.thingArn?.split('/').pop(), s.jobExecutionSummary?.status])
+        .sort(),
+    ).toEqual([
+      ['sensor-3', 'FAILED'],
+      ['sensor-4', 'CANCELED'],
+    ]);
+    await expect(runtime.iot.send(new DescribeJobCommand({ jobId: 'acme-r2-main' }))).rejects.toThrow();
+  });
+});
