@@ -11,7 +11,7 @@ import { AwsRequestError, type AwsClients } from '../aws-clients';
 import { AWS_SETTINGS_NOTE, defineCommand, UsageError, type Command } from '../command';
 import { JSON_OUTPUT } from '../common-options';
 import { readTextFile } from '../lib/files';
-import { findJobTemplate, resolveTargets } from '../lib/jobs';
+import { defaultJobId, findJobTemplate, resolveTargets } from '../lib/jobs';
 import { matching, positiveInteger } from '../option-values';
 
 const DESCRIPTION = `Creates a job for things and thing groups (static or dynamic), from one of a fleet's job templates
@@ -21,16 +21,6 @@ continuous job (--continuous, groups only) also reaches things that join a group
 devices not on the latest version, it keeps the fleet current.`;
 
 const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
-
-/** `<template name or "document">-<UTC time>`: unique per second, and sortable. */
-export function defaultJobId(base: string, now: Date): string {
-  const time = now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, '')
-    .replace('T', '-');
-  return `${base.replace(/[^a-zA-Z0-9_-]/g, '-').slice(0, 40)}-${time}`;
-}
 
 /** `fleetkit job create`, with the IoT client from `iot`. */
 export function createJobCreateCommand(

@@ -8,11 +8,10 @@ import { ROLLOUT_DEFAULTS, stagedRolloutInputSchema, type StagedRolloutInput } f
 import { AwsRequestError, type AwsClients } from '../aws-clients';
 import { AWS_SETTINGS_NOTE, defineCommand, UsageError, type Command } from '../command';
 import { JSON_OUTPUT } from '../common-options';
-import { findJobTemplate, resolveTargets } from '../lib/jobs';
+import { defaultJobId, findJobTemplate, resolveTargets } from '../lib/jobs';
 import { SYSTEM_CLOCK, type Clock } from '../lib/progress';
 import { executionArn, findStateMachine, followRollout } from '../lib/rollouts';
 import { positiveInteger } from '../option-values';
-import { defaultJobId } from './job-create';
 
 const DESCRIPTION = `Starts a staged rollout of one of the fleet's job templates. The fleet's state machine, in the account,
 creates the job for the canary group, looks at it every --poll seconds, and creates the job for the target group

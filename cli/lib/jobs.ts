@@ -20,6 +20,16 @@ import { AwsRequestError, call, type IotClientProvider } from '../aws-clients';
 import { mapConcurrently } from './concurrency';
 import { formatDate, renderColumns } from './format';
 
+/** A job or rollout ID: `<base>-<UTC time>`, unique per second and sortable (`acme-20261205-101500`). */
+export function defaultJobId(base: string, now: Date): string {
+  const time = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, '')
+    .replace('T', '-');
+  return `${base.replace(/[^a-zA-Z0-9_-]/g, '-').slice(0, 40)}-${time}`;
+}
+
 /** A job template found by name. */
 export interface FoundJobTemplate {
   readonly jobTemplateId: string;
