@@ -5,6 +5,8 @@
  *
  * - `fleetkit job status` follows a job live while one device works and succeeds and another rejects, then prints
  *   every execution with the status details the devices reported;
+ * - `fleetkit job cancel` lets an execution in progress run to its end, and with --force cancels it too (moto
+ *   keeps no execution states, so this runs here);
  * - the staged rollout's steps (lambda/rollout/) against the same control plane: a canary that passes is promoted
  *   to the target group; one that fails is canceled, and the target group gets nothing.
  */
@@ -13,11 +15,13 @@ import {
   CreateJobTemplateCommand,
   CreateThingGroupCommand,
   DescribeJobCommand,
+  DescribeJobExecutionCommand,
   ListJobExecutionsForJobCommand,
 } from '@aws-sdk/client-iot';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { MqttClient } from 'mqtt';
 import { AWS_CLIENTS } from '../../cli/aws-clients';
+import { createJobCancelCommand } from '../../cli/commands/job-cancel';
 import { createJobCreateCommand } from '../../cli/commands/job-create';
 import { createJobStatusCommand } from '../../cli/commands/job-status';
 import { main } from '../../cli/index';
@@ -43,7 +47,7 @@ jest.setTimeout(90_000);
 const FLEET = 'acme';
 const POLICY = 'acme-device';
 const TEMPLATE_ID = jobTemplateId(FLEET, 'reboot', 'runtime-test');
-const THINGS = ['canary-1', 'sensor-1', 'sensor-2', 'sensor-3', 'sensor-4'] as const;
+const THINGS = ['canary-1', 'sensor-1', 'sensor-2', 'sensor-3', 'sensor-4', 'worker-1', 'worker-2'] as const;
 
 let runtime: LocalRuntime;
 const devices = new Map<string, MqttClient>();
@@ -59,7 +63,7 @@ beforeAll(async () => {
   runtime = await startLocalRuntime({ controlPlaneEndpoint: process.env.AWS_ENDPOINT_URL });
   await ensureDevicePolicy(runtime, POLICY);
   const ca = await registerCa(runtime.iot, { name: 'Remote management CA', autoRegistration: false });
-  for (const group of ['canary', 'fleet', 'canary-bad']) {
+  for (const group of ['canary', 'fleet', 'canary-bad', 'workers']) {
     await runtime.iot.send(new CreateThingGroupCommand({ thingGroupName: group }));
   }
   for (const thingName of THINGS) {
@@ -73,6 +77,8 @@ beforeAll(async () => {
   await member('sensor-2', 'fleet');
   await member('sensor-3', 'canary-bad');
   await member('sensor-4', 'canary-bad');
+  await member('worker-1', 'workers');
+  await member('worker-2', 'workers');
   await runtime.iot.send(
     new CreateJobTemplateCommand({
       jobTemplateId: TEMPLATE_ID,
@@ -177,6 +183,87 @@ describe('fleetkit job status, following devices over MQTT', () => {
     expect(table[0]).toMatch(/^THING +STATUS +EXECUTION +LAST UPDATE +DETAILS$/);
     expect(table[1]).toMatch(/^sensor-1 +SUCCEEDED +\d+ +\S+ \S+ UTC +step=back up$/);
     expect(table[2]).toMatch(/^sensor-2 +REJECTED +\d+ +\S+ \S+ UTC +reason=unknown handler reboot\.sh$/);
+  });
+});
+
+describe('fleetkit job cancel, with devices at work', () => {
+  const clients = { ...AWS_CLIENTS, iot: () => runtime.iot };
+  const run = async (...argv: string[]) => {
+    const out = { stdout: '', stderr: '' };
+    const io = {
+      stdout: { write: (text: string) => (out.stdout += text) },
+      stderr: { write: (text: string) => (out.stderr += text) },
+    };
+    const code = await main(argv, io, [createJobCreateCommand(clients), createJobCancelCommand(clients)]);
+    return { code, ...out };
+  };
+  const create = async (jobId: string) =>
+    expect(
+      await run(
+        'job',
+        'create',
+        '--fleet',
+        FLEET,
+        '--template',
+        'reboot',
+        '--group',
+        'workers',
+        '--job-id',
+        jobId,
+      ),
+    ).toMatchObject({ code: 0, stderr: '' });
+  const execution = async (jobId: string, thingName: string) =>
+    (await runtime.iot.send(new DescribeJobExecutionCommand({ jobId, thingName }))).execution;
+
+  test('without --force, the queued execution is canceled and the one in progress runs to its end', async () => {
+    await create('acme-cancel-soft');
+    await work('worker-1', [{ status: 'IN_PROGRESS', statusDetails: { step: 'rebooting' } }]);
+
+    const canceled = await run('job', 'cancel', 'acme-cancel-soft', '--reason', 'wrong batch');
+
+    expect(canceled).toMatchObject({ code: 0, stderr: '' });
+    expect(canceled.stdout).toContain(
+      'Job acme-cancel-soft canceled (executions in progress run to their end).',
+    );
+    expect(await execution('acme-cancel-soft', 'worker-2')).toMatchObject({
+      status: 'CANCELED',
+      forceCanceled: false,
+    });
+    expect(await execution('acme-cancel-soft', 'worker-1')).toMatchObject({ status: 'IN_PROGRESS' });
+    const finished = await request(
+      devices.get('worker-1')!,
+      jobsTopics.update('worker-1', 'acme-cancel-soft'),
+      {
+        status: 'SUCCEEDED',
+        statusDetails: { step: 'back up' },
+      },
+    );
+    expect(finished.kind).toBe('accepted');
+  });
+
+  test('with --force, the execution in progress is canceled too, and the device may no longer report on it', async () => {
+    await create('acme-cancel-force');
+    await work('worker-1', [{ status: 'IN_PROGRESS', statusDetails: { step: 'rebooting' } }]);
+
+    const canceled = await run('job', 'cancel', 'acme-cancel-force', '--force');
+
+    expect(canceled).toMatchObject({ code: 0, stderr: '' });
+    expect(canceled.stdout).toContain('Job acme-cancel-force canceled (forced: executions in progress too).');
+    expect(await execution('acme-cancel-force', 'worker-1')).toMatchObject({
+      status: 'CANCELED',
+      forceCanceled: true,
+    });
+    expect(await execution('acme-cancel-force', 'worker-2')).toMatchObject({ status: 'CANCELED' });
+    const { job } = await runtime.iot.send(new DescribeJobCommand({ jobId: 'acme-cancel-force' }));
+    expect(job).toMatchObject({
+      status: 'CANCELED',
+      reasonCode: 'FLEETKIT_FORCE_CANCELED',
+      forceCanceled: true,
+    });
+    const late = await request(devices.get('worker-1')!, jobsTopics.update('worker-1', 'acme-cancel-force'), {
+      status: 'SUCCEEDED',
+    });
+    expect(late.kind).toBe('rejected');
   });
 });
 
