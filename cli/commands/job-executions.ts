@@ -7,12 +7,18 @@ import { THING_NAME_PATTERN } from '../../core/limits';
 import { AwsRequestError, type AwsClients } from '../aws-clients';
 import { AWS_SETTINGS_NOTE, defineCommand, type Command } from '../command';
 import { JSON_OUTPUT } from '../common-options';
-import { mapConcurrently } from '../lib/concurrency';
-import { describeExecution, renderExecutions, resolveTargets, type ExecutionRow } from '../lib/jobs';
+import {
+  renderExecutions,
+  DESCRIBED_EXECUTIONS_MAX,
+  resolveTargets,
+  summaryRow,
+  withStatusDetails,
+  type ExecutionRow,
+} from '../lib/jobs';
 import { choice, matching } from '../option-values';
 
 const DESCRIPTION = `Lists the job executions of one thing, newest first, each with its status and the status details
-the device reported (a step, a progress, the reason of a failure or a rejection).`;
+the device reported (a step, a progress, the reason of a failure or a rejection); the ${DESCRIBED_EXECUTIONS_MAX} newest with details.`;
 
 const executionStatus = choice(JOB_EXECUTION_STATUSES, { ignoreCase: true });
 
@@ -57,17 +63,7 @@ ${AWS_SETTINGS_NOTE}`,
             }),
           );
           for (const summary of page.executionSummaries ?? []) {
-            rows.push({
-              thingName,
-              jobId: summary.jobId ?? '?',
-              status: summary.jobExecutionSummary?.status ?? 'UNKNOWN',
-              ...(summary.jobExecutionSummary?.executionNumber !== undefined && {
-                executionNumber: summary.jobExecutionSummary.executionNumber,
-              }),
-              ...(summary.jobExecutionSummary?.lastUpdatedAt !== undefined && {
-                lastUpdatedAt: summary.jobExecutionSummary.lastUpdatedAt,
-              }),
-            });
+            rows.push(summaryRow(thingName, summary.jobExecutionSummary, summary.jobId ?? '?'));
           }
           nextToken = page.nextToken ?? undefined;
         } while (nextToken !== undefined);
@@ -79,11 +75,11 @@ ${AWS_SETTINGS_NOTE}`,
         }
         throw new AwsRequestError('ListJobExecutionsForThing', error);
       }
-      const described = await mapConcurrently(rows, async (row) => ({
-        ...row,
-        ...(await describeExecution(iot, row.jobId!, thingName)),
-      }));
-      described.sort((a, b) => (b.lastUpdatedAt?.getTime() ?? 0) - (a.lastUpdatedAt?.getTime() ?? 0));
+      // Newest first, so that the executions described in full are the latest ones.
+      const newestFirst = (a: ExecutionRow, b: ExecutionRow) =>
+        (b.lastUpdatedAt?.getTime() ?? 0) - (a.lastUpdatedAt?.getTime() ?? 0);
+      const described = await withStatusDetails(iot, rows.sort(newestFirst), (row) => row.jobId!);
+      described.sort(newestFirst);
       io.stdout.write(
         values.json ? `${JSON.stringify(described, null, 2)}\n` : renderExecutions(described, 'job'),
       );

@@ -10,6 +10,7 @@ import {
   ListJobTemplatesCommand,
   ResourceNotFoundException,
   type JobExecutionStatus as SdkExecutionStatus,
+  type JobExecutionSummary,
   ListJobExecutionsForJobCommand,
 } from '@aws-sdk/client-iot';
 import { JOB_EXECUTION_STATUSES } from '../../core/jobs/data-plane';
@@ -219,23 +220,40 @@ export async function listJobExecutions(iot: IotClientProvider, jobId: string): 
       iot().send(new ListJobExecutionsForJobCommand({ jobId, maxResults: 250, nextToken })),
     );
     for (const summary of page.executionSummaries ?? []) {
-      const thingName = summary.thingArn?.split('/').pop() ?? '?';
-      rows.push({
-        thingName,
-        status: summary.jobExecutionSummary?.status ?? 'UNKNOWN',
-        ...(summary.jobExecutionSummary?.executionNumber !== undefined && {
-          executionNumber: summary.jobExecutionSummary.executionNumber,
-        }),
-        ...(summary.jobExecutionSummary?.lastUpdatedAt !== undefined && {
-          lastUpdatedAt: summary.jobExecutionSummary.lastUpdatedAt,
-        }),
-      });
+      rows.push(summaryRow(summary.thingArn?.split('/').pop() ?? '?', summary.jobExecutionSummary));
     }
     nextToken = page.nextToken ?? undefined;
   } while (nextToken !== undefined);
   rows.sort((a, b) => a.thingName.localeCompare(b.thingName));
+  return withStatusDetails(iot, rows, () => jobId);
+}
+
+/** A row from the summary either list (ListJobExecutionsForJob, ListJobExecutionsForThing) gives. */
+export function summaryRow(
+  thingName: string,
+  summary: JobExecutionSummary | undefined,
+  jobId?: string,
+): ExecutionRow {
+  return {
+    thingName,
+    status: summary?.status ?? 'UNKNOWN',
+    ...(jobId !== undefined && { jobId }),
+    ...(summary?.executionNumber !== undefined && { executionNumber: summary.executionNumber }),
+    ...(summary?.lastUpdatedAt !== undefined && { lastUpdatedAt: summary.lastUpdatedAt }),
+  };
+}
+
+/**
+ * The rows with status details (DescribeJobExecution) for the first {@link DESCRIBED_EXECUTIONS_MAX}, in their
+ * order; the rest as listed, so that a large job costs a bounded number of calls.
+ */
+export async function withStatusDetails(
+  iot: IotClientProvider,
+  rows: readonly ExecutionRow[],
+  jobIdOf: (row: ExecutionRow) => string,
+): Promise<ExecutionRow[]> {
   const described = await mapConcurrently(rows.slice(0, DESCRIBED_EXECUTIONS_MAX), (row) =>
-    describeExecution(iot, jobId, row.thingName).then((details) => ({ ...row, ...details })),
+    describeExecution(iot, jobIdOf(row), row.thingName).then((details) => ({ ...row, ...details })),
   );
   return [...described, ...rows.slice(DESCRIBED_EXECUTIONS_MAX)];
 }

@@ -193,24 +193,26 @@ describe('fleetkit job create', () => {
 });
 
 describe('fleetkit job executions, status and cancel', () => {
+  /** A reboot job for the thing, created with the CLI. */
+  const createRebootJob = async (jobId: string) => {
+    const run = await fleetkit(
+      'job',
+      'create',
+      '--fleet',
+      fleet,
+      '--template',
+      'reboot',
+      '--thing',
+      thing,
+      '--job-id',
+      jobId,
+    );
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+  };
+
   test("lists a device's executions", async () => {
     const jobId = `${fleet}-exec-1`;
-    expect(
-      (
-        await fleetkit(
-          'job',
-          'create',
-          '--fleet',
-          fleet,
-          '--template',
-          'reboot',
-          '--thing',
-          thing,
-          '--job-id',
-          jobId,
-        )
-      ).code,
-    ).toBe(0);
+    await createRebootJob(jobId);
 
     const run = await fleetkit('job', 'executions', '--thing', thing);
 
@@ -230,18 +232,7 @@ describe('fleetkit job executions, status and cancel', () => {
 
   test('shows a job once: every status counted, then its executions', async () => {
     const jobId = `${fleet}-status-1`;
-    await fleetkit(
-      'job',
-      'create',
-      '--fleet',
-      fleet,
-      '--template',
-      'reboot',
-      '--thing',
-      thing,
-      '--job-id',
-      jobId,
-    );
+    await createRebootJob(jobId);
 
     const run = await fleetkit('job', 'status', jobId, '--once');
 
@@ -257,18 +248,7 @@ describe('fleetkit job executions, status and cancel', () => {
 
   test('cancels a job with its reason', async () => {
     const jobId = `${fleet}-cancel-1`;
-    await fleetkit(
-      'job',
-      'create',
-      '--fleet',
-      fleet,
-      '--template',
-      'reboot',
-      '--thing',
-      thing,
-      '--job-id',
-      jobId,
-    );
+    await createRebootJob(jobId);
 
     const run = await fleetkit('job', 'cancel', jobId, '--reason', 'wrong batch');
 

@@ -23,6 +23,7 @@ import type { MqttClient } from 'mqtt';
 import { AWS_CLIENTS } from '../../cli/aws-clients';
 import { createJobCancelCommand } from '../../cli/commands/job-cancel';
 import { createJobCreateCommand } from '../../cli/commands/job-create';
+import { createJobExecutionsCommand } from '../../cli/commands/job-executions';
 import { createJobStatusCommand } from '../../cli/commands/job-status';
 import { main } from '../../cli/index';
 import type { Clock } from '../../cli/lib/progress';
@@ -194,7 +195,11 @@ describe('fleetkit job cancel, with devices at work', () => {
       stdout: { write: (text: string) => (out.stdout += text) },
       stderr: { write: (text: string) => (out.stderr += text) },
     };
-    const code = await main(argv, io, [createJobCreateCommand(clients), createJobCancelCommand(clients)]);
+    const code = await main(argv, io, [
+      createJobCreateCommand(clients),
+      createJobCancelCommand(clients),
+      createJobExecutionsCommand(clients),
+    ]);
     return { code, ...out };
   };
   const create = async (jobId: string) =>
@@ -264,6 +269,17 @@ describe('fleetkit job cancel, with devices at work', () => {
       status: 'SUCCEEDED',
     });
     expect(late.kind).toBe('rejected');
+  });
+
+  test("job executions lists the device's executions newest first, with the details it reported", async () => {
+    const listed = await run('job', 'executions', '--thing', 'worker-1');
+
+    expect(listed).toMatchObject({ code: 0, stderr: '' });
+    const lines = listed.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^JOB ID +STATUS +EXECUTION +LAST UPDATE +DETAILS$/);
+    expect(lines.slice(1)).toHaveLength(2);
+    expect(lines[1]).toMatch(/^acme-cancel-force +CANCELED +\d+ +\S+ \S+ UTC +step=rebooting$/);
+    expect(lines[2]).toMatch(/^acme-cancel-soft +SUCCEEDED +\d+ +\S+ \S+ UTC +step=back up$/);
   });
 });
 
