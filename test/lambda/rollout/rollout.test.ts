@@ -110,11 +110,9 @@ describe('start-canary', () => {
     iot
       .on(CreateJobCommand)
       .rejects(new ResourceAlreadyExistsException({ message: 'exists', $metadata: {} }));
-    iot
-      .on(DescribeJobCommand)
-      .resolves({
-        job: { jobId: CANARY, status: 'IN_PROGRESS', jobTemplateArn: `${ARN_PREFIX}jobtemplate/other` },
-      });
+    iot.on(DescribeJobCommand).resolves({
+      job: { jobId: CANARY, status: 'IN_PROGRESS', jobTemplateArn: `${ARN_PREFIX}jobtemplate/other` },
+    });
 
     await expect(handler()({ step: 'start-canary', settings: SETTINGS })).rejects.toMatchObject({
       name: 'RolloutApiError',
