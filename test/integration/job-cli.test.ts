@@ -46,21 +46,14 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** `job create` of a reboot job for the thing, from the fleet's template. */
+const createRebootJob = (jobId: string) =>
+  fleetkit('job', 'create', '--fleet', fleet, '--template', 'reboot', '--thing', thing, '--job-id', jobId);
+
 describe('fleetkit job create', () => {
   test("creates a snapshot job from the fleet's template, found by its name, for a thing", async () => {
     const jobId = `${fleet}-reboot-1`;
-    const run = await fleetkit(
-      'job',
-      'create',
-      '--fleet',
-      fleet,
-      '--template',
-      'reboot',
-      '--thing',
-      thing,
-      '--job-id',
-      jobId,
-    );
+    const run = await createRebootJob(jobId);
 
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toBe(
@@ -193,26 +186,9 @@ describe('fleetkit job create', () => {
 });
 
 describe('fleetkit job executions, status and cancel', () => {
-  /** A reboot job for the thing, created with the CLI. */
-  const createRebootJob = async (jobId: string) => {
-    const run = await fleetkit(
-      'job',
-      'create',
-      '--fleet',
-      fleet,
-      '--template',
-      'reboot',
-      '--thing',
-      thing,
-      '--job-id',
-      jobId,
-    );
-    expect(run).toMatchObject({ code: 0, stderr: '' });
-  };
-
   test("lists a device's executions", async () => {
     const jobId = `${fleet}-exec-1`;
-    await createRebootJob(jobId);
+    expect(await createRebootJob(jobId)).toMatchObject({ code: 0, stderr: '' });
 
     const run = await fleetkit('job', 'executions', '--thing', thing);
 
@@ -232,7 +208,7 @@ describe('fleetkit job executions, status and cancel', () => {
 
   test('shows a job once: every status counted, then its executions', async () => {
     const jobId = `${fleet}-status-1`;
-    await createRebootJob(jobId);
+    expect(await createRebootJob(jobId)).toMatchObject({ code: 0, stderr: '' });
 
     const run = await fleetkit('job', 'status', jobId, '--once');
 
@@ -248,7 +224,7 @@ describe('fleetkit job executions, status and cancel', () => {
 
   test('cancels a job with its reason', async () => {
     const jobId = `${fleet}-cancel-1`;
-    await createRebootJob(jobId);
+    expect(await createRebootJob(jobId)).toMatchObject({ code: 0, stderr: '' });
 
     const run = await fleetkit('job', 'cancel', jobId, '--reason', 'wrong batch');
 
