@@ -20,8 +20,11 @@ const DOCS = fs
   .map((file) => `docs/${file}`);
 const PAGES = ['README.md', 'examples/README.md', ...DOCS];
 
-/** The most lines the README may have: a front page, the depth in docs/. */
-const README_MAX_LINES = 170;
+/**
+ * The most lines the README may have: a front page, the depth in docs/. 170 until the seven job, rollout and
+ * firmware commands, each of which must have a row in the README's CLI table (test/cli/docs.test.ts).
+ */
+const README_MAX_LINES = 176;
 
 describe.each(PAGES)('%s', (page) => {
   test('every relative link names a file that exists, and a heading it has', () => {
