@@ -114,7 +114,9 @@ it('onboards by claim and reports its shadow; SIGINT stops it cleanly; the next 
     firmware: { packageName: 'sensor-fw', version: '2.3.4' },
   });
 
-  // The next start connects as the stored thing at once: no second fleet provisioning.
+  // The next start connects as the stored thing at once: no second fleet provisioning. It starts a second after
+  // the first connection, as AWS IoT (and the runtime) refuse a second CONNECT per client ID within one second.
+  await new Promise((resolve) => setTimeout(resolve, 1000));
   const second = fleetkitAgent([...connection(), '--state-dir', stateDir, ...claimArgs, '--once']);
   expect(await second.exited).toEqual({ code: 0, signal: null });
   expect(second.stdout()).toMatch(/ connected thingName=device-CLI-1 attempts=1\n/);
