@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import ts from 'typescript';
 import { z } from 'zod';
+import { CLI_TABLE_MARKERS } from '../../cli/docs';
 import { fleetConfigSchema } from '../../lib/config/schema';
 import { anchorsOf, codeSpans, headingSlug, relativeLinks, saysToken, tableRows } from './markdown';
 import { normalizeKeyPath, schemaKeys, type SchemaKey } from './schema-keys';
@@ -21,10 +22,20 @@ const DOCS = fs
 const PAGES = ['README.md', 'examples/README.md', ...DOCS];
 
 /**
- * The most lines the README may have: a front page, the depth in docs/. 170 until the seven job, rollout and
- * firmware commands, each of which must have a row in the README's CLI table (test/cli/docs.test.ts).
+ * The most lines the README's prose may have: a front page, the depth in docs/. The generated CLI table between
+ * the cli markers is not counted: every command needs its row there (test/cli/docs.test.ts), so the table grows
+ * with the CLI while the prose must not.
  */
-const README_MAX_LINES = 176;
+const README_MAX_PROSE_LINES = 150;
+
+/** The README without its generated CLI table. */
+function readmeProse(text: string): string[] {
+  const start = text.indexOf(CLI_TABLE_MARKERS.start);
+  const end = text.indexOf(CLI_TABLE_MARKERS.end);
+  if (start < 0 || end < start)
+    throw new Error('README.md: the CLI table markers are missing or out of order');
+  return (text.slice(0, start) + text.slice(end + CLI_TABLE_MARKERS.end.length)).split('\n');
+}
 
 describe.each(PAGES)('%s', (page) => {
   test('every relative link names a file that exists, and a heading it has', () => {
@@ -39,8 +50,8 @@ describe.each(PAGES)('%s', (page) => {
   });
 });
 
-test(`the README has at most ${README_MAX_LINES} lines`, () => {
-  expect(read('README.md').split('\n').length).toBeLessThanOrEqual(README_MAX_LINES);
+test(`the README has at most ${README_MAX_PROSE_LINES} lines besides its CLI table`, () => {
+  expect(readmeProse(read('README.md')).length).toBeLessThanOrEqual(README_MAX_PROSE_LINES);
 });
 
 test('docs/README.md links every page of docs/', () => {
