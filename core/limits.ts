@@ -50,9 +50,10 @@ export const IOT_API_RATES_PER_SECOND = {
 export type IotApiName = keyof typeof IOT_API_RATES_PER_SECOND;
 
 /**
- * Results one page of an IoT list call returns at most: `pageSize` of ListCACertificates and ListCertificatesByCA,
- * `maxResults` of ListThingGroups, ListThingGroupsForThing, ListThingPrincipals and ListThingsInThingGroup
- * (each "Valid Range: Minimum value of 1. Maximum value of 250.").
+ * Results one page of an IoT list call returns at most: `pageSize` of ListCACertificates, ListCertificatesByCA and
+ * ListAttachedPolicies, `maxResults` of ListThings, ListThingGroups, ListThingGroupsForThing, ListThingPrincipals,
+ * ListPrincipalThings, ListThingsInThingGroup, ListAuditTasks and ListAuditFindings (each "Valid Range: Minimum
+ * value of 1. Maximum value of 250.").
  */
 export const IOT_LIST_PAGE_SIZE_MAX = limit(
   250,
@@ -546,4 +547,48 @@ export const SOFTWARE_PACKAGE_CATALOG_LIMITS = {
 export const S3_NONCURRENT_VERSION_EXPIRATION_DAYS_MIN = limit(
   1,
   'https://docs.aws.amazon.com/AmazonS3/latest/API/API_NoncurrentVersionExpiration.html',
+);
+
+// Logging settings AWS IoT and CloudWatch Logs accept.
+const PUT_RETENTION_POLICY =
+  'https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html';
+
+/**
+ * Retention periods CloudWatch Logs offers, in days (`retentionInDays`); no other value is accepted.
+ *
+ * @see https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+ */
+export const LOG_RETENTION_DAYS = {
+  values: [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+  ] as const,
+  source: PUT_RETENTION_POLICY,
+} as const;
+
+/**
+ * AWS IoT log levels, for the account default and for each target.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_SetV2LoggingOptions.html
+ */
+export const IOT_LOG_LEVELS = {
+  values: ['DEBUG', 'INFO', 'WARN', 'ERROR', 'DISABLED'] as const,
+  source: 'https://docs.aws.amazon.com/iot/latest/apireference/API_SetV2LoggingOptions.html',
+} as const;
+
+/**
+ * The log group AWS IoT writes to; its name is fixed by AWS IoT.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/cloud-watch-logs.html
+ */
+export const IOT_LOG_GROUP_NAME = 'AWSIotLogsV2';
+
+/**
+ * Lambda's longest run: a scheduled function that may need more (the reconciler over a large fleet) stops in
+ * time and reports that it did not finish.
+ *
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html
+ */
+export const LAMBDA_TIMEOUT_MAX_SECONDS = limit(
+  900,
+  'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html',
 );

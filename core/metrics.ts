@@ -31,6 +31,11 @@ export const JITR_METRICS = {
    */
   setAside: 'SetAside',
   /**
+   * Seconds from the certificate's registration (the event's `timestamp`) to its activation, once per provisioned
+   * certificate: how long a device waits on its first connection.
+   */
+  timeToActivation: 'TimeToActivation',
+  /**
    * Of the set-aside events, those of a certificate refused an existing thing: the thing is bound to another CA,
    * or has another ACTIVE certificate and rotation is off. A device reset with a new certificate, or an attempt
    * to take a device's identity over; alarmed.
@@ -77,6 +82,8 @@ export const FLEETKIT_SERVICES = {
   caExpiry: 'fleetkit-ca-expiry',
   registry: 'fleetkit-registry',
   rollout: 'fleetkit-rollout',
+  auditTrail: 'fleetkit-audit-trail',
+  reconciler: 'fleetkit-reconciler',
 } as const;
 
 /** Days until a registered CA certificate expires, one value per CA per check. */
@@ -87,3 +94,51 @@ export const CA_EXPIRY_CHECK_FAILED_METRIC = 'CaExpiryCheckFailed';
 
 /** A CA with fewer days left than this raises the expiry alarm and is flagged by the CLI and the expiry check. */
 export const CA_EXPIRY_WARNING_DAYS = 30;
+
+/** What the audit trail function counts, per record of its queue. */
+export const AUDIT_TRAIL_METRICS = {
+  /** Lifecycle entries written to the table. */
+  entriesWritten: 'EntriesWritten',
+  /** Entries forwarded to EventBridge. */
+  eventsForwarded: 'EventsForwarded',
+  /** Records that say nothing about a device (a job's own events, a failed call): dropped, counted. */
+  ignored: 'Ignored',
+  /** Records that are not an event the function knows: dropped after logging them, counted and alarmed. */
+  malformed: 'Malformed',
+  /** Records that failed and go back to the queue (then to its dead-letter queue). */
+  failed: 'Failed',
+  /**
+   * Job executions by outcome: one per JOB_EXECUTION event, with the dimension `outcome` (SUCCEEDED, FAILED,
+   * REJECTED, CANCELED, TIMED_OUT, REMOVED, DELETED).
+   */
+  jobExecutions: 'JobExecutions',
+} as const;
+
+/** The dimension of {@link AUDIT_TRAIL_METRICS.jobExecutions}. */
+export const JOB_EXECUTION_OUTCOME_DIMENSION = 'outcome';
+
+/** What a reconciliation run publishes, once per run. */
+export const RECONCILE_METRICS = {
+  certificatesScanned: 'CertificatesScanned',
+  thingsScanned: 'ThingsScanned',
+  /** Certificates PENDING_ACTIVATION longer than the configured age. */
+  stuckPending: 'StuckPendingCertificates',
+  /** ACTIVE certificates attached to no thing: alarmed. */
+  orphanActive: 'OrphanActiveCertificates',
+  /** Certificates this run revoked. */
+  revoked: 'CertificatesRevoked',
+  /** Things Fleetkit created that have no certificate (reported only). */
+  thingsWithoutCertificate: 'ThingsWithoutCertificate',
+  /** Calls that failed after retries: the run is incomplete for those items; alarmed. */
+  failures: 'ReconcileFailures',
+  /** 1 when the run stopped before reading everything (its deadline): alarmed. */
+  incomplete: 'ReconcileIncomplete',
+} as const;
+
+/**
+ * The CloudWatch namespace AWS IoT publishes fleet metrics in; each metric has the fleet metric's name and the
+ * dimension `AggregationType` (the statistic: `count`, `sum`, ...).
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/iot-fleet-metrics.html
+ */
+export const FLEET_METRICS_NAMESPACE = 'IoTFleetMetrics';

@@ -135,6 +135,28 @@ export const eventTopics = {
     `$aws/events/job/${jobId(id)}/${kind}`,
   jobExecution: (id: string, kind: JobExecutionEventKind): string =>
     `$aws/events/jobExecution/${jobId(id)}/${kind}`,
+  thingTypeAssociation: (thingName: string, thingTypeName: string): string =>
+    `$aws/events/thingTypeAssociation/thing/${thing(thingName)}/${check('thing type name', thingTypeName, THING_NAME_PATTERN)}`,
+  thingGroupMembership: (groupName: string, thingName: string, kind: 'added' | 'removed'): string =>
+    `$aws/events/thingGroupMembership/thingGroup/${check('thing group name', groupName, THING_NAME_PATTERN)}/thing/${thing(thingName)}/${kind}`,
+} as const;
+
+/**
+ * Topic filters of every event of one event configuration type, for topic rules: each `$aws/events/...` topic of
+ * the type with its names as `+`. (CERTIFICATE, CA_CERTIFICATE and POLICY have no documented topic here.)
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/registry-events.html
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/events-jobs.html
+ */
+export const EVENT_TOPIC_FILTERS = {
+  THING: '$aws/events/thing/+/+',
+  THING_TYPE: '$aws/events/thingType/+/+',
+  THING_TYPE_ASSOCIATION: '$aws/events/thingTypeAssociation/thing/+/+',
+  THING_GROUP: '$aws/events/thingGroup/+/+',
+  THING_GROUP_MEMBERSHIP: '$aws/events/thingGroupMembership/thingGroup/+/thing/+/+',
+  THING_GROUP_HIERARCHY: '$aws/events/thingGroupHierarchy/thingGroup/+/childThingGroup/+/+',
+  JOB: '$aws/events/job/+/+',
+  JOB_EXECUTION: '$aws/events/jobExecution/+/+',
 } as const;
 
 /** A topic filter breaks the MQTT rules for wildcards. */
