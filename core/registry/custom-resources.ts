@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { SIGNING_PROFILE_NAME_PATTERN, THING_TYPE_DEPRECATION_DELAY_SECONDS } from '../limits';
+import { eventConfigurationsSchema } from '../events/event-types';
+import {
+  LOG_RETENTION_DAYS,
+  SIGNING_PROFILE_NAME_PATTERN,
+  THING_TYPE_DEPRECATION_DELAY_SECONDS,
+} from '../limits';
 import { fleetIndexingSchema } from './indexing';
 
 /*
@@ -15,6 +20,8 @@ export const REGISTRY_RESOURCE_TYPES = {
   groupPolicy: 'Custom::FleetkitGroupPolicyAttachment',
   caCertificate: 'Custom::FleetkitCaCertificate',
   signingProfile: 'Custom::FleetkitSigningProfile',
+  eventConfigurations: 'Custom::FleetkitEventConfigurations',
+  logRetention: 'Custom::FleetkitLogRetention',
 } as const;
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
@@ -99,8 +106,35 @@ export const signingProfileResourceSchema = z.object({
   certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[a-zA-Z0-9-]+$/),
 });
 
+/**
+ * The account's event configurations: which registry and jobs events AWS IoT publishes. One per account and
+ * region, like indexing: the types named here are set; the others are left as the account has them.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateEventConfigurations.html
+ */
+export const eventConfigurationsResourceSchema = z.object({
+  eventConfigurations: z.record(z.string(), bool).pipe(eventConfigurationsSchema),
+});
+
+const RETENTION_MESSAGE = `must be one of the retention periods CloudWatch Logs offers: ${LOG_RETENTION_DAYS.values.join(', ')} (${LOG_RETENTION_DAYS.source})`;
+
+/**
+ * The retention of a log group that may exist before the stack (AWS IoT creates `AWSIotLogsV2` the first time it
+ * logs): created when missing, adopted when present, its earlier retention given back when the stack lets go.
+ *
+ * @see https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html
+ */
+export const logRetentionResourceSchema = z.object({
+  logGroupName: z.string().min(1),
+  retentionDays: int.refine((days) => (LOG_RETENTION_DAYS.values as readonly number[]).includes(days), {
+    message: RETENTION_MESSAGE,
+  }),
+});
+
 export type IndexingResourceProperties = z.input<typeof indexingResourceSchema>;
 export type ThingTypeResourceProperties = z.input<typeof thingTypeResourceSchema>;
 export type GroupPolicyResourceProperties = z.input<typeof groupPolicyResourceSchema>;
 export type CaCertificateResourceProperties = z.input<typeof caCertificateResourceSchema>;
 export type SigningProfileResourceProperties = z.input<typeof signingProfileResourceSchema>;
+export type EventConfigurationsResourceProperties = z.input<typeof eventConfigurationsResourceSchema>;
+export type LogRetentionResourceProperties = z.input<typeof logRetentionResourceSchema>;

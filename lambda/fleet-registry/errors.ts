@@ -114,3 +114,18 @@ export class PolicyNotFoundError extends FleetkitError {
 export class SigningProfileUnusableError extends FleetkitError {
   override readonly name = 'SigningProfileUnusableError';
 }
+
+/** A CloudWatch Logs call failed. `transient` when retrying later can succeed (throttling, 5xx, network). */
+export class LogsApiError extends FleetkitError {
+  override readonly name = 'LogsApiError';
+
+  constructor(
+    readonly operation: string,
+    readonly subject: string,
+    readonly transient: boolean,
+    cause: unknown,
+  ) {
+    const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(`${operation} for ${subject} failed: ${detail}`, { cause });
+  }
+}

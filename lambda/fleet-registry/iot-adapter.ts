@@ -5,6 +5,7 @@ import {
   DeleteThingTypeCommand,
   DeprecateThingTypeCommand,
   DescribeCACertificateCommand,
+  DescribeEventConfigurationsCommand,
   DescribeIndexCommand,
   DescribeThingGroupCommand,
   DescribeThingTypeCommand,
@@ -20,6 +21,7 @@ import {
   ResourceNotFoundException,
   RegisterCACertificateCommand,
   UpdateCACertificateCommand,
+  UpdateEventConfigurationsCommand,
   UpdateIndexingConfigurationCommand,
   type FieldType,
   type NamedShadowIndexingMode,
@@ -29,6 +31,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { awsClientConfig } from '../../core/aws-client-config';
 import { isTransientAwsError } from '../../core/aws-errors';
+import { EVENT_TYPES, type EventConfigurations, type EventType } from '../../core/events/event-types';
 import { IotApiError } from './errors';
 import { messageOf, nameOf } from '../../core/errors';
 
@@ -186,6 +189,10 @@ export interface FleetRegistry {
     caCertificateId: string,
     options: { readonly status: string; readonly sampleSize: number; readonly countLimit: number },
   ): Promise<CertificatesOfCa>;
+  /** Whether each event type is on (DescribeEventConfigurations); a type AWS does not list counts as off. */
+  getEventConfigurations(): Promise<Record<EventType, boolean>>;
+  /** Turns the given event types on or off (UpdateEventConfigurations); the others stay as they are. */
+  updateEventConfigurations(configurations: EventConfigurations): Promise<void>;
 }
 
 /** Largest page AWS IoT returns for ListThings, ListThingGroups and ListCertificatesByCA. */
@@ -601,6 +608,28 @@ export function iotFleetRegistry(client: IoTClient): FleetRegistry {
         }
       } while (marker !== undefined);
       return { total, complete, sample };
+    },
+
+    async getEventConfigurations() {
+      const out = await call('DescribeEventConfigurations', 'the account', () =>
+        client.send(new DescribeEventConfigurationsCommand({})),
+      );
+      const configured = out.eventConfigurations ?? {};
+      return Object.fromEntries(
+        EVENT_TYPES.map((type) => [type, configured[type]?.Enabled === true]),
+      ) as Record<EventType, boolean>;
+    },
+
+    async updateEventConfigurations(configurations) {
+      await call('UpdateEventConfigurations', 'the account', () =>
+        client.send(
+          new UpdateEventConfigurationsCommand({
+            eventConfigurations: Object.fromEntries(
+              Object.entries(configurations).map(([type, enabled]) => [type, { Enabled: enabled }]),
+            ),
+          }),
+        ),
+      );
     },
   };
 }

@@ -8,7 +8,7 @@ let built: ReturnType<typeof buildOnEventHandler> | undefined;
 /**
  * The Provider framework's `onEventHandler` for Fleetkit's registry custom resources
  * (`Custom::FleetkitCaCertificate`, `Custom::FleetkitIndexingConfiguration`, `Custom::FleetkitThingType`,
- * `Custom::FleetkitGroupPolicyAttachment`).
+ * `Custom::FleetkitGroupPolicyAttachment`, `Custom::FleetkitEventConfigurations`, `Custom::FleetkitLogRetention`).
  *
  * @see https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.custom_resources-readme.html#provider-framework
  */

@@ -8,6 +8,9 @@ import { groupPolicyHandler } from './group-policy';
 import { indexingHandler } from './indexing';
 import { createFleetRegistry } from './iot-adapter';
 import { createCaKeys, type CaKeys } from './kms-adapter';
+import { eventConfigurationsHandler } from './event-configurations';
+import { createLogRetentionHandler } from './log-retention';
+import { createLogGroups, type LogGroups } from './logs-adapter';
 import type { ResourceContext, ResourceHandler } from './resource';
 import {
   parseEnvelope,
@@ -34,14 +37,25 @@ export interface ProviderDependencies extends ResourceContext {
    * @default - a Signer client with Fleetkit's shared settings, built the first time a profile is handled
    */
   readonly signingProfiles?: SigningProfiles;
+  /**
+   * The CloudWatch Logs groups whose retention the provider sets.
+   * @default - a CloudWatch Logs client with Fleetkit's shared settings, built on first use
+   */
+  readonly logGroups?: LogGroups;
 }
 
-/** The handler of each resource type; the CA and signing profile handlers need more than the resource context. */
+/**
+ * The handler of each resource type; the CA, signing profile and log retention handlers need more than the
+ * resource context.
+ */
 function registryHandlers(
   caKeys: CaKeys,
   signingProfiles: SigningProfiles,
+  logGroups: LogGroups,
 ): Readonly<Record<RegistryResourceType, ResourceHandler<unknown>>> {
   return {
+    [REGISTRY_RESOURCE_TYPES.eventConfigurations]: eventConfigurationsHandler,
+    [REGISTRY_RESOURCE_TYPES.logRetention]: createLogRetentionHandler(logGroups),
     [REGISTRY_RESOURCE_TYPES.indexing]: indexingHandler,
     [REGISTRY_RESOURCE_TYPES.thingType]: thingTypeHandler,
     [REGISTRY_RESOURCE_TYPES.groupPolicy]: groupPolicyHandler,
@@ -55,11 +69,12 @@ function resolve(deps: ProviderDependencies): {
   handlers: Readonly<Record<RegistryResourceType, ResourceHandler<unknown>>>;
   context: ResourceContext;
 } {
-  const { caKeys, signingProfiles, ...context } = deps;
+  const { caKeys, signingProfiles, logGroups, ...context } = deps;
   return {
     handlers: registryHandlers(
       caKeys ?? createCaKeys({ maxAttempts: 8 }),
       signingProfiles ?? createSigningProfiles({ maxAttempts: 8 }),
+      logGroups ?? createLogGroups({ maxAttempts: 8 }),
     ),
     context,
   };
@@ -151,6 +166,7 @@ export function dependenciesFromEnvironment(env: NodeJS.ProcessEnv = process.env
     registry: createFleetRegistry({ maxAttempts: config.sdkMaxAttempts }),
     caKeys: createCaKeys({ maxAttempts: config.sdkMaxAttempts }),
     signingProfiles: createSigningProfiles({ maxAttempts: config.sdkMaxAttempts }),
+    logGroups: createLogGroups({ maxAttempts: config.sdkMaxAttempts }),
     logger: new Logger(),
     now: () => new Date(),
   };

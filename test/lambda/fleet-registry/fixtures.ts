@@ -11,6 +11,8 @@ import { iotFleetRegistry } from '../../../lambda/fleet-registry/iot-adapter';
 import { kmsCaKeys } from '../../../lambda/fleet-registry/kms-adapter';
 import { signerSigningProfiles } from '../../../lambda/fleet-registry/signer-adapter';
 import { SignerClient } from '@aws-sdk/client-signer';
+import { cloudWatchLogGroups } from '../../../lambda/fleet-registry/logs-adapter';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { buildIsCompleteHandler, buildOnEventHandler } from '../../../lambda/fleet-registry/provider';
 import type { IsCompleteRequest, OnEventResponse } from '../../../lambda/fleet-registry/schema';
 
@@ -102,12 +104,13 @@ export function capturingLogger(): { logger: Logger; lines: Record<string, unkno
   return { logger: new Logger({ serviceName: 'fleetkit-registry', logLevel: 'INFO' }), lines };
 }
 
-/** The two handlers over (mocked) IoT, KMS and Signer clients, at a fixed time. */
+/** The two handlers over (mocked) IoT, KMS, Signer and CloudWatch Logs clients, at a fixed time. */
 export function handlers(options: { now?: Date; logger?: Logger } = {}) {
   const deps = {
     registry: iotFleetRegistry(new IoTClient({})),
     caKeys: kmsCaKeys(new KMSClient({})),
     signingProfiles: signerSigningProfiles(new SignerClient({})),
+    logGroups: cloudWatchLogGroups(new CloudWatchLogsClient({})),
     logger: options.logger ?? silentLogger(),
     now: () => options.now ?? new Date('2026-01-01T00:00:00Z'),
   };

@@ -38,7 +38,8 @@ describe('dispatch', () => {
     await expect(handlers().onEvent(createEvent('Custom::Something', 'Thing', {}))).rejects.toThrow(
       'resource type Custom::Something is not handled by the Fleetkit registry provider (it handles ' +
         'Custom::FleetkitIndexingConfiguration, Custom::FleetkitThingType, Custom::FleetkitGroupPolicyAttachment, ' +
-        'Custom::FleetkitCaCertificate, Custom::FleetkitSigningProfile)',
+        'Custom::FleetkitCaCertificate, Custom::FleetkitSigningProfile, Custom::FleetkitEventConfigurations, ' +
+        'Custom::FleetkitLogRetention)',
     );
   });
 
