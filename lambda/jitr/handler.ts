@@ -6,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { awsClientConfig } from '../../core/aws-client-config';
+import { secondsSinceEvent } from '../../core/events/registry';
 import { JITR_METRICS } from '../../core/metrics';
 import { dynamoAllowList } from './allow-list-adapter';
 import { readJitrConfig } from './config';
@@ -149,10 +150,15 @@ export function buildHandler(
           )
         : await attempt();
       switch (outcome.kind) {
-        case 'provisioned':
+        case 'provisioned': {
           deps.metrics.addMetric(JITR_METRICS.provisioned, MetricUnit.Count, 1);
+          // From the certificate's registration (its first connection) to its activation.
+          const waited = secondsSinceEvent(event.timestamp, deps.now());
+          if (waited !== undefined)
+            deps.metrics.addMetric(JITR_METRICS.timeToActivation, MetricUnit.Seconds, waited);
           log.info('certificate provisioned', { outcome: outcome.kind, ...outcome.identity });
           break;
+        }
         case 'rejected':
           deps.metrics.addMetric(JITR_METRICS.rejected, MetricUnit.Count, 1);
           log.warn('certificate rejected and revoked', {

@@ -11,7 +11,7 @@ const certificateId = z.string().regex(/^[0-9a-f]{64}$/, { message: 'must be 64 
  * `timestamp` (seconds) and `certificateRegistrationTimestamp` (a string of milliseconds); events captured from
  * real accounts carry `"certificateRegistrationTimestamp": null`, `timestamp` in milliseconds and an extra
  * `sourceIp`. Neither time is relied on: duplicates are recognised by the queue's own SentTimestamp and the
- * registry (see recent-certificates.ts).
+ * registry (see recent-certificates.ts). `timestamp`, when present, only measures the time to activation.
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/auto-register-device-cert.html
  */
@@ -20,6 +20,14 @@ export const registrationEventSchema = z.object({
   caCertificateId: certificateId,
   certificateStatus: z.string(),
   awsAccountId: z.string().regex(/^\d{12}$/),
+  /**
+   * Seconds (documented) or milliseconds (observed), for the time-to-activation metric only: anything but a number
+   * (null, a string) reads as no time, and the event is still accepted.
+   */
+  timestamp: z
+    .unknown()
+    .optional()
+    .transform((value) => (typeof value === 'number' && Number.isFinite(value) ? value : undefined)),
 });
 
 /** A certificate-registered event. */

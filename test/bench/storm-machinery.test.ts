@@ -254,6 +254,7 @@ describe('helpers', () => {
         caCertificateId: caId,
         certificateStatus: 'PENDING_ACTIVATION',
         awsAccountId: '123456789012',
+        timestamp: expect.any(Number),
       });
       expect(JSON.parse(body)).toMatchObject(
         shape === 'captured'

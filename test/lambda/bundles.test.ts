@@ -32,7 +32,9 @@ import { onboardingRulesSchema } from '../../core/onboarding/rules';
 import { REGISTRY_RESOURCE_TYPES } from '../../core/registry/custom-resources';
 import { FAKE_CREDENTIALS } from '../../tools/emulator';
 import { DEFAULT_TEST_REGION } from '../support/target';
+import { auditTrailContract } from '../../core/contracts/audit-trail';
 import { caExpiryContract } from '../../core/contracts/ca-expiry';
+import { reconcilerContract } from '../../core/contracts/reconciler';
 import { fleetRegistryContract } from '../../core/contracts/fleet-registry';
 import { jitrContract } from '../../core/contracts/jitr';
 import { rolloutContract } from '../../core/contracts/rollout';
@@ -218,6 +220,8 @@ interface SmokeCase {
   /** What the function's construct sets, with valid dummy values; added to the Lambda-like base environment. */
   readonly environment: Readonly<Record<string, string>>;
   readonly events: readonly unknown[];
+  /** What `context.getRemainingTimeInMillis()` answers. @default 60000 */
+  readonly remainingTimeMs?: number;
 }
 
 /** What one invocation came to. */
@@ -391,6 +395,61 @@ function smokeCases(endpoint: string, stub: string): Record<string, SmokeCase> {
         } satisfies SQSEvent,
       ],
     },
+    // lib/constructs/audit-trail.ts: DynamoDB on the closed endpoint, so the one well-formed event fails to write.
+    'audit-trail/handler': {
+      environment: {
+        ...auditTrailContract.encode({
+          tableName: 'fleetkit-audit-trail',
+          fleetName: 'smoke',
+          sdkMaxAttempts: 1,
+        }),
+        POWERTOOLS_SERVICE_NAME: auditTrailContract.service,
+        POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      events: [
+        {
+          Records: [
+            sqsRecord('smoke-malformed', '{"eventType":"THING_EVENT"}'),
+            sqsRecord(
+              'smoke-job',
+              JSON.stringify({
+                eventType: 'JOB',
+                eventId: 'j',
+                timestamp: 1767225600,
+                operation: 'completed',
+                jobId: 'fw',
+              }),
+            ),
+            sqsRecord(
+              'smoke-thing',
+              JSON.stringify({
+                eventType: 'THING_EVENT',
+                eventId: 'e',
+                timestamp: 1767225600000,
+                operation: 'CREATED',
+                thingName: 'smoke-thing',
+                thingTypeName: null,
+              }),
+            ),
+          ],
+        } satisfies SQSEvent,
+      ],
+    },
+    // lib/constructs/reconciler.ts: AWS IoT on the closed endpoint, so its first listing fails.
+    'reconciler/handler': {
+      environment: {
+        ...reconcilerContract.encode({ caCertificateIds: [WATCHED_CA_ID], sdkMaxAttempts: 1 }),
+        POWERTOOLS_SERVICE_NAME: reconcilerContract.service,
+        POWERTOOLS_METRICS_NAMESPACE: FLEETKIT_METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      events: [
+        { version: '0', id: 'smoke', 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} },
+      ],
+      // Its timeout, 15 minutes, less a few seconds: it stops a minute before the end.
+      remainingTimeMs: 890_000,
+    },
     // lib/constructs/pre-provisioning-hook.ts, in deny mode; the hook's clients have their own attempts and deadline.
     'pre-provisioning-hook/handler': {
       environment: {
@@ -450,7 +509,8 @@ function lambdaEnvironment(functionName: string, endpoint: string): Record<strin
 const HARNESS = `
 const fs = require('node:fs');
 const [bundle, eventsFile, resultFile, contextJson] = process.argv.slice(1);
-const context = { ...JSON.parse(contextJson), getRemainingTimeInMillis: () => 60000, done() {}, fail() {}, succeed() {} };
+const given = JSON.parse(contextJson);
+const context = { ...given, getRemainingTimeInMillis: () => given.remainingTimeMs ?? 60000, done() {}, fail() {}, succeed() {} };
 (async () => {
   const { handler } = require(bundle);
   if (typeof handler !== 'function') throw new Error('the bundle exports no handler function');
@@ -489,7 +549,8 @@ function runBundle(
   const eventsFile = path.join(dir, 'events.json');
   const resultFile = path.join(dir, 'results.json');
   fs.writeFileSync(eventsFile, JSON.stringify(smoke.events));
-  const context: Partial<Context> = {
+  const context: Partial<Context> & { remainingTimeMs?: number } = {
+    ...(smoke.remainingTimeMs !== undefined && { remainingTimeMs: smoke.remainingTimeMs }),
     functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionName}`,
@@ -642,6 +703,34 @@ test('ca-expiry/handler reads the CA through the IoT client, counts the failure 
   expect(failure).toMatchObject({ level: 'ERROR', service: 'fleetkit-ca-expiry', caName: 'root-ca' });
   expect(JSON.stringify(failure)).toContain('ECONNREFUSED');
   expect(metricValues('ca-expiry/handler', 'CaExpiryCheckFailed')).toEqual([1]);
+});
+
+test('audit-trail/handler fails the malformed and the unwritten record, ignores the job event, and counts each', () => {
+  const [batch] = resultsOf('audit-trail/handler');
+  expect(resolved(batch)).toEqual({
+    batchItemFailures: [{ itemIdentifier: 'smoke-malformed' }, { itemIdentifier: 'smoke-thing' }],
+  });
+  expect(metricValues('audit-trail/handler', 'Malformed')).toEqual([1]);
+  expect(metricValues('audit-trail/handler', 'Failed')).toEqual([1]);
+  expect(metricValues('audit-trail/handler', 'Ignored')).toEqual([1]);
+  const failure = logLines('audit-trail/handler').find(
+    (l) => l.message === 'writing the entries failed; the record is retried',
+  );
+  expect(JSON.stringify(failure)).toContain('ECONNREFUSED');
+});
+
+test('reconciler/handler reports the failed listing, publishes an incomplete run and fails naming the call', () => {
+  const [scheduled] = resultsOf('reconciler/handler');
+  const error = rejected(scheduled);
+  expect(error.name).toBe('ReconcileFailedError');
+  expect(error.message).toMatch(
+    new RegExp(
+      `^1 call\\(s\\) failed; the first: list certificates of CA ${WATCHED_CA_ID}: ListCertificatesByCA for CA ${WATCHED_CA_ID} failed: .*ECONNREFUSED`,
+    ),
+  );
+  expect(error.stack).toMatch(/lambda[\\/]reconciler[\\/]handler\.ts:\d+/);
+  expect(metricValues('reconciler/handler', 'ReconcileIncomplete')).toEqual([1]);
+  expect(metricValues('reconciler/handler', 'ReconcileFailures')).toEqual([1]);
 });
 
 test('fleet-registry/on-event rejects an unknown type, invalid properties and an unreachable IoT with clear messages', () => {

@@ -4,12 +4,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { auditTrailContract } from '../../../core/contracts/audit-trail';
 import { caExpiryContract } from '../../../core/contracts/ca-expiry';
 import type { FunctionContract } from '../../../core/contracts/contract';
 import { fleetRegistryContract } from '../../../core/contracts/fleet-registry';
 import { jitrContract } from '../../../core/contracts/jitr';
 import { preProvisioningHookContract } from '../../../core/contracts/pre-provisioning-hook';
 import { rolloutContract } from '../../../core/contracts/rollout';
+import { reconcilerContract } from '../../../core/contracts/reconciler';
 import { onboardingRulesSchema } from '../../../core/onboarding/rules';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -56,6 +58,29 @@ const cases: [FunctionContract, object, object][] = [
     rolloutContract,
     { jobTemplateIds: ['acme_update_0123abcd'], rolloutIdPrefix: 'acme-' },
     { jobTemplateIds: ['acme_update_0123abcd'], rolloutIdPrefix: 'acme-', sdkMaxAttempts: 8 },
+  ],
+  [
+    auditTrailContract,
+    {
+      tableName: 'fleet-audit-trail',
+      retentionDays: 30,
+      eventBusName: 'default',
+      forwardedKinds: ['CREATED', 'CERTIFICATE_REVOKED'],
+      fleetName: 'fleet',
+    },
+    {
+      tableName: 'fleet-audit-trail',
+      retentionDays: 30,
+      eventBusName: 'default',
+      forwardedKinds: ['CREATED', 'CERTIFICATE_REVOKED'],
+      fleetName: 'fleet',
+      sdkMaxAttempts: 8,
+    },
+  ],
+  [
+    reconcilerContract,
+    { caCertificateIds: [CA_ID], revoke: false },
+    { caCertificateIds: [CA_ID], pendingActivationMaxAgeHours: 336, revoke: false, sdkMaxAttempts: 8 },
   ],
 ];
 const contracts = cases.map(([contract]) => contract);

@@ -97,8 +97,8 @@ describe('parseRegistrationMessage', () => {
     awsAccountId: '123456789012',
   };
 
-  test('parses the documented event', () => {
-    expect(parseRegistrationMessage(JSON.stringify(event))).toEqual(ids);
+  test('parses the documented event, keeping its time for the time-to-activation metric', () => {
+    expect(parseRegistrationMessage(JSON.stringify(event))).toEqual({ ...ids, timestamp: 1700000000 });
   });
 
   test('parses the event as captured from real accounts: null registration time, extra sourceIp', () => {
@@ -108,19 +108,29 @@ describe('parseRegistrationMessage', () => {
       certificateRegistrationTimestamp: null,
       sourceIp: '203.0.113.7',
     };
-    expect(parseRegistrationMessage(JSON.stringify(captured))).toEqual(ids);
+    expect(parseRegistrationMessage(JSON.stringify(captured))).toEqual({ ...ids, timestamp: 1695074220131 });
   });
 
-  // Nothing uses either time: whatever shape they come in, or none, the event is accepted.
+  // Only the time-to-activation metric reads a time: whatever shape they come in, or none, the event is accepted.
   test.each([
     ['timestamp null', { timestamp: null }],
     ['timestamp a string', { timestamp: '2023-09-18T21:57:00Z' }],
     ['timestamp missing', { timestamp: undefined }],
+  ])('accepts an event with %s, without a time', (_title, change) => {
+    const parsed = parseRegistrationMessage(JSON.stringify({ ...event, ...change }));
+    expect(parsed).toEqual(ids);
+    expect(parsed.timestamp).toBeUndefined();
+  });
+
+  test.each([
     ['registration time missing', { certificateRegistrationTimestamp: undefined }],
     ['registration time a number', { certificateRegistrationTimestamp: 1700000000000 }],
     ['registration time an object', { certificateRegistrationTimestamp: { at: 1 } }],
   ])('accepts an event with %s', (_title, change) => {
-    expect(parseRegistrationMessage(JSON.stringify({ ...event, ...change }))).toEqual(ids);
+    expect(parseRegistrationMessage(JSON.stringify({ ...event, ...change }))).toEqual({
+      ...ids,
+      timestamp: 1700000000,
+    });
   });
 
   test.each([

@@ -776,3 +776,45 @@ describe('JITR handler, metrics that count each device once', () => {
     );
   });
 });
+
+describe('JITR handler, time to activation', () => {
+  const total = (name: string) =>
+    metricLines.flatMap((line) => [line[name] ?? []].flat() as number[]).reduce((a, b) => a + b, 0);
+  const unitOf = (name: string) =>
+    metricLines
+      .flatMap(
+        (line) =>
+          (line._aws as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] })
+            .CloudWatchMetrics,
+      )
+      .flatMap((directive) => directive.Metrics)
+      .find((metric) => metric.Name === name)?.Unit;
+
+  test.each([
+    [
+      'seconds (documented)',
+      Math.floor(NOW.getTime() / 1000) - 12,
+      (NOW.getTime() - (Math.floor(NOW.getTime() / 1000) - 12) * 1000) / 1000,
+    ],
+    ['milliseconds (captured)', NOW.getTime() - 7_500, 7.5],
+  ])('measures from the event timestamp in %s to the activation', async (_title, timestamp, seconds) => {
+    await handler()(
+      { Records: [record('m1', { ...registrationEvent(good.id, ca.id), timestamp })] },
+      context,
+    );
+    expect(total('Provisioned')).toBe(1);
+    expect(total('TimeToActivation')).toBe(seconds);
+    expect(unitOf('TimeToActivation')).toBe('Seconds');
+  });
+
+  test('publishes no time for an event without a usable timestamp, and still provisions', async () => {
+    await handler()(
+      {
+        Records: [record('m1', { ...registrationEvent(good.id, ca.id), timestamp: '2026-01-01T00:00:00Z' })],
+      },
+      context,
+    );
+    expect(total('Provisioned')).toBe(1);
+    expect(metricLines.some((line) => 'TimeToActivation' in line)).toBe(false);
+  });
+});
