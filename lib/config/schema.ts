@@ -35,6 +35,7 @@ import {
 } from '../../core/contracts/pre-provisioning-hook';
 import { claimClientIdPrefixProblem } from '../../core/provisioning/claim-policy';
 import { fleetIndexingSchema } from '../../core/registry/indexing';
+import { checkMonitoring, monitoringSchema } from './monitoring';
 import { checkOrganization, flattenGroups, type ThingGroupNode } from './organization';
 import { checkRemoteManagement, firmwareSchema, jobsSchema } from './remote-management';
 
@@ -484,6 +485,8 @@ export const fleetConfigSchema = z
     jobs: jobsSchema.default(jobsSchema.parse({})),
     /** The firmware bucket, signing profile and software package catalog. @default - none */
     firmware: firmwareSchema.optional(),
+    /** Events, audit trail, logging, Device Defender, dashboard and reconciliation (docs/monitoring.md). */
+    monitoring: monitoringSchema.default(monitoringSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -541,6 +544,16 @@ export const fleetConfigSchema = z
     );
     checkOrganization(config, ctx);
     checkRemoteManagement(config, ctx);
+    checkMonitoring(
+      {
+        monitoring: config.monitoring,
+        groups,
+        dynamicGroups: new Set(Object.keys(config.dynamicGroups)),
+        fleetMetrics: config.fleetMetrics,
+        certificateAuthorityCount: config.certificateAuthorities.length,
+      },
+      (issue) => ctx.addIssue({ code: 'custom', ...issue }),
+    );
     // A derived JITP template can express only what a template can: no patterns, no rules, no allow-list.
     if (thingTypeName !== undefined && config.thingTypes[thingTypeName]?.deprecated === true) {
       ctx.addIssue({
