@@ -22,6 +22,7 @@ import {
   type ParameterOverrides,
 } from '../../core/provisioning/parameter-overrides';
 import { LAMBDA_ENVIRONMENT_MAX_BYTES } from '../../core/limits';
+import { FLEETKIT_MARKER_ATTRIBUTE, templateMarkerParts } from '../../core/reconcile/markers';
 import { allGroupNames, type FleetConfig } from './schema';
 import { FleetkitError } from '../../core/errors';
 
@@ -71,15 +72,26 @@ export function jitpTemplateFor(config: FleetConfig, baseDir: string): Provision
     thing: {
       thingName: certificateParameter(rules.thingName.field),
       ...(rules.thingTypeName !== undefined && { thingTypeName: rules.thingTypeName }),
-      ...(Object.keys(rules.attributes).length > 0 && {
-        attributePayload: Object.fromEntries(
+      attributePayload: {
+        ...Object.fromEntries(
           Object.entries(rules.attributes).map(([name, field]) => [name, certificateParameter(field)]),
         ),
-      }),
+        // The marker cleanup and reconciliation know Fleetkit's things by (core/reconcile/markers.ts); the rules
+        // leave an attribute free for it, as for JITR's binding.
+        [FLEETKIT_MARKER_ATTRIBUTE]: templateMarker(jitpTemplateName(config)),
+      },
       ...(rules.thingGroupName !== undefined && { thingGroups: [rules.thingGroupName] }),
     },
     policyName: devicePolicyName(config),
   });
+}
+
+/**
+ * The thing attribute a derived template marks its things with, `template/<templateName>/<certificateId>`: the
+ * certificate from `AWS::IoT::Certificate::Id`, which AWS IoT sets in both template types.
+ */
+function templateMarker(templateName: string) {
+  return join('', [...templateMarkerParts(templateName), ref(CERTIFICATE_ID_PARAMETER)]);
 }
 
 /** The parameter the derived fleet provisioning template places the thing in a group by, when overridden. */
@@ -135,7 +147,10 @@ function fleetTemplateBody(config: FleetConfig, baseDir: string): ProvisioningTe
       ...(config.onboarding.thingTypeName !== undefined && {
         thingTypeName: config.onboarding.thingTypeName,
       }),
-      attributePayload: { serialNumber: ref(serial) },
+      attributePayload: {
+        serialNumber: ref(serial),
+        [FLEETKIT_MARKER_ATTRIBUTE]: templateMarker(fleetProvisioningTemplateName(config)),
+      },
       ...(groups !== undefined && { thingGroups: groups }),
     },
     policyName: devicePolicyName(config),

@@ -48,7 +48,13 @@ describe('JITP', () => {
     expect(resources.find((r) => r.Type === 'AWS::IoT::Thing')?.Properties).toMatchObject({
       ThingName: { Ref: 'AWS::IoT::Certificate::CommonName' },
       ThingTypeName: 'sensor',
-      AttributePayload: { serialNumber: { Ref: 'AWS::IoT::Certificate::SerialNumber' } },
+      AttributePayload: {
+        serialNumber: { Ref: 'AWS::IoT::Certificate::SerialNumber' },
+        // The marker cleanup and reconciliation recognise Fleetkit's things by.
+        fleetkitOnboardedBy: {
+          'Fn::Join': ['', ['template/', 'test-fleet-jitp', '/', { Ref: 'AWS::IoT::Certificate::Id' }]],
+        },
+      },
       ThingGroups: ['unassigned'],
     });
     expect(resources.find((r) => r.Type === 'AWS::IoT::Certificate')?.Properties).toMatchObject({
@@ -180,6 +186,15 @@ describe('fleet provisioning by claim', () => {
     ).find((r) => r.Type === 'AWS::IoT::Thing')!;
     expect(thing.Properties.ThingName).toEqual({ 'Fn::Join': ['', ['sensor-', { Ref: 'SerialNumber' }]] });
     expect(thing.Properties.ThingGroups).toEqual([{ Ref: 'ThingGroupName' }]);
+    expect(thing.Properties.AttributePayload).toEqual({
+      serialNumber: { Ref: 'SerialNumber' },
+      fleetkitOnboardedBy: {
+        'Fn::Join': [
+          '',
+          ['template/', 'test-fleet-fleet-provisioning', '/', { Ref: 'AWS::IoT::Certificate::Id' }],
+        ],
+      },
+    });
     expect(body.Parameters.ThingGroupName).toEqual({ Type: 'String', Default: 'unassigned' });
   });
 
