@@ -17,7 +17,8 @@ export const REGISTRY_PROVIDER_TOTAL_TIMEOUT = Duration.minutes(50);
 
 /**
  * The provider of Fleetkit's registry custom resources (CA registration, fleet indexing, thing type lifecycle,
- * group policy attachments): what CloudFormation cannot express (docs/custom-resources.md says why, for each).
+ * group policy attachments, event configurations, the retention of AWS IoT's log group): what CloudFormation cannot
+ * express (docs/custom-resources.md says why, for each).
  * One per stack; constructs that declare such resources grant its role exactly the actions their resources need.
  *
  * The waiter (isComplete every 30 s, up to 50 minutes) lets a thing type deletion honour AWS's 5-minute
@@ -49,7 +50,8 @@ export class RegistryProvider extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.THREE_MONTHS });
     this.role = new iam.Role(this, 'HandlerRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Fleetkit registry custom resources: CAs, indexing, thing types, group policies',
+      description:
+        'Fleetkit registry custom resources: CAs, indexing, thing types, group policies, event configurations, IoT log retention',
     });
     // Both handlers share the role and the log group: they act on the same resources.
     const handler = (handlerId: string, handlerFile: string, description: string) =>
@@ -87,7 +89,7 @@ export class RegistryProvider extends Construct {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'GetIndexingConfiguration, UpdateIndexingConfiguration, ListThings, ListThingGroups, RegisterCACertificate and GetRegistrationCode are account-level IoT APIs without resource-level permissions.',
+        'GetIndexingConfiguration, UpdateIndexingConfiguration, DescribeEventConfigurations, UpdateEventConfigurations, ListThings, ListThingGroups, RegisterCACertificate and GetRegistrationCode are account-level IoT APIs without resource-level permissions.',
     });
     // The framework's functions invoke each other's versions (`<arn>:*`), as the CDK generates them.
     const stack = Stack.of(this);
