@@ -3,6 +3,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { ResolvedFleetConfig } from './config/load';
 import { FleetStack } from './stacks/fleet-stack';
 import { GroupsStack } from './stacks/groups-stack';
+import { MonitoringStack } from './stacks/monitoring-stack';
+import { needsMonitoringStack } from './config/monitoring';
 import { OnboardingStack } from './stacks/onboarding-stack';
 import { RemoteManagementStack } from './stacks/remote-management-stack';
 import { planGroupStacks } from './stacks/plan';
@@ -15,6 +17,8 @@ export interface FleetStacks {
   readonly onboarding: OnboardingStack;
   /** Firmware and jobs, when the configuration has a `firmware` section or job templates. */
   readonly remoteManagement?: RemoteManagementStack;
+  /** The monitoring machinery, when any of it is on (`monitoring` in the configuration). */
+  readonly monitoring?: MonitoringStack;
 }
 
 /**
@@ -67,9 +71,27 @@ export function defineFleetStacks(app: App, resolved: ResolvedFleetConfig): Flee
     });
     remoteManagement.addStackDependency(fleet);
   }
-  Tags.of(app).add('fleetkit:fleet', config.name);
+  let monitoring: MonitoringStack | undefined;
+  if (needsMonitoringStack(config.monitoring)) {
+    monitoring = new MonitoringStack(app, `${config.name}-monitoring`, {
+      config,
+      caCertificateIds: resolved.certificateAuthorities.map((ca) => ca.certificate.certificateId),
+      env,
+      description: `Fleetkit ${config.name}: audit trail, logging, Device Defender audit, reconciliation, dashboard`,
+    });
+    // After the fleet's state (table, bus, log group, groups) and the onboarding stack (the JITR alarm it shows).
+    monitoring.addStackDependency(onboarding);
+  }
+  // Not on the dashboard: cfn-lint 1.51, the template linter Fleetkit checks with, does not know its Tags yet.
+  Tags.of(app).add('fleetkit:fleet', config.name, { excludeResourceTypes: ['AWS::CloudWatch::Dashboard'] });
   Validations.of(app).addPlugins(
     new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }),
   );
-  return { fleet, groups, onboarding, ...(remoteManagement !== undefined && { remoteManagement }) };
+  return {
+    fleet,
+    groups,
+    onboarding,
+    ...(remoteManagement !== undefined && { remoteManagement }),
+    ...(monitoring !== undefined && { monitoring }),
+  };
 }

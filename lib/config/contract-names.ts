@@ -1,3 +1,7 @@
+import {
+  auditTrailTableName as auditTrailTableOf,
+  lifecycleEventBusName,
+} from '../../core/events/audit-trail';
 import type { FleetConfig } from './schema';
 
 /*
@@ -44,4 +48,30 @@ export function allowListTableName(config: Pick<FleetConfig, 'name'>): string {
  */
 export function provisioningAllowListTableName(config: Pick<FleetConfig, 'name'>): string {
   return `${config.name}-provisioning-allow-list`;
+}
+
+/**
+ * The audit trail table. Fixed: the monitoring stack's function writes it by this name (no export), and
+ * `fleetkit device history --fleet <name>` reads it (the CLI derives it from core/events/audit-trail.ts too).
+ */
+export function auditTrailTableName(config: Pick<FleetConfig, 'name'>): string {
+  return auditTrailTableOf(config.name);
+}
+
+/** The fleet's custom lifecycle event bus. Fixed: users' EventBridge rules name it. */
+export function lifecycleBusName(config: Pick<FleetConfig, 'name'>): string {
+  return lifecycleEventBusName(config.name);
+}
+
+/**
+ * The JITR dead-letter alarm. Fixed: the monitoring stack's dashboard shows it by name, which needs no export from
+ * the onboarding stack (an export would block turning JITR off).
+ */
+export function jitrDeadLetterAlarmName(config: Pick<FleetConfig, 'name'>): string {
+  return `${config.name}-jitr-dead-letter`;
+}
+
+/** The fleet's dashboard. Fixed: operators open it by name. */
+export function dashboardName(config: Pick<FleetConfig, 'name'>): string {
+  return `${config.name}-fleet`;
 }

@@ -11,6 +11,8 @@ export interface OccurrenceAlarmProps {
   readonly alarmDescription: string;
   /** Where the alarm notifies. @default - an alarm without actions */
   readonly alarmTopic?: sns.ITopic;
+  /** A fixed name, for what refers to the alarm from another stack (a dashboard). @default - generated */
+  readonly alarmName?: string;
 }
 
 /**
@@ -25,6 +27,7 @@ export function occurrenceAlarm(scope: Construct, id: string, props: OccurrenceA
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     alarmDescription: props.alarmDescription,
+    ...(props.alarmName !== undefined && { alarmName: props.alarmName }),
   });
   if (props.alarmTopic) alarm.addAlarmAction(new cwActions.SnsAction(props.alarmTopic));
   return alarm;

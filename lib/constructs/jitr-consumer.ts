@@ -40,6 +40,11 @@ export interface JitrConsumerProps {
   readonly sdkMaxAttempts?: number;
   /** Topic that the alarms notify. @default - alarms without actions */
   readonly alarmTopic?: sns.ITopic;
+  /**
+   * A fixed name for the dead-letter alarm, so that the monitoring stack's dashboard can show it without an export.
+   * @default - generated
+   */
+  readonly deadLetterAlarmName?: string;
 }
 
 /**
@@ -163,11 +168,17 @@ export class JitrConsumer extends Construct {
       }),
     );
 
-    const alarm = (alarmId: string, metric: cloudwatch.IMetric, alarmDescription: string) =>
+    const alarm = (
+      alarmId: string,
+      metric: cloudwatch.IMetric,
+      alarmDescription: string,
+      alarmName?: string,
+    ) =>
       occurrenceAlarm(this, alarmId, {
         metric,
         alarmDescription,
         ...(props.alarmTopic && { alarmTopic: props.alarmTopic }),
+        ...(alarmName !== undefined && { alarmName }),
       });
     const jitrMetric = (metricName: string) =>
       new cloudwatch.Metric({
@@ -185,6 +196,7 @@ export class JitrConsumer extends Construct {
           statistic: 'Maximum',
         }),
         'JITR registration events are in the dead-letter queue: devices are waiting. Fix the cause, then redrive the queue.',
+        props.deadLetterAlarmName,
       ),
       alarm(
         'FailedAlarm',

@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import type { ResolvedFleetConfig } from '../config/load';
 import { AllowListTable } from '../constructs/allow-list-table';
@@ -21,6 +22,10 @@ import {
 } from '../config/contract-names';
 import { ClaimPolicy } from '../constructs/claim-policy';
 import { ALLOW_LIST_KEY } from '../../core/onboarding/allow-list';
+import { AuditTrailTable } from '../constructs/audit-trail-table';
+import { EventConfigurations } from '../constructs/event-configurations';
+import { IotLogGroup } from '../constructs/iot-log-group';
+import { auditTrailTableName, lifecycleBusName } from '../config/contract-names';
 import { PROVISIONING_ALLOW_LIST_KEY } from '../../core/provisioning/allow-list';
 import { effectiveFleetIndexing, outdatedGroupQuery } from '../config/remote-management';
 
@@ -70,6 +75,14 @@ export class FleetStack extends Stack {
   /** The policy of fleet provisioning claim certificates, when fleet provisioning is on. */
   public readonly claimPolicy?: ClaimPolicy;
   public readonly jitpTemplate?: ProvisioningTemplate;
+  /** The account's event configurations, when `monitoring.events` names any. */
+  public readonly eventConfigurations?: EventConfigurations;
+  /** The audit trail table, when the audit trail is on. */
+  public readonly auditTrailTable?: AuditTrailTable;
+  /** The fleet's lifecycle event bus, when the audit trail forwards to it. */
+  public readonly lifecycleEventBus?: events.EventBus;
+  /** `AWSIotLogsV2` with its retention, when logging is on. */
+  public readonly iotLogGroup?: IotLogGroup;
 
   constructor(scope: Construct, id: string, props: FleetStackProps) {
     super(scope, id, props);
@@ -226,6 +239,42 @@ export class FleetStack extends Stack {
         value: claimClientIdPrefix(config),
         description:
           'Devices connect with their claim as <this><unique suffix>; the claim policy allows no other client ID',
+      });
+    }
+
+    // Monitoring's state: the account's event configurations, the audit trail, the lifecycle bus and AWS IoT's
+    // log group. The machinery that uses them is in the monitoring stack, which refers to them by fixed names.
+    const { monitoring } = config;
+    const monitoringScope = new Construct(this, 'Monitoring');
+    if (Object.keys(monitoring.events).length > 0) {
+      this.eventConfigurations = new EventConfigurations(monitoringScope, 'EventConfigurations', {
+        eventConfigurations: monitoring.events,
+      });
+    }
+    if (monitoring.auditTrail.enabled) {
+      this.auditTrailTable = new AuditTrailTable(monitoringScope, 'AuditTrail', {
+        tableName: auditTrailTableName(config),
+      });
+      new CfnOutput(this, 'AuditTrailTableName', {
+        value: auditTrailTableName(config),
+        description: 'Device lifecycles: fleetkit device history <thing> --fleet ' + config.name,
+      });
+      if (monitoring.auditTrail.eventBridge?.bus === 'fleet') {
+        // Retained: users' rules on the bus outlive a stack update that drops it.
+        this.lifecycleEventBus = new events.EventBus(monitoringScope, 'LifecycleEventBus', {
+          eventBusName: lifecycleBusName(config),
+          description: `Fleetkit ${config.name}: device lifecycle events`,
+        });
+        this.lifecycleEventBus.applyRemovalPolicy(RemovalPolicy.RETAIN);
+        new CfnOutput(this, 'LifecycleEventBusName', {
+          value: lifecycleBusName(config),
+          description: 'EventBridge bus of device lifecycle events (source fleetkit)',
+        });
+      }
+    }
+    if (monitoring.logging.enabled) {
+      this.iotLogGroup = new IotLogGroup(monitoringScope, 'IotLogGroup', {
+        retentionDays: monitoring.logging.retentionDays,
       });
     }
   }

@@ -11,7 +11,11 @@ import { JitrConsumer } from '../constructs/jitr-consumer';
 import { JitrIngest } from '../constructs/jitr-ingest';
 import type { ProvisioningTemplateBody } from '../../core/provisioning';
 import { fleetProvisioningHookOverrides, fleetProvisioningTemplateName } from '../config/templates';
-import { allowListTableName, provisioningAllowListTableName } from '../config/contract-names';
+import {
+  allowListTableName,
+  jitrDeadLetterAlarmName,
+  provisioningAllowListTableName,
+} from '../config/contract-names';
 import type { FleetStack } from './fleet-stack';
 
 /** Properties of {@link OnboardingStack}. */
@@ -92,6 +96,8 @@ export class OnboardingStack extends Stack {
         maxConcurrency: config.jitr.maxConcurrency,
         sdkMaxAttempts: config.jitr.sdkMaxAttempts,
         alarmTopic: this.alarmTopic,
+        // Named when the monitoring stack's dashboard shows it (by name: no export between the stacks).
+        ...(config.monitoring.dashboard.enabled && { deadLetterAlarmName: jitrDeadLetterAlarmName(config) }),
       });
       new CfnOutput(this, 'JitrDeadLetterQueueUrl', {
         value: ingest.deadLetterQueue.queueUrl,
