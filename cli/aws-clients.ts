@@ -15,6 +15,7 @@ import {
   IoTClient,
   type GetIndexingConfigurationCommandOutput,
 } from '@aws-sdk/client-iot';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -41,6 +42,9 @@ export type SignerClientProvider = ClientProvider<SignerClient>;
 /** Gets the Step Functions client a command uses (the staged rollout). */
 export type SfnClientProvider = ClientProvider<SFNClient>;
 
+/** Gets the DynamoDB client a command uses (the audit trail table). */
+export type DynamoDbClientProvider = ClientProvider<DynamoDBClient>;
+
 /** Every client a command may use; a command factory takes the ones it needs (`Pick<AwsClients, 'iot'>`). */
 export interface AwsClients {
   readonly iot: IotClientProvider;
@@ -48,6 +52,7 @@ export interface AwsClients {
   readonly s3: S3ClientProvider;
   readonly signer: SignerClientProvider;
   readonly sfn: SfnClientProvider;
+  readonly dynamodb: DynamoDbClientProvider;
 }
 
 /** A provider that builds its client once, on first call, and then always returns that one. */
@@ -73,6 +78,11 @@ export const signerClient: SignerClientProvider = processWideClient(
 /** The process-wide Step Functions client. */
 export const sfnClient: SfnClientProvider = processWideClient(() => new SFNClient(awsClientConfig()));
 
+/** The process-wide DynamoDB client. */
+export const dynamoDbClient: DynamoDbClientProvider = processWideClient(
+  () => new DynamoDBClient(awsClientConfig()),
+);
+
 /** The clients of the real CLI. */
 export const AWS_CLIENTS: AwsClients = {
   iot: iotClient,
@@ -80,6 +90,7 @@ export const AWS_CLIENTS: AwsClients = {
   s3: s3Client,
   signer: signerClient,
   sfn: sfnClient,
+  dynamodb: dynamoDbClient,
 };
 
 /**

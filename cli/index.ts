@@ -18,8 +18,12 @@ import { createCaVerificationCertCommand } from './commands/ca-verification-cert
 import { certInspectCommand } from './commands/cert-inspect';
 import { createClaimRevokeCommand } from './commands/claim-revoke';
 import { createClaimRotateCommand } from './commands/claim-rotate';
+import { createAuditFindingsCommand } from './commands/audit-findings';
+import { createDeviceHistoryCommand } from './commands/device-history';
 import { createDeviceIssueCommand } from './commands/device-issue';
 import { createDeviceShowCommand } from './commands/device-show';
+import { createFleetCleanupCommand } from './commands/fleet-cleanup';
+import { createFleetReconcileCommand } from './commands/fleet-reconcile';
 import { createFleetSearchCommand } from './commands/fleet-search';
 import { createGroupsTreeCommand } from './commands/groups-tree';
 import { createProvisioningClaimCommand } from './commands/provisioning-claim';
@@ -50,8 +54,11 @@ export function createCommands(clients: AwsClients = AWS_CLIENTS): readonly Comm
     createCaListCommand(clients),
     createDeviceIssueCommand(clients),
     createDeviceShowCommand(clients),
+    createDeviceHistoryCommand(clients),
     certInspectCommand,
     createFleetSearchCommand(clients),
+    createFleetReconcileCommand(clients),
+    createFleetCleanupCommand(clients),
     createGroupsTreeCommand(clients),
     templateValidateCommand,
     templateDryRunCommand,
@@ -67,6 +74,7 @@ export function createCommands(clients: AwsClients = AWS_CLIENTS): readonly Comm
     createRolloutStatusCommand(clients),
     agentCommand,
     simulateCommand,
+    createAuditFindingsCommand(clients),
   ];
 }
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IoTClient, ListCACertificatesCommand } from '@aws-sdk/client-iot';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -10,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import {
   AWS_CLIENTS,
+  dynamoDbClient,
   iotClient,
   kmsClient,
   processWideClient,
@@ -42,18 +44,28 @@ describe('the CLI clients', () => {
     expect(signerClient()).toBeInstanceOf(SignerClient);
     expect(sfnClient()).toBeInstanceOf(SFNClient);
     expect(sfnClient()).toBe(sfnClient());
+    expect(dynamoDbClient()).toBeInstanceOf(DynamoDBClient);
+    expect(dynamoDbClient()).toBe(dynamoDbClient());
     expect(AWS_CLIENTS).toEqual({
       iot: iotClient,
       kms: kmsClient,
       s3: s3Client,
       signer: signerClient,
       sfn: sfnClient,
+      dynamodb: dynamoDbClient,
     });
   });
 
   test("are built with Fleetkit's shared settings: adaptive retry and its attempt count", async () => {
     const shared = awsClientConfig();
-    for (const client of [iotClient(), kmsClient(), s3Client(), signerClient(), sfnClient()]) {
+    for (const client of [
+      iotClient(),
+      kmsClient(),
+      s3Client(),
+      signerClient(),
+      sfnClient(),
+      dynamoDbClient(),
+    ]) {
       expect(await client.config.maxAttempts()).toBe(shared.maxAttempts);
       expect(client.config.retryMode).toBe(shared.retryMode);
       const strategy = (await client.config.retryStrategy()) as { mode?: string };
@@ -85,6 +97,7 @@ describe('main with clients of its own', () => {
         s3: () => new S3Client({}),
         signer: () => new SignerClient({}),
         sfn: () => new SFNClient({}),
+        dynamodb: () => new DynamoDBClient({}),
       }),
     );
 
@@ -102,10 +115,11 @@ describe('main with clients of its own', () => {
     const s3 = jest.fn(() => new S3Client({}));
     const signer = jest.fn(() => new SignerClient({}));
     const sfn = jest.fn(() => new SFNClient({}));
+    const dynamodb = jest.fn(() => new DynamoDBClient({}));
 
-    const commands = createCommands({ iot, kms, s3, signer, sfn });
+    const commands = createCommands({ iot, kms, s3, signer, sfn, dynamodb });
 
     expect(commands.length).toBeGreaterThan(0);
-    for (const provider of [iot, kms, s3, signer, sfn]) expect(provider).not.toHaveBeenCalled();
+    for (const provider of [iot, kms, s3, signer, sfn, dynamodb]) expect(provider).not.toHaveBeenCalled();
   });
 });
