@@ -68,3 +68,13 @@ export const AUDIT_FREQUENCIES = ['DAILY', 'WEEKLY', 'BIWEEKLY', 'MONTHLY'] as c
 
 /** Days of the week a weekly or biweekly audit runs on. */
 export const AUDIT_DAYS_OF_WEEK = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] as const;
+
+/**
+ * The day a MONTHLY audit runs on: `1` to `31` (a day a month lacks means its last day), or `LAST`.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateScheduledAudit.html
+ */
+export const AUDIT_DAY_OF_MONTH = {
+  pattern: /^([1-9]|[12]\d|3[01]|LAST)$/,
+  source: 'https://docs.aws.amazon.com/iot/latest/apireference/API_CreateScheduledAudit.html',
+} as const;

@@ -3,6 +3,7 @@ import { integerRange } from '../../core/contracts/contract';
 import { PENDING_ACTIVATION_MAX_AGE_HOURS } from '../../core/contracts/reconciler';
 import {
   AUDIT_CHECKS,
+  AUDIT_DAY_OF_MONTH,
   AUDIT_DAYS_OF_WEEK,
   AUDIT_FREQUENCIES,
   isAuditCheckName,
@@ -27,9 +28,6 @@ const LOG_LEVEL_MESSAGE = `must be an AWS IoT log level: ${IOT_LOG_LEVELS.values
 const logLevel = z.enum(IOT_LOG_LEVELS.values, { message: LOG_LEVEL_MESSAGE });
 
 const RETENTION_MESSAGE = `must be a retention CloudWatch Logs offers, in days: ${LOG_RETENTION_DAYS.values.join(', ')} (${LOG_RETENTION_DAYS.source})`;
-
-/** Days of a month a monthly audit may run on, or AWS's `UNSET_VALUE` (the last day of the month). */
-const DAY_OF_MONTH = /^([1-9]|[12]\d|3[01]|UNSET_VALUE)$/;
 
 /** The audit trail: device lifecycles in a DynamoDB table, and selected entries on EventBridge. */
 export const auditTrailSchema = z
@@ -97,10 +95,12 @@ export const defenderSchema = z
     frequency: z.enum(AUDIT_FREQUENCIES).default('DAILY'),
     /** WEEKLY and BIWEEKLY audits: the day they run. */
     dayOfWeek: z.enum(AUDIT_DAYS_OF_WEEK).optional(),
-    /** MONTHLY audits: the day of the month (1-31, or UNSET_VALUE for the last day). */
+    /** MONTHLY audits: the day of the month (1-31, or LAST for the last day). */
     dayOfMonth: z
       .string()
-      .regex(DAY_OF_MONTH, { message: 'must be a day of the month, 1 to 31, or UNSET_VALUE (the last day)' })
+      .regex(AUDIT_DAY_OF_MONTH.pattern, {
+        message: `must be a day of the month, 1 to 31, or LAST (the last day) (${AUDIT_DAY_OF_MONTH.source})`,
+      })
       .optional(),
     /** E-mail address subscribed to the findings topic. @default - no subscription */
     findingsEmail: email.optional(),
@@ -129,7 +129,7 @@ export const defenderSchema = z
         code: 'custom',
         path: ['dayOfMonth'],
         input: undefined,
-        message: 'is required for a MONTHLY audit: 1 to 31, or UNSET_VALUE (the last day)',
+        message: 'is required for a MONTHLY audit: 1 to 31, or LAST (the last day)',
       });
     }
     if (defender.frequency !== 'MONTHLY' && defender.dayOfMonth !== undefined) {

@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import {
   AUDIT_CHECK_NAMES,
   AUDIT_CHECKS,
+  AUDIT_DAY_OF_MONTH,
   AUDIT_DAYS_OF_WEEK,
   AUDIT_FREQUENCIES,
   enabledAuditChecks,
@@ -23,7 +24,7 @@ export interface DeviceDefenderAuditProps {
   readonly frequency?: (typeof AUDIT_FREQUENCIES)[number];
   /** Required for WEEKLY and BIWEEKLY audits. */
   readonly dayOfWeek?: (typeof AUDIT_DAYS_OF_WEEK)[number];
-  /** Required for MONTHLY audits: `1` to `31`, or `UNSET_VALUE` (the last day). */
+  /** Required for MONTHLY audits: `1` to `31`, or `LAST` (the last day). */
   readonly dayOfMonth?: string;
   /** An address subscribed to the findings topic. @default - none */
   readonly findingsEmail?: string;
@@ -72,8 +73,20 @@ export class DeviceDefenderAudit extends Construct {
       throw new ValidationError(
         lit`DeviceDefenderAuditDayOfMonth`,
         frequency === 'MONTHLY'
-          ? 'dayOfMonth must be given for a MONTHLY audit: 1 to 31, or UNSET_VALUE'
+          ? 'dayOfMonth must be given for a MONTHLY audit: 1 to 31, or LAST'
           : `dayOfMonth must not be given for a ${frequency} audit; got ${props.dayOfMonth}`,
+        this,
+      );
+    }
+    const { dayOfMonth } = props;
+    if (
+      dayOfMonth !== undefined &&
+      !Token.isUnresolved(dayOfMonth) &&
+      !AUDIT_DAY_OF_MONTH.pattern.test(dayOfMonth)
+    ) {
+      throw new ValidationError(
+        lit`DeviceDefenderAuditDayOfMonthValue`,
+        `dayOfMonth must be 1 to 31, or LAST (${AUDIT_DAY_OF_MONTH.source}); got ${JSON.stringify(dayOfMonth)}`,
         this,
       );
     }

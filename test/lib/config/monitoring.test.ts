@@ -151,7 +151,13 @@ describe('the monitoring configuration', () => {
       'a day of the month that does not exist',
       { defender: { enabled: true, frequency: 'MONTHLY', dayOfMonth: '32' } },
       {},
-      'monitoring.defender.dayOfMonth: got "32"; must be a day of the month, 1 to 31, or UNSET_VALUE (the last day)',
+      'monitoring.defender.dayOfMonth: got "32"; must be a day of the month, 1 to 31, or LAST (the last day) (https://docs.aws.amazon.com/iot/latest/apireference/API_CreateScheduledAudit.html)',
+    ],
+    [
+      "AWS's value for clearing the day, which is not a day",
+      { defender: { enabled: true, frequency: 'MONTHLY', dayOfMonth: 'UNSET_VALUE' } },
+      {},
+      'monitoring.defender.dayOfMonth: got "UNSET_VALUE"; must be a day of the month, 1 to 31, or LAST (the last day) (https://docs.aws.amazon.com/iot/latest/apireference/API_CreateScheduledAudit.html)',
     ],
     [
       'a dashboard fleet metric that does not exist',

@@ -86,10 +86,10 @@ describe('DeviceDefenderAudit', () => {
       DayOfWeek: 'MON',
     });
     const monthly = testStack();
-    new DeviceDefenderAudit(monthly, 'Defender', { frequency: 'MONTHLY', dayOfMonth: 'UNSET_VALUE' });
+    new DeviceDefenderAudit(monthly, 'Defender', { frequency: 'MONTHLY', dayOfMonth: 'LAST' });
     Template.fromStack(monthly).hasResourceProperties('AWS::IoT::ScheduledAudit', {
       Frequency: 'MONTHLY',
-      DayOfMonth: 'UNSET_VALUE',
+      DayOfMonth: 'LAST',
     });
   });
 
@@ -109,7 +109,16 @@ describe('DeviceDefenderAudit', () => {
       'dayOfWeek must not be given for a DAILY audit; got MON',
     );
     expect(() => new DeviceDefenderAudit(testStack(), 'Defender', { frequency: 'MONTHLY' })).toThrow(
-      'dayOfMonth must be given for a MONTHLY audit: 1 to 31, or UNSET_VALUE',
+      'dayOfMonth must be given for a MONTHLY audit: 1 to 31, or LAST',
+    );
+  });
+
+  test('fails when a monthly audit names a day AWS does not have', () => {
+    expect(
+      () =>
+        new DeviceDefenderAudit(testStack(), 'Defender', { frequency: 'MONTHLY', dayOfMonth: 'UNSET_VALUE' }),
+    ).toThrow(
+      'dayOfMonth must be 1 to 31, or LAST (https://docs.aws.amazon.com/iot/latest/apireference/API_CreateScheduledAudit.html); got "UNSET_VALUE"',
     );
   });
 
