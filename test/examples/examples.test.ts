@@ -132,6 +132,43 @@ const SHOWS: Readonly<Record<string, (stacks: FleetStacks) => void>> = {
       QueryString: '(thingTypeName:sensor) AND NOT shadow.name.$package.reported.sensor-fw.version:1.2.0',
     });
   },
+  'monitoring.config.ts': ({ fleet, monitoring }) => {
+    expect(monitoring).toBeDefined();
+    const state = Template.fromStack(fleet);
+    state.hasResourceProperties('Custom::FleetkitEventConfigurations', {
+      eventConfigurations: {
+        THING: true,
+        THING_TYPE_ASSOCIATION: true,
+        THING_GROUP_MEMBERSHIP: true,
+        JOB: true,
+        JOB_EXECUTION: true,
+        CERTIFICATE: true,
+      },
+    });
+    state.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TableName: 'trackers-audit-trail' });
+    state.hasResourceProperties('AWS::Events::EventBus', { Name: 'trackers-device-lifecycle' });
+    state.hasResourceProperties('Custom::FleetkitLogRetention', { retentionDays: 30 });
+    const machinery = Template.fromStack(monitoring!);
+    // One topic rule per recorded event type the configuration turns on.
+    expect(Object.keys(machinery.findResources('AWS::IoT::TopicRule'))).toHaveLength(4);
+    machinery.hasResourceProperties('AWS::IoT::Logging', { DefaultLogLevel: 'ERROR' });
+    machinery.hasResourceProperties('AWS::IoT::ResourceSpecificLogging', {
+      TargetType: 'THING_GROUP',
+      TargetName: 'trackers-pilot',
+      LogLevel: 'DEBUG',
+    });
+    machinery.hasResourceProperties('AWS::IoT::ScheduledAudit', {
+      Frequency: 'WEEKLY',
+      DayOfWeek: 'MON',
+      TargetCheckNames: Match.arrayWith(['DEVICE_CERTIFICATE_AGE_CHECK', 'LOGGING_DISABLED_CHECK']),
+    });
+    machinery.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'trackers-fleet' });
+    machinery.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 day)' });
+    machinery.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'iot-ops@example.com',
+    });
+  },
   'large-organization.config.ts': (stacks) => {
     // 256 groups in the company tree, the gateways and the unassigned group; the tree needs group stacks.
     expect(stacks.groups.length).toBeGreaterThan(0);
