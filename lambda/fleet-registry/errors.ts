@@ -1,6 +1,6 @@
 /*
  * Failures of the registry provider. Each is terminal for the CloudFormation operation (the Provider framework
- * reports FAILED with the message) except IotApiError marked `transient`, which isComplete turns into
+ * reports FAILED with the message) except an AwsApiError marked `transient`, which isComplete turns into
  * "not complete yet" so the framework asks again at the next interval.
  */
 import { FleetkitError } from '../../core/errors';
@@ -33,10 +33,11 @@ export class InvalidPropertiesError extends FleetkitError {
   }
 }
 
-/** An AWS IoT call failed. `transient` when retrying later can succeed (throttling, 5xx, network). */
-export class IotApiError extends FleetkitError {
-  override readonly name = 'IotApiError';
-
+/**
+ * An AWS call failed. `transient` when retrying later can succeed (throttling, 5xx, network). One subclass per
+ * service, so that a log names the service; the message names the operation, the subject and AWS's error.
+ */
+export abstract class AwsApiError extends FleetkitError {
   constructor(
     readonly operation: string,
     readonly subject: string,
@@ -46,6 +47,11 @@ export class IotApiError extends FleetkitError {
     const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
     super(`${operation} for ${subject} failed: ${detail}`, { cause });
   }
+}
+
+/** An AWS IoT call failed. */
+export class IotApiError extends AwsApiError {
+  override readonly name = 'IotApiError';
 }
 
 /** An update asks to change what AWS IoT cannot change on a thing type. */
@@ -115,17 +121,7 @@ export class SigningProfileUnusableError extends FleetkitError {
   override readonly name = 'SigningProfileUnusableError';
 }
 
-/** A CloudWatch Logs call failed. `transient` when retrying later can succeed (throttling, 5xx, network). */
-export class LogsApiError extends FleetkitError {
+/** A CloudWatch Logs call failed. */
+export class LogsApiError extends AwsApiError {
   override readonly name = 'LogsApiError';
-
-  constructor(
-    readonly operation: string,
-    readonly subject: string,
-    readonly transient: boolean,
-    cause: unknown,
-  ) {
-    const detail = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
-    super(`${operation} for ${subject} failed: ${detail}`, { cause });
-  }
 }

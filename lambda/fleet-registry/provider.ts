@@ -3,7 +3,7 @@ import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { REGISTRY_RESOURCE_TYPES } from '../../core/registry/custom-resources';
 import { createCaCertificateHandler } from './ca-certificate';
 import { readFleetRegistryConfig } from './config';
-import { IotApiError, MalformedEventError } from './errors';
+import { AwsApiError, MalformedEventError } from './errors';
 import { groupPolicyHandler } from './group-policy';
 import { indexingHandler } from './indexing';
 import { createFleetRegistry } from './iot-adapter';
@@ -146,7 +146,7 @@ export function buildIsCompleteHandler(
       if (response.IsComplete) logger.info('operation complete', { Data: response.Data });
       return response;
     } catch (error) {
-      if (error instanceof IotApiError && error.transient) {
+      if (error instanceof AwsApiError && error.transient) {
         logger.warn('transient AWS IoT failure; the framework asks again at the next interval', { error });
         return { IsComplete: false };
       }
