@@ -16,6 +16,7 @@ import { eventBridgeLifecycleEvents } from '../../../lambda/audit-trail/events-a
 import { buildHandler, certificateArnFor } from '../../../lambda/audit-trail/handler';
 import { iotCertificateThings } from '../../../lambda/audit-trail/iot-adapter';
 import { dynamoAuditTable } from '../../../lambda/audit-trail/table-adapter';
+import { captureTelemetry } from '../../support/telemetry';
 
 const dynamodb = mockClient(DynamoDBClient);
 const eventbridge = mockClient(EventBridgeClient);
@@ -33,17 +34,7 @@ beforeEach(() => {
   iot.reset();
   dynamodb.on(PutItemCommand).resolves({});
   eventbridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'x' }] });
-  logLines = [];
-  metricLines = [];
-  const capture = (chunk: string | Uint8Array) => {
-    for (const line of String(chunk).split('\n').filter(Boolean)) {
-      const json = JSON.parse(line) as Record<string, unknown>;
-      (json._aws ? metricLines : logLines).push(json);
-    }
-    return true;
-  };
-  jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+  ({ logs: logLines, metrics: metricLines } = captureTelemetry());
 });
 afterEach(() => jest.restoreAllMocks());
 

@@ -6,6 +6,7 @@ import { formatBinding } from '../../../core/onboarding/binding';
 import { readReconcilerConfig } from '../../../lambda/reconciler/config';
 import { buildHandler, DEADLINE_MARGIN_MS } from '../../../lambda/reconciler/handler';
 import { arnOf, FakeRegistry } from '../../core/reconcile/fake-registry';
+import { captureTelemetry } from '../../support/telemetry';
 
 const CA = 'c'.repeat(64);
 const NOW = new Date('2026-03-15T12:00:00Z');
@@ -16,17 +17,7 @@ const context = (remaining: () => number) =>
 let logLines: Record<string, unknown>[];
 let metricLines: Record<string, unknown>[];
 beforeEach(() => {
-  logLines = [];
-  metricLines = [];
-  const capture = (chunk: string | Uint8Array) => {
-    for (const line of String(chunk).split('\n').filter(Boolean)) {
-      const json = JSON.parse(line) as Record<string, unknown>;
-      (json._aws ? metricLines : logLines).push(json);
-    }
-    return true;
-  };
-  jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  jest.spyOn(process.stderr, 'write').mockImplementation(capture);
+  ({ logs: logLines, metrics: metricLines } = captureTelemetry());
 });
 afterEach(() => jest.restoreAllMocks());
 
