@@ -19,6 +19,7 @@ import {
   SOFTWARE_PACKAGE_NAME_PATTERN,
   SOFTWARE_PACKAGE_VERSION_PATTERN,
 } from '../../core/limits';
+import type { EventConfigurations } from '../../core/events/event-types';
 import type { FleetIndexing } from '../../core/registry/indexing';
 import { PACKAGE_SHADOW_NAME } from '../../core/jobs/shadow';
 import { flattenGroups, type OrganizationInput } from './organization';
@@ -283,6 +284,21 @@ export function effectiveFleetIndexing(config: {
   if (fleetIndexing.thingIndexingMode === 'OFF' || packages.length === 0) return fleetIndexing;
   if (fleetIndexing.namedShadowNames.includes(PACKAGE_SHADOW_NAME)) return fleetIndexing;
   return { ...fleetIndexing, namedShadowNames: [...fleetIndexing.namedShadowNames, PACKAGE_SHADOW_NAME] };
+}
+
+/**
+ * The account's event configurations the configuration needs: `monitoring.events` as configured, with `JOB` and
+ * `JOB_EXECUTION` turned on when the fleet has job templates, so that job and job-execution events reach rules and
+ * the audit trail. An explicit `false` for either is kept: the operator decided.
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/events-jobs.html
+ */
+export function effectiveEventConfigurations(config: {
+  readonly jobs: { readonly templates: Readonly<Record<string, unknown>> };
+  readonly monitoring: { readonly events: EventConfigurations };
+}): EventConfigurations {
+  const { events } = config.monitoring;
+  if (Object.keys(config.jobs.templates).length === 0) return events;
+  return { JOB: true, JOB_EXECUTION: true, ...events };
 }
 
 /**

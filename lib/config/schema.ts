@@ -37,7 +37,12 @@ import { claimClientIdPrefixProblem } from '../../core/provisioning/claim-policy
 import { fleetIndexingSchema } from '../../core/registry/indexing';
 import { checkMonitoring, monitoringSchema } from './monitoring';
 import { checkOrganization, flattenGroups, type ThingGroupNode } from './organization';
-import { checkRemoteManagement, firmwareSchema, jobsSchema } from './remote-management';
+import {
+  checkRemoteManagement,
+  effectiveEventConfigurations,
+  firmwareSchema,
+  jobsSchema,
+} from './remote-management';
 
 /*
  * The fleet configuration: one object that describes the fleet. `cdk synth` validates it before any construct is
@@ -546,7 +551,7 @@ export const fleetConfigSchema = z
     checkRemoteManagement(config, ctx);
     checkMonitoring(
       {
-        monitoring: config.monitoring,
+        monitoring: { ...config.monitoring, events: effectiveEventConfigurations(config) },
         groups,
         dynamicGroups: new Set(Object.keys(config.dynamicGroups)),
         fleetMetrics: config.fleetMetrics,

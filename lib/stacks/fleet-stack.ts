@@ -27,7 +27,11 @@ import { EventConfigurations } from '../constructs/event-configurations';
 import { IotLogGroup } from '../constructs/iot-log-group';
 import { auditTrailTableName, lifecycleBusName } from '../config/contract-names';
 import { PROVISIONING_ALLOW_LIST_KEY } from '../../core/provisioning/allow-list';
-import { effectiveFleetIndexing, outdatedGroupQuery } from '../config/remote-management';
+import {
+  effectiveEventConfigurations,
+  effectiveFleetIndexing,
+  outdatedGroupQuery,
+} from '../config/remote-management';
 
 /** Properties of {@link FleetStack}. */
 export interface FleetStackProps extends StackProps {
@@ -75,7 +79,7 @@ export class FleetStack extends Stack {
   /** The policy of fleet provisioning claim certificates, when fleet provisioning is on. */
   public readonly claimPolicy?: ClaimPolicy;
   public readonly jitpTemplate?: ProvisioningTemplate;
-  /** The account's event configurations, when `monitoring.events` names any. */
+  /** The account's event configurations, when `monitoring.events` names any or the fleet has job templates. */
   public readonly eventConfigurations?: EventConfigurations;
   /** The audit trail table, when the audit trail is on. */
   public readonly auditTrailTable?: AuditTrailTable;
@@ -246,9 +250,10 @@ export class FleetStack extends Stack {
     // log group. The machinery that uses them is in the monitoring stack, which refers to them by fixed names.
     const { monitoring } = config;
     const monitoringScope = new Construct(this, 'Monitoring');
-    if (Object.keys(monitoring.events).length > 0) {
+    const eventConfigurations = effectiveEventConfigurations(config);
+    if (Object.keys(eventConfigurations).length > 0) {
       this.eventConfigurations = new EventConfigurations(monitoringScope, 'EventConfigurations', {
-        eventConfigurations: monitoring.events,
+        eventConfigurations,
       });
     }
     if (monitoring.auditTrail.enabled) {

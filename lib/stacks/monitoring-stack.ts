@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { AUDITED_EVENT_TYPES } from '../../core/events/event-types';
 import { lifecycleEventBusName } from '../../core/events/audit-trail';
 import { fleetMetricCount } from '../config/monitoring';
+import { effectiveEventConfigurations } from '../config/remote-management';
 import type { FleetConfig } from '../config/schema';
 import { auditTrailTableName, dashboardName, jitrDeadLetterAlarmName } from '../config/contract-names';
 import { AuditTrail } from '../constructs/audit-trail';
@@ -39,6 +40,7 @@ export class MonitoringStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const { monitoring } = config;
+    const events = effectiveEventConfigurations(config);
 
     if (monitoring.alarms.topicArn !== undefined) {
       this.alarmTopic = sns.Topic.fromTopicArn(this, 'AlarmTopic', monitoring.alarms.topicArn);
@@ -64,7 +66,7 @@ export class MonitoringStack extends Stack {
       this.auditTrail = new AuditTrail(this, 'AuditTrail', {
         tableName: auditTrailTableName(config),
         retentionDays: monitoring.auditTrail.retentionDays,
-        eventTypes: AUDITED_EVENT_TYPES.filter((type) => monitoring.events[type] === true),
+        eventTypes: AUDITED_EVENT_TYPES.filter((type) => events[type] === true),
         certificateEventsFromCloudTrail: monitoring.auditTrail.certificateEventsFromCloudTrail,
         ...(eventBridge !== undefined && {
           eventBusName: eventBridge.bus === 'fleet' ? lifecycleEventBusName(config.name) : 'default',
@@ -131,7 +133,7 @@ export class MonitoringStack extends Stack {
           connectedDevicesMetric: deviceCount(dashboard.connectedDevicesMetric),
         }),
         firmwareVersionMetrics: dashboard.firmwareVersionMetrics.map(deviceCount),
-        jobExecutions: this.auditTrail !== undefined && monitoring.events.JOB_EXECUTION === true,
+        jobExecutions: this.auditTrail !== undefined && events.JOB_EXECUTION === true,
         reconciliation: this.reconciler !== undefined,
         timeToActivationAlarmSeconds: dashboard.timeToActivationAlarmSeconds,
         alarmTopic,

@@ -106,6 +106,36 @@ describe('the remote-management stack', () => {
     });
   });
 
+  test('job templates turn the JOB and JOB_EXECUTION events on; an explicit false and the other types are kept', () => {
+    const fleet = Template.fromStack(synthFleet(files.dir, baseConfig(REMOTE)).fleet);
+    fleet.hasResourceProperties('Custom::FleetkitEventConfigurations', {
+      eventConfigurations: { JOB: true, JOB_EXECUTION: true },
+    });
+    const chosen = Template.fromStack(
+      synthFleet(files.dir, baseConfig({ ...REMOTE, monitoring: { events: { JOB: false, THING: true } } }))
+        .fleet,
+    );
+    chosen.hasResourceProperties('Custom::FleetkitEventConfigurations', {
+      eventConfigurations: { JOB: false, JOB_EXECUTION: true, THING: true },
+    });
+    const none = Template.fromStack(synthFleet(files.dir, baseConfig()).fleet);
+    none.resourceCountIs('Custom::FleetkitEventConfigurations', 0);
+  });
+
+  test('with the audit trail on, job executions reach it without naming JOB_EXECUTION in monitoring.events', () => {
+    const { monitoring } = synthFleet(
+      files.dir,
+      baseConfig({
+        ...REMOTE,
+        monitoring: { auditTrail: { enabled: true, certificateEventsFromCloudTrail: false } },
+      }),
+    );
+    const rules = Object.values(Template.fromStack(monitoring!).findResources('AWS::IoT::TopicRule')).map(
+      (rule) => rule.Properties.TopicRulePayload.Sql,
+    );
+    expect(rules).toEqual(["SELECT * FROM '$aws/events/jobExecution/+/+'"]);
+  });
+
   test('no stack without firmware or templates; no rollout machine when it is turned off', () => {
     expect(synthFleet(files.dir, baseConfig()).remoteManagement).toBeUndefined();
     const remote = synthFleet(
