@@ -592,3 +592,46 @@ export const LAMBDA_TIMEOUT_MAX_SECONDS = limit(
   900,
   'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html',
 );
+// --- Bulk and single-thing provisioning ---------------------------------------------------------------------
+
+const BULK_PROVISIONING = 'https://docs.aws.amazon.com/iot/latest/developerguide/bulk-provisioning.html';
+const START_THING_REGISTRATION_TASK =
+  'https://docs.aws.amazon.com/iot/latest/apireference/API_StartThingRegistrationTask.html';
+
+/**
+ * Bulk registration (StartThingRegistrationTask): the input file is newline-delimited JSON in S3, one device's
+ * template parameters per line.
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/bulk-provisioning.html
+ */
+export const BULK_REGISTRATION_LIMITS = {
+  /** Bytes of one line of the input file (one device's parameters). */
+  inputLineMaxBytes: limit(
+    256 * 1024,
+    'https://docs.aws.amazon.com/general/latest/gr/iot_device_management.html',
+  ),
+  /** Registration tasks running at once in an account and region; not adjustable. */
+  runningTasksPerAccount: limit(1, BULK_PROVISIONING),
+  /** Characters of the input file's S3 key (`inputFileKey`). */
+  inputFileKeyMaxLength: limit(1024, START_THING_REGISTRATION_TASK),
+} as const satisfies Record<string, Limit>;
+
+/**
+ * S3 keys StartThingRegistrationTask accepts as `inputFileKey`: 1 to 1024 of `a-zA-Z0-9!_.*'()-/`.
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_StartThingRegistrationTask.html
+ */
+export const BULK_INPUT_FILE_KEY_PATTERN = /^[a-zA-Z0-9!_.*'()/-]{1,1024}$/;
+
+/**
+ * AWS KMS request quotas Fleetkit plans around, in requests per second per account and region (adjustable).
+ * "Cryptographic operations (ECC) request rate" is shared by every request on elliptic-curve keys (Sign,
+ * Verify, ...): a KMS-held P-256 CA signs at most this many certificates per second, whatever the client does.
+ *
+ * @see https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html
+ */
+export const KMS_REQUEST_RATES_PER_SECOND = {
+  eccCryptographicOperations: limit(
+    300,
+    'https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html',
+  ),
+} as const satisfies Record<string, Limit>;

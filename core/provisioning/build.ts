@@ -151,7 +151,56 @@ export function fleetProvisioningTemplate(props: FleetProvisioningTemplateProps)
   return checked('FLEET_PROVISIONING', body);
 }
 
-function commonResources<P extends string>(props: CommonTemplateProps<P>): Record<string, TemplateResource> {
+/**
+ * Where a bulk or single-thing registration takes the device's certificate from, both as a parameter of each
+ * device's line: a CSR that AWS IoT signs (`CertificateSigningRequest`, only the CSR leaves the factory), or a
+ * certificate your registered CA signed (`CertificatePem`).
+ */
+export type RegistrationCertificateSource =
+  { readonly csrParameter: string } | { readonly certificatePemParameter: string };
+
+/** Props of {@link bulkRegistrationTemplate}. */
+export interface BulkRegistrationTemplateProps {
+  /** The parameters each device's line (or RegisterThing call) gives, by name, each with an optional default. */
+  readonly parameters: Readonly<Record<string, { readonly default?: string }>>;
+  readonly thing: ThingProps<string>;
+  readonly certificate: RegistrationCertificateSource;
+  /** The existing policy, or policies, to attach to the certificate: normally the shared device policy. */
+  readonly policyName: string | readonly string[];
+  /** @default 'ACTIVE' */
+  readonly certificateStatus?: TemplateCertificateStatus;
+}
+
+/**
+ * A bulk registration template body (StartThingRegistrationTask, or RegisterThing for one device): the declared
+ * parameters, the thing, the certificate from a CSR or a PEM parameter, and the policy by name.
+ *
+ * @throws {TemplateValidationError} listing every error, each with its JSON path.
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/bulk-provisioning.html
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/single-thing-provisioning.html
+ */
+export function bulkRegistrationTemplate(props: BulkRegistrationTemplateProps): ProvisioningTemplateBody {
+  const parameters: Record<string, TemplateParameter> = {};
+  for (const [name, declaration] of Object.entries(props.parameters)) {
+    parameters[name] =
+      declaration.default === undefined
+        ? { Type: 'String' }
+        : { Type: 'String', Default: declaration.default };
+  }
+  const certificate =
+    'csrParameter' in props.certificate
+      ? { CertificateSigningRequest: { Ref: props.certificate.csrParameter } }
+      : { CertificatePem: { Ref: props.certificate.certificatePemParameter } };
+  return checked('BULK_REGISTRATION', {
+    Parameters: parameters,
+    Resources: commonResources(props, certificate),
+  });
+}
+
+function commonResources<P extends string>(
+  props: CommonTemplateProps<P>,
+  certificateSource: Readonly<Record<string, unknown>> = { CertificateId: { Ref: CERTIFICATE_ID_PARAMETER } },
+): Record<string, TemplateResource> {
   const { thing } = props;
   const thingOverrides: Record<string, OverrideAction> = {};
   if (thing.overrideSettings?.attributePayload)
@@ -174,7 +223,7 @@ function commonResources<P extends string>(props: CommonTemplateProps<P>): Recor
     certificate: {
       Type: 'AWS::IoT::Certificate',
       Properties: {
-        CertificateId: { Ref: CERTIFICATE_ID_PARAMETER },
+        ...certificateSource,
         Status: props.certificateStatus ?? 'ACTIVE',
       },
       ...(props.certificateStatusOverride !== undefined && {

@@ -1,5 +1,6 @@
 import type { IotArnFormatter } from '../../../core/device-policy';
 import {
+  bulkRegistrationTemplate,
   certificateParameter,
   claimClientIdPrefixProblem,
   claimPolicyDocument,
@@ -209,6 +210,57 @@ describe('fleetProvisioningTemplate', () => {
     ).toThrow(
       'Invalid FLEET_PROVISIONING provisioning template:\n' +
         '  - error: Resources.thing.Properties.ThingName.Ref: Ref "SerialNumber" names no declared parameter [UNDECLARED_REFERENCE]',
+    );
+  });
+});
+
+describe('bulkRegistrationTemplate', () => {
+  test('takes the certificate from a CSR parameter, evaluates like AWS registers one line', () => {
+    const body = bulkRegistrationTemplate({
+      parameters: { ThingName: {}, CSR: {}, Site: { default: 'lyon' } },
+      thing: { thingName: ref('ThingName'), attributePayload: { site: ref('Site') } },
+      certificate: { csrParameter: 'CSR' },
+      policyName: 'pumps-device',
+    });
+    expect(body.Resources.certificate).toEqual({
+      Type: 'AWS::IoT::Certificate',
+      Properties: { CertificateSigningRequest: { Ref: 'CSR' }, Status: 'ACTIVE' },
+    });
+    expect(validateTemplate(body, { type: 'BULK_REGISTRATION' })).toEqual([]);
+    expect(
+      evaluateTemplate(body, { kind: 'BULK_REGISTRATION', parameters: { ThingName: 'pump-1', CSR: 'csr' } }),
+    ).toMatchObject({
+      outcome: 'PROVISIONED',
+      thing: { thingName: 'pump-1', attributes: { site: 'lyon' } },
+      certificate: { source: 'CertificateSigningRequest', status: 'ACTIVE', attachedToThing: 'pump-1' },
+      policies: [{ policyName: 'pumps-device' }],
+    });
+  });
+
+  test('takes the certificate from a PEM parameter', () => {
+    const body = bulkRegistrationTemplate({
+      parameters: { ThingName: {}, CertificatePem: {} },
+      thing: { thingName: ref('ThingName') },
+      certificate: { certificatePemParameter: 'CertificatePem' },
+      policyName: 'pumps-device',
+    });
+    expect(body.Resources.certificate!.Properties).toEqual({
+      CertificatePem: { Ref: 'CertificatePem' },
+      Status: 'ACTIVE',
+    });
+  });
+
+  test('fails when the certificate parameter is not declared', () => {
+    expect(() =>
+      bulkRegistrationTemplate({
+        parameters: { ThingName: {} },
+        thing: { thingName: ref('ThingName') },
+        certificate: { csrParameter: 'CSR' },
+        policyName: 'pumps-device',
+      }),
+    ).toThrow(
+      'Invalid BULK_REGISTRATION provisioning template:\n' +
+        '  - error: Resources.certificate.Properties.CertificateSigningRequest.Ref: Ref "CSR" names no declared parameter [UNDECLARED_REFERENCE]',
     );
   });
 });
