@@ -57,6 +57,9 @@ export function defineFleetStacks(app: App, resolved: ResolvedFleetConfig): Flee
     ...(resolved.fleetProvisioningTemplate && {
       fleetProvisioningTemplate: resolved.fleetProvisioningTemplate,
     }),
+    ...(resolved.bulkProvisioningProfile && {
+      bulkProvisioningProfile: resolved.bulkProvisioningProfile,
+    }),
     env,
     description: `Fleetkit ${config.name}: onboarding pipelines and alarms`,
   });

@@ -5,6 +5,8 @@ import { inspectCertificate, isIssuedBy, type CertificateInfo } from '../../core
 import { TemplateValidationError, type ProvisioningTemplateBody } from '../../core/provisioning';
 import { checkAndUpdateLock, LockFileError } from './lock';
 import { fleetTemplateFor, jitpTemplateFor, TemplateFileError } from './templates';
+import { bulkProvisioningProfile } from './bulk';
+import type { BulkProvisioningProfile } from '../../core/manifest/profile';
 import { groupTreeShapeIssues } from './organization';
 import { fleetConfigSchema, type CertificateAuthorityConfig, type FleetConfig } from './schema';
 import { containsPrivateKey } from '../../core/certificates/pem';
@@ -41,6 +43,8 @@ export interface ResolvedFleetConfig {
   readonly fleetProvisioningTemplate?: ProvisioningTemplateBody;
   /** Job templates with their documents, and the firmware release records (docs/remote-management.md). */
   readonly remoteManagement: ResolvedRemoteManagement;
+  /** The bulk provisioning profile (manifest rules and template), when bulk provisioning is on. */
+  readonly bulkProvisioningProfile?: BulkProvisioningProfile;
 }
 
 /**
@@ -157,10 +161,7 @@ export function resolveFleetConfig(
       ...(verificationCertificatePem !== undefined && { verificationCertificatePem }),
     });
   });
-  const template = (
-    at: string,
-    build: () => ProvisioningTemplateBody,
-  ): ProvisioningTemplateBody | undefined => {
+  const template = <T>(at: string, build: () => T): T | undefined => {
     try {
       return build();
     } catch (error) {
@@ -178,6 +179,9 @@ export function resolveFleetConfig(
     ? template('fleetProvisioning', () => fleetTemplateFor(config, options.baseDir))
     : undefined;
   const remoteManagement = resolveRemoteManagement(config, options.baseDir, problems);
+  const bulkProfile = config.bulkProvisioning.enabled
+    ? template('bulkProvisioning', () => bulkProvisioningProfile(config, certificateAuthorities))
+    : undefined;
   if (problems.length > 0) throw new FleetConfigError(options.source, problems);
   return {
     config,
@@ -186,6 +190,7 @@ export function resolveFleetConfig(
     remoteManagement,
     ...(jitpTemplate !== undefined && { jitpTemplate }),
     ...(fleetProvisioningTemplate !== undefined && { fleetProvisioningTemplate }),
+    ...(bulkProfile !== undefined && { bulkProvisioningProfile: bulkProfile }),
   };
 }
 

@@ -36,6 +36,9 @@ import {
 import { claimClientIdPrefixProblem } from '../../core/provisioning/claim-policy';
 import { fleetIndexingSchema } from '../../core/registry/indexing';
 import { checkMonitoring, monitoringSchema } from './monitoring';
+import { BULK_ATTRIBUTE_NAME_PATTERN, CERTIFICATE_SOURCES } from '../../core/manifest/profile';
+import { THING_NAME_PREFIX_PATTERN, THING_NAME_PREFIX_RULE } from '../../core/manifest/naming';
+import { checkBulkProvisioning } from './bulk-checks';
 import { checkOrganization, flattenGroups, type ThingGroupNode } from './organization';
 import {
   checkRemoteManagement,
@@ -389,7 +392,7 @@ export const fleetProvisioningSchema = z
     /** Thing names are this prefix followed by the serial number. @default - the serial number alone */
     thingNamePrefix: z
       .string()
-      .regex(/^[a-zA-Z0-9:_-]{0,64}$/)
+      .regex(THING_NAME_PREFIX_PATTERN, { message: `must be ${THING_NAME_PREFIX_RULE}` })
       .default(''),
     /** A fleet provisioning template JSON file to use instead of the derived one. @default - derived */
     templateFile: z.string().min(1).optional(),
@@ -434,6 +437,55 @@ export const fleetProvisioningSchema = z
   })
   .strict()
   .superRefine(refineSerialNumberNotOverridden);
+
+/**
+ * Bulk and single-thing provisioning for manufacturing lines: the registration bucket, the bulk registration
+ * template and the role AWS IoT assumes to run a registration task (lib/constructs/bulk-registration.ts), and the
+ * rules `fleetkit bulk prepare` reads device manifests with (the bulk provisioning profile, core/manifest/).
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/bulk-provisioning.html
+ */
+export const bulkProvisioningSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /**
+     * Who signs each device's certificate: `CSR`, AWS IoT, from a CSR made at the factory (only the CSR leaves it);
+     * `CA`, one of `certificateAuthorities` (its key local or in KMS), when `bulk prepare` runs.
+     */
+    certificates: z.enum(CERTIFICATE_SOURCES).default('CSR'),
+    /**
+     * Devices the manifest does not name are named this prefix followed by their serial number.
+     * @default - `fleetProvisioning.thingNamePrefix`, so a device has one name however it is provisioned
+     */
+    thingNamePrefix: z
+      .string()
+      .regex(THING_NAME_PREFIX_PATTERN, { message: `must be ${THING_NAME_PREFIX_RULE}` })
+      .optional(),
+    /** Thing types a manifest row may name. @default - every type in thingTypes that is not deprecated */
+    thingTypes: z.array(resourceName).optional(),
+    /** The type of rows that name none. @default - `onboarding.thingTypeName` */
+    thingTypeName: resourceName.optional(),
+    /** Static groups a manifest row may name. @default - every group in thingGroups */
+    thingGroups: z.array(resourceName).optional(),
+    /** The group of rows that name none. @default - `onboarding.thingGroupName` */
+    thingGroupName: resourceName.optional(),
+    /**
+     * Attributes every device gives in the manifest, besides `serialNumber` (every thing gets it). Each becomes a
+     * template parameter `Attribute_<name>`, hence letters, digits and `_` only.
+     */
+    attributes: z
+      .array(
+        z.string().regex(BULK_ATTRIBUTE_NAME_PATTERN, {
+          message: 'must be 1-54 letters, digits and _ (it becomes the template parameter Attribute_<name>)',
+        }),
+      )
+      .default([]),
+    /**
+     * Days the registration bucket keeps uploaded registration files and archived reports before it deletes
+     * them. They hold CSRs and certificates only, never keys.
+     */
+    retentionDays: integerRange(1, 365).default(7),
+  })
+  .strict();
 
 /** The whole fleet configuration. */
 export const fleetConfigSchema = z
@@ -492,6 +544,7 @@ export const fleetConfigSchema = z
     firmware: firmwareSchema.optional(),
     /** Events, audit trail, logging, Device Defender, dashboard and reconciliation (docs/monitoring.md). */
     monitoring: monitoringSchema.default(monitoringSchema.parse({})),
+    bulkProvisioning: bulkProvisioningSchema.default(bulkProvisioningSchema.parse({})),
   })
   .strict()
   .superRefine((config, ctx) => {
@@ -559,6 +612,7 @@ export const fleetConfigSchema = z
       },
       (issue) => ctx.addIssue({ code: 'custom', ...issue }),
     );
+    checkBulkProvisioning(config, ctx);
     // A derived JITP template can express only what a template can: no patterns, no rules, no allow-list.
     if (thingTypeName !== undefined && config.thingTypes[thingTypeName]?.deprecated === true) {
       ctx.addIssue({

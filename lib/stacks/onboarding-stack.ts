@@ -17,6 +17,8 @@ import {
   provisioningAllowListTableName,
 } from '../config/contract-names';
 import type { FleetStack } from './fleet-stack';
+import { BulkRegistration } from '../constructs/bulk-registration';
+import { BULK_PARAMETERS, type BulkProvisioningProfile } from '../../core/manifest/profile';
 
 /** Properties of {@link OnboardingStack}. */
 export interface OnboardingStackProps extends StackProps {
@@ -26,6 +28,8 @@ export interface OnboardingStackProps extends StackProps {
   readonly fleetProvisioningTemplate?: ProvisioningTemplateBody;
   /** The configured CAs, whose expiry is watched. */
   readonly resolvedCas: readonly ResolvedCertificateAuthority[];
+  /** The bulk provisioning profile, when bulk provisioning is on. */
+  readonly bulkProvisioningProfile?: BulkProvisioningProfile;
 }
 
 /**
@@ -40,6 +44,8 @@ export class OnboardingStack extends Stack {
   public readonly jitrConsumer?: JitrConsumer;
   public readonly fleetProvisioning?: FleetProvisioning;
   public readonly caExpiry?: CaExpiryMonitor;
+  /** The registration bucket and task role, when bulk provisioning is on. */
+  public readonly bulkRegistration?: BulkRegistration;
   public readonly alarmTopic: sns.Topic;
 
   constructor(scope: Construct, id: string, props: OnboardingStackProps) {
@@ -125,6 +131,26 @@ export class OnboardingStack extends Stack {
       });
       new CfnOutput(this, 'FleetProvisioningTemplateName', {
         value: this.fleetProvisioning.template.templateName,
+      });
+    }
+
+    const bulk = props.bulkProvisioningProfile;
+    if (bulk) {
+      this.bulkRegistration = new BulkRegistration(this, 'BulkRegistration', {
+        templateBody: JSON.parse(bulk.templateBody) as ProvisioningTemplateBody,
+        parameterValues: {
+          [BULK_PARAMETERS.thingTypeName]: bulk.thingTypes,
+          [BULK_PARAMETERS.thingGroupName]: bulk.thingGroups,
+        },
+        retentionDays: config.bulkProvisioning.retentionDays,
+      });
+      new CfnOutput(this, 'BulkRegistrationBucketName', {
+        value: this.bulkRegistration.bucket.bucketName,
+        description: 'fleetkit bulk run --bucket: where registration files are uploaded',
+      });
+      new CfnOutput(this, 'BulkRegistrationRoleArn', {
+        value: this.bulkRegistration.role.roleArn,
+        description: 'fleetkit bulk run --role-arn: the role AWS IoT assumes to run a registration task',
       });
     }
   }

@@ -179,6 +179,29 @@ const SHOWS: Readonly<Record<string, (stacks: FleetStacks) => void>> = {
     });
     expect(Object.keys(dynamic)).toHaveLength(11);
   },
+  'manufacturing.config.ts': ({ onboarding }) => {
+    // A registration bucket whose files expire, a task role that reads only input/ and may add things to the three
+    // site groups only; no JITR pipeline (the CA does not auto-register).
+    expect(onboarding.jitrConsumer).toBeUndefined();
+    const template = Template.fromStack(onboarding);
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'input/', ExpirationInDays: 3 })]),
+      },
+    });
+    const bulk = onboarding.bulkRegistration!;
+    const body = JSON.parse(bulk.templateBody) as { Resources: Record<string, { Properties: object }> };
+    expect(body.Resources.certificate!.Properties).toEqual({
+      CertificatePem: { Ref: 'CertificatePem' },
+      Status: 'ACTIVE',
+    });
+    const groups = JSON.stringify(template.toJSON()).match(/:thinggroup\/[a-z-]+/g);
+    expect([...new Set(groups)].sort()).toEqual([
+      ':thinggroup/site-lyon',
+      ':thinggroup/site-porto',
+      ':thinggroup/unassigned',
+    ]);
+  },
 };
 
 test('every example says what it shows, in this test and in examples/README.md', () => {
