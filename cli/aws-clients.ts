@@ -33,7 +33,7 @@ export type IotClientProvider = ClientProvider<IoTClient>;
 /** Gets the KMS client a command uses (for CA keys held in AWS KMS). */
 export type KmsClientProvider = ClientProvider<KMSClient>;
 
-/** Gets the S3 client a command uses (the firmware bucket). */
+/** Gets the S3 client a command uses (the firmware bucket; bulk registration files and reports). */
 export type S3ClientProvider = ClientProvider<S3Client>;
 
 /** Gets the AWS Signer client a command uses (firmware signing jobs). */

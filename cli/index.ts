@@ -15,6 +15,8 @@ import { createCaCreateRootCommand } from './commands/ca-create-root';
 import { createCaListCommand } from './commands/ca-list';
 import { createCaStatusCommand } from './commands/ca-status';
 import { createCaVerificationCertCommand } from './commands/ca-verification-cert';
+import { createBulkPrepareCommand } from './commands/bulk-prepare';
+import { createBulkRunCommand } from './commands/bulk-run';
 import { certInspectCommand } from './commands/cert-inspect';
 import { createClaimRevokeCommand } from './commands/claim-revoke';
 import { createClaimRotateCommand } from './commands/claim-rotate';
@@ -28,6 +30,7 @@ import { createFleetSearchCommand } from './commands/fleet-search';
 import { createGroupsTreeCommand } from './commands/groups-tree';
 import { createProvisioningClaimCommand } from './commands/provisioning-claim';
 import { simulateCommand } from './commands/simulate';
+import { createRegisterThingCommand } from './commands/register-thing';
 import { templateDryRunCommand } from './commands/template-dry-run';
 import { templateValidateCommand } from './commands/template-validate';
 import { createFirmwareUploadCommand } from './commands/firmware-upload';
@@ -75,6 +78,9 @@ export function createCommands(clients: AwsClients = AWS_CLIENTS): readonly Comm
     agentCommand,
     simulateCommand,
     createAuditFindingsCommand(clients),
+    createBulkPrepareCommand(clients),
+    createBulkRunCommand(clients),
+    createRegisterThingCommand(clients),
   ];
 }
 

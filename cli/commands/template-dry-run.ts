@@ -14,7 +14,7 @@ import {
   type ProvisioningPlan,
 } from '../../core/provisioning';
 import { defineCommand, UsageError, type Command } from '../command';
-import { readJsonFile, readTextFile } from '../lib/files';
+import { readJsonFile, readStringMapFile, readTextFile } from '../lib/files';
 import { readTemplateFile } from '../lib/template-file';
 import { keyValues, templateType } from '../option-values';
 
@@ -102,7 +102,8 @@ See https://docs.aws.amazon.com/iot/latest/developerguide/provision-template.htm
       if (values.cert !== undefined) {
         throw new UsageError(`A ${type} template takes --parameters or --parameters-file, not --cert.`);
       }
-      const parameters = values.parameters ?? readStringMap(values['parameters-file']!, '--parameters-file');
+      const parameters =
+        values.parameters ?? readStringMapFile(values['parameters-file']!, '--parameters-file');
       input =
         type === 'FLEET_PROVISIONING'
           ? {
@@ -126,14 +127,6 @@ See https://docs.aws.amazon.com/iot/latest/developerguide/provision-template.htm
     return result.outcome === 'PROVISIONED' ? 0 : 1;
   },
 });
-
-function readStringMap(file: string, option: string): Record<string, string> {
-  const json = readJsonFile(file, `${option} ${resolve(file)}`);
-  if (!isRecord(json) || !Object.values(json).every((value) => typeof value === 'string')) {
-    throw new Error(`${option} ${resolve(file)} must be a JSON object of string values`);
-  }
-  return json as Record<string, string>;
-}
 
 function readExistingThing(file: string): ExistingThing {
   const json = readJsonFile(file, `--existing-thing ${resolve(file)}`);

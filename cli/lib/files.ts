@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { messageOf } from '../../core/errors';
+import { isRecord } from '../../core/provisioning/template';
 
 /**
  * The text of `file` (resolved against the working directory).
@@ -39,4 +40,18 @@ export function parseJsonText(text: string, what: string): unknown {
 /** The JSON in `file`; errors name the file as {@link readTextFile} and {@link parseJsonText} do. */
 export function readJsonFile(file: string, what = resolve(file)): unknown {
   return parseJsonText(readTextFile(file), what);
+}
+
+/**
+ * A JSON file holding an object of string values (template parameters, say).
+ *
+ * @param option names the file in errors, e.g. `--parameters-file`.
+ * @throws Error `<option> <path> must be a JSON object of string values`.
+ */
+export function readStringMapFile(file: string, option: string): Record<string, string> {
+  const json = readJsonFile(file, `${option} ${resolve(file)}`);
+  if (!isRecord(json) || !Object.values(json).every((value) => typeof value === 'string')) {
+    throw new Error(`${option} ${resolve(file)} must be a JSON object of string values`);
+  }
+  return json as Record<string, string>;
 }
