@@ -208,7 +208,9 @@ export interface OperationStats {
 export interface ProxyStats {
   /** Per IoT operation; every known operation is present, with zeros when it was not called. */
   readonly operations: Readonly<Record<IotOperation, Readonly<OperationStats>>>;
-  /** Requests that were not IoT operations (DynamoDB, other services, unknown paths), all forwarded. */
+  /** Per JSON-protocol target given a rate ({@link ThrottlingProxyOptions.targetRates}), e.g. `TrentService.Sign`. */
+  readonly targets: Readonly<Record<string, Readonly<OperationStats>>>;
+  /** Requests that were neither (DynamoDB, other services, unknown paths), all forwarded. */
   readonly passthrough: number;
 }
 
@@ -235,6 +237,14 @@ export interface ThrottlingProxyOptions {
    */
   readonly rateScale?: number;
   /**
+   * Requests per second of JSON-protocol operations (AWS KMS, DynamoDB: `POST /` naming the operation in the
+   * `X-Amz-Target` header), keyed by that header's value: `{ 'TrentService.Sign': 300 }` models KMS's ECC request
+   * quota (`KMS_REQUEST_RATES_PER_SECOND` in core/limits.ts). Burst is one second's worth; `rateScale` applies.
+   * Targets not named here pass through unthrottled.
+   * @default - none
+   */
+  readonly targetRates?: Readonly<Record<string, number>>;
+  /**
    * Clock for the token buckets.
    * @default performance.now
    */
@@ -256,10 +266,12 @@ const THROTTLING_BODY = JSON.stringify({ message: 'Rate exceeded' });
 export class ThrottlingProxy {
   private readonly upstream: URL;
   private readonly buckets = new Map<IotOperation, TokenBucket>();
+  private readonly targetBuckets = new Map<string, TokenBucket>();
   private readonly faults = new Map<IotOperation, { remaining: number; error: Required<InjectedError> }[]>();
   private readonly agent = new http.Agent({ keepAlive: true });
   private server: http.Server | undefined;
   private counts = emptyCounts();
+  private targetCounts: Record<string, OperationStats>;
   private passthroughCount = 0;
 
   /** Creates a stopped proxy; {@link start} listens. */
@@ -280,6 +292,10 @@ export class ThrottlingProxy {
       const burst = Math.max(1, (options.burst?.[operation] ?? base) * scale);
       this.buckets.set(operation, new TokenBucket(rate, burst, options.clock));
     }
+    for (const [target, base] of Object.entries(options.targetRates ?? {})) {
+      this.targetBuckets.set(target, new TokenBucket(base * scale, Math.max(1, base * scale), options.clock));
+    }
+    this.targetCounts = emptyTargetCounts(this.targetBuckets.keys());
   }
 
   /**
@@ -340,16 +356,34 @@ export class ThrottlingProxy {
     const operations = Object.fromEntries(
       IOT_OPERATIONS.map((operation) => [operation, { ...this.counts[operation] }]),
     ) as Record<IotOperation, OperationStats>;
-    return { operations, passthrough: this.passthroughCount };
+    const targets = Object.fromEntries(
+      Object.entries(this.targetCounts).map(([target, counts]) => [target, { ...counts }]),
+    );
+    return { operations, targets, passthrough: this.passthroughCount };
   }
 
   /** Zero every counter (buckets and pending faults are kept). */
   resetStats(): void {
     this.counts = emptyCounts();
+    this.targetCounts = emptyTargetCounts(this.targetBuckets.keys());
     this.passthroughCount = 0;
   }
 
   private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const target = request.headers['x-amz-target'];
+    const targetBucket = typeof target === 'string' ? this.targetBuckets.get(target) : undefined;
+    if (targetBucket !== undefined) {
+      const counts = this.targetCounts[target as string]!;
+      counts.total += 1;
+      if (!targetBucket.tryTake()) {
+        counts.throttled += 1;
+        this.answerError(request, response, 429, 'ThrottlingException', THROTTLING_BODY);
+        return;
+      }
+      counts.forwarded += 1;
+      this.forward(request, response);
+      return;
+    }
     const operation = identifyIotOperation({
       method: request.method ?? 'GET',
       url: request.url ?? '/',
@@ -452,4 +486,10 @@ function emptyCounts(): Record<IotOperation, OperationStats> {
   return Object.fromEntries(
     IOT_OPERATIONS.map((operation) => [operation, { total: 0, throttled: 0, injected: 0, forwarded: 0 }]),
   ) as Record<IotOperation, OperationStats>;
+}
+
+function emptyTargetCounts(targets: Iterable<string>): Record<string, OperationStats> {
+  return Object.fromEntries(
+    [...targets].map((target) => [target, { total: 0, throttled: 0, injected: 0, forwarded: 0 }]),
+  );
 }

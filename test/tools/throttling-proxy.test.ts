@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as iotModel from '@aws-sdk/client-iot';
 
 import { IOT_API_RATES_PER_SECOND, type IotApiName } from '../../core/limits';
@@ -193,5 +195,72 @@ describe('ThrottlingProxy configuration', () => {
     const proxy = new ThrottlingProxy({ upstream: UPSTREAM });
     expect(() => proxy.failNext('DescribeThing', 0)).toThrow(RangeError);
     expect(() => proxy.failNext('DescribeThing', 1.5)).toThrow(RangeError);
+  });
+});
+
+describe('ThrottlingProxy, JSON-protocol targets (KMS)', () => {
+  let upstream: http.Server;
+  let upstreamUrl: string;
+  let upstreamCalls: string[];
+
+  beforeAll(async () => {
+    upstreamCalls = [];
+    upstream = http.createServer((request, response) => {
+      upstreamCalls.push(String(request.headers['x-amz-target']));
+      request.resume();
+      request.once('end', () => response.end('{}'));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    await new Promise<void>((resolve) => upstream.close(() => resolve()));
+  });
+
+  it('throttles a named X-Amz-Target at its rate, as AWS answers, and lets other targets through', async () => {
+    let now = 0;
+    const proxy = new ThrottlingProxy({
+      upstream: upstreamUrl,
+      targetRates: { 'TrentService.Sign': 2 },
+      clock: () => now,
+    });
+    const { endpoint } = await proxy.start();
+    const post = async (target: string) => {
+      const response = await fetch(`${endpoint}/`, {
+        method: 'POST',
+        headers: { 'x-amz-target': target, 'content-type': 'application/x-amz-json-1.1' },
+        body: '{}',
+      });
+      return {
+        status: response.status,
+        type: response.headers.get('x-amzn-errortype'),
+        body: await response.text(),
+      };
+    };
+    try {
+      expect((await post('TrentService.Sign')).status).toBe(200);
+      expect((await post('TrentService.Sign')).status).toBe(200);
+      expect(await post('TrentService.Sign')).toEqual({
+        status: 429,
+        type: 'ThrottlingException',
+        body: JSON.stringify({ message: 'Rate exceeded' }),
+      });
+      expect((await post('TrentService.Verify')).status).toBe(200);
+      now += 500; // half a second refills one token
+      expect((await post('TrentService.Sign')).status).toBe(200);
+      expect(proxy.stats().targets).toEqual({
+        'TrentService.Sign': { total: 4, throttled: 1, injected: 0, forwarded: 3 },
+      });
+      expect(proxy.stats().passthrough).toBe(1);
+      expect(upstreamCalls).toEqual([
+        'TrentService.Sign',
+        'TrentService.Sign',
+        'TrentService.Verify',
+        'TrentService.Sign',
+      ]);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
