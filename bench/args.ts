@@ -4,7 +4,7 @@
 import { FleetkitError } from '../core/errors';
 
 /** The benchmarks `npm run bench` can run. */
-export const BENCHMARKS = ['storm', 'bundles', 'scale', 'runtime', 'agents'] as const;
+export const BENCHMARKS = ['storm', 'bundles', 'scale', 'runtime', 'agents', 'bulk'] as const;
 
 /** One benchmark. */
 export type BenchmarkName = (typeof BENCHMARKS)[number];
@@ -33,6 +33,12 @@ export interface BenchArgs {
   readonly runtimeDevices: number;
   /** Device agents per run of the agents benchmark, one run per count and onboarding mode. */
   readonly agentCounts: readonly number[];
+  /** Manifest rows of the bulk benchmark's CSR and local-CA runs. */
+  readonly bulkDevices: number;
+  /** Devices of each openssl-per-device shell loop in the bulk benchmark. */
+  readonly bulkShellDevices: number;
+  /** Devices the KMS-held CA signs in the bulk benchmark (each of two runs). */
+  readonly bulkKmsDevices: number;
   /** Report file. */
   readonly out: string;
   readonly help: boolean;
@@ -48,8 +54,8 @@ export const USAGE = `Usage: npm run bench -- [options]
 
 Runs the benchmarks and writes BENCHMARKS.md (sections of benchmarks not run are kept).
 
-  --only <list>               storm,bundles,scale,runtime,agents (default: all five)
-  --quick                     small sizes: 200 devices, 3 load samples
+  --only <list>               storm,bundles,scale,runtime,agents,bulk (default: all six)
+  --quick                     small sizes: 200 devices, 3 load samples, 5000 bulk rows
   --devices <n>               devices of the storms (default 2000; --quick 200)
   --variant-devices <n>       devices of the duplicate and fault storms (default: --devices)
   --unthrottled-devices <n>   devices of the unthrottled storm measuring moto (default: min(devices, 500))
@@ -60,6 +66,9 @@ Runs the benchmarks and writes BENCHMARKS.md (sections of benchmarks not run are
   --no-lint                   skip cfn-lint in the scale benchmark
   --runtime-devices <n>       devices the local-runtime benchmark holds connected (default 1000; --quick 100)
   --agent-counts <list>       device agents per run of the agents benchmark (default 200,1000; --quick 50)
+  --bulk-devices <n>          manifest rows of the bulk CSR and local-CA runs (default 100000; --quick 5000)
+  --bulk-shell-devices <n>    devices of each openssl-per-device shell loop (default 200; --quick 50)
+  --bulk-kms-devices <n>      devices the KMS-held CA signs, with and without the quota (default 3000; --quick 600)
   --out <file>                report file (default BENCHMARKS.md)
   --help                      this text`;
 
@@ -89,6 +98,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
   let samples: number | undefined;
   let runtimeDevices: number | undefined;
   let agentCounts: number[] | undefined;
+  let bulkDevices: number | undefined;
+  let bulkShellDevices: number | undefined;
+  let bulkKmsDevices: number | undefined;
   let faultVisibilityTimeoutSeconds = 15;
   let out = 'BENCHMARKS.md';
   for (let i = 0; i < argv.length; i++) {
@@ -149,6 +161,15 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         agentCounts = list.map((count) => positiveInt(flag, count.trim(), 10_000));
         break;
       }
+      case '--bulk-devices':
+        bulkDevices = positiveInt(flag, value(), 1_000_000);
+        break;
+      case '--bulk-shell-devices':
+        bulkShellDevices = positiveInt(flag, value(), 10_000);
+        break;
+      case '--bulk-kms-devices':
+        bulkKmsDevices = positiveInt(flag, value(), 100_000);
+        break;
       case '--samples':
         samples = positiveInt(flag, value(), 100);
         break;
@@ -177,6 +198,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
     samples: samples ?? (quick ? 3 : 7),
     runtimeDevices: runtimeDevices ?? (quick ? 100 : 1000),
     agentCounts: agentCounts ?? (quick ? [50] : [200, 1000]),
+    bulkDevices: bulkDevices ?? (quick ? 5000 : 100_000),
+    bulkShellDevices: bulkShellDevices ?? (quick ? 50 : 200),
+    bulkKmsDevices: bulkKmsDevices ?? (quick ? 600 : 3000),
     lint,
     faultVisibilityTimeoutSeconds,
     out,

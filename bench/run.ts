@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: runs the onboarding storm, the bundle, the scale, the local-runtime and the device-agent
- * benchmarks and writes BENCHMARKS.md.
+ * `npm run bench`: runs the onboarding storm, the bundle, the scale, the local-runtime, the device-agent and the
+ * bulk provisioning benchmarks and writes BENCHMARKS.md.
  *
  * Starts its own moto server (tools/emulator.ts) and stops it by process id. Progress goes to stderr.
  * Every phase is bounded in time. See `npm run bench -- --help`.
@@ -18,12 +18,14 @@ import {
   type BenchArgs,
   type BenchmarkName,
 } from './args';
+import { measureBulk } from './bulk';
 import { measureBundles } from './bundles';
 import { readDeployedJitrSettings } from './deployed-settings';
 import { generateDevices } from './devices';
 import { describeMachine, machineLine } from './machine';
 import {
   formatAgentsSection,
+  formatBulkSection,
   formatBundlesSection,
   formatRuntimeSection,
   formatScaleSection,
@@ -221,6 +223,16 @@ async function agentsBench(args: BenchArgs, context: RunContext): Promise<string
   return formatAgentsSection(report, context);
 }
 
+async function bulkBench(args: BenchArgs, context: RunContext): Promise<string> {
+  const report = await measureBulk({
+    devices: args.bulkDevices,
+    shellDevices: args.bulkShellDevices,
+    kmsDevices: args.bulkKmsDevices,
+    progress,
+  });
+  return formatBulkSection(report, context);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   let args: BenchArgs;
   try {
@@ -249,6 +261,7 @@ async function main(argv: readonly string[]): Promise<number> {
     scale: scaleBench,
     runtime: runtimeBench,
     agents: agentsBench,
+    bulk: bulkBench,
   };
   const sections = new Map<BenchmarkName, string>();
   let failed = false;

@@ -8,7 +8,7 @@ import { defineFleet } from '../lib/config/schema';
  * Shows: `bulkProvisioning` with certificates signed by the fleet's own CA (`certificates: 'CA'`; the CA key may
  * be local or in KMS, chosen when `bulk prepare` runs), the registration bucket (encrypted, TLS only, files deleted
  * after 3 days), the bulk registration template (thing named `pump-<serial>`, type, site group, two attributes,
- * the device policy) and the task role limited to it. See docs/bulk-provisioning.md.
+ * the device policy) and the task role limited to it. See docs/bulk.md.
  *
  * Try it without credentials: `npm start -- --config examples/manufacturing.config.ts`, and
  * `npm run bulk-profile -- --config examples/manufacturing.config.ts --out pumps.bulk-profile.json` for the

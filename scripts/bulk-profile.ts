@@ -28,7 +28,7 @@ function main(): number {
   const profile = resolved.bulkProvisioningProfile;
   if (profile === undefined) {
     console.error(
-      `${values.config}: bulk provisioning is off; set bulkProvisioning: { enabled: true } (docs/bulk-provisioning.md).`,
+      `${values.config}: bulk provisioning is off; set bulkProvisioning: { enabled: true } (docs/bulk.md).`,
     );
     return 1;
   }

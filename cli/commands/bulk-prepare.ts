@@ -18,7 +18,7 @@ import { Progress, type ProgressStream } from '../lib/progress';
 import { positiveInteger } from '../option-values';
 
 /** Certificates a KMS-held CA signs at once by default: KMS answers in tens of milliseconds. */
-const DEFAULT_KMS_CONCURRENCY = 32;
+export const DEFAULT_KMS_CONCURRENCY = 32;
 
 /** `fleetkit bulk prepare`, with the KMS client from `kms` for a KMS-held CA. */
 export function createBulkPrepareCommand({ kms }: Pick<AwsClients, 'kms'>): Command {
@@ -71,7 +71,7 @@ after an interruption) and devices already prepared are kept, never given a new 
         default: String(DEFAULT_KMS_CONCURRENCY),
       },
     },
-    footer: 'See docs/bulk-provisioning.md. Exit code 1 when a row was rejected (the others are prepared).',
+    footer: 'See docs/bulk.md. Exit code 1 when a row was rejected (the others are prepared).',
     async run({ values }, io) {
       const profilePath = resolve(values.profile);
       const profile = readBulkProfile(readTextFile(profilePath), profilePath);

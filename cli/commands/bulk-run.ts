@@ -77,7 +77,7 @@ nothing is registered twice; existing bundles are kept.`,
     },
     footer: `${AWS_SETTINGS_NOTE}\nNeeds s3:PutObject on the bucket, iam:PassRole on the role, iot:StartThingRegistrationTask,
 iot:DescribeThingRegistrationTask, iot:ListThingRegistrationTasks, iot:ListThingRegistrationTaskReports and
-iot:DescribeEndpoint. Exit code 1 when a device was not registered. See docs/bulk-provisioning.md.`,
+iot:DescribeEndpoint. Exit code 1 when a device was not registered. See docs/bulk.md.`,
     async run({ values }, io) {
       const dir = resolve(values.dir);
       const outDir = resolve(values['out-dir'] ?? resolve(dir, 'bundles'));

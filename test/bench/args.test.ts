@@ -3,7 +3,7 @@ import { commandLine, parseArgs, UsageError } from '../../bench/args';
 describe('parseArgs', () => {
   test('runs everything at full size by default', () => {
     expect(parseArgs([])).toMatchObject({
-      only: new Set(['storm', 'bundles', 'scale', 'runtime', 'agents']),
+      only: new Set(['storm', 'bundles', 'scale', 'runtime', 'agents', 'bulk']),
       quick: false,
       devices: 2000,
       variantDevices: 2000,
@@ -13,6 +13,9 @@ describe('parseArgs', () => {
       samples: 7,
       runtimeDevices: 1000,
       agentCounts: [200, 1000],
+      bulkDevices: 100_000,
+      bulkShellDevices: 200,
+      bulkKmsDevices: 3000,
       lint: true,
       faultVisibilityTimeoutSeconds: 15,
       out: 'BENCHMARKS.md',
@@ -26,6 +29,28 @@ describe('parseArgs', () => {
       unthrottledDevices: 100,
       whatIf: false,
       samples: 3,
+      bulkDevices: 5000,
+      bulkShellDevices: 50,
+      bulkKmsDevices: 600,
+    });
+  });
+
+  test('--only bulk with its sizes', () => {
+    expect(
+      parseArgs([
+        '--only',
+        'bulk',
+        '--bulk-devices',
+        '20000',
+        '--bulk-shell-devices=20',
+        '--bulk-kms-devices',
+        '90',
+      ]),
+    ).toMatchObject({
+      only: new Set(['bulk']),
+      bulkDevices: 20000,
+      bulkShellDevices: 20,
+      bulkKmsDevices: 90,
     });
   });
 

@@ -8,6 +8,7 @@ import {
   formatBundlesSection,
   formatScaleSection,
   formatStormSection,
+  formatBulkSection,
   mergeReport,
   num,
   pct,
@@ -16,6 +17,7 @@ import {
   wrapSection,
   type RunContext,
 } from '../../bench/report';
+import type { BulkReport, PrepareMeasurement, ShellMeasurement } from '../../bench/bulk';
 import { checkTemplate, LARGE_ORGANIZATION, type ScaleReport } from '../../bench/scale';
 import type { StormResult } from '../../bench/storm';
 
@@ -144,12 +146,14 @@ describe('mergeReport', () => {
       new Map([
         ['scale', 'scale v2'],
         ['bundles', 'bundles v2'],
+        ['bulk', 'bulk v2'],
       ]),
     );
     expect([...readSections(second)]).toEqual([
       ['storm', 'storm v1'],
       ['bundles', 'bundles v2'],
       ['scale', 'scale v2'],
+      ['bulk', 'bulk v2'],
     ]);
     expect(second.startsWith('# Benchmarks\n')).toBe(true);
   });
@@ -167,6 +171,64 @@ describe('mergeReport', () => {
 
   test('round-trips a section body through its markers', () => {
     expect(readSections(wrapSection('bundles', 'line 1\nline 2')).get('bundles')).toBe('line 1\nline 2');
+  });
+});
+
+describe('formatBulkSection', () => {
+  const prepare = (devices: number, seconds: number): PrepareMeasurement => ({
+    devices,
+    seconds,
+    devicesPerSecond: devices / seconds,
+    rssBefore: 100 * 1024 * 1024,
+    peakRssFirstTenth: 160 * 1024 * 1024,
+    peakRss: 165 * 1024 * 1024,
+    manifestBytes: 1,
+    registrationBytes: 50 * 1024 * 1024,
+  });
+  const shell = (devicesPerSecond: number, spawnsPerDevice: number): ShellMeasurement => ({
+    devices: 200,
+    seconds: 200 / devicesPerSecond,
+    devicesPerSecond,
+    spawnsPerDevice,
+    opensslVersion: 'OpenSSL 3',
+  });
+  const report = (csrSeconds: number): BulkReport => ({
+    workers: 2,
+    csr: prepare(100_000, csrSeconds),
+    csrShell: shell(40, 2),
+    localCa: prepare(100_000, 40),
+    localCaShell: shell(20, 3),
+    kms: {
+      quota: 300,
+      concurrency: 32,
+      throttled: prepare(3000, 12),
+      throttledSigns: 17,
+      signCalls: 3017,
+      unthrottled: prepare(3000, 20),
+    },
+  });
+
+  test('states each target as met, the factor over the shell loop, memory and the KMS ratio', () => {
+    const text = formatBulkSection(report(25), context);
+    expect(text).toContain('npm run bench -- --quick');
+    expect(text).toContain(
+      '- CSRs: 4,000 devices/s (target 2000) and 100× the openssl loop (target 50×): met.',
+    );
+    expect(text).toContain(
+      '- Local CA key: 2,500 devices/s (target 2000) and 125× the openssl loop (target 50×): met.',
+    );
+    expect(text).toContain('250 devices/s against a quota of 300 Sign requests/s: 83 % of the quota');
+    expect(text).toContain('throttled 17 of 3,017 Sign calls');
+    expect(text).toContain('moto signs 150 devices/s here, below the quota');
+    expect(text).toContain(
+      '65 MB above the start, against 60 MB over its first tenth, for a 50.0 MB registration file',
+    );
+  });
+
+  test('says NOT met below the rate or the factor', () => {
+    expect(formatBulkSection(report(60), context)).toContain(
+      '- CSRs: 1,667 devices/s (target 2000) and 42× the openssl loop (target 50×): NOT met.',
+    );
   });
 });
 

@@ -12,9 +12,13 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DescribeKeyCommand, GetPublicKeyCommand, KMSClient, SignCommand } from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
 import { writeKeyAndCertificate } from '../../core/certificates/files';
+import { kmsSigner } from '../../core/certificates/kms';
 import { inspectCertificate } from '../../core/certificates/inspect';
 import { createCertificateAuthority, type KeyAndCertificate } from '../../core/certificates/issue';
 import { bulkProfileOf, type BulkProvisioningProfile } from '../../core/manifest/profile';
@@ -402,6 +406,102 @@ describe('bulk prepare, certificates from a local CA key', () => {
     expect(run.stderr).toContain(
       'The profile has your CA sign certificates (certificates: CA): give --ca-dir.',
     );
+  });
+});
+
+describe('bulk prepare, certificates from a KMS-held CA', () => {
+  const kms = mockClient(KMSClient);
+  const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-0000000factory';
+  afterAll(() => kms.restore());
+
+  test('KMS signs each certificate through the issuer; each verifies with openssl; no key reaches KMS', async () => {
+    // A KMS key served by the mock, signing with a key pair only this test holds.
+    const pair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    kms.reset();
+    kms.on(DescribeKeyCommand, { KeyId: KEY_ARN }).resolves({
+      KeyMetadata: {
+        Arn: KEY_ARN,
+        KeyId: KEY_ARN.split('/')[1],
+        KeySpec: 'ECC_NIST_P256',
+        KeyUsage: 'SIGN_VERIFY',
+        KeyState: 'Enabled',
+        SigningAlgorithms: ['ECDSA_SHA_256'],
+      },
+    });
+    kms
+      .on(GetPublicKeyCommand, { KeyId: KEY_ARN })
+      .resolves({ PublicKey: new Uint8Array(pair.publicKey.export({ type: 'spki', format: 'der' })) });
+    kms.on(SignCommand, { KeyId: KEY_ARN }).callsFake((input: { Message: Uint8Array }) => ({
+      Signature: new Uint8Array(sign('sha256', input.Message, pair.privateKey)),
+    }));
+    const kmsCa = await createCertificateAuthority({
+      subject: { CN: 'Factory KMS CA' },
+      signer: await kmsSigner(new KMSClient({}), KEY_ARN),
+    });
+    const kmsCaDir = join(dir, 'kms-ca');
+    mkdirSync(kmsCaDir);
+    writeFileSync(join(kmsCaDir, 'ca.pem'), kmsCa.certificatePem);
+    const profile = profileFile(
+      'kms.json',
+      bulkProfileOf({
+        ...SETTINGS,
+        certificates: 'CA',
+        caCertificateIds: [inspectCertificate(kmsCa.certificatePem).certificateId],
+      }),
+    );
+    kms.resetHistory();
+    const manifest = write('devices.csv', HEADER + rows(1, 4));
+    const batch = join(dir, 'batch');
+
+    const run = await fleetkit(
+      'bulk',
+      'prepare',
+      '--profile',
+      profile,
+      '--ca-dir',
+      kmsCaDir,
+      '--kms-key-id',
+      KEY_ARN,
+      '--manifest',
+      manifest,
+      '--out-dir',
+      batch,
+    );
+
+    expect(run.code).toBe(0);
+    const lines = registrationLines(batch);
+    expect(lines.map((line) => line.ThingName)).toEqual(['pump-SN1', 'pump-SN2', 'pump-SN3']);
+    for (const line of lines) {
+      const folder = join(batch, 'devices', line.ThingName!);
+      const verified = runOpenssl([
+        'verify',
+        '-CAfile',
+        join(kmsCaDir, 'ca.pem'),
+        join(folder, 'device.pem'),
+      ]);
+      expect(verified.stdout).toContain(': OK');
+      expect(certificatePublicKey(line.CertificatePem!)).toBe(
+        openssl(['pkey', '-pubout', '-in', join(folder, 'device.key')]),
+      );
+      expect(modeOf(join(folder, 'device.key'))).toBe(0o600);
+    }
+    // One signature per device, over the certificate holding its public key; no device key ever reaches KMS.
+    const messages = kms.commandCalls(SignCommand).map((call) => {
+      expect(call.args[0].input).toMatchObject({
+        KeyId: KEY_ARN,
+        MessageType: 'RAW',
+        SigningAlgorithm: 'ECDSA_SHA_256',
+      });
+      return Buffer.from(call.args[0].input.Message!);
+    });
+    expect(messages).toHaveLength(3);
+    for (const line of lines) {
+      const key = createPrivateKey(readFileSync(join(batch, 'devices', line.ThingName!, 'device.key')));
+      const publicDer = createPublicKey(key).export({ type: 'spki', format: 'der' });
+      const privateDer = key.export({ type: 'pkcs8', format: 'der' });
+      expect(messages.filter((message) => message.includes(publicDer))).toHaveLength(1);
+      expect(messages.some((message) => message.includes(privateDer))).toBe(false);
+    }
   });
 });
 
