@@ -11,7 +11,8 @@
 import { execFile } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -32,6 +33,7 @@ import { KMS_REQUEST_RATES_PER_SECOND } from '../core/limits';
 import { bulkProfileOf, type BulkProvisioningProfile } from '../core/manifest/profile';
 import { FAKE_CREDENTIALS, startMoto } from '../tools/emulator';
 import { ThrottlingProxy } from '../tools/throttling-proxy';
+import type { IdentityRateWorkerData } from './identity-worker';
 
 const run = promisify(execFile);
 
@@ -67,6 +69,13 @@ export interface PrepareMeasurement {
   readonly registrationBytes: number;
 }
 
+/** Identity generation alone: keys and CSRs or certificates made in worker threads, in memory. */
+export interface IdentityMeasurement {
+  readonly devices: number;
+  readonly seconds: number;
+  readonly devicesPerSecond: number;
+}
+
 /** One openssl-per-device shell loop. */
 export interface ShellMeasurement {
   readonly devices: number;
@@ -80,6 +89,10 @@ export interface ShellMeasurement {
 /** What {@link measureBulk} measured. */
 export interface BulkReport {
   readonly workers: number;
+  /** One-minute load average of the machine at the start and the end of the run (other work slows every figure). */
+  readonly loadAverage: readonly [number, number];
+  readonly csrIdentities: IdentityMeasurement;
+  readonly localCaIdentities: IdentityMeasurement;
   readonly csr: PrepareMeasurement;
   readonly csrShell: ShellMeasurement;
   readonly localCa: PrepareMeasurement;
@@ -235,12 +248,55 @@ async function measureShellLoop(options: {
   };
 }
 
+/** Makes `devices` identities on one worker thread per core, in memory (bench/identity-worker.ts). */
+async function measureIdentities(devices: number, ca?: KeyAndCertificate): Promise<IdentityMeasurement> {
+  const workers = availableParallelism();
+  const count = Math.ceil(devices / workers);
+  // The workers run TypeScript as the CLI's do: tsx compiles on load.
+  const source =
+    `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register();\n` +
+    `require(${JSON.stringify(join(__dirname, 'identity-worker.ts'))});`;
+  const data: IdentityRateWorkerData = {
+    count,
+    ...(ca && { ca: { certificatePem: ca.certificatePem, privateKeyPem: ca.privateKeyPem! } }),
+  };
+  const threads = Array.from({ length: workers }, () => new Worker(source, { eval: true, workerData: data }));
+  try {
+    const next = (worker: Worker) =>
+      new Promise<void>((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+      });
+    await Promise.all(threads.map(next));
+    const started = process.hrtime.bigint();
+    const done = threads.map(next);
+    for (const worker of threads) worker.postMessage('go');
+    await Promise.all(done);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    return { devices: count * workers, seconds, devicesPerSecond: (count * workers) / seconds };
+  } finally {
+    await Promise.all(threads.map((worker) => worker.terminate()));
+  }
+}
+
 /** Measures CSRs, a local CA key and a KMS-held CA, and the shell loops, in one run. */
 export async function measureBulk(options: BulkBenchOptions): Promise<BulkReport> {
   const { progress } = options;
   const root = mkdtempSync(join(tmpdir(), 'fleetkit-bench-bulk-'));
   const workers = availableParallelism();
+  const loadBefore = loadavg()[0]!;
   try {
+    const ca = await createCertificateAuthority({
+      subject: { CN: 'Fleetkit Bench Factory CA', O: 'Fleetkit' },
+    });
+    const identityDevices = Math.min(options.devices, 20_000);
+    progress(`bulk: identity generation alone, ${identityDevices} CSRs and certificates, ${workers} threads`);
+    const csrIdentities = await measureIdentities(identityDevices);
+    const localCaIdentities = await measureIdentities(identityDevices, ca);
+    progress(
+      `bulk: identities alone ${csrIdentities.devicesPerSecond.toFixed(0)} CSRs/s, ` +
+        `${localCaIdentities.devicesPerSecond.toFixed(0)} certificates/s`,
+    );
     progress(`bulk: CSRs, ${options.devices} devices, ${workers} worker threads`);
     const csr = await measurePrepare({
       root,
@@ -256,9 +312,6 @@ export async function measureBulk(options: BulkBenchOptions): Promise<BulkReport
     const csrShell = await measureShellLoop({ root, devices: options.shellDevices });
     progress(`bulk: openssl CSR loop ${csrShell.devicesPerSecond.toFixed(1)} devices/s`);
 
-    const ca = await createCertificateAuthority({
-      subject: { CN: 'Fleetkit Bench Factory CA', O: 'Fleetkit' },
-    });
     progress(`bulk: local CA key, ${options.devices} devices`);
     const localCa = await measurePrepare({
       root,
@@ -280,7 +333,17 @@ export async function measureBulk(options: BulkBenchOptions): Promise<BulkReport
     progress(`bulk: openssl CA loop ${localCaShell.devicesPerSecond.toFixed(1)} devices/s`);
 
     const kms = await measureKms(root, options);
-    return { workers, csr, csrShell, localCa, localCaShell, kms };
+    return {
+      workers,
+      loadAverage: [loadBefore, loadavg()[0]!],
+      csrIdentities,
+      localCaIdentities,
+      csr,
+      csrShell,
+      localCa,
+      localCaShell,
+      kms,
+    };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
