@@ -9,10 +9,9 @@
  * (tools/), which answers `ThrottlingException` above KMS's ECC request quota (core/limits.ts), as KMS does.
  */
 import { execFile } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -33,9 +32,11 @@ import { KMS_REQUEST_RATES_PER_SECOND } from '../core/limits';
 import { bulkProfileOf, type BulkProvisioningProfile } from '../core/manifest/profile';
 import { FAKE_CREDENTIALS, startMoto } from '../tools/emulator';
 import { ThrottlingProxy } from '../tools/throttling-proxy';
-import type { IdentityRateWorkerData } from './identity-worker';
 
 const run = promisify(execFile);
+
+/** A memory-backed file system (Linux), for runs that leave the disk out. */
+const SHM = '/dev/shm';
 
 /** The targets of issue 15: devices per second, and the factor over an openssl-per-device loop. */
 export const BULK_TARGETS = { devicesPerSecond: 2000, shellFactor: 50 } as const;
@@ -69,13 +70,6 @@ export interface PrepareMeasurement {
   readonly registrationBytes: number;
 }
 
-/** Identity generation alone: keys and CSRs or certificates made in worker threads, in memory. */
-export interface IdentityMeasurement {
-  readonly devices: number;
-  readonly seconds: number;
-  readonly devicesPerSecond: number;
-}
-
 /** One openssl-per-device shell loop. */
 export interface ShellMeasurement {
   readonly devices: number;
@@ -91,8 +85,9 @@ export interface BulkReport {
   readonly workers: number;
   /** One-minute load average of the machine at the start and the end of the run (other work slows every figure). */
   readonly loadAverage: readonly [number, number];
-  readonly csrIdentities: IdentityMeasurement;
-  readonly localCaIdentities: IdentityMeasurement;
+  /** `bulk prepare` with the batch folder in memory (tmpfs): identity generation without the disk's cost. */
+  readonly csrInMemory?: PrepareMeasurement;
+  readonly localCaInMemory?: PrepareMeasurement;
   readonly csr: PrepareMeasurement;
   readonly csrShell: ShellMeasurement;
   readonly localCa: PrepareMeasurement;
@@ -248,37 +243,6 @@ async function measureShellLoop(options: {
   };
 }
 
-/** Makes `devices` identities on one worker thread per core, in memory (bench/identity-worker.ts). */
-async function measureIdentities(devices: number, ca?: KeyAndCertificate): Promise<IdentityMeasurement> {
-  const workers = availableParallelism();
-  const count = Math.ceil(devices / workers);
-  // The workers run TypeScript as the CLI's do: tsx compiles on load.
-  const source =
-    `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register();\n` +
-    `require(${JSON.stringify(join(__dirname, 'identity-worker.ts'))});`;
-  const data: IdentityRateWorkerData = {
-    count,
-    ...(ca && { ca: { certificatePem: ca.certificatePem, privateKeyPem: ca.privateKeyPem! } }),
-  };
-  const threads = Array.from({ length: workers }, () => new Worker(source, { eval: true, workerData: data }));
-  try {
-    const next = (worker: Worker) =>
-      new Promise<void>((resolve, reject) => {
-        worker.once('message', () => resolve());
-        worker.once('error', reject);
-      });
-    await Promise.all(threads.map(next));
-    const started = process.hrtime.bigint();
-    const done = threads.map(next);
-    for (const worker of threads) worker.postMessage('go');
-    await Promise.all(done);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    return { devices: count * workers, seconds, devicesPerSecond: (count * workers) / seconds };
-  } finally {
-    await Promise.all(threads.map((worker) => worker.terminate()));
-  }
-}
-
 /** Measures CSRs, a local CA key and a KMS-held CA, and the shell loops, in one run. */
 export async function measureBulk(options: BulkBenchOptions): Promise<BulkReport> {
   const { progress } = options;
@@ -289,23 +253,48 @@ export async function measureBulk(options: BulkBenchOptions): Promise<BulkReport
     const ca = await createCertificateAuthority({
       subject: { CN: 'Fleetkit Bench Factory CA', O: 'Fleetkit' },
     });
-    const identityDevices = Math.min(options.devices, 20_000);
-    progress(`bulk: identity generation alone, ${identityDevices} CSRs and certificates, ${workers} threads`);
-    const csrIdentities = await measureIdentities(identityDevices);
-    const localCaIdentities = await measureIdentities(identityDevices, ca);
-    progress(
-      `bulk: identities alone ${csrIdentities.devicesPerSecond.toFixed(0)} CSRs/s, ` +
-        `${localCaIdentities.devicesPerSecond.toFixed(0)} certificates/s`,
-    );
-    progress(`bulk: CSRs, ${options.devices} devices, ${workers} worker threads`);
-    const csr = await measurePrepare({
+    const csrRun = {
       root,
       name: 'csr',
       devices: options.devices,
       profile: profileFor('CSR'),
-      generator: (devicesDir) => startIdentityPool({ settings: { devicesDir, certificates: 'CSR' } }),
+      generator: (devicesDir: string) => startIdentityPool({ settings: { devicesDir, certificates: 'CSR' } }),
       progress,
-    });
+    };
+    const localCaRun = {
+      root,
+      name: 'local-ca',
+      devices: options.devices,
+      profile: profileFor('CA', ca.certificatePem),
+      caCertificatePem: ca.certificatePem,
+      generator: (devicesDir: string) =>
+        startIdentityPool({
+          settings: { devicesDir, certificates: 'CA' },
+          ca: { certificatePem: ca.certificatePem, privateKeyPem: ca.privateKeyPem! },
+        }),
+      progress,
+    };
+
+    let inMemory: Pick<BulkReport, 'csrInMemory' | 'localCaInMemory'> = {};
+    if (existsSync(SHM)) {
+      const memoryRoot = mkdtempSync(join(SHM, 'fleetkit-bench-bulk-'));
+      const devices = Math.min(options.devices, 20_000);
+      try {
+        progress(`bulk: batch folder in memory (${SHM}), ${devices} CSRs, then certificates`);
+        const csrInMemory = await measurePrepare({ ...csrRun, root: memoryRoot, devices });
+        const localCaInMemory = await measurePrepare({ ...localCaRun, root: memoryRoot, devices });
+        progress(
+          `bulk: in memory ${csrInMemory.devicesPerSecond.toFixed(0)} CSRs/s, ` +
+            `${localCaInMemory.devicesPerSecond.toFixed(0)} certificates/s`,
+        );
+        inMemory = { csrInMemory, localCaInMemory };
+      } finally {
+        rmSync(memoryRoot, { recursive: true, force: true });
+      }
+    }
+
+    progress(`bulk: CSRs, ${options.devices} devices, ${workers} worker threads`);
+    const csr = await measurePrepare(csrRun);
     progress(
       `bulk: CSRs ${csr.devicesPerSecond.toFixed(0)} devices/s; openssl loop, ${options.shellDevices} devices`,
     );
@@ -313,19 +302,7 @@ export async function measureBulk(options: BulkBenchOptions): Promise<BulkReport
     progress(`bulk: openssl CSR loop ${csrShell.devicesPerSecond.toFixed(1)} devices/s`);
 
     progress(`bulk: local CA key, ${options.devices} devices`);
-    const localCa = await measurePrepare({
-      root,
-      name: 'local-ca',
-      devices: options.devices,
-      profile: profileFor('CA', ca.certificatePem),
-      caCertificatePem: ca.certificatePem,
-      generator: (devicesDir) =>
-        startIdentityPool({
-          settings: { devicesDir, certificates: 'CA' },
-          ca: { certificatePem: ca.certificatePem, privateKeyPem: ca.privateKeyPem! },
-        }),
-      progress,
-    });
+    const localCa = await measurePrepare(localCaRun);
     progress(
       `bulk: local CA ${localCa.devicesPerSecond.toFixed(0)} devices/s; openssl loop, ${options.shellDevices} devices`,
     );
@@ -336,8 +313,7 @@ export async function measureBulk(options: BulkBenchOptions): Promise<BulkReport
     return {
       workers,
       loadAverage: [loadBefore, loadavg()[0]!],
-      csrIdentities,
-      localCaIdentities,
+      ...inMemory,
       csr,
       csrShell,
       localCa,

@@ -195,8 +195,8 @@ describe('formatBulkSection', () => {
   const report = (csrSeconds: number): BulkReport => ({
     workers: 2,
     loadAverage: [0.5, 1.5],
-    csrIdentities: { devices: 20_000, seconds: 2, devicesPerSecond: 10_000 },
-    localCaIdentities: { devices: 20_000, seconds: 4, devicesPerSecond: 5000 },
+    csrInMemory: prepare(20_000, 2),
+    localCaInMemory: prepare(20_000, 4),
     csr: prepare(100_000, csrSeconds),
     csrShell: shell(40, 2),
     localCa: prepare(100_000, 40),
@@ -215,13 +215,13 @@ describe('formatBulkSection', () => {
     const text = formatBulkSection(report(25), context);
     expect(text).toContain('npm run bench -- --quick');
     expect(text).toContain(
-      '- Identity generation alone, CSRs: 10,000 devices/s (target 2000) and 250× the openssl loop (target 50×): met.',
+      '- CSRs, folder in memory: 10,000 devices/s (target 2000) and 250× the openssl loop (target 50×): met.',
     );
     expect(text).toContain(
-      '- `bulk prepare` end to end, CSRs: 4,000 devices/s (target 2000) and 100× the openssl loop (target 50×): met.',
+      '- CSRs, folder on disk: 4,000 devices/s (target 2000) and 100× the openssl loop (target 50×): met.',
     );
     expect(text).toContain(
-      '- `bulk prepare` end to end, local CA key: 2,500 devices/s (target 2000) and 125× the openssl loop (target 50×): met.',
+      '- Local CA key, folder on disk: 2,500 devices/s (target 2000) and 125× the openssl loop (target 50×): met.',
     );
     expect(text).toContain('load average was 0.5 at the start and 1.5 at the end');
     expect(text).toContain('250 devices/s against a quota of 300 Sign requests/s: 83 % of the quota');
@@ -234,7 +234,7 @@ describe('formatBulkSection', () => {
 
   test('says NOT met below the rate or the factor', () => {
     expect(formatBulkSection(report(60), context)).toContain(
-      '- `bulk prepare` end to end, CSRs: 1,667 devices/s (target 2000) and 42× the openssl loop (target 50×): NOT met.',
+      '- CSRs, folder on disk: 1,667 devices/s (target 2000) and 42× the openssl loop (target 50×): NOT met.',
     );
   });
 });
