@@ -42,9 +42,8 @@ export async function startIdentityPool(options: IdentityPoolOptions): Promise<I
     `require(${JSON.stringify(require.resolve('tsx/cjs/api'))}).register();\n` +
     `require(${JSON.stringify(join(__dirname, 'identity-worker.ts'))});`;
   // execArgv: [] so that a parent started by the tsx command (`npm run fleetkit`, `npm run bench`) does not pass its
-  // ESM loader flags (--import tsx's loader) on; the CommonJS hook registered above is all the workers need. With
-  // the flags inherited, a 100,000-device run under `npm run bench` stopped half-way: a worker blocked on a futex,
-  // every event loop idle.
+  // ESM loader flags on: the CommonJS hook registered above is all the workers need, and each --import of the loader
+  // would give every worker a module-hooks thread of its own.
   const workers = Array.from(
     { length: count },
     () => new PoolWorker(new Worker(source, { eval: true, workerData: data, execArgv: [] })),
