@@ -57,9 +57,12 @@ export const SYSTEM_CLOCK: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
-/** `1 min 05 s`, `42 s`, `1 h 02 min`. */
+/** `1 min 05 s`, `42 s`: minutes past the hour too (`75 min 00 s`), as job and rollout logs count them. */
 export function formatElapsed(ms: number): string {
-  return formatDuration(ms / 1000);
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  return seconds < 60
+    ? `${seconds} s`
+    : `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
 }
 
 /** How often a terminal line is redrawn at most. */

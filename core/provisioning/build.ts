@@ -134,13 +134,7 @@ export function jitpTemplate(props: JitpTemplateProps): ProvisioningTemplateBody
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/provision-wo-cert.html
  */
 export function fleetProvisioningTemplate(props: FleetProvisioningTemplateProps): ProvisioningTemplateBody {
-  const parameters: Record<string, TemplateParameter> = {};
-  for (const [name, declaration] of Object.entries(props.parameters)) {
-    parameters[name] =
-      declaration.default === undefined
-        ? { Type: 'String' }
-        : { Type: 'String', Default: declaration.default };
-  }
+  const parameters = stringParameters(props.parameters);
   parameters[CERTIFICATE_ID_PARAMETER] = { Type: 'String' };
   const body: ProvisioningTemplateBody = {
     Parameters: parameters,
@@ -180,13 +174,7 @@ export interface BulkRegistrationTemplateProps {
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/single-thing-provisioning.html
  */
 export function bulkRegistrationTemplate(props: BulkRegistrationTemplateProps): ProvisioningTemplateBody {
-  const parameters: Record<string, TemplateParameter> = {};
-  for (const [name, declaration] of Object.entries(props.parameters)) {
-    parameters[name] =
-      declaration.default === undefined
-        ? { Type: 'String' }
-        : { Type: 'String', Default: declaration.default };
-  }
+  const parameters = stringParameters(props.parameters);
   const certificate =
     'csrParameter' in props.certificate
       ? { CertificateSigningRequest: { Ref: props.certificate.csrParameter } }
@@ -266,4 +254,18 @@ function checked(type: TemplateType, body: ProvisioningTemplateBody): Provisioni
   const problems = validateTemplate(body, { type });
   if (hasErrors(problems)) throw new TemplateValidationError(type, problems);
   return body;
+}
+
+/** Template parameters of type String, each with its default when it has one. */
+function stringParameters(
+  declarations: Readonly<Record<string, { readonly default?: string }>>,
+): Record<string, TemplateParameter> {
+  const parameters: Record<string, TemplateParameter> = {};
+  for (const [name, declaration] of Object.entries(declarations)) {
+    parameters[name] =
+      declaration.default === undefined
+        ? { Type: 'String' }
+        : { Type: 'String', Default: declaration.default };
+  }
+  return parameters;
 }

@@ -5,12 +5,11 @@ import { Construct } from 'constructs';
 import {
   formatProblems,
   hasErrors,
-  provisioningRoleStatements,
   templateBodyJson,
   validateTemplate,
   type ProvisioningTemplateBody,
 } from '../../core/provisioning';
-import { iotArnFormatter } from '../arn';
+import { grantTemplateActions, isWildcardResource } from './provisioning-template';
 import { acknowledgeWildcardResources } from '../nag';
 import { lit, validateIntegerRange, ValidationError } from '../validation';
 
@@ -115,21 +114,10 @@ export class BulkRegistration extends Construct {
         resources: [inputObjects],
       }),
     );
-    const statements = provisioningRoleStatements(props.templateBody, iotArnFormatter(this), {
-      ...(props.parameterValues !== undefined && { parameterValues: props.parameterValues }),
-    });
-    for (const statement of statements) {
-      this.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: statement.sid,
-          actions: [...statement.actions],
-          resources: [...statement.resources],
-        }),
-      );
-    }
+    const templateResources = grantTemplateActions(this.role, props.templateBody, props.parameterValues);
     acknowledgeWildcardResources(
       this.role,
-      [inputObjects, ...statements.flatMap((s) => s.resources).filter((r) => r === '*' || r.endsWith('/*'))],
+      [inputObjects, ...templateResources.filter(isWildcardResource)],
       'A task reads any registration file under input/ and registers things and certificates whose names and IDs ' +
         'are known only from each line; actions without resource types (RegisterThing, CreateCertificateFromCsr, ' +
         'RegisterCertificate) take *.',

@@ -11,6 +11,37 @@ import {
 import { iotArn, iotArnFormatter } from '../arn';
 import { acknowledgeWildcardResources } from '../nag';
 
+/**
+ * Allows `role` what `templateBody` does and nothing more (core/provisioning/role.ts), on the resources the
+ * template names, narrowed to `parameterValues` where a name comes from a parameter.
+ *
+ * @returns the resources of the statements added, for the cdk-nag acknowledgement of the wildcards among them.
+ */
+export function grantTemplateActions(
+  role: iam.Role,
+  templateBody: ProvisioningTemplateBody,
+  parameterValues?: Readonly<Record<string, readonly string[]>>,
+): string[] {
+  const statements = provisioningRoleStatements(templateBody, iotArnFormatter(role), {
+    ...(parameterValues !== undefined && { parameterValues }),
+  });
+  for (const statement of statements) {
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: statement.sid,
+        actions: [...statement.actions],
+        resources: [...statement.resources],
+      }),
+    );
+  }
+  return statements.flatMap((statement) => [...statement.resources]);
+}
+
+/** Whether an IAM resource is `*` or ends in a wildcard. */
+export function isWildcardResource(resource: string): boolean {
+  return resource === '*' || resource.endsWith('/*');
+}
+
 /** Properties of {@link ProvisioningTemplate}. */
 export interface ProvisioningTemplateProps {
   /** Fixed: devices (fleet provisioning topics) and CA registrations (JITP) refer to it by name. */
@@ -53,20 +84,8 @@ export class ProvisioningTemplate extends Construct {
       }),
       description: `Provisioning role of the ${props.templateType} template ${props.templateName}: only what the template does`,
     });
-    const statements = provisioningRoleStatements(props.templateBody, iotArnFormatter(this), {
-      ...(props.parameterValues !== undefined && { parameterValues: props.parameterValues }),
-    });
-    for (const statement of statements) {
-      this.role.addToPolicy(
-        new iam.PolicyStatement({
-          sid: statement.sid,
-          actions: [...statement.actions],
-          resources: [...statement.resources],
-        }),
-      );
-    }
     const wildcards = new Set(
-      statements.flatMap((s) => s.resources).filter((r) => r === '*' || r.endsWith('/*')),
+      grantTemplateActions(this.role, props.templateBody, props.parameterValues).filter(isWildcardResource),
     );
     acknowledgeWildcardResources(
       this.role,
