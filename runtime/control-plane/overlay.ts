@@ -8,6 +8,11 @@
  * - provisioning templates (Create/Describe/List/Update/Delete and CreateProvisioningTemplateVersion), which the
  *   runtime's JITP and fleet provisioning read;
  * - `caCertificateId` in DescribeCertificate for certificates the runtime registered (moto omits it);
+ * - the account's registration code (moto answers a new random one at each GetRegistrationCode) and its check at
+ *   RegisterCACertificate in DEFAULT mode: the verification certificate's CN must be that code and the CA must
+ *   have signed it (moto checks neither), so a CA registration is refused locally where AWS would refuse it;
+ * - DescribeIndex (moto answers HTTP 500): ACTIVE for an index the indexing configuration turns on, as AWS
+ *   reports it once built;
  * - job executions: moto keeps one fake execution per target ARN and expands no group, so DescribeJobExecution,
  *   ListJobExecutionsForJob, ListJobExecutionsForThing, CancelJobExecution and the counts in DescribeJob are
  *   answered from the runtime's jobs data plane, which records what devices report.
@@ -18,8 +23,10 @@
  *
  * Development and test tooling: never deployed.
  */
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { inspectCertificate, isIssuedBy } from '../../core/certificates/inspect';
 
 /** A provisioning template as DescribeProvisioningTemplate returns it. */
 export interface ProvisioningTemplateRecord {
@@ -64,7 +71,15 @@ export class ControlPlaneState {
   readonly certificateCa = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
 
-  constructor(readonly arnPrefix: string) {}
+  /**
+   * @param arnPrefix `arn:aws:iot:<region>:<account>:`
+   * @param registrationCode the account's registration code (GetRegistrationCode): fixed for the runtime's life,
+   *   as AWS's is for an account and region. @default - 64 random hexadecimal characters, the shape of AWS's
+   */
+  constructor(
+    readonly arnPrefix: string,
+    readonly registrationCode: string = randomBytes(32).toString('hex'),
+  ) {}
 
   /** Called whenever CA or template state changes, so caches drop what they hold. */
   onChange(listener: () => void): () => void {
@@ -178,7 +193,20 @@ export async function startControlPlaneOverlay(
       sendJson(response, 200, { certificates });
       return true;
     }
+    if (method === 'GET' && first === 'registrationcode' && parts.length === 1) {
+      sendJson(response, 200, { registrationCode: state.registrationCode });
+      return true;
+    }
+    if (method === 'GET' && first === 'indices' && second !== undefined && parts.length === 2) {
+      await describeIndex(request, second, response);
+      return true;
+    }
     if (first === 'cacertificate' && parts.length === 1 && method === 'POST') {
+      const refusal = verificationRefusal(body, state.registrationCode);
+      if (refusal !== undefined) {
+        sendJson(response, 400, refusal);
+        return true;
+      }
       const result = await forward(request, body);
       if (result.status === 200) {
         const id = (JSON.parse(result.body.toString('utf8')) as { certificateId?: string }).certificateId;
@@ -308,6 +336,30 @@ export async function startControlPlaneOverlay(
       }
     }
     return false;
+  }
+
+  /** DescribeIndex: ACTIVE when the account's indexing configuration turns the index on, else not found. */
+  async function describeIndex(
+    request: IncomingMessage,
+    indexName: string,
+    response: ServerResponse,
+  ): Promise<void> {
+    const config = await forwardJson(request, 'GET', '/indexing/config');
+    const json = config.json as {
+      thingIndexingConfiguration?: { thingIndexingMode?: string };
+      thingGroupIndexingConfiguration?: { thingGroupIndexingMode?: string };
+    };
+    const mode =
+      indexName === 'AWS_Things'
+        ? json.thingIndexingConfiguration?.thingIndexingMode
+        : indexName === 'AWS_ThingGroups'
+          ? json.thingGroupIndexingConfiguration?.thingGroupIndexingMode
+          : undefined;
+    if (config.status !== 200 || mode === undefined || mode === 'OFF') {
+      notFound(response, `index ${indexName}`);
+      return;
+    }
+    sendJson(response, 200, { indexName, indexStatus: 'ACTIVE', schema: mode });
   }
 
   /**
@@ -503,6 +555,50 @@ interface UpstreamResponse {
   status: number;
   headers: Record<string, string>;
   body: Buffer;
+}
+
+/**
+ * Why AWS IoT would refuse a RegisterCACertificate request in DEFAULT mode, in its error shape, or undefined when
+ * it would accept it (SNI_ONLY needs no verification certificate).
+ *
+ * @see https://docs.aws.amazon.com/iot/latest/apireference/API_RegisterCACertificate.html
+ */
+export function verificationRefusal(
+  body: Buffer,
+  registrationCode: string,
+): { __type: string; message: string } | undefined {
+  const input = (body.length > 0 ? JSON.parse(body.toString('utf8')) : {}) as {
+    caCertificate?: string;
+    verificationCertificate?: string;
+    certificateMode?: string;
+  };
+  if (input.certificateMode === 'SNI_ONLY') return undefined;
+  const refuse = (__type: string, message: string) => ({ __type, message });
+  if (input.verificationCertificate === undefined || input.verificationCertificate === '') {
+    return refuse('InvalidRequestException', 'verificationCertificate is required in DEFAULT mode');
+  }
+  let commonName: string | undefined;
+  try {
+    commonName = inspectCertificate(input.verificationCertificate).subject.CN;
+  } catch {
+    return refuse('CertificateValidationException', 'the verification certificate is not a PEM certificate');
+  }
+  if (commonName !== registrationCode) {
+    return refuse(
+      'RegistrationCodeValidationException',
+      `the verification certificate's CN is not this account's registration code (${registrationCode})`,
+    );
+  }
+  let signed = false;
+  try {
+    signed = isIssuedBy(input.verificationCertificate, input.caCertificate ?? '');
+  } catch {
+    // Not a certificate: refused below like any other that the CA did not sign.
+  }
+  if (!signed) {
+    return refuse('CertificateValidationException', 'the verification certificate is not signed by the CA');
+  }
+  return undefined;
 }
 
 function isHook(value: unknown): value is { targetArn: string; payloadVersion?: string } {
