@@ -12,6 +12,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { settleBatch } from '../runtime/event-sources/sqs-batch';
 
 /** Milliseconds on a monotonic clock. */
 export type Clock = () => number;
@@ -396,7 +397,6 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
         clearTimeout(timer);
         running -= 1;
       }
-      let failedIds: Set<string>;
       let kind: InvocationOutcome['result'] = 'ok';
       if (result === TIMED_OUT || result instanceof Error) {
         kind = result === TIMED_OUT ? 'timedOut' : 'crashed';
@@ -406,18 +406,14 @@ export async function runEventSource(options: EventSourceOptions): Promise<Event
         invocation.catch(() => undefined);
         container.kill?.();
         container = undefined;
-        failedIds = new Set(batch.map((m) => m.messageId));
-      } else {
-        const reported = (result?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
-        const inBatch = new Set(batch.map((m) => m.messageId));
-        if (reported.some((id) => !inBatch.has(id))) {
-          // Lambda treats a response naming an unknown or empty identifier as a failure of the whole batch.
-          counts.invalidResponses += 1;
-          failedIds = inBatch;
-        } else {
-          failedIds = new Set(reported);
-        }
       }
+      const settlement = settleBatch(
+        batch.map((m) => m.messageId),
+        kind === 'ok' ? { kind: 'returned', response: result } : { kind: 'failed' },
+        true,
+      );
+      if (settlement.invalidResponse) counts.invalidResponses += 1;
+      const failedIds = settlement.failed;
       for (const message of batch) {
         if (!failedIds.has(message.messageId)) options.queue.delete(message.receiptHandle);
       }

@@ -27,14 +27,24 @@ export class FunctionNotFoundError extends FleetkitError {
 /** Functions by ARN and by name. */
 export class FunctionRegistry {
   private readonly functions = new Map<string, LambdaFunction>();
+  private readonly timeouts = new Map<LambdaFunction, number>();
 
   constructor(initial: Readonly<Record<string, LambdaFunction>> = {}) {
     for (const [reference, fn] of Object.entries(initial)) this.register(reference, fn);
   }
 
-  /** Registers `fn` under an ARN or a function name. */
-  register(reference: string, fn: LambdaFunction): void {
+  /**
+   * Registers `fn` under an ARN or a function name.
+   * @param options.timeoutMs the function's timeout (its `Timeout`), used when an invocation gives none.
+   */
+  register(reference: string, fn: LambdaFunction, options: { readonly timeoutMs?: number } = {}): void {
     this.functions.set(reference, fn);
+    if (options.timeoutMs !== undefined) this.timeouts.set(fn, options.timeoutMs);
+  }
+
+  /** Whether a function is registered for an ARN or a name. */
+  has(reference: string): boolean {
+    return this.find(reference) !== undefined;
   }
 
   /** The function for an ARN (`arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]`) or a name. */
@@ -47,11 +57,13 @@ export class FunctionRegistry {
 
   /**
    * Invokes a function with `event`, with a deadline as Lambda's timeout.
+   * @param timeoutMs @default - the timeout registered with the function, else 5 s
    * @throws {FunctionNotFoundError} when none is registered; the handler's own error when it throws.
    */
-  async invoke(reference: string, event: unknown, timeoutMs = 5000): Promise<unknown> {
+  async invoke(reference: string, event: unknown, timeoutMs?: number): Promise<unknown> {
     const fn = this.find(reference);
     if (fn === undefined) throw new FunctionNotFoundError(reference);
+    timeoutMs ??= this.timeouts.get(fn) ?? 5000;
     const name = reference.split(':').pop() ?? reference;
     const deadline = Date.now() + timeoutMs;
     const context = {
