@@ -14,8 +14,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import {
   createCertificateAuthority,
   issueServerCertificate,
@@ -40,16 +42,15 @@ import { reservedTopicRouter } from './reserved-topics';
 import { JobsService } from './jobs/service';
 import { ArtifactServer, startArtifactServer } from './jobs/artifacts';
 import { ShadowService } from './shadows/service';
+import type { RuntimeLog } from './log';
+import { applyCloudAssembly, type AppliedFleet } from './cloudformation/applier';
+import { SqsEventSources } from './event-sources/sqs';
+import { TopicRuleEngine } from './rules/engine';
 
 /** moto's default account: the account of every ARN it returns unless MOTO_ACCOUNT_ID says otherwise. */
 export const MOTO_DEFAULT_ACCOUNT_ID = '123456789012';
 
-/** A log line from the runtime. */
-export type RuntimeLog = (
-  level: 'info' | 'warn' | 'error',
-  message: string,
-  fields?: Record<string, unknown>,
-) => void;
+export type { RuntimeLog } from './log';
 
 /** Options of {@link startLocalRuntime}. */
 export interface LocalRuntimeOptions {
@@ -77,6 +78,11 @@ export interface LocalRuntimeOptions {
   readonly log?: RuntimeLog;
   /** How often the jobs data plane looks for jobs created directly in moto, ms. @default 1000 */
   readonly jobSyncIntervalMs?: number;
+  /**
+   * The account's registration code (GetRegistrationCode), for verification certificates made before start.
+   * @default - 64 random hexadecimal characters, fixed for the runtime's life
+   */
+  readonly registrationCode?: string;
 }
 
 /** A running local runtime. */
@@ -101,6 +107,17 @@ export interface LocalRuntime {
   readonly events: EventPublisher;
   readonly functions: FunctionRegistry;
   readonly jobs: JobsService;
+  /** The rules engine: topic rules on the bus (the applier adds the templates' rules here). */
+  readonly rules: TopicRuleEngine;
+  /** SQS event source mappings: queues drained into in-process functions. */
+  readonly eventSources: SqsEventSources;
+  /** The account's registration code, which a DEFAULT-mode CA's verification certificate must carry as its CN. */
+  readonly registrationCode: string;
+  /**
+   * Applies a synthesized cloud assembly (a `cdk synth` output directory) to this runtime: see
+   * runtime/cloudformation/applier.ts.
+   */
+  apply(assemblyDirectory: string): Promise<AppliedFleet>;
   /** Process IDs of what the runtime started. */
   readonly pids: { readonly mosquitto: number; readonly moto?: number };
   /** Resolves once the runtime has stopped: with undefined after `stop()`, with the error when a part crashed. */
@@ -119,9 +136,12 @@ export const LOCAL_CREDENTIALS = {
  * Starts the local runtime.
  *
  * Everything it starts is stopped by `stop()`, when one part exits unexpectedly (then `closed` resolves with the
- * error), and on this process's exit. In-process handlers (the pre-provisioning hook) read AWS_ENDPOINT_URL from
- * the environment like deployed code: when it is unset the runtime sets it to moto; when it names another
- * endpoint the runtime refuses to start.
+ * error), and on this process's exit. In-process handlers (the functions of applied templates, the
+ * pre-provisioning hook) read AWS_ENDPOINT_URL from the environment like deployed code: when it is unset the
+ * runtime sets it to moto; when it names another endpoint the runtime refuses to start. Their AWS IoT calls go to
+ * the control-plane overlay through AWS_ENDPOINT_URL_IOT (the SDK's service-specific endpoint), which the runtime
+ * sets while it runs (and refuses to start when another endpoint is set there), so that what the overlay adds
+ * (CA auto-registration, caCertificateId, the registration code) is what they see.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
   const log: RuntimeLog = options.log ?? (() => undefined);
@@ -184,7 +204,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
     const clientConfig = { region, endpoint: motoUrl, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 };
     const motoIot = new IoTClient(clientConfig);
-    const state = new ControlPlaneState(`arn:aws:iot:${region}:${accountId}:`);
+    const state = new ControlPlaneState(`arn:aws:iot:${region}:${accountId}:`, options.registrationCode);
     const overlay: ControlPlaneOverlay = await startControlPlaneOverlay({
       upstream: motoUrl,
       state,
@@ -192,6 +212,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     cleanups.push(() => overlay.close());
     const registry = new Registry(motoIot, state);
+    const iotEndpoint = process.env.AWS_ENDPOINT_URL_IOT;
+    if (iotEndpoint !== undefined && iotEndpoint !== '') {
+      throw new Error(
+        `AWS_ENDPOINT_URL_IOT=${iotEndpoint} is set (another local runtime in this process?): in-process handlers would reach it instead of this runtime's control plane; unset it`,
+      );
+    }
+    process.env.AWS_ENDPOINT_URL_IOT = overlay.url;
+    cleanups.push(() => {
+      if (process.env.AWS_ENDPOINT_URL_IOT === overlay.url) delete process.env.AWS_ENDPOINT_URL_IOT;
+    });
 
     // ---- Development CA and server certificate ----
     const stateDir = options.stateDir ?? mkdtempSync(path.join(tmpdir(), 'fleetkit-runtime-'));
@@ -251,6 +281,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       log,
     });
     const handleReserved = reservedTopicRouter([jobs, shadows, fleetProvisioning], bus);
+    const sqs = new SQSClient(clientConfig);
+    const eventSources = new SqsEventSources({ sqs, functions, log });
+    cleanups.push(() => eventSources.stop());
+    const rules = new TopicRuleEngine({
+      bus,
+      sqs,
+      functions,
+      log,
+      onQueueMessage: (queueUrl) => eventSources.notify(queueUrl),
+    });
+    cleanups.push(() => rules.stop());
 
     // ---- Front ----
     const context: FrontContext = {
@@ -329,6 +370,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       events,
       functions,
       jobs,
+      rules,
+      eventSources,
+      registrationCode: state.registrationCode,
+      apply: (assemblyDirectory) =>
+        applyCloudAssembly(assemblyDirectory, {
+          region,
+          accountId,
+          iot,
+          sqs,
+          dynamodb: new DynamoDBClient(clientConfig),
+          s3,
+          functions,
+          rules,
+          eventSources,
+          log,
+        }),
       pids: { mosquitto: mosquitto.pid, ...(moto !== undefined && { moto: moto.pid }) },
       closed,
       stop: () => stop(),
