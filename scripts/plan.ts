@@ -1,10 +1,9 @@
 /**
- * `npm start`: synthesizes the fleet from its configuration and prints what `cdk deploy` would create.
+ * `npm run plan`: synthesizes the fleet from its configuration and prints what `cdk deploy` would create: the
+ * same validation, bundling, cdk-nag checks and templates as a deploy, with a readable summary instead of AWS
+ * calls. (`npm start` runs the fleet on the local runtime: scripts/start.ts.)
  *
- * Until the local runtime exists this is the honest subset of "run the system here": the same validation,
- * bundling, cdk-nag checks and templates as a deploy, with a readable summary instead of AWS calls.
- *
- * Usage: npm start [-- --config <file>] [-- --out <dir>]
+ * Usage: npm run plan [-- --config <file>] [-- --out <dir>]
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

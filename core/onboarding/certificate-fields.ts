@@ -34,6 +34,14 @@ const SUBJECT_ATTRIBUTE: Record<Exclude<CertificateField, 'Id'>, SubjectField> =
 };
 
 /**
+ * The subject attribute that carries a certificate field (`CommonName` → `CN`), or undefined for `Id`, which is
+ * no subject attribute: what a certificate issued for a rule's field must set.
+ */
+export function subjectAttributeOf(field: CertificateField): SubjectField | undefined {
+  return field === 'Id' ? undefined : SUBJECT_ATTRIBUTE[field];
+}
+
+/**
  * Reads one field from a parsed certificate.
  *
  * @returns the value, or `undefined` when the certificate's subject has no such attribute.
