@@ -15,7 +15,17 @@ export default defineFleet({
       mode: 'SNI_ONLY',
       onboarding: 'JITR',
     },
+    {
+      // A second CA whose devices AWS IoT provisions itself (JITP), with no function of Fleetkit's in the path.
+      name: 'example-jitp-ca',
+      certificateFile: 'examples/certs/example-jitp-ca.pem',
+      mode: 'SNI_ONLY',
+      onboarding: 'JITP',
+    },
   ],
+  // A template cannot pick a group by the rules below, so JITP devices get a template of their own: the same
+  // thing name, type and attributes, in the `unassigned` group (see docs/jitp.md).
+  jitp: { templateFile: 'examples/templates/fleetkit-example-jitp.json' },
   thingTypes: {
     sensor: { description: 'Environmental sensor', searchableAttributes: ['serialNumber', 'site'] },
   },
