@@ -123,6 +123,29 @@ export class EventPublisher {
     });
   }
 
+  /** `$aws/events/thingGroupMembership/thingGroup/<group>/thing/<thing>/added` (registry event). */
+  thingGroupMembershipAdded(membership: {
+    groupArn: string;
+    groupId: string;
+    thingArn: string;
+    thingId: string;
+  }): Promise<void> {
+    const groupName = membership.groupArn.split('/').pop()!;
+    const thingName = membership.thingArn.split('/').pop()!;
+    return this.bus.publish(eventTopics.thingGroupMembership(groupName, thingName, 'added'), {
+      eventType: 'THING_GROUP_MEMBERSHIP_EVENT',
+      eventId: randomUUID(),
+      timestamp: this.now(),
+      operation: 'ADDED',
+      accountId: this.accountId,
+      groupArn: membership.groupArn,
+      groupId: membership.groupId,
+      thingArn: membership.thingArn,
+      thingId: membership.thingId,
+      membershipId: randomUUID(),
+    });
+  }
+
   /** `$aws/events/jobExecution/<jobId>/<status>` for a terminal execution status. */
   jobExecution(execution: {
     jobId: string;

@@ -30,6 +30,7 @@ import {
   ControlPlaneState,
   startControlPlaneOverlay,
   type ControlPlaneOverlay,
+  type RegistryEvent,
 } from './control-plane/overlay';
 import { Registry } from './control-plane/registry';
 import { EventPublisher } from './events';
@@ -205,10 +206,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const clientConfig = { region, endpoint: motoUrl, credentials: LOCAL_CREDENTIALS, maxAttempts: 3 };
     const motoIot = new IoTClient(clientConfig);
     const state = new ControlPlaneState(`arn:aws:iot:${region}:${accountId}:`, options.registrationCode);
+    // Events are published on the bus once it exists; the overlay starts first (the bus needs Mosquitto).
+    const registryEvents: { publish?: (event: RegistryEvent) => Promise<void> } = {};
     const overlay: ControlPlaneOverlay = await startControlPlaneOverlay({
       upstream: motoUrl,
       state,
       log: (message) => log('warn', message),
+      onRegistryEvent: (event) => registryEvents.publish?.(event) ?? Promise.resolve(),
     });
     cleanups.push(() => overlay.close());
     const registry = new Registry(motoIot, state);
@@ -248,6 +252,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         log('error', 'a bus listener failed', { error: String(error), topic: message.topic }),
     );
     const events = new EventPublisher(bus, accountId);
+    registryEvents.publish = (event) =>
+      event.kind === 'thing-created' ? events.thingCreated(event) : events.thingGroupMembershipAdded(event);
     const functions = new FunctionRegistry(options.functions ?? {});
 
     // ---- Services ----

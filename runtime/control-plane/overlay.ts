@@ -13,6 +13,8 @@
  *   have signed it (moto checks neither), so a CA registration is refused locally where AWS would refuse it;
  * - DescribeIndex (moto answers HTTP 500): ACTIVE for an index the indexing configuration turns on, as AWS
  *   reports it once built;
+ * - registry events for the registry calls made through it (CreateThing, AddThingToThingGroup), so that rules on
+ *   `$aws/events/thing/...` see what a function (the JITR function) or an operator does, as on AWS;
  * - job executions: moto keeps one fake execution per target ARN and expands no group, so DescribeJobExecution,
  *   ListJobExecutionsForJob, ListJobExecutionsForThing, CancelJobExecution and the counts in DescribeJob are
  *   answered from the runtime's jobs data plane, which records what devices report.
@@ -62,6 +64,23 @@ export interface JobExecutionsView {
   jobProgress(jobId: string): { jobProcessDetails: object; status?: string } | undefined;
 }
 
+/** A registry change made through the overlay, with what its registry event carries. */
+export type RegistryEvent =
+  | {
+      readonly kind: 'thing-created';
+      readonly thingName: string;
+      readonly thingId: string;
+      readonly thingTypeName?: string;
+      readonly attributes: Record<string, string>;
+    }
+  | {
+      readonly kind: 'thing-group-membership-added';
+      readonly groupArn: string;
+      readonly groupId: string;
+      readonly thingArn: string;
+      readonly thingId: string;
+    };
+
 /** The overlay's own state: what moto cannot keep. */
 export class ControlPlaneState {
   /** CA IDs registered through the overlay, in order, with their auto-registration flag. */
@@ -99,6 +118,8 @@ export interface ControlPlaneOverlayOptions {
   readonly state: ControlPlaneState;
   /** The jobs data plane, once it exists (set later with `setJobs`). */
   readonly jobs?: JobExecutionsView;
+  /** Called after a registry change made through the overlay succeeded, to publish its registry event. */
+  readonly onRegistryEvent?: (event: RegistryEvent) => Promise<void>;
   readonly log?: (message: string) => void;
 }
 
@@ -267,6 +288,35 @@ export async function startControlPlaneOverlay(
       return true;
     }
 
+    // ---- Registry events ----
+    if (options.onRegistryEvent !== undefined) {
+      if (method === 'POST' && first === 'things' && second !== undefined && parts.length === 2) {
+        const result = await forward(request, body);
+        if (result.status === 200) {
+          const out = JSON.parse(result.body.toString('utf8')) as { thingId?: string };
+          const input = (body.length > 0 ? JSON.parse(body.toString('utf8')) : {}) as {
+            thingTypeName?: string;
+            attributePayload?: { attributes?: Record<string, string> };
+          };
+          await publishRegistryEvent({
+            kind: 'thing-created',
+            thingName: second,
+            thingId: out.thingId ?? second,
+            ...(input.thingTypeName !== undefined && { thingTypeName: input.thingTypeName }),
+            attributes: input.attributePayload?.attributes ?? {},
+          });
+        }
+        sendRaw(response, result);
+        return true;
+      }
+      if (method === 'PUT' && first === 'thing-groups' && second === 'addThingToThingGroup') {
+        const result = await forward(request, body);
+        if (result.status === 200) await membershipAdded(request, body);
+        sendRaw(response, result);
+        return true;
+      }
+    }
+
     // ---- Provisioning templates ----
     if (first === 'provisioning-templates') {
       provisioningTemplates(method, parts, body, url, response);
@@ -336,6 +386,34 @@ export async function startControlPlaneOverlay(
       }
     }
     return false;
+  }
+
+  async function publishRegistryEvent(event: RegistryEvent): Promise<void> {
+    try {
+      await options.onRegistryEvent!(event);
+    } catch (error) {
+      options.log?.(`control-plane overlay: the registry event could not be published: ${String(error)}`);
+    }
+  }
+
+  /** The membership event of an AddThingToThingGroup (by names or ARNs) that succeeded. */
+  async function membershipAdded(request: IncomingMessage, body: Buffer): Promise<void> {
+    const input = JSON.parse(body.toString('utf8')) as Record<string, string | undefined>;
+    const groupName = input.thingGroupName ?? input.thingGroupArn?.split('/').pop();
+    const thingName = input.thingName ?? input.thingArn?.split('/').pop();
+    if (groupName === undefined || thingName === undefined) return;
+    const group = await forwardJson(request, 'GET', `/thing-groups/${encodeURIComponent(groupName)}`);
+    const thing = await forwardJson(request, 'GET', `/things/${encodeURIComponent(thingName)}`);
+    const g = group.json as { thingGroupArn?: string; thingGroupId?: string };
+    const t = thing.json as { thingArn?: string; thingId?: string };
+    if (g.thingGroupArn === undefined || t.thingArn === undefined) return;
+    await publishRegistryEvent({
+      kind: 'thing-group-membership-added',
+      groupArn: g.thingGroupArn,
+      groupId: g.thingGroupId ?? groupName,
+      thingArn: t.thingArn,
+      thingId: t.thingId ?? thingName,
+    });
   }
 
   /** DescribeIndex: ACTIVE when the account's indexing configuration turns the index on, else not found. */
