@@ -13,7 +13,6 @@ import {
   CreateProvisioningTemplateCommand,
   CreateThingCommand,
   IoTClient,
-  RegisterCACertificateCommand,
   RegisterCertificateCommand,
 } from '@aws-sdk/client-iot';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -24,6 +23,7 @@ import {
 } from '../core/certificates';
 import { devicePolicyDocument } from '../core/device-policy';
 import { certificateParameter, jitpTemplate, templateBodyJson } from '../core/provisioning';
+import { registerCaCertificate } from '../tools/device-fleet';
 import type { RuntimeHostReady } from './runtime-host';
 import { cpuSeconds, rssMiB, startRuntimeProcess } from './runtime-process';
 
@@ -148,14 +148,10 @@ export async function measureLocalRuntime(options: {
         ),
       }),
     );
-    const registeredCa = await iot.send(
-      new RegisterCACertificateCommand({
-        caCertificate: ca.certificatePem,
-        setAsActive: true,
-        allowAutoRegistration: true,
-        registrationConfig: { templateName: 'bench-jitp' },
-      }),
-    );
+    const registeredCa = await registerCaCertificate(iot, ca, {
+      autoRegistration: true,
+      jitpTemplateName: 'bench-jitp',
+    });
 
     // The first device onboards by JITP: dropped once, then back after AWS's one-second gap.
     const first = identities[0]!;

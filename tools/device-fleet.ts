@@ -10,6 +10,7 @@ import {
   AttachPolicyCommand,
   CreatePolicyCommand,
   CreateProvisioningTemplateCommand,
+  GetRegistrationCodeCommand,
   RegisterCACertificateCommand,
   RegisterCertificateCommand,
   ResourceAlreadyExistsException,
@@ -18,6 +19,7 @@ import {
 import {
   createCertificateAuthority,
   issueDeviceCertificate,
+  issueVerificationCertificate,
   type KeyAndCertificate,
 } from '../core/certificates';
 import { devicePolicyDocument, type IotPolicyDocument } from '../core/device-policy';
@@ -42,15 +44,30 @@ export interface RegisteredTestCa extends KeyAndCertificate {
   readonly certificateId: string;
 }
 
-/** Creates a CA and registers it ACTIVE, with auto-registration and optional JITP template. */
+/** Creates a CA and registers it: see {@link registerCaCertificate}. */
 export async function registerCa(
   iot: IoTClient,
   options: { name: string; autoRegistration: boolean; jitpTemplateName?: string },
 ): Promise<RegisteredTestCa> {
   const ca = await createCertificateAuthority({ subject: { CN: options.name, O: 'Fleetkit tests' } });
+  return registerCaCertificate(iot, ca, options);
+}
+
+/**
+ * Registers `ca` ACTIVE in DEFAULT mode, with a verification certificate for the account's registration code
+ * (which the local control plane checks as AWS does), with auto-registration and an optional JITP template.
+ */
+export async function registerCaCertificate(
+  iot: IoTClient,
+  ca: KeyAndCertificate,
+  options: { autoRegistration: boolean; jitpTemplateName?: string },
+): Promise<RegisteredTestCa> {
+  const { registrationCode } = await iot.send(new GetRegistrationCodeCommand({}));
+  const verification = await issueVerificationCertificate({ ca, registrationCode: registrationCode! });
   const out = await iot.send(
     new RegisterCACertificateCommand({
       caCertificate: ca.certificatePem,
+      verificationCertificate: verification.certificatePem,
       setAsActive: true,
       allowAutoRegistration: options.autoRegistration,
       ...(options.jitpTemplateName !== undefined && {
