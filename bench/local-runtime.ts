@@ -1,11 +1,17 @@
 /**
- * The local runtime benchmark (issue 12): time from start to the first device onboarded, and 1,000 connected
+ * The local runtime benchmark (issue 12): time from `npm start` to the first device onboarded (and to its
+ * `--once` scenario done), time from the runtime's start to the first device onboarded, and 1,000 connected
  * simulated devices (mqtt.js clients, each with its own certificate) held on this machine, with the CPU and
  * memory of the runtime process and of Mosquitto. Not a test: figures go to BENCHMARKS.md.
  *
  * The runtime runs in its own process (bench/runtime-host.ts, which starts moto and Mosquitto as the runtime
  * does for `npm start`), the simulated devices in this one, so the figures are the runtime's alone.
  */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import {
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
@@ -24,11 +30,14 @@ import {
 import { devicePolicyDocument } from '../core/device-policy';
 import { certificateParameter, jitpTemplate, templateBodyJson } from '../core/provisioning';
 import { registerCaCertificate } from '../tools/device-fleet';
+import { FIRST_JITR_LINE } from '../scripts/start';
 import type { RuntimeHostReady } from './runtime-host';
 import { cpuSeconds, rssMiB, startRuntimeProcess } from './runtime-process';
 
 /** What the benchmark measured. */
 export interface LocalRuntimeReport {
+  /** `npm start -- --once` on the example fleet, spawned as a user runs it. */
+  readonly npmStart: NpmStartTiming;
   readonly devices: number;
   /** Runtime process start to `startLocalRuntime` resolved (moto, Mosquitto, CA, servers). */
   readonly startMs: number;
@@ -46,6 +55,62 @@ export interface LocalRuntimeReport {
   readonly runtime: ProcessUsage;
   readonly mosquitto: ProcessUsage;
   readonly moto?: ProcessUsage;
+}
+
+/** How long `npm start` takes on the example fleet (its scripts/start.ts, with `--once`). */
+export interface NpmStartTiming {
+  /** Spawning it to its line saying the first device was onboarded by JITR. */
+  readonly firstJitrDeviceMs: number;
+  /** Spawning it to its exit 0: every device onboarded, the firmware job succeeded on all, everything stopped. */
+  readonly scenarioDoneMs: number;
+}
+
+/**
+ * Runs `npm start -- --once` (scripts/start.ts through tsx, as `npm start` does, without npm's own start-up) on the
+ * example fleet with its own moto and Mosquitto, and times it from the spawn.
+ * @throws when it exits non-zero or never prints the first-device line.
+ */
+export async function measureNpmStart(progress: (line: string) => void): Promise<NpmStartTiming> {
+  const root = path.resolve(__dirname, '..');
+  const stateDir = mkdtempSync(path.join(tmpdir(), 'fleetkit-bench-start-'));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(
+      ([name]) => name !== 'AWS_ENDPOINT_URL' && name !== 'AWS_ENDPOINT_URL_IOT',
+    ),
+  );
+  try {
+    const spawned = Date.now();
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+        'scripts/start.ts',
+        '--once',
+        '--state-dir',
+        stateDir,
+      ],
+      { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let firstJitrDeviceMs: number | undefined;
+    let output = '';
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      output += `${line}\n`;
+      if (firstJitrDeviceMs === undefined && line.includes(FIRST_JITR_LINE)) {
+        firstJitrDeviceMs = Date.now() - spawned;
+        progress(`local runtime: npm start: first device onboarded by JITR after ${firstJitrDeviceMs} ms`);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    const scenarioDoneMs = Date.now() - spawned;
+    if (code !== 0 || firstJitrDeviceMs === undefined) {
+      throw new Error(`npm start -- --once exited ${code}:\n${output.slice(-2000)}`);
+    }
+    progress(`local runtime: npm start -- --once done (exit 0) after ${scenarioDoneMs} ms`);
+    return { firstJitrDeviceMs, scenarioDoneMs };
+  } finally {
+    rmSync(stateDir, { recursive: true, force: true });
+  }
 }
 
 /** CPU and memory of one process while the devices were held. */
@@ -104,6 +169,8 @@ export async function measureLocalRuntime(options: {
 }): Promise<LocalRuntimeReport> {
   const { progress } = options;
   const holdSeconds = options.holdSeconds ?? 20;
+  progress('local runtime: npm start -- --once on the example fleet');
+  const npmStart = await measureNpmStart(progress);
   progress(`local runtime: issuing ${options.devices + 1} device certificates`);
   const ca = await createCertificateAuthority({ subject: { CN: 'Fleetkit runtime bench CA' } });
   const identities: KeyAndCertificate[] = [];
@@ -234,6 +301,7 @@ export async function measureLocalRuntime(options: {
       rssMiB: rssMiB(pid),
     });
     const report: LocalRuntimeReport = {
+      npmStart,
       devices: options.devices,
       startMs: ready.startMs,
       firstDeviceOnboardedMs,
