@@ -5,8 +5,8 @@
  * 2. Starts the local runtime (moto, Mosquitto, the mutual-TLS front, the control-plane overlay).
  * 3. Synthesizes the fleet as `cdk deploy` would (scripts/local-fleet.ts) and applies the templates to the
  *    runtime: CAs, policies, types, groups, templates, rules, queues, tables, functions.
- * 4. Onboards devices through the fleet's JITR and JITP CAs (mqtt.js clients over mutual TLS; the device agent
- *    replaces them once it is in main), then releases signed firmware to the groups they landed in.
+ * 4. Onboards devices through the fleet's JITR and JITP CAs (Fleetkit's device agent over mutual TLS, each with
+ *    its state under `<state-dir>/<fleet>/devices/`), then releases signed firmware to the groups they landed in.
  * 5. Shows devices, their state and the job's progress until Ctrl-C; with `--once`, exits when the scenario is
  *    done: 0 only if every device onboarded and the job succeeded on all of them.
  *
@@ -32,6 +32,7 @@ import { LiveView } from '../runtime/scenario/live-view';
 import { runScenario, type Scenario, type ScenarioDevice } from '../runtime/scenario/scenario';
 import { MOTO_MISSING_MESSAGE } from '../tools/emulator';
 import { loadLocalFleetConfig, prepareLocalFleet, type LocalFleet } from './local-fleet';
+import { agentDeviceFactory } from './scenario-device';
 
 /** Devices the scenario onboards through each of the first JITR and JITP CAs. */
 const DEVICES_PER_CA = 2;
@@ -250,6 +251,7 @@ async function main(): Promise<void> {
       },
       {
         devices,
+        createDevice: agentDeviceFactory(path.join(stateDir, 'devices')),
         firmware: { packageName: firmwareName, from: '1.0.0', to: '1.1.0' },
         onChange: (snapshot) => liveView.update(snapshot),
         onOnboarded: (device) => {

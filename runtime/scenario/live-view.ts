@@ -27,6 +27,7 @@ export class LiveView {
   private lastPlain = new Map<string, string>();
   private timer?: NodeJS.Timeout;
   private dirty = false;
+  private closed = false;
 
   constructor(
     private readonly write: Write,
@@ -36,6 +37,7 @@ export class LiveView {
 
   /** A new scenario state. */
   update(snapshot: ScenarioSnapshot): void {
+    if (this.closed) return;
     this.snapshot = snapshot;
     if (this.interactive) this.schedule();
     else this.plain(snapshot);
@@ -43,6 +45,7 @@ export class LiveView {
 
   /** Something happened (a rule ran, an event source invoked a function). */
   event(line: string): void {
+    if (this.closed) return;
     const stamped = `${new Date().toISOString().slice(11, 19)} ${line}`;
     this.recent.push(stamped);
     if (this.recent.length > RECENT) this.recent.shift();
@@ -59,6 +62,8 @@ export class LiveView {
 
   /** Stops redrawing. */
   close(): void {
+    // What devices report while they are stopped would land after the final line.
+    this.closed = true;
     clearTimeout(this.timer);
     if (this.interactive && this.dirty) this.draw();
   }

@@ -13,7 +13,7 @@ import {
   type DistinguishedName,
   type KeyAndCertificate,
 } from '../../core/certificates';
-import { SimulatedDevice, type DeviceStatus } from './device';
+import type { DeviceStatus, ScenarioDeviceFactory, ScenarioDeviceHandle } from './device';
 import { createSigningKey, LOCAL_SIGNER_NAME, releaseFirmware, type FirmwareRelease } from './firmware';
 
 /** A device the scenario onboards. */
@@ -56,6 +56,8 @@ export interface ScenarioRuntime {
 /** Options of {@link runScenario}. */
 export interface ScenarioOptions {
   readonly devices: readonly ScenarioDevice[];
+  /** Makes each device: Fleetkit's device agent in `npm start` (scripts/scenario-device.ts). */
+  readonly createDevice: ScenarioDeviceFactory;
   /** The firmware devices run, and the version the job installs. */
   readonly firmware: { readonly packageName: string; readonly from: string; readonly to: string };
   /** Called on every change. */
@@ -79,7 +81,7 @@ export interface Scenario {
 
 /** Starts the scenario. */
 export function runScenario(runtime: ScenarioRuntime, options: ScenarioOptions): Scenario {
-  const devices: SimulatedDevice[] = [];
+  const devices: ScenarioDeviceHandle[] = [];
   let phase: ScenarioSnapshot['phase'] = 'onboarding';
   let job: JobProgress | undefined;
   let failure: string | undefined;
@@ -97,10 +99,11 @@ export function runScenario(runtime: ScenarioRuntime, options: ScenarioOptions):
     for (const spec of options.devices) {
       const issued = await issueDeviceCertificate({ ca: spec.ca, subject: spec.subject });
       devices.push(
-        new SimulatedDevice({
+        options.createDevice({
           thingName: spec.thingName,
           onboarding: spec.onboarding,
           identity: { certificatePem: issued.certificatePem, privateKeyPem: issued.privateKeyPem! },
+          issuingCaPem: spec.ca.certificatePem,
           endpoint: runtime.endpoint,
           serverCaPem: runtime.caCertificatePem,
           signingCertificates: { [LOCAL_SIGNER_NAME]: signer.certificatePem },
@@ -150,6 +153,8 @@ export function runScenario(runtime: ScenarioRuntime, options: ScenarioOptions):
         `job ${release.jobId}: ${failed.map(([status, count]) => `${count} ${status}`).join(', ')}`,
       );
     }
+    // SUCCEEDED comes before the shadow with the new version (the agent reports what it runs once it runs it).
+    await waitForFirmware(devices, options.firmware.to, options.jobTimeoutMs ?? 60_000);
     phase = 'done';
     changed();
   };
@@ -187,6 +192,25 @@ async function targetsOf(
     for (const group of own) if (group.groupArn !== undefined) groups.add(group.groupArn);
   }
   return [...groups];
+}
+
+/** Resolves once every device reports `version` (checked every 100 ms). @throws after `timeoutMs`. */
+async function waitForFirmware(
+  devices: readonly ScenarioDeviceHandle[],
+  version: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const behind = devices.filter((device) => device.status.firmware !== version);
+    if (behind.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `${behind.map((device) => device.status.thingName).join(', ')} did not report firmware ${version} in ${timeoutMs / 1000} s`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Polls DescribeJob (its counts come from the jobs data plane) until every execution is terminal. */

@@ -1,8 +1,8 @@
 /**
  * `npm start` and `npm run plan` as a user runs them: child processes of the real scripts on the example fleet.
  * `npm start -- --once` starts its own moto, Mosquitto and front, applies the synthesized fleet, onboards devices by
- * JITR (through the fleet's own rule, queue and JITR function) and JITP over mutual TLS, runs a signed firmware job
- * on them and exits 0 only if all of that succeeded.
+ * JITR (through the fleet's own rule, queue and JITR function) and JITP with Fleetkit's device agent (the AWS IoT
+ * Device SDK v2 over mutual TLS), runs a signed firmware job on them and exits 0 only if all of that succeeded.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
