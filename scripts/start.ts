@@ -217,6 +217,7 @@ async function main(): Promise<void> {
       `Applied   ${emulated} resources emulated, ${notEmulated.length} not emulated (${[...new Set(notEmulated.map((r) => r.type.replace(/^AWS::/, '')))].join(', ') || 'none'}); ${started.rules.rules().length} rule(s), ${started.eventSources.all().length} event source(s)`,
       `CAs       ${fleet.certificateAuthorities.map((ca) => `${ca.name} (${ca.onboarding}${ca.substituted ? ', development CA' : ''}: ${path.relative(process.cwd(), ca.directory)})`).join('; ')}`,
       `Log       ${logFile}`,
+      `Processes moto pid ${started.pids.moto}, mosquitto pid ${started.pids.mosquitto} (stopped when npm start stops)`,
     ];
     view = new LiveView(out, { fleetName, lines: header }, interactive);
     if (!interactive) for (const line of header) say(line);

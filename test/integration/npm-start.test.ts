@@ -45,6 +45,16 @@ function userEnvironment(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !dropped.has(name)));
 }
 
+/** Whether a process with this ID exists (signal 0 checks without sending anything). */
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 let scratch: string;
 
 beforeAll(() => {
@@ -79,6 +89,34 @@ describe('npm start -- --once', () => {
       /OK: 4 devices onboarded \(JITR, JITR, JITP, JITP\), job sensor-firmware-1-1-0-\d+ succeeded on all of them\.\n$/,
     );
     expect(run.code).toBe(0);
+  });
+
+  it('keeps running after the scenario until SIGINT, then stops moto and Mosquitto and exits 130', async () => {
+    const child = spawn(
+      process.execPath,
+      [TSX, 'scripts/start.ts', '--state-dir', path.join(scratch, 'state-live')],
+      { cwd: ROOT, env: userEnvironment(), stdio: 'pipe' },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const footer = new Promise<void>((resolve) =>
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString('utf8');
+        if (stdout.includes('Ctrl-C stops everything.')) resolve();
+      }),
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+    await Promise.race([footer, exited]);
+    expect(stdout).toContain('Scenario done. The runtime keeps running');
+    const pids = /Processes moto pid (\d+), mosquitto pid (\d+)/.exec(stdout);
+    expect(pids).not.toBeNull();
+    const started = [Number(pids![1]), Number(pids![2])];
+    for (const pid of started) expect(isRunning(pid)).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toBe('Stopped (SIGINT); everything the runtime started is stopped.\n');
+    for (const pid of started) expect(isRunning(pid)).toBe(false);
   });
 
   it('exits 1 with the install command when Python is missing', async () => {
