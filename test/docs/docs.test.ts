@@ -24,9 +24,9 @@ const PAGES = ['README.md', 'examples/README.md', ...DOCS];
 /**
  * The most lines the README's prose may have: a front page, the depth in docs/. The generated CLI table between
  * the cli markers is not counted: every command needs its row there (test/cli/docs.test.ts), so the table grows
- * with the CLI while the prose must not.
+ * with the CLI while the prose must not. 150 until the diagram showed the remote-management and monitoring stacks.
  */
-const README_MAX_PROSE_LINES = 150;
+const README_MAX_PROSE_LINES = 162;
 
 /** The README without its generated CLI table. */
 function readmeProse(text: string): string[] {
