@@ -29,6 +29,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspectCertificate, isIssuedBy } from '../../core/certificates/inspect';
+import { EVENT_TYPES, isEventType } from '../../core/events/event-types';
 
 /** A provisioning template as DescribeProvisioningTemplate returns it. */
 export interface ProvisioningTemplateRecord {
@@ -88,6 +89,14 @@ export class ControlPlaneState {
   readonly templates = new Map<string, ProvisioningTemplateRecord>();
   /** The CA of each certificate the runtime registered (JITR, JITP). */
   readonly certificateCa = new Map<string, string>();
+  /**
+   * The account's event configurations (UpdateEventConfigurations), every type off until turned on, as in a new
+   * account. Kept so the fleet's event configurations apply and read back; the runtime's own registry events are
+   * published whatever they say (docs/local-runtime.md).
+   */
+  readonly eventConfigurations = new Map<string, boolean>();
+  readonly eventConfigurationsCreated = new Date();
+  eventConfigurationsModified = new Date();
   private readonly listeners = new Set<() => void>();
 
   /**
@@ -212,6 +221,11 @@ export async function startControlPlaneOverlay(
         });
       }
       sendJson(response, 200, { certificates });
+      return true;
+    }
+    // ---- event configurations (moto has none) ----
+    if (first === 'event-configurations' && parts.length === 1 && (method === 'GET' || method === 'PATCH')) {
+      eventConfigurations(method, body, response);
       return true;
     }
     if (method === 'GET' && first === 'registrationcode' && parts.length === 1) {
@@ -466,6 +480,40 @@ export async function startControlPlaneOverlay(
         input[key] = fields[key];
     }
     return Buffer.from(JSON.stringify(input));
+  }
+
+  /**
+   * DescribeEventConfigurations and UpdateEventConfigurations: every type AWS IoT knows, off unless turned on;
+   * an unknown type is refused as AWS refuses it.
+   * @see https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateEventConfigurations.html
+   */
+  function eventConfigurations(method: string, body: Buffer, response: ServerResponse): void {
+    const state = options.state;
+    if (method === 'PATCH') {
+      const input = body.length > 0 ? (JSON.parse(body.toString('utf8')) as Record<string, unknown>) : {};
+      const requested = (input.eventConfigurations ?? {}) as Record<string, { Enabled?: unknown }>;
+      const unknown = Object.keys(requested).filter((type) => !isEventType(type));
+      if (unknown.length > 0) {
+        sendJson(response, 400, {
+          __type: 'InvalidRequestException',
+          message: `Unknown event configuration type(s): ${unknown.join(', ')}`,
+        });
+        return;
+      }
+      for (const [type, setting] of Object.entries(requested)) {
+        state.eventConfigurations.set(type, setting.Enabled === true);
+      }
+      state.eventConfigurationsModified = new Date();
+      sendJson(response, 200, {});
+      return;
+    }
+    sendJson(response, 200, {
+      eventConfigurations: Object.fromEntries(
+        EVENT_TYPES.map((type) => [type, { Enabled: state.eventConfigurations.get(type) === true }]),
+      ),
+      creationDate: state.eventConfigurationsCreated.getTime() / 1000,
+      lastModifiedDate: state.eventConfigurationsModified.getTime() / 1000,
+    });
   }
 
   function provisioningTemplates(

@@ -18,6 +18,7 @@
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requests.html
  */
 import { randomUUID } from 'node:crypto';
+import { REGISTRY_RESOURCE_TYPES } from '../../../core/registry/custom-resources';
 import type { LambdaFunction } from '../../functions';
 import { catalogEntryFor, SERVICE_VARIABLE, type HandlerFactory } from '../../function-catalog';
 import { DEFAULT_SQS_BATCH_SIZE, DEFAULT_SQS_CONCURRENCY } from '../../event-sources/sqs';
@@ -220,8 +221,26 @@ export const lambdaEventSourceMapping: ResourceHandler = {
  * `Custom::*`: the Create event through the provider framework function its service token names.
  * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-create.html
  */
+/**
+ * Custom resources whose provider would call a service the runtime does not have, with the reason. They are not
+ * emulated (a name and an ARN for references, one line in the log) instead of failing the apply, because nothing
+ * the runtime does depends on them.
+ */
+const CUSTOM_RESOURCES_NOT_EMULATED: Readonly<Record<string, string>> = {
+  [REGISTRY_RESOURCE_TYPES.signingProfile]:
+    'AWS Signer is not in moto; locally, firmware is signed by the test or script that uploads it',
+};
+
 export const customResource: ResourceHandler = {
   async create(request, deps, state): Promise<Created> {
+    const reason = CUSTOM_RESOURCES_NOT_EMULATED[request.type];
+    if (reason !== undefined) {
+      return {
+        physicalId: physicalName(request.stackName, request.logicalId, 128),
+        emulated: false,
+        note: reason,
+      };
+    }
     const token = requiredString(request, 'ServiceToken');
     if (!state.providers.has(token)) {
       return {
