@@ -4,48 +4,31 @@
  * stack set them (JOB and JOB_EXECUTION on, because the fleet has job templates), and the signing profile, whose
  * provider would call AWS Signer, is reported as not emulated instead of failing the apply.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import {
   DescribeEventConfigurationsCommand,
   DescribeJobTemplateCommand,
   UpdateEventConfigurationsCommand,
   type IoTClient,
 } from '@aws-sdk/client-iot';
-import { startLocalRuntime, type LocalRuntime } from '../../runtime';
 import type { AppliedFleet } from '../../runtime/cloudformation/applier';
-import { loadLocalFleetConfig, prepareLocalFleet, type LocalFleet } from '../../scripts/local-fleet';
-import { resetTarget } from '../support/target';
+import { applyExample, type AppliedExample } from './applied-fleet';
 
 jest.setTimeout(120_000);
 
 const CONFIG = 'examples/remote-management.config.ts';
 
-let runtime: LocalRuntime;
-let fleet: LocalFleet;
 let applied: AppliedFleet;
-let stateDir: string;
 let iot: IoTClient;
+let example: AppliedExample | undefined;
 
 beforeAll(async () => {
-  await resetTarget();
-  stateDir = mkdtempSync(path.join(tmpdir(), 'fleetkit-apply-remote-'));
-  runtime = await startLocalRuntime({ controlPlaneEndpoint: process.env.AWS_ENDPOINT_URL, stateDir });
-  fleet = await prepareLocalFleet({
-    configFile: CONFIG,
-    registrationCode: runtime.registrationCode,
-    stateDir,
-    loaded: loadLocalFleetConfig(CONFIG),
-  });
-  applied = await runtime.apply(fleet.assemblyDirectory);
-  iot = runtime.iot;
+  example = await applyExample(CONFIG);
+  applied = example.applied;
+  iot = example.runtime.iot;
 });
 
 afterAll(async () => {
-  fleet?.cleanup();
-  await runtime?.stop();
-  if (stateDir !== undefined) rmSync(stateDir, { recursive: true, force: true });
+  await example?.stop();
 });
 
 it("creates the fleet's job templates in the control plane", async () => {

@@ -15,11 +15,11 @@ import {
   GetPolicyCommand,
   ListAttachedPoliciesCommand,
 } from '@aws-sdk/client-iot';
-import { startLocalRuntime, type LocalRuntime } from '../../runtime';
+import type { LocalRuntime } from '../../runtime';
 import type { AppliedFleet } from '../../runtime/cloudformation/applier';
 import { UnsupportedIntrinsicError } from '../../runtime/cloudformation/intrinsics';
-import { loadLocalFleetConfig, prepareLocalFleet, type LocalFleet } from '../../scripts/local-fleet';
-import { resetTarget } from '../support/target';
+import type { LocalFleet } from '../../scripts/local-fleet';
+import { applyExample, type AppliedExample } from './applied-fleet';
 
 jest.setTimeout(120_000);
 
@@ -28,25 +28,15 @@ const CONFIG = 'fleet.config.ts';
 let runtime: LocalRuntime;
 let fleet: LocalFleet;
 let applied: AppliedFleet;
-let stateDir: string;
+let example: AppliedExample | undefined;
 
 beforeAll(async () => {
-  await resetTarget();
-  stateDir = mkdtempSync(path.join(tmpdir(), 'fleetkit-apply-'));
-  runtime = await startLocalRuntime({ controlPlaneEndpoint: process.env.AWS_ENDPOINT_URL, stateDir });
-  fleet = await prepareLocalFleet({
-    configFile: CONFIG,
-    registrationCode: runtime.registrationCode,
-    stateDir,
-    loaded: loadLocalFleetConfig(CONFIG),
-  });
-  applied = await runtime.apply(fleet.assemblyDirectory);
+  example = await applyExample(CONFIG);
+  ({ runtime, fleet, applied } = example);
 });
 
 afterAll(async () => {
-  fleet?.cleanup();
-  await runtime?.stop();
-  if (stateDir !== undefined) rmSync(stateDir, { recursive: true, force: true });
+  await example?.stop();
 });
 
 describe('the example fleet, applied', () => {
