@@ -44,8 +44,9 @@ export function agentEndpoint(runtime: LocalRuntime): Endpoint {
 /**
  * JITR's decision for the certificates `ca` registers: every certificate-registered event the runtime publishes
  * for the CA goes to the project's JITR code (`onboardCertificate` in lambda/jitr/onboard.ts) with the runtime's
- * control plane, as the deployed topic rule, queue and function do. The runtime's rule engine, which will run the
- * deployed rule and the whole handler in-process, is not there yet; this is the same decision without the queue.
+ * control plane, as the deployed topic rule, queue and function do, without the queue: the agent tests need no
+ * synthesized fleet. The deployed rule, queue and handler run on the runtime in runtime-rules.test.ts and in
+ * `npm start` (npm-start.test.ts).
  */
 export function runJitr(
   runtime: LocalRuntime,
