@@ -212,6 +212,15 @@ const KEYWORDS = new Set([
   'FALSE',
 ]);
 
+/**
+ * Words that open an AWS IoT SQL construct outside the local subset, refused by name rather than as a field path
+ * followed by stray text. (A field may still be called `case` when an operator, a keyword or the end follows it.)
+ * @see https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-case.html
+ */
+const UNSUPPORTED_CONSTRUCTS: ReadonlyMap<string, string> = new Map([
+  ['CASE', 'CASE ... WHEN ... THEN ... END is a conditional expression'],
+]);
+
 // ---- Parser ----
 
 class Parser {
@@ -345,12 +354,25 @@ class Parser {
         if (upper === 'TRUE' || upper === 'FALSE') return { kind: 'literal', value: upper === 'TRUE' };
         if (upper === 'NULL') return { kind: 'literal', value: null };
         if (KEYWORDS.has(upper)) throw this.error(token, `unexpected keyword ${upper}`);
+        if (UNSUPPORTED_CONSTRUCTS.has(upper) && this.opensConstruct()) {
+          throw this.error(
+            token,
+            `${UNSUPPORTED_CONSTRUCTS.get(upper)} AWS IoT SQL has, but the local rules engine does not run (docs/local-runtime.md#rules-engine)`,
+          );
+        }
         if (this.consumeSymbol('(')) return this.call(token);
         return this.fieldPath(token.text);
       }
       case 'end':
         throw this.error(token, 'the statement ends where an expression was expected');
     }
+  }
+
+  /** Whether the next token continues a construct rather than ending a field path (an operator, AS, the end). */
+  private opensConstruct(): boolean {
+    const next = this.peek();
+    if (next.type === 'symbol' || next.type === 'end') return false;
+    return !(next.type === 'word' && KEYWORDS.has(next.text.toUpperCase()));
   }
 
   private call(name: Extract<Token, { type: 'word' }>): SqlExpression {

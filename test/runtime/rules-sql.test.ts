@@ -135,7 +135,7 @@ describe('unsupported SQL', () => {
     ["SELECT * FROM '#' WHERE a = 1 + 2", /unsupported character "\+"/],
     [
       "SELECT * FROM '#' WHERE CASE a WHEN 1 THEN true END",
-      /unexpected text after the statement \(at character 30: "a WHEN/,
+      /CASE \.\.\. WHEN \.\.\. THEN \.\.\. END is a conditional expression AWS IoT SQL has, but the local rules engine does not run/,
     ],
     [
       "SELECT get_thing_shadow(a, 'r') AS s FROM '#'",
@@ -145,6 +145,10 @@ describe('unsupported SQL', () => {
     ["SELECT 'x' FROM '#'", /give this SELECT expression a name with AS/],
     ["SELECT * FROM 'a/#/b'", /the FROM topic filter is not valid/],
     ["SELECT * FROM '#' WHERE a = 'open", /unterminated string/],
+    [
+      "SELECT * FROM '#' WHERE CASE WHEN a = 1 THEN true ELSE false END",
+      /CASE \.\.\. WHEN .* the local rules engine does not run/,
+    ],
     ["SELECT * FROM '#' LIMIT 1", /unexpected text after the statement/],
     ["SELECT * FROM '#' WHERE", /the statement ends where an expression was expected/],
     ["SELECT * FROM '#' WHERE a IS 1", /IS takes NULL or UNDEFINED/],
@@ -154,6 +158,12 @@ describe('unsupported SQL', () => {
     expect(() => parseRuleSql(sql)).toThrow(RuleSqlError);
     expect(() => parseRuleSql(sql)).toThrow(message);
   });
+});
+
+it('still reads a field named case', () => {
+  expect(parseRuleSql("SELECT case AS c FROM '#' WHERE case = 1").select).toEqual([
+    { kind: 'expression', expression: { kind: 'field', path: ['case'] }, alias: 'c' },
+  ]);
 });
 
 describe('substitution templates (republish topics)', () => {
