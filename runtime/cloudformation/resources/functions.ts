@@ -218,10 +218,6 @@ export const lambdaEventSourceMapping: ResourceHandler = {
 };
 
 /**
- * `Custom::*`: the Create event through the provider framework function its service token names.
- * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-create.html
- */
-/**
  * Custom resources whose provider would call a service the runtime does not have, with the reason. They are not
  * emulated (a name and an ARN for references, one line in the log) instead of failing the apply, because nothing
  * the runtime does depends on them.
@@ -231,6 +227,10 @@ const CUSTOM_RESOURCES_NOT_EMULATED: Readonly<Record<string, string>> = {
     'AWS Signer is not in moto; locally, firmware is signed by the test or script that uploads it',
 };
 
+/**
+ * `Custom::*`: the Create event through the provider framework function its service token names.
+ * @see https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref-requesttypes-create.html
+ */
 export const customResource: ResourceHandler = {
   async create(request, deps, state): Promise<Created> {
     const reason = CUSTOM_RESOURCES_NOT_EMULATED[request.type];
