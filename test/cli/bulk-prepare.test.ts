@@ -52,6 +52,9 @@ const write = (name: string, content: string) => {
   return path;
 };
 const profileFile = (name: string, profile: BulkProvisioningProfile) => write(name, JSON.stringify(profile));
+/** `fleetkit bulk prepare` with each option given as `--<key> <value>`, in the order given. */
+const prepare = (options: Readonly<Record<string, string>>) =>
+  fleetkit('bulk', 'prepare', ...Object.entries(options).flatMap(([name, value]) => [`--${name}`, value]));
 const HEADER = 'serialNumber,thingName,thingGroup,attributes\n';
 const rows = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, index) => `SN${from + index},,site-lyon,model=P2\n`).join('');
@@ -90,16 +93,7 @@ describe('bulk prepare, CSRs', () => {
       HEADER + rows(1, 4) + 'SN 9,,site-lyon,model=P2\n' + 'SN4,gateway-4,site-porto,model=P3\n',
     );
     const batch = join(dir, 'batch');
-    const run = await fleetkit(
-      'bulk',
-      'prepare',
-      '--profile',
-      csrProfile,
-      '--manifest',
-      manifest,
-      '--out-dir',
-      batch,
-    );
+    const run = await prepare({ profile: csrProfile, manifest, 'out-dir': batch });
 
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`Batch ${batch}: 4 devices made, 0 already prepared, 1 rows rejected`);
@@ -159,8 +153,8 @@ describe('bulk prepare, CSRs', () => {
   test('a re-run keeps every prepared device and its key, removes a half-written one, and adds new rows', async () => {
     const manifest = write('devices.csv', HEADER + rows(1, 4));
     const batch = join(dir, 'batch');
-    const args = ['bulk', 'prepare', '--profile', csrProfile, '--manifest', manifest, '--out-dir', batch];
-    expect((await fleetkit(...args)).code).toBe(0);
+    const args = { profile: csrProfile, manifest, 'out-dir': batch };
+    expect((await prepare(args)).code).toBe(0);
     const keyOf = (thing: string) => readFileSync(join(batch, 'devices', thing, 'device.key'), 'utf8');
     const before = ['pump-SN1', 'pump-SN2', 'pump-SN3'].map(keyOf);
     // An interruption left a device half-written, and the file half-written: neither reached a registration file.
@@ -169,7 +163,7 @@ describe('bulk prepare, CSRs', () => {
     writeFileSync(join(batch, 'registration.jsonl.partial'), '{"ThingName":"pump-SN4"');
     writeFileSync(manifest, HEADER + rows(1, 6));
 
-    const again = await fleetkit(...args);
+    const again = await prepare(args);
 
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('2 devices made, 3 already prepared, 0 rows rejected');
@@ -194,16 +188,7 @@ describe('bulk prepare, CSRs', () => {
     const batch = join(dir, 'batch');
     mkdirSync(batch);
     writeFileSync(join(batch, 'task.json'), '{}');
-    const run = await fleetkit(
-      'bulk',
-      'prepare',
-      '--profile',
-      csrProfile,
-      '--manifest',
-      manifest,
-      '--out-dir',
-      batch,
-    );
+    const run = await prepare({ profile: csrProfile, manifest, 'out-dir': batch });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('was submitted for registration already (task.json)');
   });
@@ -211,40 +196,15 @@ describe('bulk prepare, CSRs', () => {
   test('fails when the batch was prepared with another profile', async () => {
     const manifest = write('devices.csv', HEADER + rows(1, 2));
     const batch = join(dir, 'batch');
-    expect(
-      (await fleetkit('bulk', 'prepare', '--profile', csrProfile, '--manifest', manifest, '--out-dir', batch))
-        .code,
-    ).toBe(0);
-    const run = await fleetkit(
-      'bulk',
-      'prepare',
-      '--profile',
-      caProfile,
-      '--ca-dir',
-      caDir,
-      '--manifest',
-      manifest,
-      '--out-dir',
-      batch,
-    );
+    expect((await prepare({ profile: csrProfile, manifest, 'out-dir': batch })).code).toBe(0);
+    const run = await prepare({ profile: caProfile, 'ca-dir': caDir, manifest, 'out-dir': batch });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('was prepared with another bulk provisioning profile');
   });
 
   test('fails when the profile has AWS IoT sign but a CA is given', async () => {
     const manifest = write('devices.csv', HEADER + rows(1, 2));
-    const run = await fleetkit(
-      'bulk',
-      'prepare',
-      '--profile',
-      csrProfile,
-      '--ca-dir',
-      caDir,
-      '--manifest',
-      manifest,
-      '--out-dir',
-      join(dir, 'b'),
-    );
+    const run = await prepare({ profile: csrProfile, 'ca-dir': caDir, manifest, 'out-dir': join(dir, 'b') });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
       'The profile has AWS IoT sign CSRs (certificates: CSR): give no --ca-dir or --kms-key-id.',
@@ -269,16 +229,7 @@ describe('bulk prepare, malformed manifests', () => {
   ])('fails on %s, naming the line, and writes no registration file', async (_title, content, message) => {
     const manifest = write('devices.csv', content);
     const batch = join(dir, 'batch');
-    const run = await fleetkit(
-      'bulk',
-      'prepare',
-      '--profile',
-      csrProfile,
-      '--manifest',
-      manifest,
-      '--out-dir',
-      batch,
-    );
+    const run = await prepare({ profile: csrProfile, manifest, 'out-dir': batch });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`The manifest cannot be read: ${message}`);
     expect(existsSync(join(batch, 'registration.jsonl'))).toBe(false);
@@ -297,16 +248,7 @@ describe('bulk prepare, malformed manifests', () => {
         'SN6,,site-porto,model=P2\n',
     );
     const batch = join(dir, 'batch');
-    const run = await fleetkit(
-      'bulk',
-      'prepare',
-      '--profile',
-      csrProfile,
-      '--manifest',
-      manifest,
-      '--out-dir',
-      batch,
-    );
+    const run = await prepare({ profile: csrProfile, manifest, 'out-dir': batch });
     expect(run.code).toBe(1);
     expect(readFileSync(join(batch, 'problems.txt'), 'utf8').trimEnd().split('\n')).toEqual([
       'line 3: duplicate serialNumber SN1 (first on line 2)',
@@ -326,22 +268,14 @@ describe('bulk prepare, certificates from a local CA key', () => {
   test('each certificate verifies against the CA with openssl and certifies the key beside it', async () => {
     const manifest = write('devices.csv', HEADER + rows(1, 4));
     const batch = join(dir, 'batch');
-    const run = await fleetkit(
-      'bulk',
-      'prepare',
-      '--profile',
-      caProfile,
-      '--ca-dir',
-      caDir,
-      '--manifest',
+    const run = await prepare({
+      profile: caProfile,
+      'ca-dir': caDir,
       manifest,
-      '--out-dir',
-      batch,
-      '--days',
-      '30',
-      '--workers',
-      '2',
-    );
+      'out-dir': batch,
+      days: '30',
+      workers: '2',
+    });
     expect(run.code).toBe(0);
     writeFileSync(join(dir, 'ca-only.pem'), ca.certificatePem);
     for (const line of registrationLines(batch)) {
@@ -373,18 +307,12 @@ describe('bulk prepare, certificates from a local CA key', () => {
     const otherDir = join(dir, 'other');
     writeKeyAndCertificate(otherDir, 'ca', other);
     const manifest = write('devices.csv', HEADER + rows(1, 2));
-    const run = await fleetkit(
-      'bulk',
-      'prepare',
-      '--profile',
-      caProfile,
-      '--ca-dir',
-      otherDir,
-      '--manifest',
+    const run = await prepare({
+      profile: caProfile,
+      'ca-dir': otherDir,
       manifest,
-      '--out-dir',
-      join(dir, 'b'),
-    );
+      'out-dir': join(dir, 'b'),
+    });
     expect(run.code).toBe(1);
     expect(run.stderr).toContain("is not one of the fleet's ACTIVE CAs");
     expect(existsSync(join(dir, 'b'))).toBe(false);
@@ -392,16 +320,7 @@ describe('bulk prepare, certificates from a local CA key', () => {
 
   test('fails when the profile has the CA sign but no CA is given', async () => {
     const manifest = write('devices.csv', HEADER + rows(1, 2));
-    const run = await fleetkit(
-      'bulk',
-      'prepare',
-      '--profile',
-      caProfile,
-      '--manifest',
-      manifest,
-      '--out-dir',
-      join(dir, 'b'),
-    );
+    const run = await prepare({ profile: caProfile, manifest, 'out-dir': join(dir, 'b') });
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
       'The profile has your CA sign certificates (certificates: CA): give --ca-dir.',
@@ -453,20 +372,13 @@ describe('bulk prepare, certificates from a KMS-held CA', () => {
     const manifest = write('devices.csv', HEADER + rows(1, 4));
     const batch = join(dir, 'batch');
 
-    const run = await fleetkit(
-      'bulk',
-      'prepare',
-      '--profile',
+    const run = await prepare({
       profile,
-      '--ca-dir',
-      kmsCaDir,
-      '--kms-key-id',
-      KEY_ARN,
-      '--manifest',
+      'ca-dir': kmsCaDir,
+      'kms-key-id': KEY_ARN,
       manifest,
-      '--out-dir',
-      batch,
-    );
+      'out-dir': batch,
+    });
 
     expect(run.code).toBe(0);
     const lines = registrationLines(batch);
